@@ -1,0 +1,154 @@
+//! Wall-clock time (settlement day, receipts, ISO 8583 fields 12/13) and monotonic time.
+
+use core::fmt;
+use core::time::Duration;
+
+use crate::error::ErrorType;
+
+/// Why a date/time is invalid.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum DateTimeError {
+    /// A field is out of range (month 13, 30 February, hour 24…).
+    OutOfRange,
+}
+
+impl fmt::Display for DateTimeError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("date/time field out of range")
+    }
+}
+
+impl core::error::Error for DateTimeError {}
+
+/// A validated local date and time (year 2000–2099, as on terminal RTCs).
+///
+/// ```
+/// use pos_hal::DateTime;
+/// let t = DateTime::new(2026, 11, 23, 19, 36, 2)?;
+/// assert_eq!(t.to_string(), "2026-11-23 19:36:02");
+/// assert_eq!(&t.mmdd(), b"1123");
+/// assert!(DateTime::new(2026, 2, 29, 0, 0, 0).is_err());
+/// # Ok::<(), pos_hal::DateTimeError>(())
+/// ```
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct DateTime {
+    year: u16,
+    month: u8,
+    day: u8,
+    hour: u8,
+    minute: u8,
+    second: u8,
+}
+
+const fn days_in_month(year: u16, month: u8) -> u8 {
+    match month {
+        4 | 6 | 9 | 11 => 30,
+        2 if year % 4 == 0 && (year % 100 != 0 || year % 400 == 0) => 29,
+        2 => 28,
+        _ => 31,
+    }
+}
+
+impl DateTime {
+    /// Validates and builds a date/time.
+    pub const fn new(
+        year: u16,
+        month: u8,
+        day: u8,
+        hour: u8,
+        minute: u8,
+        second: u8,
+    ) -> Result<Self, DateTimeError> {
+        if year < 2000
+            || year > 2099
+            || month == 0
+            || month > 12
+            || day == 0
+            || day > days_in_month(year, month)
+            || hour > 23
+            || minute > 59
+            || second > 59
+        {
+            return Err(DateTimeError::OutOfRange);
+        }
+        Ok(Self { year, month, day, hour, minute, second })
+    }
+    /// Year.
+    pub const fn year(&self) -> u16 {
+        self.year
+    }
+    /// Month 1–12.
+    pub const fn month(&self) -> u8 {
+        self.month
+    }
+    /// Day 1–31.
+    pub const fn day(&self) -> u8 {
+        self.day
+    }
+    /// Hour 0–23.
+    pub const fn hour(&self) -> u8 {
+        self.hour
+    }
+    /// Minute.
+    pub const fn minute(&self) -> u8 {
+        self.minute
+    }
+    /// Second.
+    pub const fn second(&self) -> u8 {
+        self.second
+    }
+    /// `MMDD` (ISO 8583 field 13).
+    pub const fn mmdd(&self) -> [u8; 4] {
+        [b'0' + self.month / 10, b'0' + self.month % 10, b'0' + self.day / 10, b'0' + self.day % 10]
+    }
+    /// `hhmmss` (ISO 8583 field 12).
+    pub const fn hhmmss(&self) -> [u8; 6] {
+        [
+            b'0' + self.hour / 10,
+            b'0' + self.hour % 10,
+            b'0' + self.minute / 10,
+            b'0' + self.minute % 10,
+            b'0' + self.second / 10,
+            b'0' + self.second % 10,
+        ]
+    }
+    /// Same calendar day (the open batch belongs to "today").
+    pub const fn same_day(&self, other: &Self) -> bool {
+        self.year == other.year && self.month == other.month && self.day == other.day
+    }
+}
+
+impl fmt::Display for DateTime {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(
+            f,
+            "{:04}-{:02}-{:02} {:02}:{:02}:{:02}",
+            self.year, self.month, self.day, self.hour, self.minute, self.second
+        )
+    }
+}
+
+/// A clock. Tests use a mock clock that they advance by hand.
+pub trait Clock: ErrorType {
+    /// Local wall-clock time.
+    fn now(&mut self) -> Result<DateTime, Self::Error>;
+    /// Monotonic time since an arbitrary start (for timeouts; never goes back).
+    fn uptime(&mut self) -> Duration;
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn validates_calendar() {
+        assert!(DateTime::new(2024, 2, 29, 23, 59, 59).is_ok());
+        assert!(DateTime::new(2100, 1, 1, 0, 0, 0).is_err());
+        assert!(DateTime::new(2026, 4, 31, 0, 0, 0).is_err());
+        assert!(DateTime::new(2026, 1, 1, 24, 0, 0).is_err());
+        let a = DateTime::new(2026, 1, 1, 0, 0, 0).expect("valid");
+        let b = DateTime::new(2026, 1, 1, 23, 0, 0).expect("valid");
+        assert!(a.same_day(&b) && a < b);
+        assert_eq!(&b.hhmmss(), b"230000");
+    }
+}

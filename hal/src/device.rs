@@ -1,0 +1,153 @@
+//! Device identity, health checks and the claim/release lifecycle (UnifiedPOS as typestate).
+
+use core::ops::{Deref, DerefMut};
+
+use crate::error::ErrorType;
+use crate::fixed::FixedStr;
+
+/// Kinds of POS peripheral.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum DeviceKind {
+    /// Contact card reader.
+    ContactReader,
+    /// Contactless card reader.
+    ContactlessReader,
+    /// Reader with both interfaces.
+    DualReader,
+    /// Magnetic stripe reader.
+    Magstripe,
+    /// Receipt printer.
+    Printer,
+    /// PIN pad.
+    PinPad,
+    /// Display/keypad.
+    Operator,
+}
+
+/// What a driver found: enough to show in a device list and to open the device again.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct DeviceInfo {
+    /// Kind of device.
+    pub kind: DeviceKind,
+    /// Driver name (`"pcsc"`, `"escpos"`…).
+    pub driver: &'static str,
+    /// Human-readable name (`"ACS ACR1252 1S CL Reader 00 00"`).
+    pub name: FixedStr<96>,
+    /// Selector that opens it again (`"pcsc:Virtual PCD 00 00"`, `"tcp:10.0.0.5:9100"`).
+    pub selector: FixedStr<128>,
+}
+
+/// Depth of a health check.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum HealthLevel {
+    /// Talks to the device only (status query).
+    Internal,
+    /// Exercises it visibly (print a test page, power a card).
+    External,
+    /// Needs a person (press keys, swipe a card).
+    Interactive,
+}
+
+/// Outcome of a health check.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum HealthStatus {
+    /// Works.
+    Ok,
+    /// Works with a warning (paper near end).
+    Degraded,
+    /// Does not work.
+    Failed,
+}
+
+/// The POS menu's device self-check result.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct HealthReport {
+    /// Level that was run.
+    pub level: HealthLevel,
+    /// Outcome.
+    pub status: HealthStatus,
+    /// One line for the operator.
+    pub detail: FixedStr<96>,
+}
+
+/// Runs a self-check.
+pub trait HealthCheck: ErrorType {
+    /// Checks the device at `level`.
+    fn health_check(&mut self, level: HealthLevel) -> Result<HealthReport, Self::Error>;
+}
+
+/// A device that can be claimed for exclusive use.
+///
+/// Implement `acquire`/`release`; use [`Claimed::claim`] to get the typestate.
+pub trait Claim: ErrorType {
+    /// Takes exclusive access (PC/SC exclusive connect, USB claim_interface…).
+    fn acquire(&mut self) -> Result<(), Self::Error>;
+    /// Gives it back. Must not fail: errors are logged by the driver.
+    fn release(&mut self);
+}
+
+/// A device held for exclusive use; dropping it releases the device.
+///
+/// ```
+/// use pos_hal::{Claim, Claimed, ErrorKind, ErrorType};
+/// #[derive(Default)]
+/// struct Dev { claimed: bool }
+/// impl ErrorType for Dev { type Error = ErrorKind; }
+/// impl Claim for Dev {
+///     fn acquire(&mut self) -> Result<(), ErrorKind> {
+///         if self.claimed { return Err(ErrorKind::Busy) }
+///         self.claimed = true;
+///         Ok(())
+///     }
+///     fn release(&mut self) { self.claimed = false; }
+/// }
+///
+/// let claimed = Claimed::claim(Dev::default()).map_err(|(_, e)| e)?;
+/// assert!(claimed.claimed);
+/// let dev = claimed.release(); // or just drop it
+/// assert!(!dev.claimed);
+/// # Ok::<(), ErrorKind>(())
+/// ```
+#[derive(Debug)]
+pub struct Claimed<D: Claim> {
+    device: Option<D>,
+}
+
+impl<D: Claim> Claimed<D> {
+    /// Claims `device`; on failure the device comes back with the error.
+    pub fn claim(mut device: D) -> Result<Self, (D, D::Error)> {
+        match device.acquire() {
+            Ok(()) => Ok(Self { device: Some(device) }),
+            Err(e) => Err((device, e)),
+        }
+    }
+
+    /// Releases the claim and returns the unclaimed device.
+    pub fn release(mut self) -> D {
+        let mut device = self.device.take().expect("Claimed always holds its device until dropped");
+        device.release();
+        device
+    }
+}
+
+impl<D: Claim> Deref for Claimed<D> {
+    type Target = D;
+    fn deref(&self) -> &D {
+        self.device.as_ref().expect("Claimed always holds its device until dropped")
+    }
+}
+
+impl<D: Claim> DerefMut for Claimed<D> {
+    fn deref_mut(&mut self) -> &mut D {
+        self.device.as_mut().expect("Claimed always holds its device until dropped")
+    }
+}
+
+impl<D: Claim> Drop for Claimed<D> {
+    fn drop(&mut self) {
+        if let Some(device) = self.device.as_mut() {
+            device.release();
+        }
+    }
+}

@@ -1,0 +1,65 @@
+//! The operator's display and keypad.
+
+use core::time::Duration;
+
+use crate::amount::Amount;
+use crate::cancel::CancelToken;
+use crate::error::ErrorType;
+
+/// Keys of a POS keypad.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum Key {
+    /// 0–9.
+    Digit(u8),
+    /// Enter / OK (green).
+    Enter,
+    /// Cancel (red).
+    Cancel,
+    /// Clear / backspace (yellow).
+    Clear,
+    /// Function key F1..
+    F(u8),
+    /// Menu navigation up.
+    Up,
+    /// Menu navigation down.
+    Down,
+    /// `.` / `*` key.
+    Dot,
+    /// Alpha / `#` key.
+    Alpha,
+}
+
+/// Display geometry.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct DisplayCaps {
+    /// Text rows.
+    pub rows: u8,
+    /// Text columns.
+    pub columns: u8,
+    /// Can show a QR code.
+    pub qr: bool,
+}
+
+/// The terminal's screen.
+pub trait Display: ErrorType {
+    /// Geometry.
+    fn caps(&self) -> DisplayCaps;
+    /// Clears the screen.
+    fn clear(&mut self) -> Result<(), Self::Error>;
+    /// Shows text lines from the top; lines beyond `rows` are dropped.
+    fn show_lines(&mut self, lines: &[&str]) -> Result<(), Self::Error>;
+    /// Shows a prompt and an amount in large digits (amount entry).
+    fn show_amount(&mut self, prompt: &str, amount: Amount) -> Result<(), Self::Error>;
+    /// Shows a menu with the `selected` item highlighted.
+    fn show_menu(&mut self, title: &str, items: &[&str], selected: usize)
+    -> Result<(), Self::Error>;
+    /// Shows a QR code (scan-code payment).
+    fn show_qr(&mut self, caption: &str, data: &str) -> Result<(), Self::Error>;
+}
+
+/// The terminal's keypad.
+pub trait Keypad: ErrorType {
+    /// Waits for one key press.
+    fn read_key(&mut self, timeout: Duration, cancel: &CancelToken) -> Result<Key, Self::Error>;
+}

@@ -1,0 +1,159 @@
+//! A device-neutral receipt: what to print, not how. Drivers encode it (ESC/POS, GB18030…).
+
+/// Horizontal alignment.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum Align {
+    /// Left (default).
+    #[default]
+    Left,
+    /// Centred.
+    Center,
+    /// Right.
+    Right,
+}
+
+/// Character magnification.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum TextSize {
+    /// Normal size.
+    #[default]
+    Normal,
+    /// Double width.
+    DoubleWidth,
+    /// Double height.
+    DoubleHeight,
+    /// Double width and height.
+    Double,
+}
+
+impl TextSize {
+    /// How many columns one character cell takes.
+    pub const fn width_factor(self) -> usize {
+        match self {
+            TextSize::DoubleWidth | TextSize::Double => 2,
+            _ => 1,
+        }
+    }
+}
+
+/// How a text line looks.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct TextStyle {
+    /// Alignment.
+    pub align: Align,
+    /// Bold (emphasised).
+    pub bold: bool,
+    /// Underlined.
+    pub underline: bool,
+    /// Size.
+    pub size: TextSize,
+}
+
+impl TextStyle {
+    /// Normal, left aligned.
+    pub const NORMAL: Self =
+        Self { align: Align::Left, bold: false, underline: false, size: TextSize::Normal };
+    /// Centred.
+    pub const fn centered(self) -> Self {
+        Self { align: Align::Center, ..self }
+    }
+    /// Bold.
+    pub const fn bold(self) -> Self {
+        Self { bold: true, ..self }
+    }
+    /// Another size.
+    pub const fn sized(self, size: TextSize) -> Self {
+        Self { size, ..self }
+    }
+}
+
+/// Barcode symbologies receipts use.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum BarcodeKind {
+    /// Code 128.
+    Code128,
+    /// Code 39.
+    Code39,
+    /// EAN-13.
+    Ean13,
+}
+
+/// Paper cut at the end of a slip.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum CutKind {
+    /// Full cut.
+    Full,
+    /// Partial cut (one point left uncut).
+    Partial,
+}
+
+/// One element of a receipt.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum ReceiptLine<'a> {
+    /// A line of UTF-8 text (may contain CJK characters).
+    Text {
+        /// The text.
+        text: &'a str,
+        /// How it looks.
+        style: TextStyle,
+    },
+    /// `label ........ value` across the full width.
+    Columns {
+        /// Left part.
+        left: &'a str,
+        /// Right part, right-aligned.
+        right: &'a str,
+        /// How it looks.
+        style: TextStyle,
+    },
+    /// A full-width line of one character (`-`, `=`, `*`).
+    Separator(char),
+    /// A QR code.
+    Qr {
+        /// Content.
+        data: &'a str,
+        /// Module size in dots (1..=16).
+        module_size: u8,
+    },
+    /// A barcode.
+    Barcode {
+        /// Symbology.
+        kind: BarcodeKind,
+        /// Content.
+        data: &'a str,
+    },
+    /// Blank lines.
+    Feed(u8),
+    /// Cut the paper.
+    Cut(CutKind),
+}
+
+/// A receipt: lines in order, borrowed (no heap).
+///
+/// ```
+/// use pos_hal::{Receipt, ReceiptLine, TextStyle, CutKind};
+/// let lines = [
+///     ReceiptLine::Text { text: "银联 POS 签购单", style: TextStyle::NORMAL.centered().bold() },
+///     ReceiptLine::Columns { left: "金额 AMOUNT", right: "RMB 50.00", style: TextStyle::NORMAL },
+///     ReceiptLine::Cut(CutKind::Partial),
+/// ];
+/// let receipt = Receipt::new(&lines);
+/// assert_eq!(receipt.lines().len(), 3);
+/// ```
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Receipt<'a> {
+    lines: &'a [ReceiptLine<'a>],
+}
+
+impl<'a> Receipt<'a> {
+    /// A receipt of these lines.
+    pub const fn new(lines: &'a [ReceiptLine<'a>]) -> Self {
+        Self { lines }
+    }
+    /// The lines.
+    pub const fn lines(&self) -> &'a [ReceiptLine<'a>] {
+        self.lines
+    }
+}

@@ -1,0 +1,115 @@
+//! Every device trait must be usable as a trait object with a fixed error type, because
+//! integrators and the HIL runner pick drivers at run time (`Box<dyn IccReader<Error = …>>`).
+
+use std::time::Duration;
+
+use pos_hal::mock::*;
+use pos_hal::*;
+
+type E = MockError;
+
+fn boxed_devices() -> (
+    Box<dyn IccReader<Error = E>>,
+    Box<dyn PiccReader<Error = E>>,
+    Box<dyn MagstripeReader<Error = E>>,
+    Box<dyn ReceiptPrinter<Error = E>>,
+    Box<dyn PinPad<Error = E>>,
+    Box<dyn Display<Error = E>>,
+    Box<dyn Keypad<Error = E>>,
+    Box<dyn Indicators<Error = E>>,
+    Box<dyn Clock<Error = E>>,
+    Box<dyn CardEntry<Error = E>>,
+) {
+    let now = DateTime::new(2026, 11, 23, 12, 0, 0).expect("valid");
+    (
+        Box::new(MockIccReader::new([])),
+        Box::new(MockPiccReader::new([])),
+        Box::new(MockMagstripeReader::new([])),
+        Box::new(MockPrinter::new([])),
+        Box::new(MockPinPad::new([])),
+        Box::new(MockDisplay::default()),
+        Box::new(MockKeypad::new([])),
+        Box::new(MockIndicators::default()),
+        Box::new(MockClock::new(now)),
+        Box::new(MockCardEntry::new([])),
+    )
+}
+
+#[test]
+fn every_trait_is_dyn_compatible() {
+    let (icc, picc, msr, printer, _pin, _display, _keypad, _ind, mut clock, _entry) = boxed_devices();
+    assert!(icc.caps().contact);
+    assert!(picc.caps().contactless);
+    assert!(msr.caps().tracks[1]);
+    assert_eq!(printer.caps().width_dots, 384);
+    assert_eq!(clock.now().map(|t| t.year()), Ok(2026));
+}
+
+/// What a terminal core does: generic over any reader, with the error kind as the contract.
+fn read_first_record(reader: &mut dyn IccReader<Error = E>) -> Result<Vec<u8>, ErrorKind> {
+    reader.wait_for_card(Duration::from_secs(1), &CancelToken::new()).map_err(|e| e.kind())?;
+    reader.power_on().map_err(|e| e.kind())?;
+    let mut buf = [0u8; 258];
+    let rsp = reader
+        .transmit(&Apdu::new(0x00, 0xB2, 0x01, 0x0C).with_le(256), &mut buf)
+        .map_err(|e| e.kind())?;
+    if !rsp.sw.is_success() {
+        return Err(ErrorKind::Protocol);
+    }
+    Ok(rsp.data.to_vec())
+}
+
+#[test]
+fn core_code_runs_against_a_boxed_scripted_reader() {
+    let atr = Atr::parse(&[0x3B, 0x80, 0x80, 0x01, 0x01]).expect("atr");
+    let mut reader: Box<dyn IccReader<Error = E>> = Box::new(MockIccReader::new([
+        IccCall::WaitForCard(Ok(())),
+        IccCall::PowerOn(Ok(atr)),
+        IccCall::transmit(&[0x00, 0xB2, 0x01, 0x0C, 0x00], &[0x70, 0x02, 0x5A, 0x00, 0x90, 0x00]),
+    ]));
+    assert_eq!(read_first_record(reader.as_mut()), Ok(vec![0x70, 0x02, 0x5A, 0x00]));
+
+    let mut pulled: Box<dyn IccReader<Error = E>> = Box::new(MockIccReader::new([
+        IccCall::WaitForCard(Ok(())),
+        IccCall::PowerOn(Ok(atr)),
+        IccCall::Transmit {
+            command: vec![0x00, 0xB2, 0x01, 0x0C, 0x00],
+            response: Err(MockError(ErrorKind::CardRemoved)),
+        },
+    ]));
+    assert_eq!(read_first_record(pulled.as_mut()), Err(ErrorKind::CardRemoved));
+}
+
+#[test]
+fn cancelled_token_stops_waits() {
+    let token = CancelToken::new();
+    token.cancel();
+    let mut entry = MockCardEntry::new([]);
+    let err = entry.detect(EntryModes::ALL, Duration::from_secs(30), &token).err();
+    assert_eq!(err.map(|e| e.kind()), Some(ErrorKind::Cancelled));
+}
+
+#[test]
+fn claimed_device_is_released_on_drop() {
+    use std::cell::Cell;
+    use std::rc::Rc;
+    struct Dev(Rc<Cell<u32>>);
+    impl ErrorType for Dev {
+        type Error = ErrorKind;
+    }
+    impl Claim for Dev {
+        fn acquire(&mut self) -> Result<(), ErrorKind> {
+            self.0.set(self.0.get() + 1);
+            Ok(())
+        }
+        fn release(&mut self) {
+            self.0.set(self.0.get() - 1);
+        }
+    }
+    let holders = Rc::new(Cell::new(0));
+    {
+        let _claimed = Claimed::claim(Dev(holders.clone())).map_err(|(_, e)| e).expect("claims");
+        assert_eq!(holders.get(), 1);
+    }
+    assert_eq!(holders.get(), 0);
+}
