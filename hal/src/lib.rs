@@ -55,6 +55,7 @@ pub mod picc;
 pub mod pinpad;
 pub mod printer;
 pub mod receipt;
+pub mod tlv;
 pub mod track;
 
 #[cfg(feature = "mock")]

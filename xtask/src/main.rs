@@ -1,0 +1,117 @@
+//! `cargo xtask` — the project's two README commands and the pieces they are made of.
+//!
+//! * `setup`  installs the Debian packages the workspace needs (idempotent).
+//! * `up`     starts a private pcscd with the vpcd virtual readers; `down` stops it.
+//! * `test`   setup + up + nextest + doctests + down; non-zero on any failure.
+//! * `demo`   setup + up + the integrator examples against a simulated card + down.
+
+mod daemons;
+mod packages;
+mod run;
+
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use clap::{Parser, Subcommand};
+
+#[derive(Parser, Debug)]
+#[command(name = "cargo xtask", about = "POS HAL workspace automation")]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand, Debug)]
+enum Command {
+    /// Install the system packages the workspace needs (apt-get; skips what is present).
+    Setup,
+    /// Start the simulator daemons (pcscd with the vpcd virtual readers).
+    Up,
+    /// Stop what `up` started.
+    Down,
+    /// Show whether the daemons run.
+    Status,
+    /// Setup, up, run every test (nextest + doctests), down.
+    Test {
+        /// Extra arguments for `cargo nextest run` (e.g. a filter).
+        #[arg(trailing_var_arg = true)]
+        args: Vec<String>,
+    },
+    /// Setup, up, and run the demo on the simulators.
+    Demo,
+}
+
+/// Errors of the automation itself.
+#[derive(Debug, thiserror::Error)]
+pub enum XtaskError {
+    /// A command could not be started.
+    #[error("could not run `{command}`: {source}")]
+    Spawn {
+        /// The command line.
+        command: String,
+        /// Why.
+        source: std::io::Error,
+    },
+    /// A command ran and failed.
+    #[error("`{command}` failed ({status})")]
+    Failed {
+        /// The command line.
+        command: String,
+        /// Its exit status.
+        status: std::process::ExitStatus,
+    },
+    /// Packages are missing and cannot be installed from here.
+    #[error(
+        "missing packages: {missing}. Not root and no password-less sudo: run\n  sudo apt-get update && sudo apt-get install -y {missing}"
+    )]
+    CannotInstall {
+        /// Space-separated package names.
+        missing: String,
+    },
+    /// Something else holds what we need.
+    #[error("{0}")]
+    Conflict(String),
+    /// A daemon did not become ready.
+    #[error("{what} not ready after {seconds} s; see {log}")]
+    NotReady {
+        /// What.
+        what: &'static str,
+        /// How long we waited.
+        seconds: u64,
+        /// Where its log is.
+        log: String,
+    },
+    /// File system trouble.
+    #[error("{path}: {source}")]
+    Io {
+        /// The path.
+        path: String,
+        /// Why.
+        source: std::io::Error,
+    },
+}
+
+/// The workspace root (parent of `xtask/`).
+pub fn workspace_root() -> PathBuf {
+    let here = PathBuf::from(env!("CARGO_MANIFEST_DIR"));
+    here.parent().map(PathBuf::from).unwrap_or(here)
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    let result = match cli.command {
+        Command::Setup => packages::setup(),
+        Command::Up => daemons::up().map(|_| ()),
+        Command::Down => daemons::down(),
+        Command::Status => daemons::status(),
+        Command::Test { args } => run::test(&args),
+        Command::Demo => run::demo(),
+    };
+    match result {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("xtask: error: {e}");
+            ExitCode::FAILURE
+        }
+    }
+}

@@ -1,0 +1,76 @@
+//! `cargo xtask test` and `cargo xtask demo`.
+
+use std::process::Command;
+
+use crate::{XtaskError, daemons, packages};
+
+/// Runs a command, inheriting stdio; error unless it exits 0.
+pub fn status(cmd: &mut Command) -> Result<(), XtaskError> {
+    let line = format!("{cmd:?}");
+    let status = cmd.status().map_err(|source| XtaskError::Spawn { command: line.clone(), source })?;
+    if status.success() { Ok(()) } else { Err(XtaskError::Failed { command: line, status }) }
+}
+
+fn cargo() -> Command {
+    let mut cmd = Command::new(std::env::var("CARGO").unwrap_or_else(|_| "cargo".into()));
+    cmd.current_dir(crate::workspace_root());
+    cmd
+}
+
+/// Runs `body` with the daemons up and always brings them down again.
+fn with_daemons(body: impl FnOnce() -> Result<(), XtaskError>) -> Result<(), XtaskError> {
+    let was_running = daemons::our_pcscd().is_some();
+    daemons::up()?;
+    let result = body();
+    if !was_running {
+        daemons::down()?;
+    }
+    result
+}
+
+/// setup + up + nextest + doctests + down.
+pub fn test(extra: &[String]) -> Result<(), XtaskError> {
+    packages::setup()?;
+    with_daemons(|| {
+        // Tests that need the real stack fail (instead of skipping) when this is set.
+        let mut nextest = cargo();
+        nextest
+            .args(["nextest", "run", "--workspace", "--all-targets", "--no-fail-fast"])
+            .args(extra)
+            .env("POS_TEST_STACK", "1");
+        let unit = status(&mut nextest);
+        let mut doc = cargo();
+        doc.args(["test", "--workspace", "--doc", "--quiet"]).env("POS_TEST_STACK", "1");
+        let docs = status(&mut doc);
+        unit.and(docs)
+    })
+}
+
+/// setup + up + the examples against a simulated card + down.
+pub fn demo() -> Result<(), XtaskError> {
+    packages::setup()?;
+    let mut build = cargo();
+    build.args(["build", "--quiet", "-p", "pos-examples", "-p", "pos-sim", "--bins"]);
+    status(&mut build)?;
+    with_daemons(|| {
+        let bin = crate::workspace_root().join("target").join("debug");
+        println!("\n== devices (no card yet) ==");
+        status(&mut Command::new(bin.join("devices")))?;
+        let profile = crate::workspace_root().join("sim").join("profiles").join("unionpay-debit.toml");
+        let mut card = Command::new(bin.join("sim-card"));
+        card.arg("--port").arg(daemons::VPCD_PORT.to_string()).arg("--profile").arg(&profile);
+        let mut card = card
+            .spawn()
+            .map_err(|source| XtaskError::Spawn { command: "sim-card".into(), source })?;
+        println!("\n== read-card (UnionPay debit card inserted into '{}') ==", daemons::READERS[0]);
+        let read = status(
+            Command::new(bin.join("read-card"))
+                .args(["--reader", daemons::READERS[0], "--timeout", "5"]),
+        );
+        println!("\n== devices (card present) ==");
+        let list = status(&mut Command::new(bin.join("devices")));
+        let _ = card.kill();
+        let _ = card.wait();
+        read.and(list)
+    })
+}
