@@ -1,0 +1,23 @@
+//! # pos-sim — simulators that speak the real protocols
+//!
+//! * [`vpcd`]: a virtual card that plugs into pcscd through vsmartcard's vpcd driver, as a TCP
+//!   client, with fault switches (removal after N APDUs, delays, mute, garbage ATR, raw
+//!   responses). In-process for tests ([`vpcd::VirtualCard`]) or as the `sim-card` binary.
+//! * [`emv`]: an EMV/PBOC card built from a profile file (ATR, PSE/PPSE, applications,
+//!   records, GPO, GET DATA, GENERATE AC placeholders), with a T=0 mode that answers `61xx`
+//!   and `6Cxx` so that the terminal's GET RESPONSE handling is exercised.
+//!
+//! ```no_run
+//! use pos_sim::emv::{CardProfile, EmvCard};
+//! use pos_sim::vpcd::{Faults, VirtualCard};
+//!
+//! let profile = CardProfile::load("sim/profiles/unionpay-debit.toml")?;
+//! let card = VirtualCard::insert(35963, EmvCard::new(profile), Faults::default())?;
+//! // … pcscd now shows a card in "Virtual PCD 00 00" …
+//! card.remove();
+//! # Ok::<(), Box<dyn std::error::Error>>(())
+//! ```
+
+pub mod emv;
+pub mod tlv;
+pub mod vpcd;
