@@ -3,6 +3,8 @@
 //! * [`vpcd`]: a virtual card that plugs into pcscd through vsmartcard's vpcd driver, as a TCP
 //!   client, with fault switches (removal after N APDUs, delays, mute, garbage ATR, raw
 //!   responses). In-process for tests ([`vpcd::VirtualCard`]) or as the `sim-card` binary.
+//! * [`pcscd`]: starts/stops a private pcscd with the vpcd readers (used by `cargo xtask up`
+//!   and by the driver tests that restart the daemon).
 //! * [`emv`]: an EMV/PBOC card built from a profile file (ATR, PSE/PPSE, applications,
 //!   records, GPO, GET DATA, GENERATE AC placeholders), with a T=0 mode that answers `61xx`
 //!   and `6Cxx` so that the terminal's GET RESPONSE handling is exercised.
@@ -19,5 +21,6 @@
 //! ```
 
 pub mod emv;
+pub mod pcscd;
 pub mod tlv;
 pub mod vpcd;

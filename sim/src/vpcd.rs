@@ -98,7 +98,13 @@ fn serve(
     apdus: Arc<AtomicUsize>,
     commands: Arc<Mutex<Vec<Vec<u8>>>>,
 ) -> io::Result<()> {
+    // Headers only: APDU bodies and responses carry card-holder data.
+    let trace = std::env::var_os("POS_SIM_TRACE").is_some();
     while let Some(payload) = read_frame(&mut stream)? {
+        if trace {
+            let head = &payload[..payload.len().min(4)];
+            eprintln!("vpcd-card: <- {} bytes {head:02X?}", payload.len());
+        }
         match payload.as_slice() {
             [0x00] | [0x01] | [0x02] => card.reset(),
             [0x04] => {

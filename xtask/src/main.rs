@@ -5,7 +5,6 @@
 //! * `test`   setup + up + nextest + doctests + down; non-zero on any failure.
 //! * `demo`   setup + up + the integrator examples against a simulated card + down.
 
-mod daemons;
 mod packages;
 mod run;
 
@@ -13,6 +12,7 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 
 use clap::{Parser, Subcommand};
+use pos_sim::pcscd;
 
 #[derive(Parser, Debug)]
 #[command(name = "cargo xtask", about = "POS HAL workspace automation")]
@@ -68,27 +68,9 @@ pub enum XtaskError {
         /// Space-separated package names.
         missing: String,
     },
-    /// Something else holds what we need.
-    #[error("{0}")]
-    Conflict(String),
-    /// A daemon did not become ready.
-    #[error("{what} not ready after {seconds} s; see {log}")]
-    NotReady {
-        /// What.
-        what: &'static str,
-        /// How long we waited.
-        seconds: u64,
-        /// Where its log is.
-        log: String,
-    },
-    /// File system trouble.
-    #[error("{path}: {source}")]
-    Io {
-        /// The path.
-        path: String,
-        /// Why.
-        source: std::io::Error,
-    },
+    /// The simulator daemons.
+    #[error(transparent)]
+    Pcscd(#[from] pos_sim::pcscd::PcscdError),
 }
 
 /// The workspace root (parent of `xtask/`).
@@ -101,9 +83,12 @@ fn main() -> ExitCode {
     let cli = Cli::parse();
     let result = match cli.command {
         Command::Setup => packages::setup(),
-        Command::Up => daemons::up().map(|_| ()),
-        Command::Down => daemons::down(),
-        Command::Status => daemons::status(),
+        Command::Up => pcscd::up().map(|_| ()).map_err(Into::into),
+        Command::Down => pcscd::down().map_err(Into::into),
+        Command::Status => {
+            println!("{}", pcscd::status());
+            Ok(())
+        }
         Command::Test { args } => run::test(&args),
         Command::Demo => run::demo(),
     };

@@ -2,7 +2,9 @@
 
 use std::process::Command;
 
-use crate::{XtaskError, daemons, packages};
+use pos_sim::pcscd as daemons;
+
+use crate::{XtaskError, packages};
 
 /// Runs a command, inheriting stdio; error unless it exits 0.
 pub fn status(cmd: &mut Command) -> Result<(), XtaskError> {

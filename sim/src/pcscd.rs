@@ -1,4 +1,5 @@
-//! `cargo xtask up/down/status`: a private pcscd with vpcd virtual readers.
+//! A private pcscd with the vpcd virtual readers, for `cargo xtask up/down` and for tests
+//! that stop and restart the daemon.
 //!
 //! Rules from notes/pcsc-vpcd.md: never `-x` (it exits while a virtual card is attached);
 //! wait for the client socket *and* both vpcd ports in LISTEN without connecting to them (a
@@ -11,7 +12,39 @@ use std::process::{Command, Stdio};
 use std::thread::sleep;
 use std::time::{Duration, Instant};
 
-use crate::XtaskError;
+/// Why pcscd could not be started or stopped.
+#[derive(Debug, thiserror::Error)]
+pub enum PcscdError {
+    /// Something else holds what we need (a foreign pcscd, the vpcd ports).
+    #[error("{0}")]
+    Conflict(String),
+    /// pcscd could not be started.
+    #[error("could not start pcscd: {0}")]
+    Spawn(#[source] std::io::Error),
+    /// pcscd exited right after starting.
+    #[error("pcscd exited at start; its log:\n{log}")]
+    Exited {
+        /// The log's content.
+        log: String,
+    },
+    /// pcscd did not get ready.
+    #[error("pcscd not ready after {seconds} s; see {log}")]
+    NotReady {
+        /// How long we waited.
+        seconds: u64,
+        /// Where its log is.
+        log: String,
+    },
+    /// File system trouble.
+    #[error("{path}: {source}")]
+    Io {
+        /// The path.
+        path: String,
+        /// Why.
+        source: std::io::Error,
+    },
+}
+
 
 /// First vpcd card port; slot 1 is the next one.
 pub const VPCD_PORT: u16 = 35963;
@@ -21,13 +54,18 @@ const VPCD_DRIVER: &str = "/usr/lib/pcsc/drivers/serial/libifdvpcd.so";
 const PCSCD_SOCKET: &str = "/run/pcscd/pcscd.comm";
 const PCSCD_SYSTEM_PID: &str = "/run/pcscd/pcscd.pid";
 
-fn io_err(path: &Path) -> impl FnOnce(std::io::Error) -> XtaskError + '_ {
-    move |source| XtaskError::Io { path: path.display().to_string(), source }
+fn io_err(path: &Path) -> impl FnOnce(std::io::Error) -> PcscdError + '_ {
+    move |source| PcscdError::Io { path: path.display().to_string(), source }
 }
 
-/// Where our pcscd keeps its config, PID file and log.
+/// Where our pcscd keeps its config, PID file and log: `$POS_PCSCD_DIR`, else
+/// `target/xtask/pcscd` of this workspace.
 pub fn state_dir() -> PathBuf {
-    crate::workspace_root().join("target").join("xtask").join("pcscd")
+    if let Some(dir) = std::env::var_os("POS_PCSCD_DIR") {
+        return PathBuf::from(dir);
+    }
+    let sim = PathBuf::from(env!("CARGO_MANIFEST_DIR"));
+    sim.parent().unwrap_or(&sim).join("target").join("xtask").join("pcscd")
 }
 
 fn pid_file() -> PathBuf {
@@ -89,7 +127,7 @@ pub fn our_pcscd() -> Option<u32> {
     read_pid(&pid_file()).filter(|pid| alive(*pid))
 }
 
-fn write_config(dir: &Path) -> Result<PathBuf, XtaskError> {
+fn write_config(dir: &Path) -> Result<PathBuf, PcscdError> {
     let conf_dir = dir.join("reader.conf.d");
     fs::create_dir_all(&conf_dir).map_err(io_err(&conf_dir))?;
     let conf = conf_dir.join("vpcd");
@@ -115,14 +153,14 @@ fn remove_stale_system_files() {
 }
 
 /// Starts pcscd unless ours already runs. Returns its PID.
-pub fn up() -> Result<u32, XtaskError> {
+pub fn up() -> Result<u32, PcscdError> {
     if let Some(pid) = our_pcscd() {
-        println!("xtask up: pcscd already running (pid {pid})");
+        eprintln!("pcscd: already running (pid {pid})");
         return Ok(pid);
     }
     let foreign = running_pcscds();
     if let Some(pid) = foreign.first() {
-        return Err(XtaskError::Conflict(format!(
+        return Err(PcscdError::Conflict(format!(
             "a pcscd not started by xtask is running (pid {pid}). It would not have the vpcd readers \
              this workspace tests with. Stop it first (`systemctl stop pcscd.socket pcscd.service` \
              or `kill {pid}`), then run `cargo xtask up` again."
@@ -133,13 +171,13 @@ pub fn up() -> Result<u32, XtaskError> {
         .filter(|p| *p == VPCD_PORT || *p == VPCD_PORT + 1)
         .collect();
     if !busy.is_empty() {
-        return Err(XtaskError::Conflict(format!(
+        return Err(PcscdError::Conflict(format!(
             "TCP port(s) {busy:?} are already taken; vpcd needs {VPCD_PORT} and {}",
             VPCD_PORT + 1
         )));
     }
     if !Path::new(VPCD_DRIVER).exists() {
-        return Err(XtaskError::Conflict(format!(
+        return Err(PcscdError::Conflict(format!(
             "{VPCD_DRIVER} is missing: run `cargo xtask setup` (package vsmartcard-vpcd)"
         )));
     }
@@ -159,7 +197,7 @@ pub fn up() -> Result<u32, XtaskError> {
     std::os::unix::process::CommandExt::process_group(&mut cmd, 0);
     let child = cmd
         .spawn()
-        .map_err(|source| XtaskError::Spawn { command: "pcscd -f -c …".into(), source })?;
+        .map_err(PcscdError::Spawn)?;
     let pid = child.id();
     let pid_path = pid_file();
     fs::write(&pid_path, format!("{pid}\n")).map_err(io_err(&pid_path))?;
@@ -172,7 +210,7 @@ pub fn up() -> Result<u32, XtaskError> {
         if !alive(pid) {
             let _ = fs::remove_file(&pid_path);
             let tail = fs::read_to_string(&log_path).unwrap_or_default();
-            return Err(XtaskError::Conflict(format!("pcscd exited at start:\n{tail}")));
+            return Err(PcscdError::Exited { log: tail });
         }
         let ports = listening_ports();
         let ready = Path::new(PCSCD_SOCKET).exists()
@@ -182,16 +220,15 @@ pub fn up() -> Result<u32, XtaskError> {
             break;
         }
         if started.elapsed() > limit {
-            return Err(XtaskError::NotReady {
-                what: "pcscd",
+            return Err(PcscdError::NotReady {
                 seconds: limit.as_secs(),
                 log: log_path.display().to_string(),
             });
         }
         sleep(Duration::from_millis(50));
     }
-    println!(
-        "xtask up: pcscd pid {pid} ready in {} ms: '{}' <- card on tcp/{VPCD_PORT}, '{}' <- tcp/{}",
+    eprintln!(
+        "pcscd: pid {pid} ready in {} ms: '{}' <- card on tcp/{VPCD_PORT}, '{}' <- tcp/{}",
         started.elapsed().as_millis(),
         READERS[0],
         READERS[1],
@@ -201,10 +238,10 @@ pub fn up() -> Result<u32, XtaskError> {
 }
 
 /// Stops our pcscd (SIGTERM, then SIGKILL after 5 s) and cleans its files.
-pub fn down() -> Result<(), XtaskError> {
+pub fn down() -> Result<(), PcscdError> {
     let pid_path = pid_file();
     let Some(pid) = read_pid(&pid_path) else {
-        println!("xtask down: nothing to stop");
+        eprintln!("pcscd: nothing to stop");
         return Ok(());
     };
     if alive(pid) && matches!(proc_state(pid), Some((comm, _)) if comm == "pcscd") {
@@ -219,9 +256,9 @@ pub fn down() -> Result<(), XtaskError> {
                 sleep(Duration::from_millis(50));
             }
         }
-        println!("xtask down: pcscd {pid} stopped");
+        eprintln!("pcscd: {pid} stopped");
     } else {
-        println!("xtask down: pcscd {pid} was not running; cleaned up");
+        eprintln!("pcscd: {pid} was not running; cleaned up");
     }
     let _ = fs::remove_file(&pid_path);
     remove_stale_system_files();
@@ -232,16 +269,22 @@ fn signal(pid: u32, sig: &str) {
     let _ = Command::new("kill").arg(format!("-{sig}")).arg(pid.to_string()).status();
 }
 
-/// Prints what runs.
-pub fn status() -> Result<(), XtaskError> {
-    match our_pcscd() {
-        Some(pid) => println!("pcscd: running (pid {pid}), log {}", log_file().display()),
-        None => println!("pcscd: not running (start it with `cargo xtask up`)"),
-    }
+/// One line per daemon saying whether it runs.
+pub fn status() -> String {
+    let mut out = match our_pcscd() {
+        Some(pid) => format!("pcscd: running (pid {pid}), log {}", log_file().display()),
+        None => "pcscd: not running (start it with `cargo xtask up`)".to_string(),
+    };
     let foreign: Vec<u32> =
         running_pcscds().into_iter().filter(|p| Some(*p) != our_pcscd()).collect();
     if !foreign.is_empty() {
-        println!("foreign pcscd processes: {foreign:?}");
+        out.push_str(&format!("\nforeign pcscd processes: {foreign:?}"));
     }
-    Ok(())
+    out
+}
+
+/// Stops and starts our pcscd again (tests of the driver's recovery).
+pub fn restart() -> Result<u32, PcscdError> {
+    down()?;
+    up()
 }

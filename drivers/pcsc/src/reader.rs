@@ -1,0 +1,585 @@
+//! One PC/SC reader as a pos-hal contact and contactless reader.
+
+use std::ffi::CString;
+use std::time::{Duration, Instant};
+
+use pcsc::{Card, Disposition, Protocols, ReaderState, ShareMode, State};
+use pos_hal::{
+    Apdu, Atr, CancelToken, Claim, DeviceInfo, DeviceKind, ErrorType, FixedStr, HealthCheck,
+    HealthLevel, HealthReport, HealthStatus, IccReader, PiccReader, Rapdu, ReaderCaps, StatusWord,
+    Target, TargetKind, TargetTypes,
+};
+
+use crate::context::{Canceller, ContextSlot};
+use crate::discovery::{CardState, list_names};
+use crate::PcscError;
+
+/// PC/SC's largest extended response: 4 + 3 + 65536 + 3 + 2 (pcsc-sys).
+const RX_CAPACITY: usize = pcsc::MAX_BUFFER_SIZE_EXTENDED;
+/// How often a wait wakes up to look at its [`CancelToken`].
+const WAIT_SLICE: Duration = Duration::from_millis(50);
+
+/// Which reader to open.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum ReaderSelector {
+    /// Exactly this name.
+    Exact(String),
+    /// The first reader whose name contains this text (case-insensitive).
+    Contains(String),
+    /// The first reader that has a card in it.
+    FirstWithCard,
+    /// The first reader.
+    First,
+}
+
+impl std::fmt::Display for ReaderSelector {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            ReaderSelector::Exact(n) => write!(f, "name {n:?}"),
+            ReaderSelector::Contains(n) => write!(f, "a name containing {n:?}"),
+            ReaderSelector::FirstWithCard => f.write_str("a reader with a card"),
+            ReaderSelector::First => f.write_str("any reader"),
+        }
+    }
+}
+
+/// Protocols to accept when connecting.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ProtocolChoice {
+    /// T=0 only.
+    T0,
+    /// T=1 only.
+    T1,
+    /// Whatever the card and reader agree on.
+    Any,
+}
+
+/// How to talk to the card.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ConnectOptions {
+    /// Protocols to accept.
+    pub protocol: ProtocolChoice,
+    /// Send GET RESPONSE automatically on `61xx` and join the data.
+    pub auto_get_response: bool,
+    /// Re-send the command with the Le the card asks for on `6Cxx`.
+    pub auto_resend_on_6c: bool,
+    /// Upper bound on GET RESPONSE rounds for one command.
+    pub max_get_response: usize,
+}
+
+impl Default for ConnectOptions {
+    fn default() -> Self {
+        Self {
+            protocol: ProtocolChoice::Any,
+            auto_get_response: true,
+            auto_resend_on_6c: true,
+            max_get_response: 256,
+        }
+    }
+}
+
+impl ConnectOptions {
+    fn protocols(&self) -> Protocols {
+        match self.protocol {
+            ProtocolChoice::T0 => Protocols::T0,
+            ProtocolChoice::T1 => Protocols::T1,
+            ProtocolChoice::Any => Protocols::ANY,
+        }
+    }
+}
+
+struct Connected {
+    card: Card,
+    atr: Atr,
+    protocol: Option<pcsc::Protocol>,
+}
+
+/// A PC/SC reader. It is `Send`: move it to the thread that uses it. Use one handle per
+/// thread; two readers in two threads work concurrently.
+pub struct PcscReader {
+    name: CString,
+    display_name: String,
+    options: ConnectOptions,
+    slot: ContextSlot,
+    connected: Option<Connected>,
+    exclusive: bool,
+    rx: Vec<u8>,
+    tx: Vec<u8>,
+}
+
+impl std::fmt::Debug for PcscReader {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("PcscReader")
+            .field("name", &self.display_name)
+            .field("powered", &self.connected.is_some())
+            .field("exclusive", &self.exclusive)
+            .finish()
+    }
+}
+
+fn find_reader(
+    ctx: &pcsc::Context,
+    selector: &ReaderSelector,
+) -> Result<CString, PcscError> {
+    let names = list_names(ctx)?;
+    let pick = match selector {
+        ReaderSelector::Exact(want) => names.into_iter().find(|n| n.to_bytes() == want.as_bytes()),
+        ReaderSelector::Contains(part) => {
+            let part = part.to_lowercase();
+            names.into_iter().find(|n| n.to_string_lossy().to_lowercase().contains(&part))
+        }
+        ReaderSelector::First => names.into_iter().next(),
+        ReaderSelector::FirstWithCard => {
+            let mut states: Vec<ReaderState> =
+                names.into_iter().map(|n| ReaderState::new(n, State::UNAWARE)).collect();
+            if !states.is_empty() {
+                ctx.get_status_change(Duration::ZERO, &mut states)
+                    .map_err(|e| PcscError::from_pcsc("get_status_change", "", e))?;
+            }
+            states
+                .iter()
+                .find(|s| CardState::from_state(s.event_state()).has_card())
+                .map(|s| s.name().to_owned())
+        }
+    };
+    pick.ok_or_else(|| PcscError::ReaderNotFound { selector: selector.to_string() })
+}
+
+impl PcscReader {
+    /// Opens the reader `selector` picks, with default options.
+    pub fn open(selector: &ReaderSelector) -> Result<Self, PcscError> {
+        Self::open_with(selector, ConnectOptions::default())
+    }
+
+    /// Opens the reader `selector` picks.
+    pub fn open_with(selector: &ReaderSelector, options: ConnectOptions) -> Result<Self, PcscError> {
+        let mut slot = ContextSlot::default();
+        let name = find_reader(slot.get()?, selector)?;
+        let display_name = name.to_string_lossy().into_owned();
+        Ok(Self {
+            name,
+            display_name,
+            options,
+            slot,
+            connected: None,
+            exclusive: false,
+            rx: vec![0; RX_CAPACITY],
+            tx: Vec::with_capacity(pos_hal::apdu::MAX_ENCODED_LEN),
+        })
+    }
+
+    /// The reader's name.
+    pub fn name(&self) -> &str {
+        &self.display_name
+    }
+
+    /// The options in use.
+    pub fn options(&self) -> ConnectOptions {
+        self.options
+    }
+
+    /// Changes the options (takes effect at the next `power_on` for the protocol).
+    pub fn set_options(&mut self, options: ConnectOptions) {
+        self.options = options;
+    }
+
+    /// The protocol negotiated at the last `power_on`.
+    pub fn active_protocol(&self) -> Option<pcsc::Protocol> {
+        self.connected.as_ref().and_then(|c| c.protocol)
+    }
+
+    /// A handle that cancels this reader's pending wait from another thread.
+    pub fn canceller(&mut self) -> Result<Canceller, PcscError> {
+        Ok(Canceller { ctx: self.slot.get()?.clone() })
+    }
+
+    /// The card state as pcscd sees it now.
+    pub fn state(&mut self) -> Result<CardState, PcscError> {
+        let mut states = [ReaderState::new(self.name.clone(), State::UNAWARE)];
+        self.with_service("get_status_change", |ctx, _| {
+            ctx.get_status_change(Duration::ZERO, &mut states)
+        })?;
+        Ok(CardState::from_state(states[0].event_state()))
+    }
+
+    /// Runs a PC/SC call on the context; on a lost service the context and card handle are
+    /// dropped so that the next call starts afresh.
+    fn with_service<T>(
+        &mut self,
+        op: &'static str,
+        call: impl FnOnce(&pcsc::Context, &str) -> Result<T, pcsc::Error>,
+    ) -> Result<T, PcscError> {
+        let ctx = match self.slot.get() {
+            Ok(ctx) => ctx,
+            Err(e) => return Err(e),
+        };
+        call(ctx, &self.display_name).map_err(|e| {
+            let err = PcscError::from_pcsc(op, &self.display_name, e);
+            if err.lost_service() {
+                self.connected = None;
+                self.slot.invalidate();
+            }
+            err
+        })
+    }
+
+    fn share_mode(&self) -> ShareMode {
+        if self.exclusive { ShareMode::Exclusive } else { ShareMode::Shared }
+    }
+
+    fn connect(&mut self) -> Result<(), PcscError> {
+        self.connected = None;
+        let (name, share, protocols) = (self.name.clone(), self.share_mode(), self.options.protocols());
+        let card = match self.with_service("connect", |ctx, _| ctx.connect(&name, share, protocols)) {
+            Ok(card) => card,
+            Err(e @ (PcscError::Pcsc { .. } | PcscError::MuteCard { .. })) => {
+                // pcscd cannot negotiate with a card whose ATR is garbage: say so precisely.
+                return Err(self.explain_connect_failure().unwrap_or(e));
+            }
+            Err(e) => return Err(e),
+        };
+        let status = card
+            .status2_owned()
+            .map_err(|e| PcscError::from_pcsc("status", &self.display_name, e))?;
+        let atr = Atr::parse(status.atr())?;
+        let protocol = status.protocol2();
+        tracing::debug!(reader = %self.display_name, ?protocol, "card connected");
+        self.connected = Some(Connected { card, atr, protocol });
+        Ok(())
+    }
+
+    /// After a failed connect: an `Atr` error if the card's ATR (as pcscd saw it) is invalid.
+    fn explain_connect_failure(&mut self) -> Option<PcscError> {
+        let mut states = [ReaderState::new(self.name.clone(), State::UNAWARE)];
+        let ctx = self.slot.get().ok()?;
+        ctx.get_status_change(Duration::ZERO, &mut states).ok()?;
+        if states[0].event_state().contains(State::MUTE) {
+            return Some(PcscError::MuteCard { reader: self.display_name.clone() });
+        }
+        Atr::parse(states[0].atr()).err().map(PcscError::Atr)
+    }
+
+    /// One raw exchange; returns the response length in `self.rx`.
+    fn exchange(&mut self, command: &Apdu<'_>) -> Result<usize, PcscError> {
+        self.tx.resize(command.encoded_len(), 0);
+        let n = command.encode_into(&mut self.tx)?;
+        let Some(connected) = self.connected.as_ref() else {
+            return Err(PcscError::NotPowered);
+        };
+        let result = connected.card.transmit(&self.tx[..n], &mut self.rx).map(<[u8]>::len);
+        match result {
+            Ok(len) if len >= 2 => Ok(len),
+            Ok(len) => {
+                // pcscd returns an empty "success" when the card vanished mid-command.
+                self.connected = None;
+                Err(PcscError::ResponseTooShort { len })
+            }
+            Err(e) => {
+                let err = PcscError::from_pcsc("transmit", &self.display_name, e);
+                match &err {
+                    PcscError::NoService { .. } => {
+                        self.connected = None;
+                        self.slot.invalidate();
+                    }
+                    PcscError::CardRemoved { .. } | PcscError::NoCard { .. } => {
+                        self.connected = None
+                    }
+                    _ => {}
+                }
+                Err(err)
+            }
+        }
+    }
+
+    fn wait(
+        &mut self,
+        timeout: Duration,
+        cancel: &CancelToken,
+        want: impl Fn(CardState) -> bool,
+    ) -> Result<CardState, PcscError> {
+        let deadline = Instant::now() + timeout;
+        let mut states = [ReaderState::new(self.name.clone(), State::UNAWARE)];
+        loop {
+            if cancel.is_cancelled() {
+                return Err(PcscError::Cancelled);
+            }
+            let now = Instant::now();
+            let first = states[0].current_state() == State::UNAWARE;
+            let slice = if first { Duration::ZERO } else { deadline.saturating_duration_since(now).min(WAIT_SLICE) };
+            let result = self.with_service("get_status_change", |ctx, _| {
+                ctx.get_status_change(slice, &mut states)
+            });
+            match result {
+                Ok(()) => {
+                    let state = CardState::from_state(states[0].event_state());
+                    if state == CardState::Unavailable || states[0].event_state().contains(State::UNKNOWN) {
+                        return Err(PcscError::ReaderGone { reader: self.display_name.clone() });
+                    }
+                    if want(state) {
+                        return Ok(state);
+                    }
+                    states[0].sync_current_state();
+                }
+                Err(PcscError::Pcsc { source: pcsc::Error::Timeout, .. }) => {}
+                Err(e) => return Err(e),
+            }
+            if Instant::now() >= deadline {
+                return Err(PcscError::Timeout(timeout));
+            }
+        }
+    }
+
+    /// Waits until the card is gone (the terminal's "please remove card").
+    pub fn wait_for_removal(&mut self, timeout: Duration, cancel: &CancelToken) -> Result<(), PcscError> {
+        self.wait(timeout, cancel, |s| !s.has_card())?;
+        self.connected = None;
+        Ok(())
+    }
+
+    fn transmit_inner<'r>(
+        &mut self,
+        command: &Apdu<'_>,
+        out: &'r mut [u8],
+    ) -> Result<Rapdu<'r>, PcscError> {
+        let mut len = self.exchange(command)?;
+        let mut sw = StatusWord::from_bytes(self.rx[len - 2], self.rx[len - 1]);
+        if let (true, Some(ne)) = (self.options.auto_resend_on_6c, sw.exact_length()) {
+            len = self.exchange(&Apdu { le: Some(ne as u32), ..*command })?;
+            sw = StatusWord::from_bytes(self.rx[len - 2], self.rx[len - 1]);
+        }
+        let mut at = 0;
+        let capacity = out.len();
+        let mut append = |rx: &[u8], at: &mut usize| -> Result<(), PcscError> {
+            let end = *at + rx.len();
+            let dst = out
+                .get_mut(*at..end)
+                .ok_or(PcscError::BufferTooSmall { needed: end + 2, capacity })?;
+            dst.copy_from_slice(rx);
+            *at = end;
+            Ok(())
+        };
+        append(&self.rx[..len - 2], &mut at)?;
+        let mut rounds = 0;
+        while let (true, Some(available)) = (self.options.auto_get_response, sw.bytes_available()) {
+            rounds += 1;
+            if rounds > self.options.max_get_response {
+                return Err(PcscError::GetResponseLoop(rounds - 1));
+            }
+            let get = Apdu::new(command.cla & 0x03, 0xC0, 0x00, 0x00).with_le(available as u32);
+            let n = self.exchange(&get)?;
+            sw = StatusWord::from_bytes(self.rx[n - 2], self.rx[n - 1]);
+            append(&self.rx[..n - 2], &mut at)?;
+        }
+        let end = at + 2;
+        let tail = out.get_mut(at..end).ok_or(PcscError::BufferTooSmall { needed: end, capacity })?;
+        tail.copy_from_slice(&[sw.sw1(), sw.sw2()]);
+        Ok(Rapdu::parse(&out[..end])?)
+    }
+}
+
+impl Drop for PcscReader {
+    fn drop(&mut self) {
+        if let Some(c) = self.connected.take() {
+            let _ = c.card.disconnect(Disposition::LeaveCard);
+        }
+    }
+}
+
+impl ErrorType for PcscReader {
+    type Error = PcscError;
+}
+
+impl IccReader for PcscReader {
+    fn caps(&self) -> ReaderCaps {
+        ReaderCaps {
+            contact: true,
+            contactless: false,
+            t0: true,
+            t1: true,
+            max_apdu: pos_hal::apdu::MAX_ENCODED_LEN,
+        }
+    }
+
+    fn info(&self) -> DeviceInfo {
+        device_info(&self.display_name, DeviceKind::ContactReader)
+    }
+
+    fn card_present(&mut self) -> Result<bool, PcscError> {
+        Ok(self.state()?.has_card())
+    }
+
+    fn wait_for_card(&mut self, timeout: Duration, cancel: &CancelToken) -> Result<(), PcscError> {
+        self.wait(timeout, cancel, CardState::has_card).map(|_| ())
+    }
+
+    fn power_on(&mut self) -> Result<Atr, PcscError> {
+        if let Some(c) = self.connected.take() {
+            // A fresh connection after a reset is the portable cold reset.
+            let _ = c.card.disconnect(Disposition::ResetCard);
+        }
+        self.connect()?;
+        self.connected.as_ref().map(|c| c.atr).ok_or(PcscError::NotPowered)
+    }
+
+    fn transmit<'r>(&mut self, command: &Apdu<'_>, out: &'r mut [u8]) -> Result<Rapdu<'r>, PcscError> {
+        self.transmit_inner(command, out)
+    }
+
+    fn power_off(&mut self) -> Result<(), PcscError> {
+        if let Some(c) = self.connected.take() {
+            c.card
+                .disconnect(Disposition::UnpowerCard)
+                .map_err(|(_, e)| PcscError::from_pcsc("disconnect", &self.display_name, e))?;
+        }
+        Ok(())
+    }
+}
+
+fn device_info(name: &str, kind: DeviceKind) -> DeviceInfo {
+    DeviceInfo {
+        kind,
+        driver: "pcsc",
+        name: FixedStr::truncated(name),
+        selector: FixedStr::truncated(&format!("pcsc:{name}")),
+    }
+}
+
+/// Classifies a contactless card from its PC/SC ATR (PC/SC part 3 §3.1.3.2.3).
+fn target_kind(atr: &Atr) -> TargetKind {
+    let hist = atr.historical_bytes();
+    // 80 4F 0C A0 00 00 03 06 …: a storage card (MIFARE Classic/Ultralight) per the PC/SC RID.
+    if hist.starts_with(&[0x80, 0x4F]) && hist.get(3..8) == Some(&[0xA0, 0x00, 0x00, 0x03, 0x06]) {
+        return TargetKind::MifareA;
+    }
+    TargetKind::IsoA
+}
+
+impl PiccReader for PcscReader {
+    fn caps(&self) -> ReaderCaps {
+        ReaderCaps {
+            contact: false,
+            contactless: true,
+            t0: false,
+            t1: true,
+            max_apdu: pos_hal::apdu::MAX_ENCODED_LEN,
+        }
+    }
+
+    fn info(&self) -> DeviceInfo {
+        device_info(&self.display_name, DeviceKind::ContactlessReader)
+    }
+
+    /// Waits for a card, connects, and reads its UID with `FF CA 00 00 00`. PC/SC does not
+    /// say whether a card is type A or B; the ATR tells storage cards from ISO-DEP cards.
+    fn poll(&mut self, _types: TargetTypes, timeout: Duration, cancel: &CancelToken) -> Result<Target, PcscError> {
+        self.wait_for_card(timeout, cancel)?;
+        let atr = IccReader::power_on(self)?;
+        let mut buf = [0u8; 16];
+        let get_uid = Apdu::new(0xFF, 0xCA, 0x00, 0x00).with_le(256);
+        let uid = match self.transmit_inner(&get_uid, &mut buf) {
+            Ok(r) if r.sw.is_success() => pos_hal::Uid::new(r.data),
+            Ok(_) => None,
+            Err(e) => return Err(e),
+        };
+        Ok(Target {
+            kind: if uid.is_some() { target_kind(&atr) } else { TargetKind::Unknown },
+            uid: uid.unwrap_or(pos_hal::Uid::EMPTY),
+            atqa: None,
+            sak: None,
+            historical: pos_hal::Historical::new(atr.historical_bytes()).unwrap_or(pos_hal::Historical::EMPTY),
+        })
+    }
+
+    fn transmit<'r>(&mut self, command: &Apdu<'_>, out: &'r mut [u8]) -> Result<Rapdu<'r>, PcscError> {
+        self.transmit_inner(command, out)
+    }
+
+    fn release(&mut self) -> Result<(), PcscError> {
+        if let Some(c) = self.connected.take() {
+            c.card
+                .disconnect(Disposition::ResetCard)
+                .map_err(|(_, e)| PcscError::from_pcsc("disconnect", &self.display_name, e))?;
+        }
+        Ok(())
+    }
+}
+
+impl HealthCheck for PcscReader {
+    /// `Internal`: the reader is listed and its state readable. `External`: also powers the
+    /// card, if one is present, and checks its ATR.
+    fn health_check(&mut self, level: HealthLevel) -> Result<HealthReport, PcscError> {
+        let state = self.state()?;
+        let mut detail = format!("{}: {state}", self.display_name);
+        let mut status = match state {
+            CardState::Unavailable | CardState::Unknown => HealthStatus::Failed,
+            CardState::Mute => HealthStatus::Degraded,
+            _ => HealthStatus::Ok,
+        };
+        if level != HealthLevel::Internal && state.has_card() {
+            match IccReader::power_on(self) {
+                Ok(atr) => detail = format!("{detail}, ATR {atr}"),
+                Err(e) => {
+                    detail = format!("{detail}, power on failed: {e}");
+                    status = HealthStatus::Failed;
+                }
+            }
+        }
+        Ok(HealthReport { level, status, detail: FixedStr::truncated(&detail) })
+    }
+}
+
+impl Claim for PcscReader {
+    /// Takes the card exclusively (`SCARD_SHARE_EXCLUSIVE`); other applications get `Busy`.
+    fn acquire(&mut self) -> Result<(), PcscError> {
+        self.exclusive = true;
+        if self.connected.is_some() {
+            let protocols = self.options.protocols();
+            let result = match self.connected.as_mut() {
+                Some(c) => c.card.reconnect(ShareMode::Exclusive, protocols, Disposition::LeaveCard),
+                None => Ok(()),
+            };
+            if let Err(e) = result {
+                self.exclusive = false;
+                return Err(PcscError::from_pcsc("reconnect", &self.display_name, e));
+            }
+        }
+        Ok(())
+    }
+
+    fn release(&mut self) {
+        self.exclusive = false;
+        let protocols = self.options.protocols();
+        if let Some(c) = self.connected.as_mut() {
+            if let Err(e) = c.card.reconnect(ShareMode::Shared, protocols, Disposition::LeaveCard) {
+                tracing::warn!(reader = %self.display_name, error = %e, "could not share the card again");
+                self.connected = None;
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn assert_send<T: Send>() {}
+
+    #[test]
+    fn reader_handle_is_send() {
+        assert_send::<PcscReader>();
+        assert_send::<Canceller>();
+    }
+
+    #[test]
+    fn storage_cards_are_told_from_iso_dep() {
+        // ACR122U answer for a MIFARE Classic 1K.
+        let classic = Atr::parse(&[
+            0x3B, 0x8F, 0x80, 0x01, 0x80, 0x4F, 0x0C, 0xA0, 0x00, 0x00, 0x03, 0x06, 0x03, 0x00,
+            0x01, 0x00, 0x00, 0x00, 0x00, 0x6A,
+        ])
+        .expect("valid ATR");
+        assert_eq!(target_kind(&classic), TargetKind::MifareA);
+        let iso = Atr::parse(&[0x3B, 0x80, 0x80, 0x01, 0x01]).expect("valid ATR");
+        assert_eq!(target_kind(&iso), TargetKind::IsoA);
+    }
+}
