@@ -5,6 +5,7 @@
 //!   responses). In-process for tests ([`vpcd::VirtualCard`]) or as the `sim-card` binary.
 //! * [`pcscd`]: starts/stops a private pcscd with the vpcd readers (used by `cargo xtask up`
 //!   and by the driver tests that restart the daemon).
+//! * [`slots`]: inserting a card into a vpcd slot and waiting until pcscd shows it.
 //! * [`emv`]: an EMV/PBOC card built from a profile file (ATR, PSE/PPSE, applications,
 //!   records, GPO, GET DATA, GENERATE AC placeholders), with a T=0 mode that answers `61xx`
 //!   and `6Cxx` so that the terminal's GET RESPONSE handling is exercised.
@@ -22,5 +23,6 @@
 
 pub mod emv;
 pub mod pcscd;
+pub mod slots;
 pub mod tlv;
 pub mod vpcd;

@@ -39,6 +39,12 @@ enum Command {
     },
     /// Setup, up, and run the demo on the simulators.
     Demo,
+    /// Setup, up, run the criterion benchmarks (they need the simulators), down.
+    Bench {
+        /// Extra arguments for `cargo bench`.
+        #[arg(trailing_var_arg = true)]
+        args: Vec<String>,
+    },
 }
 
 /// Errors of the automation itself.
@@ -91,6 +97,7 @@ fn main() -> ExitCode {
         }
         Command::Test { args } => run::test(&args),
         Command::Demo => run::demo(),
+        Command::Bench { args } => run::bench(&args),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,

@@ -48,6 +48,16 @@ pub fn test(extra: &[String]) -> Result<(), XtaskError> {
     })
 }
 
+/// setup + up + cargo bench + down.
+pub fn bench(extra: &[String]) -> Result<(), XtaskError> {
+    packages::setup()?;
+    with_daemons(|| {
+        let mut bench = cargo();
+        bench.args(["bench", "--workspace"]).args(extra);
+        status(&mut bench)
+    })
+}
+
 /// setup + up + the examples against a simulated card + down.
 pub fn demo() -> Result<(), XtaskError> {
     packages::setup()?;
