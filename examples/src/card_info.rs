@@ -75,12 +75,19 @@ where
     R::Error: std::fmt::Display,
 {
     fn send(&mut self, apdu: Apdu<'_>) -> Result<(Vec<u8>, StatusWord), ReadError<R::Error>> {
-        let r = self.reader.transmit(&apdu, &mut self.buf).map_err(ReadError::Reader)?;
+        let r = self
+            .reader
+            .transmit(&apdu, &mut self.buf)
+            .map_err(ReadError::Reader)?;
         Ok((r.data.to_vec(), r.sw))
     }
 
     fn select(&mut self, name: &[u8]) -> Result<Option<Vec<u8>>, ReadError<R::Error>> {
-        let (fci, sw) = self.send(Apdu::new(0x00, 0xA4, 0x04, 0x00).with_data(name).with_le(256))?;
+        let (fci, sw) = self.send(
+            Apdu::new(0x00, 0xA4, 0x04, 0x00)
+                .with_data(name)
+                .with_le(256),
+        )?;
         Ok(sw.is_success().then_some(fci))
     }
 
@@ -94,13 +101,21 @@ fn directory_entries(bytes: &[u8], out: &mut Vec<Application>) -> Result<(), Tlv
     for item in TlvIter::new(bytes) {
         let t = item?;
         if t.tag == 0x61 {
-            let aid = tlv::find(t.value, 0x4F)?.map(|x| x.value.to_vec()).unwrap_or_default();
+            let aid = tlv::find(t.value, 0x4F)?
+                .map(|x| x.value.to_vec())
+                .unwrap_or_default();
             let label = tlv::find(t.value, 0x50)?
                 .map(|x| String::from_utf8_lossy(x.value).into_owned())
                 .unwrap_or_default();
-            let priority = tlv::find(t.value, 0x87)?.and_then(|x| x.value.first().copied()).unwrap_or(15);
+            let priority = tlv::find(t.value, 0x87)?
+                .and_then(|x| x.value.first().copied())
+                .unwrap_or(15);
             if !aid.is_empty() {
-                out.push(Application { aid, label, priority: priority & 0x0F });
+                out.push(Application {
+                    aid,
+                    label,
+                    priority: priority & 0x0F,
+                });
             }
         } else if t.is_constructed() {
             directory_entries(t.value, out)?;
@@ -149,11 +164,16 @@ pub fn read<R: IccReader + ?Sized>(reader: &mut R) -> Result<CardInfo, ReadError
 where
     R::Error: std::fmt::Display,
 {
-    let mut s = Session { reader, buf: vec![0; 4096] };
+    let mut s = Session {
+        reader,
+        buf: vec![0; 4096],
+    };
     let mut applications = Vec::new();
     let mut directory = "PSE";
     if let Some(fci) = s.select(PSE)? {
-        let sfi = tlv::find(&fci, 0x88)?.and_then(|t| t.value.first().copied()).unwrap_or(1);
+        let sfi = tlv::find(&fci, 0x88)?
+            .and_then(|t| t.value.first().copied())
+            .unwrap_or(1);
         for record in 1..=16 {
             match s.read_record(sfi, record)? {
                 Some(data) => directory_entries(&data, &mut applications)?,
@@ -174,42 +194,63 @@ where
         command: "SELECT application",
         sw: StatusWord::FILE_NOT_FOUND,
     })?;
-    let pdol = tlv::find(&fci, 0x9F38)?.map(|t| t.value.to_vec()).unwrap_or_default();
+    let pdol = tlv::find(&fci, 0x9F38)?
+        .map(|t| t.value.to_vec())
+        .unwrap_or_default();
     let mut gpo_data = vec![0x83];
     let zeros = pdol_zeros(&pdol);
     gpo_data.push(zeros.len() as u8);
     gpo_data.extend_from_slice(&zeros);
-    let (gpo, sw) = s.send(Apdu::new(0x80, 0xA8, 0x00, 0x00).with_data(&gpo_data).with_le(256))?;
+    let (gpo, sw) = s.send(
+        Apdu::new(0x80, 0xA8, 0x00, 0x00)
+            .with_data(&gpo_data)
+            .with_le(256),
+    )?;
     if !sw.is_success() {
-        return Err(ReadError::Refused { command: "GET PROCESSING OPTIONS", sw });
+        return Err(ReadError::Refused {
+            command: "GET PROCESSING OPTIONS",
+            sw,
+        });
     }
     let afl = match tlv::find(&gpo, 0x94)? {
         Some(t) => t.value.to_vec(),
         // Format 1: 80 { AIP(2) AFL… }
-        None => tlv::find(&gpo, 0x80)?.map(|t| t.value.get(2..).unwrap_or_default().to_vec()).unwrap_or_default(),
+        None => tlv::find(&gpo, 0x80)?
+            .map(|t| t.value.get(2..).unwrap_or_default().to_vec())
+            .unwrap_or_default(),
     };
     let mut pan = None;
     let mut expiry = None;
     'afl: for entry in afl.chunks_exact(4) {
         let sfi = entry[0] >> 3;
         for record in entry[1]..=entry[2] {
-            let Some(data) = s.read_record(sfi, record)? else { continue };
+            let Some(data) = s.read_record(sfi, record)? else {
+                continue;
+            };
             if pan.is_none() {
                 pan = tlv::find(&data, 0x5A)?.and_then(|t| Pan::from_bcd(t.value).ok());
             }
-            if let Some(t2) = tlv::find(&data, 0x57)?.and_then(|t| Track2::from_equivalent_data(t.value).ok()) {
+            if let Some(t2) =
+                tlv::find(&data, 0x57)?.and_then(|t| Track2::from_equivalent_data(t.value).ok())
+            {
                 pan = pan.or_else(|| t2.pan().ok());
                 expiry = expiry.or_else(|| Some(t2.expiry().to_string()));
             }
             if expiry.is_none() {
-                expiry = tlv::find(&data, 0x5F24)?.map(|t| hex::encode_upper(t.value.get(..2).unwrap_or_default()));
+                expiry = tlv::find(&data, 0x5F24)?
+                    .map(|t| hex::encode_upper(t.value.get(..2).unwrap_or_default()));
             }
             if pan.is_some() && expiry.is_some() {
                 break 'afl;
             }
         }
     }
-    Ok(CardInfo { applications, directory, pan, expiry })
+    Ok(CardInfo {
+        applications,
+        directory,
+        pan,
+        expiry,
+    })
 }
 
 #[cfg(test)]

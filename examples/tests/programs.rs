@@ -33,12 +33,21 @@ fn read_card_prints_applications_and_masked_pan() {
     }
     let profile = CardProfile::builtin("unionpay-debit").expect("profile");
     let card = slots::insert(0, EmvCard::new(profile), Faults::default()).expect("insert");
-    let (ok, out, err) = run(env!("CARGO_BIN_EXE_read-card"), &["--reader", "PCD 00 00", "--timeout", "3"]);
+    let (ok, out, err) = run(
+        env!("CARGO_BIN_EXE_read-card"),
+        &["--reader", "PCD 00 00", "--timeout", "3"],
+    );
     assert!(ok, "read-card failed: {err}\n{out}");
     assert!(out.contains("ATR: 3B 8A 80 01"), "{out}");
-    assert!(out.contains("AID: A000000333010101 UnionPay Debit"), "{out}");
+    assert!(
+        out.contains("AID: A000000333010101 UnionPay Debit"),
+        "{out}"
+    );
     assert!(out.contains("PAN: 621234******1232"), "{out}");
-    assert!(!out.contains("6212345678901232") && !err.contains("6212345678901232"), "PAN leaked");
+    assert!(
+        !out.contains("6212345678901232") && !err.contains("6212345678901232"),
+        "PAN leaked"
+    );
     slots::remove(card, 0).expect("remove");
 }
 
@@ -66,7 +75,10 @@ fn read_card_without_a_card_times_out_clearly() {
         return;
     }
     slots::wait_state(1, None, std::time::Duration::from_secs(5)).expect("empty");
-    let (ok, _out, err) = run(env!("CARGO_BIN_EXE_read-card"), &["--reader", "PCD 00 01", "--timeout", "1"]);
+    let (ok, _out, err) = run(
+        env!("CARGO_BIN_EXE_read-card"),
+        &["--reader", "PCD 00 01", "--timeout", "1"],
+    );
     assert!(!ok);
     assert!(err.contains("timed out"), "{err}");
 }

@@ -55,7 +55,11 @@ impl Amount {
 
     /// From minor units; fails above [`Amount::MAX`].
     pub const fn from_minor(minor: u64) -> Result<Self, AmountError> {
-        if minor > Self::MAX.0 { Err(AmountError::Overflow) } else { Ok(Self(minor)) }
+        if minor > Self::MAX.0 {
+            Err(AmountError::Overflow)
+        } else {
+            Ok(Self(minor))
+        }
     }
 
     /// Minor units.
@@ -68,7 +72,10 @@ impl Amount {
         if digit > 9 {
             return Err(AmountError::InvalidDigit(digit));
         }
-        let shifted = self.0.checked_mul(10).and_then(|v| v.checked_add(u64::from(digit)));
+        let shifted = self
+            .0
+            .checked_mul(10)
+            .and_then(|v| v.checked_add(u64::from(digit)));
         Self::from_minor(shifted.ok_or(AmountError::Overflow)?)
     }
 
@@ -84,7 +91,10 @@ impl Amount {
 
     /// Difference, or [`AmountError::Negative`].
     pub fn checked_sub(self, other: Self) -> Result<Self, AmountError> {
-        self.0.checked_sub(other.0).map(Self).ok_or(AmountError::Negative)
+        self.0
+            .checked_sub(other.0)
+            .map(Self)
+            .ok_or(AmountError::Negative)
     }
 
     /// The 12 ASCII digits of ISO 8583 field 4.
@@ -150,10 +160,19 @@ mod tests {
         }
         assert_eq!(a, Amount::MAX);
         assert_eq!(a.push_digit(0), Err(AmountError::Overflow));
-        assert_eq!(Amount::ZERO.push_digit(10), Err(AmountError::InvalidDigit(10)));
+        assert_eq!(
+            Amount::ZERO.push_digit(10),
+            Err(AmountError::InvalidDigit(10))
+        );
         assert_eq!(Amount::from_minor(u64::MAX), Err(AmountError::Overflow));
-        assert_eq!(Amount::MAX.checked_add(Amount(1)), Err(AmountError::Overflow));
-        assert_eq!(Amount::ZERO.checked_sub(Amount(1)), Err(AmountError::Negative));
+        assert_eq!(
+            Amount::MAX.checked_add(Amount(1)),
+            Err(AmountError::Overflow)
+        );
+        assert_eq!(
+            Amount::ZERO.checked_sub(Amount(1)),
+            Err(AmountError::Negative)
+        );
         for bad in ["", ".5", "1.", "1.234", "a", "1,00", "-1", "1.2.3"] {
             assert_eq!(bad.parse::<Amount>(), Err(AmountError::Syntax), "{bad}");
         }

@@ -105,7 +105,14 @@ pub struct Apdu<'a> {
 impl<'a> Apdu<'a> {
     /// A case 1 APDU (header only).
     pub const fn new(cla: u8, ins: u8, p1: u8, p2: u8) -> Self {
-        Self { cla, ins, p1, p2, data: &[], le: None }
+        Self {
+            cla,
+            ins,
+            p1,
+            p2,
+            data: &[],
+            le: None,
+        }
     }
 
     /// Sets the command data.
@@ -115,7 +122,10 @@ impl<'a> Apdu<'a> {
 
     /// Sets Ne, the number of response bytes expected (256 = "up to 256" in a short APDU).
     pub const fn with_le(self, ne: u32) -> Self {
-        Self { le: Some(ne), ..self }
+        Self {
+            le: Some(ne),
+            ..self
+        }
     }
 
     /// True when this APDU needs extended length fields.
@@ -126,7 +136,9 @@ impl<'a> Apdu<'a> {
     /// Checks the length limits.
     pub fn validate(&self) -> Result<(), ApduError> {
         if self.data.len() > MAX_NC {
-            return Err(ApduError::DataTooLong { len: self.data.len() });
+            return Err(ApduError::DataTooLong {
+                len: self.data.len(),
+            });
         }
         if let Some(ne) = self.le {
             if ne == 0 || ne > MAX_NE {
@@ -302,7 +314,11 @@ impl StatusWord {
     /// `61 xx`: that many response bytes wait for GET RESPONSE (`xx = 00` means 256).
     pub const fn bytes_available(self) -> Option<usize> {
         if self.sw1() == 0x61 {
-            Some(if self.sw2() == 0 { 256 } else { self.sw2() as usize })
+            Some(if self.sw2() == 0 {
+                256
+            } else {
+                self.sw2() as usize
+            })
         } else {
             None
         }
@@ -310,7 +326,11 @@ impl StatusWord {
     /// `6C xx`: wrong Le, re-send with exactly this Ne (`xx = 00` means 256).
     pub const fn exact_length(self) -> Option<usize> {
         if self.sw1() == 0x6C {
-            Some(if self.sw2() == 0 { 256 } else { self.sw2() as usize })
+            Some(if self.sw2() == 0 {
+                256
+            } else {
+                self.sw2() as usize
+            })
         } else {
             None
         }
@@ -409,10 +429,22 @@ mod tests {
         let h = Apdu::new(0x00, 0xB2, 0x01, 0x0C);
         assert_eq!(encode(&h), [0x00, 0xB2, 0x01, 0x0C]);
         assert_eq!(encode(&h.with_le(256)), [0x00, 0xB2, 0x01, 0x0C, 0x00]);
-        assert_eq!(encode(&h.with_data(&[1, 2])), [0x00, 0xB2, 0x01, 0x0C, 2, 1, 2]);
-        assert_eq!(encode(&h.with_data(&[1]).with_le(5)), [0x00, 0xB2, 0x01, 0x0C, 1, 1, 5]);
-        assert_eq!(encode(&h.with_le(65_536)), [0x00, 0xB2, 0x01, 0x0C, 0, 0, 0]);
-        assert_eq!(encode(&h.with_le(300)), [0x00, 0xB2, 0x01, 0x0C, 0, 0x01, 0x2C]);
+        assert_eq!(
+            encode(&h.with_data(&[1, 2])),
+            [0x00, 0xB2, 0x01, 0x0C, 2, 1, 2]
+        );
+        assert_eq!(
+            encode(&h.with_data(&[1]).with_le(5)),
+            [0x00, 0xB2, 0x01, 0x0C, 1, 1, 5]
+        );
+        assert_eq!(
+            encode(&h.with_le(65_536)),
+            [0x00, 0xB2, 0x01, 0x0C, 0, 0, 0]
+        );
+        assert_eq!(
+            encode(&h.with_le(300)),
+            [0x00, 0xB2, 0x01, 0x0C, 0, 0x01, 0x2C]
+        );
         let data = [0xAB; 300];
         let ext3 = encode(&h.with_data(&data));
         assert_eq!(&ext3[4..7], &[0, 0x01, 0x2C]);
@@ -426,14 +458,26 @@ mod tests {
 
     #[test]
     fn malformed_commands_give_typed_errors() {
-        assert_eq!(Apdu::parse(&[0x00, 0xA4]), Err(ApduError::TooShort { len: 2 }));
+        assert_eq!(
+            Apdu::parse(&[0x00, 0xA4]),
+            Err(ApduError::TooShort { len: 2 })
+        );
         assert_eq!(
             Apdu::parse(&[0, 0xA4, 4, 0, 7, 1, 2]),
             Err(ApduError::LengthMismatch { lc: 7, len: 7 })
         );
-        assert_eq!(Apdu::parse(&[0, 0xA4, 4, 0, 0, 0]), Err(ApduError::LengthMismatch { lc: 0, len: 6 }));
-        assert_eq!(Apdu::parse(&[0, 0xA4, 4, 0, 0, 0, 0, 1]), Err(ApduError::ZeroLc));
-        assert_eq!(Apdu::new(0, 0, 0, 0).with_le(0).validate(), Err(ApduError::InvalidLe { ne: 0 }));
+        assert_eq!(
+            Apdu::parse(&[0, 0xA4, 4, 0, 0, 0]),
+            Err(ApduError::LengthMismatch { lc: 0, len: 6 })
+        );
+        assert_eq!(
+            Apdu::parse(&[0, 0xA4, 4, 0, 0, 0, 0, 1]),
+            Err(ApduError::ZeroLc)
+        );
+        assert_eq!(
+            Apdu::new(0, 0, 0, 0).with_le(0).validate(),
+            Err(ApduError::InvalidLe { ne: 0 })
+        );
         assert_eq!(
             Apdu::new(0, 0, 0, 0).with_le(65_537).validate(),
             Err(ApduError::InvalidLe { ne: 65_537 })
@@ -457,7 +501,10 @@ mod tests {
         assert_eq!(sw.exact_length(), None);
         assert!(StatusWord::from_bytes(0x63, 0xC2).is_warning());
         assert_eq!(StatusWord(0x1234).description(), "unknown status");
-        assert_eq!(Rapdu::parse(&[]), Err(ApduError::ResponseTooShort { len: 0 }));
+        assert_eq!(
+            Rapdu::parse(&[]),
+            Err(ApduError::ResponseTooShort { len: 0 })
+        );
     }
 
     fn arb_apdu() -> impl Strategy<Value = (u8, u8, u8, u8, Vec<u8>, Option<u32>)> {

@@ -40,11 +40,17 @@ impl fmt::Display for AtrError {
             AtrError::Empty => f.write_str("empty ATR (mute card)"),
             AtrError::InvalidTs(ts) => write!(f, "invalid ATR initial byte TS={ts:02X}"),
             AtrError::Truncated { needed, len } => {
-                write!(f, "ATR truncated: structure needs {needed} bytes, got {len}")
+                write!(
+                    f,
+                    "ATR truncated: structure needs {needed} bytes, got {len}"
+                )
             }
             AtrError::TooLong { len } => write!(f, "ATR of {len} bytes is longer than announced"),
             AtrError::TckMismatch { received, expected } => {
-                write!(f, "ATR check byte TCK={received:02X}, expected {expected:02X}")
+                write!(
+                    f,
+                    "ATR check byte TCK={received:02X}, expected {expected:02X}"
+                )
             }
         }
     }
@@ -149,7 +155,10 @@ impl Atr {
         loop {
             let count = y.count_ones() as usize;
             if at + count > len {
-                return Err(AtrError::Truncated { needed: at + count, len });
+                return Err(AtrError::Truncated {
+                    needed: at + count,
+                    len,
+                });
             }
             let mut field = at;
             if y & 0x1 != 0 {
@@ -196,7 +205,10 @@ impl Atr {
             let xor = bytes[1..end - 1].iter().fold(0u8, |acc, b| acc ^ b);
             let received = bytes[end - 1];
             if xor != received {
-                return Err(AtrError::TckMismatch { received, expected: xor });
+                return Err(AtrError::TckMismatch {
+                    received,
+                    expected: xor,
+                });
             }
         }
         let mut stored = [0; MAX_ATR_LEN];
@@ -220,7 +232,11 @@ impl Atr {
 
     /// Direct or inverse convention.
     pub fn convention(&self) -> Convention {
-        if self.bytes[0] == 0x3F { Convention::Inverse } else { Convention::Direct }
+        if self.bytes[0] == 0x3F {
+            Convention::Inverse
+        } else {
+            Convention::Direct
+        }
     }
 
     /// Protocols the card offers (T=0 when no TD1 is present).
@@ -282,7 +298,10 @@ mod tests {
     #[test]
     fn real_atrs_parse() {
         // A T=0 PBOC card style ATR: TA1, TC1, no TD → T=0, no TCK.
-        let atr = Atr::parse(&[0x3B, 0x6D, 0x00, 0x00, 0x57, 0x44, 0x29, 0x37, 0x29, 0x06, 0x02, 0x21, 0x43, 0x45, 0x85, 0x00, 0x09]);
+        let atr = Atr::parse(&[
+            0x3B, 0x6D, 0x00, 0x00, 0x57, 0x44, 0x29, 0x37, 0x29, 0x06, 0x02, 0x21, 0x43, 0x45,
+            0x85, 0x00, 0x09,
+        ]);
         // T0=6D: TB1 and TC1 present, 13 historical bytes.
         let atr = atr.expect("parses");
         assert!(atr.protocols().t0());
@@ -290,7 +309,10 @@ mod tests {
         assert_eq!(atr.historical_bytes().len(), 13);
         assert_eq!(atr.tck(), None);
         // vicc's ATR: 3B 95 13 81 01 80 73 FF 01 00 0B → T=1 with TCK.
-        let vicc = Atr::parse(&[0x3B, 0x95, 0x13, 0x81, 0x01, 0x80, 0x73, 0xFF, 0x01, 0x00, 0x0B]).expect("vicc");
+        let vicc = Atr::parse(&[
+            0x3B, 0x95, 0x13, 0x81, 0x01, 0x80, 0x73, 0xFF, 0x01, 0x00, 0x0B,
+        ])
+        .expect("vicc");
         assert_eq!(vicc.ta1(), Some(0x13));
         assert!(vicc.protocols().t1());
         assert_eq!(vicc.historical_bytes(), &[0x80, 0x73, 0xFF, 0x01, 0x00]);
@@ -302,14 +324,29 @@ mod tests {
     fn malformed_atrs_give_typed_errors() {
         assert_eq!(Atr::parse(&[]), Err(AtrError::Empty));
         assert_eq!(Atr::parse(&[0x12, 0x00]), Err(AtrError::InvalidTs(0x12)));
-        assert_eq!(Atr::parse(&[0x3B]), Err(AtrError::Truncated { needed: 2, len: 1 }));
-        assert_eq!(Atr::parse(&[0x3B, 0x82, 0x01]), Err(AtrError::Truncated { needed: 6, len: 3 }));
-        assert_eq!(Atr::parse(&[0x3B, 0x00, 0xFF]), Err(AtrError::TooLong { len: 3 }));
+        assert_eq!(
+            Atr::parse(&[0x3B]),
+            Err(AtrError::Truncated { needed: 2, len: 1 })
+        );
+        assert_eq!(
+            Atr::parse(&[0x3B, 0x82, 0x01]),
+            Err(AtrError::Truncated { needed: 6, len: 3 })
+        );
+        assert_eq!(
+            Atr::parse(&[0x3B, 0x00, 0xFF]),
+            Err(AtrError::TooLong { len: 3 })
+        );
         assert_eq!(
             Atr::parse(&[0x3B, 0x80, 0x80, 0x01, 0x00]),
-            Err(AtrError::TckMismatch { received: 0x00, expected: 0x01 })
+            Err(AtrError::TckMismatch {
+                received: 0x00,
+                expected: 0x01
+            })
         );
-        assert_eq!(Atr::parse(&[0x3F, 0x00]).map(|a| a.convention()), Ok(Convention::Inverse));
+        assert_eq!(
+            Atr::parse(&[0x3F, 0x00]).map(|a| a.convention()),
+            Ok(Convention::Inverse)
+        );
     }
 
     proptest! {

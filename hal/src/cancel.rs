@@ -27,7 +27,9 @@ pub struct CancelToken {
 impl CancelToken {
     /// A token that is not cancelled.
     pub const fn new() -> Self {
-        Self { cancelled: AtomicBool::new(false) }
+        Self {
+            cancelled: AtomicBool::new(false),
+        }
     }
 
     /// Requests cancellation of every wait that watches this token.

@@ -71,7 +71,14 @@ impl DateTime {
         {
             return Err(DateTimeError::OutOfRange);
         }
-        Ok(Self { year, month, day, hour, minute, second })
+        Ok(Self {
+            year,
+            month,
+            day,
+            hour,
+            minute,
+            second,
+        })
     }
     /// Year.
     pub const fn year(&self) -> u16 {
@@ -99,7 +106,12 @@ impl DateTime {
     }
     /// `MMDD` (ISO 8583 field 13).
     pub const fn mmdd(&self) -> [u8; 4] {
-        [b'0' + self.month / 10, b'0' + self.month % 10, b'0' + self.day / 10, b'0' + self.day % 10]
+        [
+            b'0' + self.month / 10,
+            b'0' + self.month % 10,
+            b'0' + self.day / 10,
+            b'0' + self.day % 10,
+        ]
     }
     /// `hhmmss` (ISO 8583 field 12).
     pub const fn hhmmss(&self) -> [u8; 6] {

@@ -118,14 +118,19 @@ impl<D: Claim> Claimed<D> {
     /// Claims `device`; on failure the device comes back with the error.
     pub fn claim(mut device: D) -> Result<Self, (D, D::Error)> {
         match device.acquire() {
-            Ok(()) => Ok(Self { device: Some(device) }),
+            Ok(()) => Ok(Self {
+                device: Some(device),
+            }),
             Err(e) => Err((device, e)),
         }
     }
 
     /// Releases the claim and returns the unclaimed device.
     pub fn release(mut self) -> D {
-        let mut device = self.device.take().expect("Claimed always holds its device until dropped");
+        let mut device = self
+            .device
+            .take()
+            .expect("Claimed always holds its device until dropped");
         device.release();
         device
     }
@@ -134,13 +139,17 @@ impl<D: Claim> Claimed<D> {
 impl<D: Claim> Deref for Claimed<D> {
     type Target = D;
     fn deref(&self) -> &D {
-        self.device.as_ref().expect("Claimed always holds its device until dropped")
+        self.device
+            .as_ref()
+            .expect("Claimed always holds its device until dropped")
     }
 }
 
 impl<D: Claim> DerefMut for Claimed<D> {
     fn deref_mut(&mut self) -> &mut D {
-        self.device.as_mut().expect("Claimed always holds its device until dropped")
+        self.device
+            .as_mut()
+            .expect("Claimed always holds its device until dropped")
     }
 }
 

@@ -13,7 +13,11 @@ pub struct CapacityError {
 
 impl fmt::Display for CapacityError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "text of {} bytes does not fit into {} bytes", self.needed, self.capacity)
+        write!(
+            f,
+            "text of {} bytes does not fit into {} bytes",
+            self.needed, self.capacity
+        )
     }
 }
 
@@ -35,16 +39,25 @@ pub struct FixedStr<const N: usize> {
 
 impl<const N: usize> FixedStr<N> {
     /// The empty string.
-    pub const EMPTY: Self = Self { bytes: [0; N], len: 0 };
+    pub const EMPTY: Self = Self {
+        bytes: [0; N],
+        len: 0,
+    };
 
     /// Copies `text`, or fails if it is longer than `N` bytes.
     pub fn new(text: &str) -> Result<Self, CapacityError> {
         if text.len() > N {
-            return Err(CapacityError { capacity: N, needed: text.len() });
+            return Err(CapacityError {
+                capacity: N,
+                needed: text.len(),
+            });
         }
         let mut bytes = [0; N];
         bytes[..text.len()].copy_from_slice(text.as_bytes());
-        Ok(Self { bytes, len: text.len() })
+        Ok(Self {
+            bytes,
+            len: text.len(),
+        })
     }
 
     /// Copies as much of `text` as fits, cutting at a character boundary.
@@ -99,7 +112,13 @@ mod tests {
 
     #[test]
     fn rejects_too_long_and_truncates_at_char_boundary() {
-        assert_eq!(FixedStr::<3>::new("abcd"), Err(CapacityError { capacity: 3, needed: 4 }));
+        assert_eq!(
+            FixedStr::<3>::new("abcd"),
+            Err(CapacityError {
+                capacity: 3,
+                needed: 4
+            })
+        );
         // "银" is 3 bytes: cutting at 4 must back off to 3.
         assert_eq!(FixedStr::<4>::truncated("银行").as_str(), "银");
         assert_eq!(FixedStr::<8>::new("ok").map(|s| s.len()), Ok(2));

@@ -47,7 +47,8 @@ pub trait IccReader: ErrorType + HealthCheck {
     fn card_present(&mut self) -> Result<bool, Self::Error>;
     /// Waits until a card is inserted, `timeout` passes ([`Timeout`](crate::ErrorKind::Timeout))
     /// or `cancel` fires ([`Cancelled`](crate::ErrorKind::Cancelled)).
-    fn wait_for_card(&mut self, timeout: Duration, cancel: &CancelToken) -> Result<(), Self::Error>;
+    fn wait_for_card(&mut self, timeout: Duration, cancel: &CancelToken)
+    -> Result<(), Self::Error>;
     /// Powers the card (cold reset) and returns its ATR.
     fn power_on(&mut self) -> Result<Atr, Self::Error>;
     /// Sends a command APDU; the response data and status word land in `response`.

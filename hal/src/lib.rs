@@ -13,7 +13,7 @@
 //!   [`Tracks`], [`Amount`] and the device-neutral [`Receipt`].
 //! * **Lifecycle**: devices are claimed for exclusive use with [`Claimed`]; dropping the claim
 //!   releases the device (UnifiedPOS claim/release as typestate).
-//! * **Testing**: the `mock` feature adds scripted fakes for every trait in [`mock`].
+//! * **Testing**: the `mock` feature adds the `mock` module: scripted fakes for every trait.
 //!
 //! ```
 //! use pos_hal::{Amount, Pan};
@@ -79,8 +79,6 @@ pub use operator::{Display, DisplayCaps, Key, Keypad};
 pub use pan::{Pan, PanError};
 pub use picc::{Historical, PiccReader, ShortBytes, Target, TargetKind, TargetTypes, Uid};
 pub use pinpad::{EncryptedPinBlock, PinBlockFormat, PinEntry, PinPad, PinRequest};
-pub use printer::{
-    Charsets, JobResult, PaperState, PrinterCaps, PrinterStatus, ReceiptPrinter,
-};
+pub use printer::{Charsets, JobResult, PaperState, PrinterCaps, PrinterStatus, ReceiptPrinter};
 pub use receipt::{Align, BarcodeKind, CutKind, Receipt, ReceiptLine, TextSize, TextStyle};
 pub use track::{ServiceCode, Track1, Track2, Track3, TrackError, Tracks};

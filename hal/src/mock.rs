@@ -28,11 +28,11 @@ use core::fmt;
 use core::time::Duration;
 
 use crate::{
-    Amount, Apdu, Atr, CancelToken, CardEntry, CardEvent, Clock, DateTime, DeviceInfo,
-    DeviceKind, Display, DisplayCaps, EntryModes, Error, ErrorKind, ErrorType, FixedStr,
-    HealthCheck, HealthLevel, HealthReport, HealthStatus, IccReader, Indicators, JobResult, Key,
-    Keypad, MagstripeReader, MsrCaps, PinEntry, PinPad, PinRequest, PrinterCaps, PrinterStatus,
-    Rapdu, Receipt, ReceiptLine, ReceiptPrinter, ReaderCaps, Target, TargetTypes, Tracks,
+    Amount, Apdu, Atr, CancelToken, CardEntry, CardEvent, Clock, DateTime, DeviceInfo, DeviceKind,
+    Display, DisplayCaps, EntryModes, Error, ErrorKind, ErrorType, FixedStr, HealthCheck,
+    HealthLevel, HealthReport, HealthStatus, IccReader, Indicators, JobResult, Key, Keypad,
+    MagstripeReader, MsrCaps, PinEntry, PinPad, PinRequest, PrinterCaps, PrinterStatus, Rapdu,
+    ReaderCaps, Receipt, ReceiptLine, ReceiptPrinter, Target, TargetTypes, Tracks,
     indicators::{BeepKind, ContactlessLeds},
     picc::PiccReader,
     printer::{Charsets, PaperState},
@@ -68,24 +68,37 @@ struct Script<C: fmt::Debug> {
 
 impl<C: fmt::Debug> Script<C> {
     fn new(device: &'static str, calls: impl IntoIterator<Item = C>) -> Self {
-        Self { device, calls: calls.into_iter().collect() }
+        Self {
+            device,
+            calls: calls.into_iter().collect(),
+        }
     }
 
     fn next(&mut self, called: &str) -> C {
         match self.calls.pop_front() {
             Some(call) => call,
-            None => panic!("{}: unexpected call {called}: the script is finished", self.device),
+            None => panic!(
+                "{}: unexpected call {called}: the script is finished",
+                self.device
+            ),
         }
     }
 
     fn mismatch(&self, expected: &C, called: &str) -> ! {
-        panic!("{}: expected {expected:?}, but {called} was called", self.device)
+        panic!(
+            "{}: expected {expected:?}, but {called} was called",
+            self.device
+        )
     }
 
     fn done(&mut self) {
         if !self.calls.is_empty() {
             let left = core::mem::take(&mut self.calls);
-            panic!("{}: {} expected call(s) never made: {left:?}", self.device, left.len());
+            panic!(
+                "{}: {} expected call(s) never made: {left:?}",
+                self.device,
+                left.len()
+            );
         }
     }
 }
@@ -108,11 +121,17 @@ fn info(kind: DeviceKind, name: &str) -> DeviceInfo {
 }
 
 fn healthy(level: HealthLevel) -> MockResult<HealthReport> {
-    Ok(HealthReport { level, status: HealthStatus::Ok, detail: FixedStr::truncated("mock device") })
+    Ok(HealthReport {
+        level,
+        status: HealthStatus::Ok,
+        detail: FixedStr::truncated("mock device"),
+    })
 }
 
 fn copy_response<'r>(bytes: &[u8], out: &'r mut [u8]) -> MockResult<Rapdu<'r>> {
-    let dst = out.get_mut(..bytes.len()).ok_or(MockError(ErrorKind::Protocol))?;
+    let dst = out
+        .get_mut(..bytes.len())
+        .ok_or(MockError(ErrorKind::Protocol))?;
     dst.copy_from_slice(bytes);
     Rapdu::parse(dst).map_err(|_| MockError(ErrorKind::Protocol))
 }
@@ -159,7 +178,10 @@ pub enum IccCall {
 impl IccCall {
     /// A successful exchange.
     pub fn transmit(command: &[u8], response: &[u8]) -> Self {
-        IccCall::Transmit { command: command.to_vec(), response: Ok(response.to_vec()) }
+        IccCall::Transmit {
+            command: command.to_vec(),
+            response: Ok(response.to_vec()),
+        }
     }
 }
 
@@ -172,7 +194,9 @@ pub struct MockIccReader {
 impl MockIccReader {
     /// A reader that expects `calls` in order.
     pub fn new(calls: impl IntoIterator<Item = IccCall>) -> Self {
-        Self { script: Script::new("MockIccReader", calls) }
+        Self {
+            script: Script::new("MockIccReader", calls),
+        }
     }
     /// Panics unless every expected call was made.
     pub fn done(&mut self) {
@@ -187,7 +211,13 @@ scripted_health!(MockIccReader);
 
 impl IccReader for MockIccReader {
     fn caps(&self) -> ReaderCaps {
-        ReaderCaps { contact: true, contactless: false, t0: true, t1: true, max_apdu: 261 }
+        ReaderCaps {
+            contact: true,
+            contactless: false,
+            t0: true,
+            t1: true,
+            max_apdu: 261,
+        }
     }
     fn info(&self) -> DeviceInfo {
         info(DeviceKind::ContactReader, "Mock ICC 00 00")
@@ -217,9 +247,10 @@ impl IccReader for MockIccReader {
         let sent = encode(command);
         let called = alloc::format!("transmit({})", hex(&sent));
         match self.script.next(&called) {
-            IccCall::Transmit { command: expected, response } if expected == sent => {
-                copy_response(&response?, out)
-            }
+            IccCall::Transmit {
+                command: expected,
+                response,
+            } if expected == sent => copy_response(&response?, out),
             other => self.script.mismatch(&other, &called),
         }
     }
@@ -260,7 +291,9 @@ pub struct MockPiccReader {
 impl MockPiccReader {
     /// A reader that expects `calls` in order.
     pub fn new(calls: impl IntoIterator<Item = PiccCall>) -> Self {
-        Self { script: Script::new("MockPiccReader", calls) }
+        Self {
+            script: Script::new("MockPiccReader", calls),
+        }
     }
     /// Panics unless every expected call was made.
     pub fn done(&mut self) {
@@ -275,7 +308,13 @@ scripted_health!(MockPiccReader);
 
 impl PiccReader for MockPiccReader {
     fn caps(&self) -> ReaderCaps {
-        ReaderCaps { contact: false, contactless: true, t0: false, t1: true, max_apdu: 261 }
+        ReaderCaps {
+            contact: false,
+            contactless: true,
+            t0: false,
+            t1: true,
+            max_apdu: 261,
+        }
     }
     fn info(&self) -> DeviceInfo {
         info(DeviceKind::ContactlessReader, "Mock PICC 00 00")
@@ -293,9 +332,10 @@ impl PiccReader for MockPiccReader {
         let sent = encode(command);
         let called = alloc::format!("transmit({})", hex(&sent));
         match self.script.next(&called) {
-            PiccCall::Transmit { command: expected, response } if expected == sent => {
-                copy_response(&response?, out)
-            }
+            PiccCall::Transmit {
+                command: expected,
+                response,
+            } if expected == sent => copy_response(&response?, out),
             other => self.script.mismatch(&other, &called),
         }
     }
@@ -316,7 +356,9 @@ pub struct MockMagstripeReader {
 impl MockMagstripeReader {
     /// A reader whose swipes return `swipes` in order.
     pub fn new(swipes: impl IntoIterator<Item = MockResult<Tracks>>) -> Self {
-        Self { script: Script::new("MockMagstripeReader", swipes) }
+        Self {
+            script: Script::new("MockMagstripeReader", swipes),
+        }
     }
     /// Panics unless every swipe was read.
     pub fn done(&mut self) {
@@ -331,7 +373,10 @@ scripted_health!(MockMagstripeReader);
 
 impl MagstripeReader for MockMagstripeReader {
     fn caps(&self) -> MsrCaps {
-        MsrCaps { tracks: [true, true, true], encrypting: false }
+        MsrCaps {
+            tracks: [true, true, true],
+            encrypting: false,
+        }
     }
     fn info(&self) -> DeviceInfo {
         info(DeviceKind::Magstripe, "Mock MSR")
@@ -366,15 +411,22 @@ pub struct MockPrinter {
 impl MockPrinter {
     /// A printer that expects `calls` in order.
     pub fn new(calls: impl IntoIterator<Item = PrinterCall>) -> Self {
-        Self { script: Script::new("MockPrinter", calls), printed: Vec::new() }
+        Self {
+            script: Script::new("MockPrinter", calls),
+            printed: Vec::new(),
+        }
     }
     /// Panics unless every expected call was made.
     pub fn done(&mut self) {
         self.script.done();
     }
     /// A ready status.
-    pub const READY: PrinterStatus =
-        PrinterStatus { online: true, paper: PaperState::Ok, cover_open: false, drawer_open: None };
+    pub const READY: PrinterStatus = PrinterStatus {
+        online: true,
+        paper: PaperState::Ok,
+        cover_open: false,
+        drawer_open: None,
+    };
 }
 
 /// Renders a receipt's text content, one line per element (used by the fakes and tests).
@@ -452,7 +504,9 @@ pub struct MockPinPad {
 impl MockPinPad {
     /// A PIN pad whose entries are `entries` in order.
     pub fn new(entries: impl IntoIterator<Item = MockResult<PinEntry>>) -> Self {
-        Self { script: Script::new("MockPinPad", entries) }
+        Self {
+            script: Script::new("MockPinPad", entries),
+        }
     }
     /// Panics unless every entry was used.
     pub fn done(&mut self) {
@@ -483,7 +537,9 @@ pub struct MockKeypad {
 impl MockKeypad {
     /// A keypad that "presses" `keys` in order.
     pub fn new(keys: impl IntoIterator<Item = MockResult<Key>>) -> Self {
-        Self { script: Script::new("MockKeypad", keys) }
+        Self {
+            script: Script::new("MockKeypad", keys),
+        }
     }
     /// Presses digits then Enter, e.g. `typing("5000")`.
     pub fn typing(digits: &str) -> Self {
@@ -523,7 +579,10 @@ pub struct MockDisplay {
 impl MockDisplay {
     /// The last screen, joined by `\n`.
     pub fn last(&self) -> String {
-        self.screens.last().map(|s| s.join("\n")).unwrap_or_default()
+        self.screens
+            .last()
+            .map(|s| s.join("\n"))
+            .unwrap_or_default()
     }
 }
 
@@ -533,30 +592,42 @@ impl ErrorType for MockDisplay {
 
 impl Display for MockDisplay {
     fn caps(&self) -> DisplayCaps {
-        DisplayCaps { rows: 8, columns: 21, qr: true }
+        DisplayCaps {
+            rows: 8,
+            columns: 21,
+            qr: true,
+        }
     }
     fn clear(&mut self) -> MockResult<()> {
         self.screens.push(Vec::new());
         Ok(())
     }
     fn show_lines(&mut self, lines: &[&str]) -> MockResult<()> {
-        self.screens.push(lines.iter().map(|l| l.to_string()).collect());
+        self.screens
+            .push(lines.iter().map(|l| l.to_string()).collect());
         Ok(())
     }
     fn show_amount(&mut self, prompt: &str, amount: Amount) -> MockResult<()> {
-        self.screens.push(alloc::vec![prompt.to_string(), amount.to_string()]);
+        self.screens
+            .push(alloc::vec![prompt.to_string(), amount.to_string()]);
         Ok(())
     }
     fn show_menu(&mut self, title: &str, items: &[&str], selected: usize) -> MockResult<()> {
         let mut screen = alloc::vec![title.to_string()];
         for (i, item) in items.iter().enumerate() {
-            screen.push(alloc::format!("{}{item}", if i == selected { "> " } else { "  " }));
+            screen.push(alloc::format!(
+                "{}{item}",
+                if i == selected { "> " } else { "  " }
+            ));
         }
         self.screens.push(screen);
         Ok(())
     }
     fn show_qr(&mut self, caption: &str, data: &str) -> MockResult<()> {
-        self.screens.push(alloc::vec![caption.to_string(), alloc::format!("[QR {data}]")]);
+        self.screens.push(alloc::vec![
+            caption.to_string(),
+            alloc::format!("[QR {data}]")
+        ]);
         Ok(())
     }
 }
@@ -595,7 +666,10 @@ pub struct MockClock {
 impl MockClock {
     /// A clock standing at `now`.
     pub fn new(now: DateTime) -> Self {
-        Self { now, uptime: Duration::ZERO }
+        Self {
+            now,
+            uptime: Duration::ZERO,
+        }
     }
     /// Sets the wall-clock time (e.g. to the next day, to force settlement).
     pub fn set(&mut self, now: DateTime) {
@@ -630,7 +704,9 @@ pub struct MockCardEntry {
 impl MockCardEntry {
     /// Expects `detect(modes)` calls in order with these results.
     pub fn new(calls: impl IntoIterator<Item = (EntryModes, MockResult<CardEvent>)>) -> Self {
-        Self { script: Script::new("MockCardEntry", calls) }
+        Self {
+            script: Script::new("MockCardEntry", calls),
+        }
     }
     /// Panics unless every expected call was made.
     pub fn done(&mut self) {

@@ -24,6 +24,9 @@ pub trait MagstripeReader: ErrorType + HealthCheck {
     fn info(&self) -> DeviceInfo;
     /// Waits for one swipe. Partial or unreadable swipes return an error of kind
     /// [`Protocol`](crate::ErrorKind::Protocol); the next call waits for a new swipe.
-    fn read_swipe(&mut self, timeout: Duration, cancel: &CancelToken)
-    -> Result<Tracks, Self::Error>;
+    fn read_swipe(
+        &mut self,
+        timeout: Duration,
+        cancel: &CancelToken,
+    ) -> Result<Tracks, Self::Error>;
 }

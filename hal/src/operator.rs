@@ -52,8 +52,12 @@ pub trait Display: ErrorType {
     /// Shows a prompt and an amount in large digits (amount entry).
     fn show_amount(&mut self, prompt: &str, amount: Amount) -> Result<(), Self::Error>;
     /// Shows a menu with the `selected` item highlighted.
-    fn show_menu(&mut self, title: &str, items: &[&str], selected: usize)
-    -> Result<(), Self::Error>;
+    fn show_menu(
+        &mut self,
+        title: &str,
+        items: &[&str],
+        selected: usize,
+    ) -> Result<(), Self::Error>;
     /// Shows a QR code (scan-code payment).
     fn show_qr(&mut self, caption: &str, data: &str) -> Result<(), Self::Error>;
 }

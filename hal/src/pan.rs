@@ -85,7 +85,10 @@ impl Pan {
         }
         let mut digits = [0; 19];
         digits[..bytes.len()].copy_from_slice(bytes);
-        Ok(Self { digits, len: bytes.len() as u8 })
+        Ok(Self {
+            digits,
+            len: bytes.len() as u8,
+        })
     }
 
     /// Parses the EMV form (tag `5A`): BCD digits, padded with `F` nibbles.
@@ -191,9 +194,15 @@ mod tests {
     #[test]
     fn errors_are_typed() {
         assert_eq!(Pan::parse("12345"), Err(PanError::Length { len: 5 }));
-        assert_eq!(Pan::parse("62345600000012x4"), Err(PanError::NotDigit { index: 14 }));
+        assert_eq!(
+            Pan::parse("62345600000012x4"),
+            Err(PanError::NotDigit { index: 14 })
+        );
         assert_eq!(Pan::parse("4111111111111112"), Err(PanError::Luhn));
-        assert_eq!(Pan::from_bcd(&[0x41, 0xA1]), Err(PanError::NotDigit { index: 2 }));
+        assert_eq!(
+            Pan::from_bcd(&[0x41, 0xA1]),
+            Err(PanError::NotDigit { index: 2 })
+        );
     }
 
     #[test]

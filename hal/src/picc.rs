@@ -54,7 +54,10 @@ pub struct ShortBytes<const N: usize> {
 
 impl<const N: usize> ShortBytes<N> {
     /// No bytes.
-    pub const EMPTY: Self = Self { bytes: [0; N], len: 0 };
+    pub const EMPTY: Self = Self {
+        bytes: [0; N],
+        len: 0,
+    };
     /// From bytes; `None` when longer than `N`.
     pub fn new(bytes: &[u8]) -> Option<Self> {
         if bytes.len() > N {
@@ -62,7 +65,10 @@ impl<const N: usize> ShortBytes<N> {
         }
         let mut b = [0; N];
         b[..bytes.len()].copy_from_slice(bytes);
-        Some(Self { bytes: b, len: bytes.len() as u8 })
+        Some(Self {
+            bytes: b,
+            len: bytes.len() as u8,
+        })
     }
     /// The bytes.
     pub fn as_bytes(&self) -> &[u8] {

@@ -53,7 +53,11 @@ impl EncryptedPinBlock {
         }
         let mut b = [0; 16];
         b[..bytes.len()].copy_from_slice(bytes);
-        Some(Self { bytes: b, len: bytes.len() as u8, format })
+        Some(Self {
+            bytes: b,
+            len: bytes.len() as u8,
+            format,
+        })
     }
     /// The block, for ISO 8583 field 52 only.
     pub fn reveal(&self) -> &[u8] {

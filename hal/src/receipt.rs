@@ -51,11 +51,18 @@ pub struct TextStyle {
 
 impl TextStyle {
     /// Normal, left aligned.
-    pub const NORMAL: Self =
-        Self { align: Align::Left, bold: false, underline: false, size: TextSize::Normal };
+    pub const NORMAL: Self = Self {
+        align: Align::Left,
+        bold: false,
+        underline: false,
+        size: TextSize::Normal,
+    };
     /// Centred.
     pub const fn centered(self) -> Self {
-        Self { align: Align::Center, ..self }
+        Self {
+            align: Align::Center,
+            ..self
+        }
     }
     /// Bold.
     pub const fn bold(self) -> Self {

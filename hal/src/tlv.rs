@@ -40,10 +40,15 @@ impl fmt::Display for TlvError {
         match self {
             TlvError::TruncatedTag { offset } => write!(f, "TLV tag truncated at offset {offset}"),
             TlvError::TruncatedValue { offset, declared } => {
-                write!(f, "TLV at offset {offset} declares {declared} bytes past the end")
+                write!(
+                    f,
+                    "TLV at offset {offset} declares {declared} bytes past the end"
+                )
             }
             TlvError::TagTooLong { offset } => write!(f, "TLV tag at offset {offset} too long"),
-            TlvError::InvalidLength { offset } => write!(f, "invalid TLV length at offset {offset}"),
+            TlvError::InvalidLength { offset } => {
+                write!(f, "invalid TLV length at offset {offset}")
+            }
             TlvError::TooDeep => f.write_str("TLV nesting too deep"),
             TlvError::BufferTooSmall => f.write_str("TLV output buffer too small"),
         }
@@ -93,7 +98,11 @@ pub struct TlvIter<'a> {
 impl<'a> TlvIter<'a> {
     /// Iterates over `bytes`.
     pub fn new(bytes: &'a [u8]) -> Self {
-        Self { bytes, at: 0, failed: false }
+        Self {
+            bytes,
+            at: 0,
+            failed: false,
+        }
     }
 
     fn read(&mut self) -> Result<Tlv<'a>, TlvError> {
@@ -116,7 +125,10 @@ impl<'a> TlvIter<'a> {
                 }
             }
         }
-        let len_byte = *b.get(i).ok_or(TlvError::TruncatedValue { offset: start, declared: 0 })?;
+        let len_byte = *b.get(i).ok_or(TlvError::TruncatedValue {
+            offset: start,
+            declared: 0,
+        })?;
         i += 1;
         let len = if len_byte & 0x80 == 0 {
             usize::from(len_byte)
@@ -125,14 +137,25 @@ impl<'a> TlvIter<'a> {
             if n == 0 || n > 4 {
                 return Err(TlvError::InvalidLength { offset: start });
             }
-            let field = b.get(i..i + n).ok_or(TlvError::TruncatedValue { offset: start, declared: 0 })?;
+            let field = b.get(i..i + n).ok_or(TlvError::TruncatedValue {
+                offset: start,
+                declared: 0,
+            })?;
             i += n;
-            field.iter().fold(0usize, |acc, x| (acc << 8) | usize::from(*x))
+            field
+                .iter()
+                .fold(0usize, |acc, x| (acc << 8) | usize::from(*x))
         };
         let end = i.checked_add(len).filter(|e| *e <= b.len());
-        let end = end.ok_or(TlvError::TruncatedValue { offset: start, declared: len })?;
+        let end = end.ok_or(TlvError::TruncatedValue {
+            offset: start,
+            declared: len,
+        })?;
         self.at = end;
-        Ok(Tlv { tag, value: &b[i..end] })
+        Ok(Tlv {
+            tag,
+            value: &b[i..end],
+        })
     }
 }
 
@@ -264,19 +287,49 @@ mod tests {
             0x70, 0x12, 0x57, 0x03, 0x62, 0x34, 0xD3, 0x5F, 0x20, 0x05, b'Z', b'H', b'A', b'N',
             b'G', 0x9F, 0x1F, 0x01, 0x00, 0x00,
         ];
-        assert_eq!(find(&rec, 0x5F20).map(|t| t.map(|t| t.value)), Ok(Some(&b"ZHANG"[..])));
-        assert_eq!(find(&rec, 0x9F1F).map(|t| t.map(|t| t.value.len())), Ok(Some(1)));
+        assert_eq!(
+            find(&rec, 0x5F20).map(|t| t.map(|t| t.value)),
+            Ok(Some(&b"ZHANG"[..]))
+        );
+        assert_eq!(
+            find(&rec, 0x9F1F).map(|t| t.map(|t| t.value.len())),
+            Ok(Some(1))
+        );
         assert!(validate(&rec).is_ok());
     }
 
     #[test]
     fn malformed_tlv_is_a_typed_error() {
         assert_eq!(validate(&[0x9F]), Err(TlvError::TruncatedTag { offset: 0 }));
-        assert_eq!(validate(&[0x5A]), Err(TlvError::TruncatedValue { offset: 0, declared: 0 }));
-        assert_eq!(validate(&[0x5A, 0x05, 1]), Err(TlvError::TruncatedValue { offset: 0, declared: 5 }));
-        assert_eq!(validate(&[0x5A, 0x80]), Err(TlvError::InvalidLength { offset: 0 }));
-        assert_eq!(validate(&[0x9F, 0xFF, 0xFF, 0xFF, 0x01, 0x00]), Err(TlvError::TagTooLong { offset: 0 }));
-        assert_eq!(validate(&[0x5A, 0x84, 0xFF, 0xFF, 0xFF, 0xFF]), Err(TlvError::TruncatedValue { offset: 0, declared: 0xFFFF_FFFF }));
+        assert_eq!(
+            validate(&[0x5A]),
+            Err(TlvError::TruncatedValue {
+                offset: 0,
+                declared: 0
+            })
+        );
+        assert_eq!(
+            validate(&[0x5A, 0x05, 1]),
+            Err(TlvError::TruncatedValue {
+                offset: 0,
+                declared: 5
+            })
+        );
+        assert_eq!(
+            validate(&[0x5A, 0x80]),
+            Err(TlvError::InvalidLength { offset: 0 })
+        );
+        assert_eq!(
+            validate(&[0x9F, 0xFF, 0xFF, 0xFF, 0x01, 0x00]),
+            Err(TlvError::TagTooLong { offset: 0 })
+        );
+        assert_eq!(
+            validate(&[0x5A, 0x84, 0xFF, 0xFF, 0xFF, 0xFF]),
+            Err(TlvError::TruncatedValue {
+                offset: 0,
+                declared: 0xFFFF_FFFF
+            })
+        );
         // 70 nested 10 deep
         let mut deep: Vec<u8> = vec![0x5A, 0x00];
         for _ in 0..10 {

@@ -69,7 +69,10 @@ pub struct ServiceCode([u8; 3]);
 impl ServiceCode {
     /// From three ASCII digits.
     pub fn new(digits: [u8; 3]) -> Option<Self> {
-        digits.iter().all(u8::is_ascii_digit).then_some(Self(digits))
+        digits
+            .iter()
+            .all(u8::is_ascii_digit)
+            .then_some(Self(digits))
     }
     /// The digits as text.
     pub fn as_str(&self) -> &str {
@@ -101,7 +104,10 @@ macro_rules! track_type {
             fn store(data: &[u8]) -> Self {
                 let mut chars = [0; $max];
                 chars[..data.len()].copy_from_slice(data);
-                Self { chars, len: data.len() as u8 }
+                Self {
+                    chars,
+                    len: data.len() as u8,
+                }
             }
 
             /// The track data without sentinels. Card-holder data: only for
@@ -129,14 +135,26 @@ macro_rules! track_type {
 
         impl fmt::Debug for $name {
             fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-                write!(f, concat!(stringify!($name), "(<{} chars redacted>)"), self.len)
+                write!(
+                    f,
+                    concat!(stringify!($name), "(<{} chars redacted>)"),
+                    self.len
+                )
             }
         }
     };
 }
 
-track_type!(Track1, 76, "ISO 7813 track 1 (alphanumeric): `B PAN ^ NAME ^ YYMM SSS …`.");
-track_type!(Track2, 37, "ISO 7813 track 2 (numeric): `PAN = YYMM SSS …`.");
+track_type!(
+    Track1,
+    76,
+    "ISO 7813 track 1 (alphanumeric): `B PAN ^ NAME ^ YYMM SSS …`."
+);
+track_type!(
+    Track2,
+    37,
+    "ISO 7813 track 2 (numeric): `PAN = YYMM SSS …`."
+);
 track_type!(Track3, 104, "ISO 4909 track 3 (numeric); kept as read.");
 
 /// Strips a leading start sentinel and a trailing end sentinel (+ optional LRC).
@@ -153,7 +171,10 @@ fn check_len(data: &[u8], max: usize) -> Result<(), TrackError> {
         return Err(TrackError::Empty);
     }
     if data.len() > max {
-        return Err(TrackError::TooLong { len: data.len(), max });
+        return Err(TrackError::TooLong {
+            len: data.len(),
+            max,
+        });
     }
     Ok(())
 }
@@ -170,10 +191,16 @@ impl Track2 {
     pub fn parse(raw: &str) -> Result<Self, TrackError> {
         let data = strip_sentinels(raw.as_bytes(), b';');
         check_len(data, Self::MAX_LEN)?;
-        if let Some(index) = data.iter().position(|c| !(c.is_ascii_digit() || *c == b'=')) {
+        if let Some(index) = data
+            .iter()
+            .position(|c| !(c.is_ascii_digit() || *c == b'='))
+        {
             return Err(TrackError::InvalidChar { index });
         }
-        let sep = data.iter().position(|&c| c == b'=').ok_or(TrackError::MissingSeparator)?;
+        let sep = data
+            .iter()
+            .position(|&c| c == b'=')
+            .ok_or(TrackError::MissingSeparator)?;
         Pan::parse_bytes(&data[..sep])?;
         expiry_and_service(&data[sep + 1..])?;
         Ok(Self::store(data))
@@ -199,12 +226,16 @@ impl Track2 {
                 _ => return Err(TrackError::InvalidChar { index: i }),
             };
             if len == ascii.len() {
-                return Err(TrackError::TooLong { len: len + 1, max: Self::MAX_LEN });
+                return Err(TrackError::TooLong {
+                    len: len + 1,
+                    max: Self::MAX_LEN,
+                });
             }
             ascii[len] = c;
             len += 1;
         }
-        let text = core::str::from_utf8(&ascii[..len]).map_err(|_| TrackError::InvalidChar { index: 0 })?;
+        let text = core::str::from_utf8(&ascii[..len])
+            .map_err(|_| TrackError::InvalidChar { index: 0 })?;
         let parsed = Self::parse(text);
         wipe(&mut ascii);
         parsed
@@ -238,7 +269,10 @@ impl Track1 {
     pub fn parse(raw: &str) -> Result<Self, TrackError> {
         let data = strip_sentinels(raw.as_bytes(), b'%');
         check_len(data, Self::MAX_LEN)?;
-        if let Some(index) = data.iter().position(|c| !(0x20..=0x5F).contains(c) || *c == b'?' || *c == b'%') {
+        if let Some(index) = data
+            .iter()
+            .position(|c| !(0x20..=0x5F).contains(c) || *c == b'?' || *c == b'%')
+        {
             return Err(TrackError::InvalidChar { index });
         }
         if data[0] != b'B' {
@@ -255,7 +289,11 @@ impl Track1 {
 
     fn fields(&self) -> (&str, &str, &str) {
         let mut it = self.reveal()[1..].splitn(3, '^');
-        (it.next().unwrap_or(""), it.next().unwrap_or(""), it.next().unwrap_or(""))
+        (
+            it.next().unwrap_or(""),
+            it.next().unwrap_or(""),
+            it.next().unwrap_or(""),
+        )
     }
 
     /// The card number.
@@ -345,20 +383,47 @@ mod tests {
         assert!(t1.service_code().is_chip_card());
         let t2 = Track2::parse("6234560000041234=30121011234").expect("t2");
         assert!(!t2.service_code().is_chip_card());
-        assert_eq!(Track3::parse(";996234560000041234==1560000?").map(|t| t.len()), Ok(27));
+        assert_eq!(
+            Track3::parse(";996234560000041234==1560000?").map(|t| t.len()),
+            Ok(27)
+        );
     }
 
     #[test]
     fn malformed_tracks_are_typed_errors() {
         assert_eq!(Track2::parse(";?"), Err(TrackError::Empty));
-        assert_eq!(Track2::parse("6234560000041234D3012"), Err(TrackError::InvalidChar { index: 16 }));
-        assert_eq!(Track2::parse("6234560000041234"), Err(TrackError::MissingSeparator));
-        assert_eq!(Track2::parse("6234560000041234=30"), Err(TrackError::ExpiryOrServiceCode));
-        assert_eq!(Track2::parse("6234560000041235=3012101"), Err(TrackError::Pan(PanError::Luhn)));
-        assert!(matches!(Track2::parse(&"1".repeat(40)), Err(TrackError::TooLong { .. })));
-        assert_eq!(Track1::parse("%A1234^X^3012101?"), Err(TrackError::FormatCode));
-        assert_eq!(Track1::parse("%B6234560000041234^NAME"), Err(TrackError::MissingSeparator));
-        assert_eq!(Track3::parse(";12a?"), Err(TrackError::InvalidChar { index: 2 }));
+        assert_eq!(
+            Track2::parse("6234560000041234D3012"),
+            Err(TrackError::InvalidChar { index: 16 })
+        );
+        assert_eq!(
+            Track2::parse("6234560000041234"),
+            Err(TrackError::MissingSeparator)
+        );
+        assert_eq!(
+            Track2::parse("6234560000041234=30"),
+            Err(TrackError::ExpiryOrServiceCode)
+        );
+        assert_eq!(
+            Track2::parse("6234560000041235=3012101"),
+            Err(TrackError::Pan(PanError::Luhn))
+        );
+        assert!(matches!(
+            Track2::parse(&"1".repeat(40)),
+            Err(TrackError::TooLong { .. })
+        ));
+        assert_eq!(
+            Track1::parse("%A1234^X^3012101?"),
+            Err(TrackError::FormatCode)
+        );
+        assert_eq!(
+            Track1::parse("%B6234560000041234^NAME"),
+            Err(TrackError::MissingSeparator)
+        );
+        assert_eq!(
+            Track3::parse(";12a?"),
+            Err(TrackError::InvalidChar { index: 2 })
+        );
         assert_eq!(
             Track2::from_equivalent_data(&[0x62, 0xAB]),
             Err(TrackError::InvalidChar { index: 2 })

@@ -3,51 +3,85 @@
 
 use std::time::Duration;
 
+use pos_hal::indicators::BeepKind;
 use pos_hal::mock::*;
 use pos_hal::*;
 
 type E = MockError;
 
-fn boxed_devices() -> (
-    Box<dyn IccReader<Error = E>>,
-    Box<dyn PiccReader<Error = E>>,
-    Box<dyn MagstripeReader<Error = E>>,
-    Box<dyn ReceiptPrinter<Error = E>>,
-    Box<dyn PinPad<Error = E>>,
-    Box<dyn Display<Error = E>>,
-    Box<dyn Keypad<Error = E>>,
-    Box<dyn Indicators<Error = E>>,
-    Box<dyn Clock<Error = E>>,
-    Box<dyn CardEntry<Error = E>>,
-) {
+/// One of every device, each as a trait object: a terminal assembled at run time.
+struct Terminal {
+    icc: Box<dyn IccReader<Error = E>>,
+    picc: Box<dyn PiccReader<Error = E>>,
+    msr: Box<dyn MagstripeReader<Error = E>>,
+    printer: Box<dyn ReceiptPrinter<Error = E>>,
+    pinpad: Box<dyn PinPad<Error = E>>,
+    display: Box<dyn Display<Error = E>>,
+    keypad: Box<dyn Keypad<Error = E>>,
+    indicators: Box<dyn Indicators<Error = E>>,
+    clock: Box<dyn Clock<Error = E>>,
+    entry: Box<dyn CardEntry<Error = E>>,
+}
+
+fn boxed_devices() -> Terminal {
     let now = DateTime::new(2026, 11, 23, 12, 0, 0).expect("valid");
-    (
-        Box::new(MockIccReader::new([])),
-        Box::new(MockPiccReader::new([])),
-        Box::new(MockMagstripeReader::new([])),
-        Box::new(MockPrinter::new([])),
-        Box::new(MockPinPad::new([])),
-        Box::new(MockDisplay::default()),
-        Box::new(MockKeypad::new([])),
-        Box::new(MockIndicators::default()),
-        Box::new(MockClock::new(now)),
-        Box::new(MockCardEntry::new([])),
-    )
+    Terminal {
+        icc: Box::new(MockIccReader::new([])),
+        picc: Box::new(MockPiccReader::new([])),
+        msr: Box::new(MockMagstripeReader::new([])),
+        printer: Box::new(MockPrinter::new([])),
+        pinpad: Box::new(MockPinPad::new([])),
+        display: Box::new(MockDisplay::default()),
+        keypad: Box::new(MockKeypad::new([])),
+        indicators: Box::new(MockIndicators::default()),
+        clock: Box::new(MockClock::new(now)),
+        entry: Box::new(MockCardEntry::new([])),
+    }
 }
 
 #[test]
 fn every_trait_is_dyn_compatible() {
-    let (icc, picc, msr, printer, _pin, _display, _keypad, _ind, mut clock, _entry) = boxed_devices();
-    assert!(icc.caps().contact);
-    assert!(picc.caps().contactless);
-    assert!(msr.caps().tracks[1]);
-    assert_eq!(printer.caps().width_dots, 384);
-    assert_eq!(clock.now().map(|t| t.year()), Ok(2026));
+    let mut t = boxed_devices();
+    assert!(t.icc.caps().contact);
+    assert!(t.picc.caps().contactless);
+    assert!(t.msr.caps().tracks[1]);
+    assert_eq!(t.printer.caps().width_dots, 384);
+    assert_eq!(t.clock.now().map(|t| t.year()), Ok(2026));
+    assert_eq!(t.display.caps().rows, 8);
+    t.display
+        .show_amount("AMOUNT", Amount::from_minor(5000).expect("fits"))
+        .expect("shown");
+    t.indicators.beep(BeepKind::Success).expect("beeps");
+    let cancelled = CancelToken::new();
+    cancelled.cancel();
+    let key = t
+        .keypad
+        .read_key(Duration::ZERO, &cancelled)
+        .map_err(|e| e.kind());
+    assert_eq!(key, Err(ErrorKind::Cancelled));
+    let pan = Pan::parse("6212345678901232").expect("pan");
+    let request = PinRequest {
+        pan: &pan,
+        key_slot: 1,
+        min_len: 4,
+        max_len: 6,
+        format: PinBlockFormat::Iso0Tdes,
+        timeout: Duration::from_secs(30),
+    };
+    let pin = t.pinpad.get_pin(&request, &cancelled).map_err(|e| e.kind());
+    assert_eq!(pin, Err(ErrorKind::Cancelled));
+    let detect = t
+        .entry
+        .detect(EntryModes::ALL, Duration::ZERO, &cancelled)
+        .map_err(|e| e.kind());
+    assert_eq!(detect, Err(ErrorKind::Cancelled));
 }
 
 /// What a terminal core does: generic over any reader, with the error kind as the contract.
 fn read_first_record(reader: &mut dyn IccReader<Error = E>) -> Result<Vec<u8>, ErrorKind> {
-    reader.wait_for_card(Duration::from_secs(1), &CancelToken::new()).map_err(|e| e.kind())?;
+    reader
+        .wait_for_card(Duration::from_secs(1), &CancelToken::new())
+        .map_err(|e| e.kind())?;
     reader.power_on().map_err(|e| e.kind())?;
     let mut buf = [0u8; 258];
     let rsp = reader
@@ -65,9 +99,15 @@ fn core_code_runs_against_a_boxed_scripted_reader() {
     let mut reader: Box<dyn IccReader<Error = E>> = Box::new(MockIccReader::new([
         IccCall::WaitForCard(Ok(())),
         IccCall::PowerOn(Ok(atr)),
-        IccCall::transmit(&[0x00, 0xB2, 0x01, 0x0C, 0x00], &[0x70, 0x02, 0x5A, 0x00, 0x90, 0x00]),
+        IccCall::transmit(
+            &[0x00, 0xB2, 0x01, 0x0C, 0x00],
+            &[0x70, 0x02, 0x5A, 0x00, 0x90, 0x00],
+        ),
     ]));
-    assert_eq!(read_first_record(reader.as_mut()), Ok(vec![0x70, 0x02, 0x5A, 0x00]));
+    assert_eq!(
+        read_first_record(reader.as_mut()),
+        Ok(vec![0x70, 0x02, 0x5A, 0x00])
+    );
 
     let mut pulled: Box<dyn IccReader<Error = E>> = Box::new(MockIccReader::new([
         IccCall::WaitForCard(Ok(())),
@@ -77,7 +117,10 @@ fn core_code_runs_against_a_boxed_scripted_reader() {
             response: Err(MockError(ErrorKind::CardRemoved)),
         },
     ]));
-    assert_eq!(read_first_record(pulled.as_mut()), Err(ErrorKind::CardRemoved));
+    assert_eq!(
+        read_first_record(pulled.as_mut()),
+        Err(ErrorKind::CardRemoved)
+    );
 }
 
 #[test]
@@ -85,7 +128,9 @@ fn cancelled_token_stops_waits() {
     let token = CancelToken::new();
     token.cancel();
     let mut entry = MockCardEntry::new([]);
-    let err = entry.detect(EntryModes::ALL, Duration::from_secs(30), &token).err();
+    let err = entry
+        .detect(EntryModes::ALL, Duration::from_secs(30), &token)
+        .err();
     assert_eq!(err.map(|e| e.kind()), Some(ErrorKind::Cancelled));
 }
 
@@ -108,7 +153,9 @@ fn claimed_device_is_released_on_drop() {
     }
     let holders = Rc::new(Cell::new(0));
     {
-        let _claimed = Claimed::claim(Dev(holders.clone())).map_err(|(_, e)| e).expect("claims");
+        let _claimed = Claimed::claim(Dev(holders.clone()))
+            .map_err(|(_, e)| e)
+            .expect("claims");
         assert_eq!(holders.get(), 1);
     }
     assert_eq!(holders.get(), 0);

@@ -9,10 +9,14 @@ use pos_hal::{Apdu, CancelToken, Error, ErrorKind, IccReader, StatusWord};
 
 /// Selects the contact PSE and returns the number of FCI bytes, with a stack buffer only.
 pub fn select_pse<R: IccReader>(reader: &mut R) -> Result<usize, ErrorKind> {
-    reader.wait_for_card(Duration::from_secs(5), &CancelToken::new()).map_err(|e| e.kind())?;
+    reader
+        .wait_for_card(Duration::from_secs(5), &CancelToken::new())
+        .map_err(|e| e.kind())?;
     reader.power_on().map_err(|e| e.kind())?;
     let mut buf = [0u8; 258];
-    let select = Apdu::new(0x00, 0xA4, 0x04, 0x00).with_data(b"1PAY.SYS.DDF01").with_le(256);
+    let select = Apdu::new(0x00, 0xA4, 0x04, 0x00)
+        .with_data(b"1PAY.SYS.DDF01")
+        .with_le(256);
     let rsp = reader.transmit(&select, &mut buf).map_err(|e| e.kind())?;
     match rsp.sw {
         StatusWord::OK => Ok(rsp.data.len()),

@@ -26,7 +26,9 @@ impl<'de> Deserialize<'de> for HexBytes {
     fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
         let text = String::deserialize(d)?;
         let compact: String = text.chars().filter(|c| !c.is_whitespace()).collect();
-        hex::decode(&compact).map(HexBytes).map_err(serde::de::Error::custom)
+        hex::decode(&compact)
+            .map(HexBytes)
+            .map_err(serde::de::Error::custom)
     }
 }
 
@@ -141,20 +143,33 @@ impl CardProfile {
     pub fn load(path: impl AsRef<Path>) -> Result<Self, ProfileError> {
         let path = path.as_ref();
         let shown = path.display().to_string();
-        let text = std::fs::read_to_string(path)
-            .map_err(|source| ProfileError::Read { path: shown.clone(), source })?;
+        let text = std::fs::read_to_string(path).map_err(|source| ProfileError::Read {
+            path: shown.clone(),
+            source,
+        })?;
         Self::from_toml(&text).map_err(|e| match e {
-            ProfileError::Parse { source, .. } => ProfileError::Parse { path: shown, source },
-            ProfileError::Invalid { reason, .. } => ProfileError::Invalid { path: shown, reason },
+            ProfileError::Parse { source, .. } => ProfileError::Parse {
+                path: shown,
+                source,
+            },
+            ProfileError::Invalid { reason, .. } => ProfileError::Invalid {
+                path: shown,
+                reason,
+            },
             other => other,
         })
     }
 
     /// Parses a TOML profile from text.
     pub fn from_toml(text: &str) -> Result<Self, ProfileError> {
-        let profile: CardProfile = toml::from_str(text)
-            .map_err(|source| ProfileError::Parse { path: "<text>".into(), source })?;
-        let invalid = |reason| ProfileError::Invalid { path: "<text>".into(), reason };
+        let profile: CardProfile = toml::from_str(text).map_err(|source| ProfileError::Parse {
+            path: "<text>".into(),
+            source,
+        })?;
+        let invalid = |reason| ProfileError::Invalid {
+            path: "<text>".into(),
+            reason,
+        };
         if profile.atr.0.is_empty() || profile.atr.0.len() > 33 {
             return Err(invalid("ATR must have 1..=33 bytes"));
         }
@@ -162,7 +177,11 @@ impl CardProfile {
             if !(5..=16).contains(&app.aid.0.len()) {
                 return Err(invalid("AID must have 5..=16 bytes"));
             }
-            if app.records.iter().any(|r| r.sfi == 0 || r.sfi > 30 || r.record == 0) {
+            if app
+                .records
+                .iter()
+                .any(|r| r.sfi == 0 || r.sfi > 30 || r.record == 0)
+            {
                 return Err(invalid("records need SFI 1..=30 and number 1..=255"));
             }
         }
@@ -212,7 +231,12 @@ fn ok(mut data: Vec<u8>) -> Vec<u8> {
 impl EmvCard {
     /// A card in its power-on state.
     pub fn new(profile: CardProfile) -> Self {
-        Self { profile, selected: None, pending: Vec::new(), atc: 0 }
+        Self {
+            profile,
+            selected: None,
+            pending: Vec::new(),
+            atc: 0,
+        }
     }
 
     /// The profile.
@@ -236,8 +260,12 @@ impl EmvCard {
     }
 
     fn fci_ppse(&self) -> Vec<u8> {
-        let entries: Vec<u8> =
-            self.profile.applications.iter().flat_map(Self::directory_entry).collect();
+        let entries: Vec<u8> = self
+            .profile
+            .applications
+            .iter()
+            .flat_map(Self::directory_entry)
+            .collect();
         let mut fci = tlv(0x84, PPSE);
         push(&mut fci, 0xA5, &tlv(0xBF0C, &entries));
         tlv(0x6F, &fci)
@@ -293,8 +321,12 @@ impl EmvCard {
         let sfi = apdu.p2 >> 3;
         match self.selected {
             Some(Selected::Pse) if sfi == PSE_SFI && apdu.p1 == 1 => {
-                let entries: Vec<u8> =
-                    self.profile.applications.iter().flat_map(Self::directory_entry).collect();
+                let entries: Vec<u8> = self
+                    .profile
+                    .applications
+                    .iter()
+                    .flat_map(Self::directory_entry)
+                    .collect();
                 Ok(tlv(0x70, &entries))
             }
             Some(Selected::Pse) => Err(StatusWord::RECORD_NOT_FOUND),
@@ -340,9 +372,19 @@ impl EmvCard {
         self.atc = self.atc.wrapping_add(1);
         // P1 bits 8-7: 00 AAC, 01 TC, 10 ARQC. The card answers with what it was asked for.
         let cid = apdu.p1 & 0xC0;
-        let key = self.profile.ac_key.as_ref().map(|k| k.0.as_slice()).unwrap_or(&[0x5A; 8]);
+        let key = self
+            .profile
+            .ac_key
+            .as_ref()
+            .map(|k| k.0.as_slice())
+            .unwrap_or(&[0x5A; 8]);
         let mut ac = [0u8; 8];
-        for (i, b) in apdu.data.iter().chain(self.atc.to_be_bytes().iter()).enumerate() {
+        for (i, b) in apdu
+            .data
+            .iter()
+            .chain(self.atc.to_be_bytes().iter())
+            .enumerate()
+        {
             ac[i % 8] = ac[i % 8].rotate_left(3) ^ b ^ key[i % key.len().max(1)];
         }
         let mut body = tlv(0x9F27, &[cid]);
@@ -504,20 +546,37 @@ mod tests {
         c.transmit(&select(&hex::decode("A000000333010101").expect("hex")));
         let r1 = c.transmit(&[0x80, 0xAE, 0x80, 0x00, 0x02, 0x01, 0x02, 0x00]);
         let r2 = c.transmit(&[0x80, 0xAE, 0x80, 0x00, 0x02, 0x01, 0x02, 0x00]);
-        let atc = |r: &[u8]| find(&r[..r.len() - 2], 0x9F36).ok().flatten().map(|t| t.value.to_vec());
+        let atc = |r: &[u8]| {
+            find(&r[..r.len() - 2], 0x9F36)
+                .ok()
+                .flatten()
+                .map(|t| t.value.to_vec())
+        };
         assert_eq!(atc(&r1), Some(vec![0, 1]));
         assert_eq!(atc(&r2), Some(vec![0, 2]));
-        let cid = find(&r1[..r1.len() - 2], 0x9F27).ok().flatten().map(|t| t.value.to_vec());
+        let cid = find(&r1[..r1.len() - 2], 0x9F27)
+            .ok()
+            .flatten()
+            .map(|t| t.value.to_vec());
         assert_eq!(cid, Some(vec![0x80]));
     }
 
     #[test]
     fn profiles_reject_nonsense() {
-        assert!(matches!(CardProfile::from_toml("name = 1"), Err(ProfileError::Parse { .. })));
+        assert!(matches!(
+            CardProfile::from_toml("name = 1"),
+            Err(ProfileError::Parse { .. })
+        ));
         let bad_atr = "name='x'\natr=''\napplications=[]";
-        assert!(matches!(CardProfile::from_toml(bad_atr), Err(ProfileError::Invalid { .. })));
+        assert!(matches!(
+            CardProfile::from_toml(bad_atr),
+            Err(ProfileError::Invalid { .. })
+        ));
         let bad_hex = "name='x'\natr='3G'\napplications=[]";
-        assert!(matches!(CardProfile::from_toml(bad_hex), Err(ProfileError::Parse { .. })));
+        assert!(matches!(
+            CardProfile::from_toml(bad_hex),
+            Err(ProfileError::Parse { .. })
+        ));
     }
 
     proptest! {

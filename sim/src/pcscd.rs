@@ -45,7 +45,6 @@ pub enum PcscdError {
     },
 }
 
-
 /// First vpcd card port; slot 1 is the next one.
 pub const VPCD_PORT: u16 = 35963;
 /// Reader names the vpcd entry produces (Debian builds vpcd with two slots).
@@ -55,7 +54,10 @@ const PCSCD_SOCKET: &str = "/run/pcscd/pcscd.comm";
 const PCSCD_SYSTEM_PID: &str = "/run/pcscd/pcscd.pid";
 
 fn io_err(path: &Path) -> impl FnOnce(std::io::Error) -> PcscdError + '_ {
-    move |source| PcscdError::Io { path: path.display().to_string(), source }
+    move |source| PcscdError::Io {
+        path: path.display().to_string(),
+        source,
+    }
 }
 
 /// Where our pcscd keeps its config, PID file and log: `$POS_PCSCD_DIR`, else
@@ -65,7 +67,11 @@ pub fn state_dir() -> PathBuf {
         return PathBuf::from(dir);
     }
     let sim = PathBuf::from(env!("CARGO_MANIFEST_DIR"));
-    sim.parent().unwrap_or(&sim).join("target").join("xtask").join("pcscd")
+    sim.parent()
+        .unwrap_or(&sim)
+        .join("target")
+        .join("xtask")
+        .join("pcscd")
 }
 
 fn pid_file() -> PathBuf {
@@ -96,7 +102,9 @@ fn read_pid(path: &Path) -> Option<u32> {
 
 /// Every live pcscd on the machine.
 fn running_pcscds() -> Vec<u32> {
-    let Ok(entries) = fs::read_dir("/proc") else { return Vec::new() };
+    let Ok(entries) = fs::read_dir("/proc") else {
+        return Vec::new();
+    };
     entries
         .filter_map(|e| e.ok()?.file_name().to_str()?.parse::<u32>().ok())
         .filter(|pid| matches!(proc_state(*pid), Some((comm, s)) if comm == "pcscd" && s != 'Z'))
@@ -107,7 +115,9 @@ fn running_pcscds() -> Vec<u32> {
 fn listening_ports() -> Vec<u16> {
     let mut ports = Vec::new();
     for table in ["/proc/net/tcp", "/proc/net/tcp6"] {
-        let Ok(text) = fs::read_to_string(table) else { continue };
+        let Ok(text) = fs::read_to_string(table) else {
+            continue;
+        };
         for line in text.lines().skip(1) {
             let cols: Vec<&str> = line.split_whitespace().collect();
             if cols.len() > 3 && cols[3] == "0A" {
@@ -195,9 +205,7 @@ pub fn up() -> Result<u32, PcscdError> {
     cmd.stdin(Stdio::null()).stdout(log).stderr(log_err);
     // Its own process group: it outlives `cargo xtask up` and no terminal ^C reaches it.
     std::os::unix::process::CommandExt::process_group(&mut cmd, 0);
-    let child = cmd
-        .spawn()
-        .map_err(PcscdError::Spawn)?;
+    let child = cmd.spawn().map_err(PcscdError::Spawn)?;
     let pid = child.id();
     let pid_path = pid_file();
     fs::write(&pid_path, format!("{pid}\n")).map_err(io_err(&pid_path))?;
@@ -266,7 +274,10 @@ pub fn down() -> Result<(), PcscdError> {
 }
 
 fn signal(pid: u32, sig: &str) {
-    let _ = Command::new("kill").arg(format!("-{sig}")).arg(pid.to_string()).status();
+    let _ = Command::new("kill")
+        .arg(format!("-{sig}"))
+        .arg(pid.to_string())
+        .status();
 }
 
 /// One line per daemon saying whether it runs.
@@ -275,8 +286,10 @@ pub fn status() -> String {
         Some(pid) => format!("pcscd: running (pid {pid}), log {}", log_file().display()),
         None => "pcscd: not running (start it with `cargo xtask up`)".to_string(),
     };
-    let foreign: Vec<u32> =
-        running_pcscds().into_iter().filter(|p| Some(*p) != our_pcscd()).collect();
+    let foreign: Vec<u32> = running_pcscds()
+        .into_iter()
+        .filter(|p| Some(*p) != our_pcscd())
+        .collect();
     if !foreign.is_empty() {
         out.push_str(&format!("\nforeign pcscd processes: {foreign:?}"));
     }

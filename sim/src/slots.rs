@@ -58,7 +58,11 @@ fn state_of(ctx: &Context, slot: usize) -> Result<(State, Vec<u8>), SlotError> {
 }
 
 /// Waits until pcscd shows `slot` with a card of this ATR (`Some`) or empty (`None`).
-pub fn wait_state(slot: usize, present_atr: Option<&[u8]>, limit: Duration) -> Result<(), SlotError> {
+pub fn wait_state(
+    slot: usize,
+    present_atr: Option<&[u8]>,
+    limit: Duration,
+) -> Result<(), SlotError> {
     let ctx = Context::establish(Scope::User)?;
     let start = Instant::now();
     loop {
@@ -73,7 +77,11 @@ pub fn wait_state(slot: usize, present_atr: Option<&[u8]>, limit: Duration) -> R
         if start.elapsed() > limit {
             return Err(SlotError::Timeout {
                 reader: READERS[slot],
-                wanted: if present_atr.is_some() { "present" } else { "empty" },
+                wanted: if present_atr.is_some() {
+                    "present"
+                } else {
+                    "empty"
+                },
                 waited: limit,
                 state: format!("{state:?}"),
             });
@@ -90,7 +98,11 @@ pub fn wait_state(slot: usize, present_atr: Option<&[u8]>, limit: Duration) -> R
 pub fn insert(slot: usize, card: impl Card, faults: Faults) -> Result<VirtualCard, SlotError> {
     wait_state(slot, None, Duration::from_secs(5))?;
     std::thread::sleep(Duration::from_millis(500));
-    let atr = if faults.mute || faults.garbage_atr { None } else { Some(card.atr()) };
+    let atr = if faults.mute || faults.garbage_atr {
+        None
+    } else {
+        Some(card.atr())
+    };
     let port = PORTS[slot];
     let inserted = VirtualCard::insert(port, card, faults)
         .map_err(|source| SlotError::Connect { port, source })?;

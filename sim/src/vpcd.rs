@@ -158,7 +158,12 @@ impl VirtualCard {
         let thread = std::thread::Builder::new()
             .name(format!("vpcd-card-{port}"))
             .spawn(move || serve(served, card, faults, a, c))?;
-        Ok(Self { stream, thread: Some(thread), apdus, commands })
+        Ok(Self {
+            stream,
+            thread: Some(thread),
+            apdus,
+            commands,
+        })
     }
 
     /// APDUs received so far (including the one that triggered a removal fault).
@@ -232,7 +237,10 @@ mod tests {
     fn speaks_the_vpcd_framing_and_faults() {
         let listener = TcpListener::bind("127.0.0.1:0").expect("bind");
         let port = listener.local_addr().expect("addr").port();
-        let faults = Faults { remove_after: Some(2), ..Faults::default() };
+        let faults = Faults {
+            remove_after: Some(2),
+            ..Faults::default()
+        };
         let card = VirtualCard::insert(port, Echo, faults).expect("insert");
         let (mut vpcd, _) = listener.accept().expect("accept");
         assert_eq!(exchange(&mut vpcd, &[0x04]), [0x3B, 0x80, 0x80, 0x01, 0x01]);
@@ -250,14 +258,27 @@ mod tests {
     fn mute_and_garbage_atr() {
         let listener = TcpListener::bind("127.0.0.1:0").expect("bind");
         let port = listener.local_addr().expect("addr").port();
-        let mute = VirtualCard::insert(port, Echo, Faults { mute: true, ..Faults::default() })
-            .expect("insert");
+        let mute = VirtualCard::insert(
+            port,
+            Echo,
+            Faults {
+                mute: true,
+                ..Faults::default()
+            },
+        )
+        .expect("insert");
         let (mut vpcd, _) = listener.accept().expect("accept");
         assert_eq!(exchange(&mut vpcd, &[0x04]), Vec::<u8>::new());
         mute.remove();
-        let garbage =
-            VirtualCard::insert(port, Echo, Faults { garbage_atr: true, ..Faults::default() })
-                .expect("insert");
+        let garbage = VirtualCard::insert(
+            port,
+            Echo,
+            Faults {
+                garbage_atr: true,
+                ..Faults::default()
+            },
+        )
+        .expect("insert");
         let (mut vpcd, _) = listener.accept().expect("accept");
         assert_eq!(exchange(&mut vpcd, &[0x04]), GARBAGE_ATR);
         assert!(pos_hal::Atr::parse(GARBAGE_ATR).is_err());

@@ -39,6 +39,15 @@ enum Command {
     },
     /// Setup, up, and run the demo on the simulators.
     Demo,
+    /// Run cargo-fuzz targets (needs nightly and `cargo install cargo-fuzz`).
+    Fuzz {
+        /// Target name, or `all`.
+        #[arg(default_value = "all")]
+        target: String,
+        /// Seconds per target.
+        #[arg(long, default_value_t = 60)]
+        seconds: u64,
+    },
     /// Setup, up, run the criterion benchmarks (they need the simulators), down.
     Bench {
         /// Extra arguments for `cargo bench`.
@@ -98,6 +107,7 @@ fn main() -> ExitCode {
         Command::Test { args } => run::test(&args),
         Command::Demo => run::demo(),
         Command::Bench { args } => run::bench(&args),
+        Command::Fuzz { target, seconds } => run::fuzz(&target, seconds),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,

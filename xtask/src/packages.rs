@@ -9,10 +9,16 @@ pub const PACKAGES: &[(&str, &str)] = &[
     ("pcscd", "PC/SC daemon the pcsc driver talks to"),
     ("libpcsclite1", "PC/SC client library"),
     ("libpcsclite-dev", "pcsc-sys links against it"),
-    ("vsmartcard-vpcd", "virtual PC/SC readers backed by a TCP card"),
+    (
+        "vsmartcard-vpcd",
+        "virtual PC/SC readers backed by a TCP card",
+    ),
     ("pkg-config", "finds libpcsclite/libudev/libusb"),
     ("libudev-dev", "serialport enumeration"),
-    ("libusb-1.0-0-dev", "rusb (USB printers and magstripe readers)"),
+    (
+        "libusb-1.0-0-dev",
+        "rusb (USB printers and magstripe readers)",
+    ),
     ("cmake", "nfc1 builds its vendored libnfc"),
     ("clang", "nfc1 bindgen"),
     ("libclang-dev", "nfc1 bindgen"),
@@ -50,16 +56,24 @@ fn apt(prefix: &[&str], args: &[&str]) -> Result<(), XtaskError> {
     argv.push("apt-get");
     argv.extend_from_slice(args);
     let mut cmd = Command::new(argv[0]);
-    cmd.args(&argv[1..]).env("DEBIAN_FRONTEND", "noninteractive").stdin(Stdio::null());
+    cmd.args(&argv[1..])
+        .env("DEBIAN_FRONTEND", "noninteractive")
+        .stdin(Stdio::null());
     crate::run::status(&mut cmd)
 }
 
 /// Installs whatever is missing; a no-op (no apt at all) when everything is there.
 pub fn setup() -> Result<(), XtaskError> {
-    let missing: Vec<&str> =
-        PACKAGES.iter().map(|(p, _)| *p).filter(|p| !installed(p)).collect();
+    let missing: Vec<&str> = PACKAGES
+        .iter()
+        .map(|(p, _)| *p)
+        .filter(|p| !installed(p))
+        .collect();
     if missing.is_empty() {
-        println!("xtask setup: all {} system packages present", PACKAGES.len());
+        println!(
+            "xtask setup: all {} system packages present",
+            PACKAGES.len()
+        );
         return Ok(());
     }
     let prefix: &[&str] = if is_root() {
@@ -67,7 +81,9 @@ pub fn setup() -> Result<(), XtaskError> {
     } else if can_sudo() {
         &["sudo", "-n", "env", "DEBIAN_FRONTEND=noninteractive"]
     } else {
-        return Err(XtaskError::CannotInstall { missing: missing.join(" ") });
+        return Err(XtaskError::CannotInstall {
+            missing: missing.join(" "),
+        });
     };
     println!("xtask setup: installing {}", missing.join(" "));
     apt(prefix, &["update", "-q"])?;
@@ -76,7 +92,9 @@ pub fn setup() -> Result<(), XtaskError> {
     apt(prefix, &args)?;
     let still: Vec<&str> = missing.into_iter().filter(|p| !installed(p)).collect();
     if !still.is_empty() {
-        return Err(XtaskError::CannotInstall { missing: still.join(" ") });
+        return Err(XtaskError::CannotInstall {
+            missing: still.join(" "),
+        });
     }
     Ok(())
 }

@@ -9,8 +9,18 @@ use crate::{XtaskError, packages};
 /// Runs a command, inheriting stdio; error unless it exits 0.
 pub fn status(cmd: &mut Command) -> Result<(), XtaskError> {
     let line = format!("{cmd:?}");
-    let status = cmd.status().map_err(|source| XtaskError::Spawn { command: line.clone(), source })?;
-    if status.success() { Ok(()) } else { Err(XtaskError::Failed { command: line, status }) }
+    let status = cmd.status().map_err(|source| XtaskError::Spawn {
+        command: line.clone(),
+        source,
+    })?;
+    if status.success() {
+        Ok(())
+    } else {
+        Err(XtaskError::Failed {
+            command: line,
+            status,
+        })
+    }
 }
 
 fn cargo() -> Command {
@@ -37,15 +47,57 @@ pub fn test(extra: &[String]) -> Result<(), XtaskError> {
         // Tests that need the real stack fail (instead of skipping) when this is set.
         let mut nextest = cargo();
         nextest
-            .args(["nextest", "run", "--workspace", "--all-targets", "--no-fail-fast"])
+            .args([
+                "nextest",
+                "run",
+                "--workspace",
+                "--all-targets",
+                "--no-fail-fast",
+            ])
             .args(extra)
             .env("POS_TEST_STACK", "1");
         let unit = status(&mut nextest);
         let mut doc = cargo();
-        doc.args(["test", "--workspace", "--doc", "--quiet"]).env("POS_TEST_STACK", "1");
+        doc.args(["test", "--workspace", "--doc", "--quiet"])
+            .env("POS_TEST_STACK", "1");
         let docs = status(&mut doc);
         unit.and(docs)
     })
+}
+
+/// The cargo-fuzz targets in `fuzz/`.
+const FUZZ_TARGETS: &[&str] = &["atr", "apdu", "tlv", "track", "sim_card"];
+
+/// Runs one or all fuzz targets for `seconds` each.
+pub fn fuzz(target: &str, seconds: u64) -> Result<(), XtaskError> {
+    let has_cargo_fuzz = Command::new("cargo")
+        .args(["fuzz", "--version"])
+        .output()
+        .is_ok_and(|o| o.status.success());
+    if !has_cargo_fuzz {
+        let mut install = Command::new("cargo");
+        install.args(["install", "cargo-fuzz", "--locked"]);
+        status(&mut install)?;
+    }
+    let targets: Vec<&str> = if target == "all" {
+        FUZZ_TARGETS.to_vec()
+    } else {
+        vec![target]
+    };
+    for t in targets {
+        println!("== fuzz {t} for {seconds} s ==");
+        let mut run = Command::new("cargo");
+        run.current_dir(crate::workspace_root().join("fuzz")).args([
+            "+nightly",
+            "fuzz",
+            "run",
+            t,
+            "--",
+            &format!("-max_total_time={seconds}"),
+        ]);
+        status(&mut run)?;
+    }
+    Ok(())
 }
 
 /// setup + up + cargo bench + down.
@@ -62,23 +114,43 @@ pub fn bench(extra: &[String]) -> Result<(), XtaskError> {
 pub fn demo() -> Result<(), XtaskError> {
     packages::setup()?;
     let mut build = cargo();
-    build.args(["build", "--quiet", "-p", "pos-examples", "-p", "pos-sim", "--bins"]);
+    build.args([
+        "build",
+        "--quiet",
+        "-p",
+        "pos-examples",
+        "-p",
+        "pos-sim",
+        "--bins",
+    ]);
     status(&mut build)?;
     with_daemons(|| {
         let bin = crate::workspace_root().join("target").join("debug");
         println!("\n== devices (no card yet) ==");
         status(&mut Command::new(bin.join("devices")))?;
-        let profile = crate::workspace_root().join("sim").join("profiles").join("unionpay-debit.toml");
+        let profile = crate::workspace_root()
+            .join("sim")
+            .join("profiles")
+            .join("unionpay-debit.toml");
         let mut card = Command::new(bin.join("sim-card"));
-        card.arg("--port").arg(daemons::VPCD_PORT.to_string()).arg("--profile").arg(&profile);
-        let mut card = card
-            .spawn()
-            .map_err(|source| XtaskError::Spawn { command: "sim-card".into(), source })?;
-        println!("\n== read-card (UnionPay debit card inserted into '{}') ==", daemons::READERS[0]);
-        let read = status(
-            Command::new(bin.join("read-card"))
-                .args(["--reader", daemons::READERS[0], "--timeout", "5"]),
+        card.arg("--port")
+            .arg(daemons::VPCD_PORT.to_string())
+            .arg("--profile")
+            .arg(&profile);
+        let mut card = card.spawn().map_err(|source| XtaskError::Spawn {
+            command: "sim-card".into(),
+            source,
+        })?;
+        println!(
+            "\n== read-card (UnionPay debit card inserted into '{}') ==",
+            daemons::READERS[0]
         );
+        let read = status(Command::new(bin.join("read-card")).args([
+            "--reader",
+            daemons::READERS[0],
+            "--timeout",
+            "5",
+        ]));
         println!("\n== devices (card present) ==");
         let list = status(&mut Command::new(bin.join("devices")));
         let _ = card.kill();

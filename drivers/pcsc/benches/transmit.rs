@@ -16,7 +16,9 @@ use pos_sim::emv::{CardProfile, EmvCard};
 use pos_sim::slots;
 use pos_sim::vpcd::Faults;
 
-const SELECT: [u8; 12] = [0x00, 0xA4, 0x04, 0x00, 0x07, 0xA0, 0x00, 0x00, 0x00, 0x03, 0x10, 0x10];
+const SELECT: [u8; 12] = [
+    0x00, 0xA4, 0x04, 0x00, 0x07, 0xA0, 0x00, 0x00, 0x00, 0x03, 0x10, 0x10,
+];
 
 struct Setup {
     raw: pcsc::Card,
@@ -33,10 +35,16 @@ fn setup() -> Option<Setup> {
     let card = slots::insert(0, EmvCard::new(profile), Faults::default()).ok()?;
     let ctx = pcsc::Context::establish(pcsc::Scope::User).ok()?;
     let name = CString::new(slots::READERS[0]).ok()?;
-    let raw = ctx.connect(&name, pcsc::ShareMode::Shared, pcsc::Protocols::ANY).ok()?;
+    let raw = ctx
+        .connect(&name, pcsc::ShareMode::Shared, pcsc::Protocols::ANY)
+        .ok()?;
     let mut ours = PcscReader::open(&ReaderSelector::Exact(slots::READERS[0].into())).ok()?;
     ours.power_on().ok()?;
-    Some(Setup { raw, ours, _card: card })
+    Some(Setup {
+        raw,
+        ours,
+        _card: card,
+    })
 }
 
 fn raw_select(card: &pcsc::Card, rx: &mut [u8]) -> usize {
@@ -52,11 +60,18 @@ fn bench(c: &mut Criterion) {
     let apdu = Apdu::parse(&SELECT).expect("valid SELECT");
     let mut rx = vec![0u8; pcsc::MAX_BUFFER_SIZE];
     assert!(raw_select(&s.raw, &mut rx) > 2, "raw SELECT works");
-    assert!(our_select(&mut s.ours, &apdu, &mut rx) > 0, "driver SELECT works");
+    assert!(
+        our_select(&mut s.ours, &apdu, &mut rx) > 0,
+        "driver SELECT works"
+    );
 
     let mut group = c.benchmark_group("select");
-    group.measurement_time(Duration::from_secs(4)).sample_size(30);
-    group.bench_function("raw_pcsc", |b| b.iter(|| black_box(raw_select(&s.raw, &mut rx))));
+    group
+        .measurement_time(Duration::from_secs(4))
+        .sample_size(30);
+    group.bench_function("raw_pcsc", |b| {
+        b.iter(|| black_box(raw_select(&s.raw, &mut rx)))
+    });
     group.bench_function("pos_pcsc", |b| {
         b.iter(|| black_box(our_select(&mut s.ours, &apdu, &mut rx)))
     });

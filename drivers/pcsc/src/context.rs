@@ -12,7 +12,9 @@ pub(crate) struct ContextSlot {
 
 impl std::fmt::Debug for ContextSlot {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("ContextSlot").field("established", &self.ctx.is_some()).finish()
+        f.debug_struct("ContextSlot")
+            .field("established", &self.ctx.is_some())
+            .finish()
     }
 }
 
@@ -24,7 +26,9 @@ impl ContextSlot {
             tracing::debug!("PC/SC context established");
             self.ctx = Some(ctx);
         }
-        self.ctx.as_ref().ok_or(PcscError::NoService { op: "establish" })
+        self.ctx
+            .as_ref()
+            .ok_or(PcscError::NoService { op: "establish" })
     }
 
     /// Forgets the context after pcscd went away, so the next call starts afresh.
@@ -52,6 +56,8 @@ impl std::fmt::Debug for Canceller {
 impl Canceller {
     /// Makes the pending `wait_for_card`/`poll` of the reader return `Cancelled` now.
     pub fn cancel(&self) -> Result<(), PcscError> {
-        self.ctx.cancel().map_err(|e| PcscError::from_pcsc("cancel", "", e))
+        self.ctx
+            .cancel()
+            .map_err(|e| PcscError::from_pcsc("cancel", "", e))
     }
 }

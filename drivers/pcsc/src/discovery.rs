@@ -44,7 +44,10 @@ impl CardState {
 
     /// True when a card is in the reader (answering or not).
     pub fn has_card(self) -> bool {
-        matches!(self, CardState::Present | CardState::InUse | CardState::Exclusive | CardState::Mute)
+        matches!(
+            self,
+            CardState::Present | CardState::InUse | CardState::Exclusive | CardState::Mute
+        )
     }
 }
 
@@ -86,8 +89,10 @@ pub(crate) fn list_in(ctx: &Context) -> Result<Vec<ReaderInfo>, PcscError> {
     if names.is_empty() {
         return Ok(Vec::new());
     }
-    let mut states: Vec<ReaderState> =
-        names.into_iter().map(|n| ReaderState::new(n, State::UNAWARE)).collect();
+    let mut states: Vec<ReaderState> = names
+        .into_iter()
+        .map(|n| ReaderState::new(n, State::UNAWARE))
+        .collect();
     ctx.get_status_change(std::time::Duration::ZERO, &mut states)
         .map_err(|e| PcscError::from_pcsc("get_status_change", "", e))?;
     Ok(states
@@ -95,7 +100,11 @@ pub(crate) fn list_in(ctx: &Context) -> Result<Vec<ReaderInfo>, PcscError> {
         .map(|s| {
             let state = CardState::from_state(s.event_state());
             let atr = (state.has_card() && !s.atr().is_empty()).then(|| s.atr().to_vec());
-            ReaderInfo { name: s.name().to_string_lossy().into_owned(), state, atr }
+            ReaderInfo {
+                name: s.name().to_string_lossy().into_owned(),
+                state,
+                atr,
+            }
         })
         .collect())
 }
@@ -112,6 +121,7 @@ pub(crate) fn list_in(ctx: &Context) -> Result<Vec<ReaderInfo>, PcscError> {
 /// # Ok::<(), pos_pcsc::PcscError>(())
 /// ```
 pub fn readers() -> Result<Vec<ReaderInfo>, PcscError> {
-    let ctx = Context::establish(Scope::User).map_err(|e| PcscError::from_pcsc("establish", "", e))?;
+    let ctx =
+        Context::establish(Scope::User).map_err(|e| PcscError::from_pcsc("establish", "", e))?;
     list_in(&ctx)
 }

@@ -133,16 +133,17 @@ impl pos_hal::Error for PcscError {
             PcscError::Busy { .. } => ErrorKind::Busy,
             PcscError::Timeout(_) => ErrorKind::Timeout,
             PcscError::Cancelled => ErrorKind::Cancelled,
-            PcscError::MuteCard { .. }
-            | PcscError::Atr(_)
-            | PcscError::GetResponseLoop(_) => ErrorKind::Protocol,
+            PcscError::MuteCard { .. } | PcscError::Atr(_) | PcscError::GetResponseLoop(_) => {
+                ErrorKind::Protocol
+            }
             PcscError::Apdu(_) | PcscError::BufferTooSmall { .. } => ErrorKind::Other,
             PcscError::Pcsc { source, .. } => match source {
                 E::Timeout => ErrorKind::Timeout,
                 E::NoAccess | E::SecurityViolation => ErrorKind::PermissionDenied,
-                E::ProtoMismatch | E::UnsupportedCard | E::CardUnsupported | E::UnsupportedFeature => {
-                    ErrorKind::NotSupported
-                }
+                E::ProtoMismatch
+                | E::UnsupportedCard
+                | E::CardUnsupported
+                | E::UnsupportedFeature => ErrorKind::NotSupported,
                 E::UnpoweredCard | E::ResetCard | E::InvalidAtr => ErrorKind::Protocol,
                 _ => ErrorKind::Other,
             },
@@ -172,8 +173,15 @@ mod tests {
             (pcsc::Error::ProtoMismatch, ErrorKind::NotSupported),
         ];
         for (raw, kind) in cases {
-            assert_eq!(PcscError::from_pcsc("test", "r", raw).kind(), kind, "{raw:?}");
+            assert_eq!(
+                PcscError::from_pcsc("test", "r", raw).kind(),
+                kind,
+                "{raw:?}"
+            );
         }
-        assert_eq!(PcscError::ResponseTooShort { len: 0 }.kind(), ErrorKind::CardRemoved);
+        assert_eq!(
+            PcscError::ResponseTooShort { len: 0 }.kind(),
+            ErrorKind::CardRemoved
+        );
     }
 }

@@ -10,9 +10,9 @@ use pos_hal::{
     Target, TargetKind, TargetTypes,
 };
 
+use crate::PcscError;
 use crate::context::{Canceller, ContextSlot};
 use crate::discovery::{CardState, list_names};
-use crate::PcscError;
 
 /// PC/SC's largest extended response: 4 + 3 + 65536 + 3 + 2 (pcsc-sys).
 const RX_CAPACITY: usize = pcsc::MAX_BUFFER_SIZE_EXTENDED;
@@ -117,21 +117,22 @@ impl std::fmt::Debug for PcscReader {
     }
 }
 
-fn find_reader(
-    ctx: &pcsc::Context,
-    selector: &ReaderSelector,
-) -> Result<CString, PcscError> {
+fn find_reader(ctx: &pcsc::Context, selector: &ReaderSelector) -> Result<CString, PcscError> {
     let names = list_names(ctx)?;
     let pick = match selector {
         ReaderSelector::Exact(want) => names.into_iter().find(|n| n.to_bytes() == want.as_bytes()),
         ReaderSelector::Contains(part) => {
             let part = part.to_lowercase();
-            names.into_iter().find(|n| n.to_string_lossy().to_lowercase().contains(&part))
+            names
+                .into_iter()
+                .find(|n| n.to_string_lossy().to_lowercase().contains(&part))
         }
         ReaderSelector::First => names.into_iter().next(),
         ReaderSelector::FirstWithCard => {
-            let mut states: Vec<ReaderState> =
-                names.into_iter().map(|n| ReaderState::new(n, State::UNAWARE)).collect();
+            let mut states: Vec<ReaderState> = names
+                .into_iter()
+                .map(|n| ReaderState::new(n, State::UNAWARE))
+                .collect();
             if !states.is_empty() {
                 ctx.get_status_change(Duration::ZERO, &mut states)
                     .map_err(|e| PcscError::from_pcsc("get_status_change", "", e))?;
@@ -142,7 +143,9 @@ fn find_reader(
                 .map(|s| s.name().to_owned())
         }
     };
-    pick.ok_or_else(|| PcscError::ReaderNotFound { selector: selector.to_string() })
+    pick.ok_or_else(|| PcscError::ReaderNotFound {
+        selector: selector.to_string(),
+    })
 }
 
 impl PcscReader {
@@ -152,7 +155,10 @@ impl PcscReader {
     }
 
     /// Opens the reader `selector` picks.
-    pub fn open_with(selector: &ReaderSelector, options: ConnectOptions) -> Result<Self, PcscError> {
+    pub fn open_with(
+        selector: &ReaderSelector,
+        options: ConnectOptions,
+    ) -> Result<Self, PcscError> {
         let mut slot = ContextSlot::default();
         let name = find_reader(slot.get()?, selector)?;
         let display_name = name.to_string_lossy().into_owned();
@@ -190,7 +196,9 @@ impl PcscReader {
 
     /// A handle that cancels this reader's pending wait from another thread.
     pub fn canceller(&mut self) -> Result<Canceller, PcscError> {
-        Ok(Canceller { ctx: self.slot.get()?.clone() })
+        Ok(Canceller {
+            ctx: self.slot.get()?.clone(),
+        })
     }
 
     /// The card state as pcscd sees it now.
@@ -209,10 +217,7 @@ impl PcscReader {
         op: &'static str,
         call: impl FnOnce(&pcsc::Context, &str) -> Result<T, pcsc::Error>,
     ) -> Result<T, PcscError> {
-        let ctx = match self.slot.get() {
-            Ok(ctx) => ctx,
-            Err(e) => return Err(e),
-        };
+        let ctx = self.slot.get()?;
         call(ctx, &self.display_name).map_err(|e| {
             let err = PcscError::from_pcsc(op, &self.display_name, e);
             if err.lost_service() {
@@ -224,13 +229,22 @@ impl PcscReader {
     }
 
     fn share_mode(&self) -> ShareMode {
-        if self.exclusive { ShareMode::Exclusive } else { ShareMode::Shared }
+        if self.exclusive {
+            ShareMode::Exclusive
+        } else {
+            ShareMode::Shared
+        }
     }
 
     fn connect(&mut self) -> Result<(), PcscError> {
         self.connected = None;
-        let (name, share, protocols) = (self.name.clone(), self.share_mode(), self.options.protocols());
-        let card = match self.with_service("connect", |ctx, _| ctx.connect(&name, share, protocols)) {
+        let (name, share, protocols) = (
+            self.name.clone(),
+            self.share_mode(),
+            self.options.protocols(),
+        );
+        let card = match self.with_service("connect", |ctx, _| ctx.connect(&name, share, protocols))
+        {
             Ok(card) => card,
             Err(e @ (PcscError::Pcsc { .. } | PcscError::MuteCard { .. })) => {
                 // pcscd cannot negotiate with a card whose ATR is garbage: say so precisely.
@@ -244,7 +258,11 @@ impl PcscReader {
         let atr = Atr::parse(status.atr())?;
         let protocol = status.protocol2();
         tracing::debug!(reader = %self.display_name, ?protocol, "card connected");
-        self.connected = Some(Connected { card, atr, protocol });
+        self.connected = Some(Connected {
+            card,
+            atr,
+            protocol,
+        });
         Ok(())
     }
 
@@ -254,7 +272,9 @@ impl PcscReader {
         let ctx = self.slot.get().ok()?;
         ctx.get_status_change(Duration::ZERO, &mut states).ok()?;
         if states[0].event_state().contains(State::MUTE) {
-            return Some(PcscError::MuteCard { reader: self.display_name.clone() });
+            return Some(PcscError::MuteCard {
+                reader: self.display_name.clone(),
+            });
         }
         Atr::parse(states[0].atr()).err().map(PcscError::Atr)
     }
@@ -266,7 +286,10 @@ impl PcscReader {
         let Some(connected) = self.connected.as_ref() else {
             return Err(PcscError::NotPowered);
         };
-        let result = connected.card.transmit(&self.tx[..n], &mut self.rx).map(<[u8]>::len);
+        let result = connected
+            .card
+            .transmit(&self.tx[..n], &mut self.rx)
+            .map(<[u8]>::len);
         match result {
             Ok(len) if len >= 2 => Ok(len),
             Ok(len) => {
@@ -305,22 +328,33 @@ impl PcscReader {
             }
             let now = Instant::now();
             let first = states[0].current_state() == State::UNAWARE;
-            let slice = if first { Duration::ZERO } else { deadline.saturating_duration_since(now).min(WAIT_SLICE) };
+            let slice = if first {
+                Duration::ZERO
+            } else {
+                deadline.saturating_duration_since(now).min(WAIT_SLICE)
+            };
             let result = self.with_service("get_status_change", |ctx, _| {
                 ctx.get_status_change(slice, &mut states)
             });
             match result {
                 Ok(()) => {
                     let state = CardState::from_state(states[0].event_state());
-                    if state == CardState::Unavailable || states[0].event_state().contains(State::UNKNOWN) {
-                        return Err(PcscError::ReaderGone { reader: self.display_name.clone() });
+                    if state == CardState::Unavailable
+                        || states[0].event_state().contains(State::UNKNOWN)
+                    {
+                        return Err(PcscError::ReaderGone {
+                            reader: self.display_name.clone(),
+                        });
                     }
                     if want(state) {
                         return Ok(state);
                     }
                     states[0].sync_current_state();
                 }
-                Err(PcscError::Pcsc { source: pcsc::Error::Timeout, .. }) => {}
+                Err(PcscError::Pcsc {
+                    source: pcsc::Error::Timeout,
+                    ..
+                }) => {}
                 Err(e) => return Err(e),
             }
             if Instant::now() >= deadline {
@@ -330,7 +364,11 @@ impl PcscReader {
     }
 
     /// Waits until the card is gone (the terminal's "please remove card").
-    pub fn wait_for_removal(&mut self, timeout: Duration, cancel: &CancelToken) -> Result<(), PcscError> {
+    pub fn wait_for_removal(
+        &mut self,
+        timeout: Duration,
+        cancel: &CancelToken,
+    ) -> Result<(), PcscError> {
         self.wait(timeout, cancel, |s| !s.has_card())?;
         self.connected = None;
         Ok(())
@@ -344,16 +382,20 @@ impl PcscReader {
         let mut len = self.exchange(command)?;
         let mut sw = StatusWord::from_bytes(self.rx[len - 2], self.rx[len - 1]);
         if let (true, Some(ne)) = (self.options.auto_resend_on_6c, sw.exact_length()) {
-            len = self.exchange(&Apdu { le: Some(ne as u32), ..*command })?;
+            len = self.exchange(&Apdu {
+                le: Some(ne as u32),
+                ..*command
+            })?;
             sw = StatusWord::from_bytes(self.rx[len - 2], self.rx[len - 1]);
         }
         let mut at = 0;
         let capacity = out.len();
         let mut append = |rx: &[u8], at: &mut usize| -> Result<(), PcscError> {
             let end = *at + rx.len();
-            let dst = out
-                .get_mut(*at..end)
-                .ok_or(PcscError::BufferTooSmall { needed: end + 2, capacity })?;
+            let dst = out.get_mut(*at..end).ok_or(PcscError::BufferTooSmall {
+                needed: end + 2,
+                capacity,
+            })?;
             dst.copy_from_slice(rx);
             *at = end;
             Ok(())
@@ -371,7 +413,10 @@ impl PcscReader {
             append(&self.rx[..n - 2], &mut at)?;
         }
         let end = at + 2;
-        let tail = out.get_mut(at..end).ok_or(PcscError::BufferTooSmall { needed: end, capacity })?;
+        let tail = out.get_mut(at..end).ok_or(PcscError::BufferTooSmall {
+            needed: end,
+            capacity,
+        })?;
         tail.copy_from_slice(&[sw.sw1(), sw.sw2()]);
         Ok(Rapdu::parse(&out[..end])?)
     }
@@ -418,10 +463,17 @@ impl IccReader for PcscReader {
             let _ = c.card.disconnect(Disposition::ResetCard);
         }
         self.connect()?;
-        self.connected.as_ref().map(|c| c.atr).ok_or(PcscError::NotPowered)
+        self.connected
+            .as_ref()
+            .map(|c| c.atr)
+            .ok_or(PcscError::NotPowered)
     }
 
-    fn transmit<'r>(&mut self, command: &Apdu<'_>, out: &'r mut [u8]) -> Result<Rapdu<'r>, PcscError> {
+    fn transmit<'r>(
+        &mut self,
+        command: &Apdu<'_>,
+        out: &'r mut [u8],
+    ) -> Result<Rapdu<'r>, PcscError> {
         self.transmit_inner(command, out)
     }
 
@@ -471,7 +523,12 @@ impl PiccReader for PcscReader {
 
     /// Waits for a card, connects, and reads its UID with `FF CA 00 00 00`. PC/SC does not
     /// say whether a card is type A or B; the ATR tells storage cards from ISO-DEP cards.
-    fn poll(&mut self, _types: TargetTypes, timeout: Duration, cancel: &CancelToken) -> Result<Target, PcscError> {
+    fn poll(
+        &mut self,
+        _types: TargetTypes,
+        timeout: Duration,
+        cancel: &CancelToken,
+    ) -> Result<Target, PcscError> {
         self.wait_for_card(timeout, cancel)?;
         let atr = IccReader::power_on(self)?;
         let mut buf = [0u8; 16];
@@ -482,15 +539,24 @@ impl PiccReader for PcscReader {
             Err(e) => return Err(e),
         };
         Ok(Target {
-            kind: if uid.is_some() { target_kind(&atr) } else { TargetKind::Unknown },
+            kind: if uid.is_some() {
+                target_kind(&atr)
+            } else {
+                TargetKind::Unknown
+            },
             uid: uid.unwrap_or(pos_hal::Uid::EMPTY),
             atqa: None,
             sak: None,
-            historical: pos_hal::Historical::new(atr.historical_bytes()).unwrap_or(pos_hal::Historical::EMPTY),
+            historical: pos_hal::Historical::new(atr.historical_bytes())
+                .unwrap_or(pos_hal::Historical::EMPTY),
         })
     }
 
-    fn transmit<'r>(&mut self, command: &Apdu<'_>, out: &'r mut [u8]) -> Result<Rapdu<'r>, PcscError> {
+    fn transmit<'r>(
+        &mut self,
+        command: &Apdu<'_>,
+        out: &'r mut [u8],
+    ) -> Result<Rapdu<'r>, PcscError> {
         self.transmit_inner(command, out)
     }
 
@@ -524,7 +590,11 @@ impl HealthCheck for PcscReader {
                 }
             }
         }
-        Ok(HealthReport { level, status, detail: FixedStr::truncated(&detail) })
+        Ok(HealthReport {
+            level,
+            status,
+            detail: FixedStr::truncated(&detail),
+        })
     }
 }
 
@@ -535,7 +605,10 @@ impl Claim for PcscReader {
         if self.connected.is_some() {
             let protocols = self.options.protocols();
             let result = match self.connected.as_mut() {
-                Some(c) => c.card.reconnect(ShareMode::Exclusive, protocols, Disposition::LeaveCard),
+                Some(c) => {
+                    c.card
+                        .reconnect(ShareMode::Exclusive, protocols, Disposition::LeaveCard)
+                }
                 None => Ok(()),
             };
             if let Err(e) = result {
@@ -550,7 +623,10 @@ impl Claim for PcscReader {
         self.exclusive = false;
         let protocols = self.options.protocols();
         if let Some(c) = self.connected.as_mut() {
-            if let Err(e) = c.card.reconnect(ShareMode::Shared, protocols, Disposition::LeaveCard) {
+            if let Err(e) = c
+                .card
+                .reconnect(ShareMode::Shared, protocols, Disposition::LeaveCard)
+            {
                 tracing::warn!(reader = %self.display_name, error = %e, "could not share the card again");
                 self.connected = None;
             }

@@ -3,15 +3,15 @@
 use std::collections::BTreeMap;
 use std::ffi::CString;
 use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::mpsc::{Receiver, RecvTimeoutError, Sender, channel};
+use std::sync::mpsc::{Receiver, Sender, channel};
 use std::sync::{Arc, Mutex};
 use std::thread::JoinHandle;
 use std::time::Duration;
 
 use pcsc::{Context, PNP_NOTIFICATION, ReaderState, Scope, State};
 
-use crate::discovery::{CardState, list_names};
 use crate::PcscError;
+use crate::discovery::{CardState, list_names};
 
 /// Something that changed.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -111,7 +111,12 @@ fn watch(
         if relist {
             relist = false;
             let names = list_names(ctx)?;
-            for gone in readers.keys().filter(|n| !names.contains(n)).cloned().collect::<Vec<_>>() {
+            for gone in readers
+                .keys()
+                .filter(|n| !names.contains(n))
+                .cloned()
+                .collect::<Vec<_>>()
+            {
                 readers.remove(&gone);
                 let _ = tx.send(ReaderEvent::ReaderDetached(gone.to_string_lossy().into()));
             }
@@ -139,17 +144,22 @@ fn watch(
                 continue;
             }
             let name = state.name().to_owned();
-            if name.as_c_str() == PNP_NOTIFICATION() {
-                relist = true;
-            } else if event.intersects(State::UNKNOWN | State::IGNORE) {
+            if name.as_c_str() == PNP_NOTIFICATION()
+                || event.intersects(State::UNKNOWN | State::IGNORE)
+            {
                 relist = true;
             } else if let Some(tracked) = readers.get_mut(&name) {
                 let has_card = CardState::from_state(event).has_card();
                 if has_card && !tracked.has_card {
                     let atr = state.atr().to_vec();
-                    let _ = tx.send(ReaderEvent::CardInserted { reader: name.to_string_lossy().into(), atr });
+                    let _ = tx.send(ReaderEvent::CardInserted {
+                        reader: name.to_string_lossy().into(),
+                        atr,
+                    });
                 } else if !has_card && tracked.has_card {
-                    let _ = tx.send(ReaderEvent::CardRemoved { reader: name.to_string_lossy().into() });
+                    let _ = tx.send(ReaderEvent::CardRemoved {
+                        reader: name.to_string_lossy().into(),
+                    });
                 }
                 tracked.has_card = has_card;
             }
@@ -161,7 +171,9 @@ fn watch(
 
 impl std::fmt::Debug for Watcher {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("Watcher").field("running", &self.thread.is_some()).finish()
+        f.debug_struct("Watcher")
+            .field("running", &self.thread.is_some())
+            .finish()
     }
 }
 
@@ -175,20 +187,28 @@ impl Watcher {
         let thread = std::thread::Builder::new()
             .name("pcsc-watcher".into())
             .spawn(move || run(tx, s, c))
-            .map_err(|_| PcscError::NoService { op: "spawn watcher" })?;
-        Ok(Self { events, stop, current, thread: Some(thread) })
+            .map_err(|_| PcscError::NoService {
+                op: "spawn watcher",
+            })?;
+        Ok(Self {
+            events,
+            stop,
+            current,
+            thread: Some(thread),
+        })
     }
 
     /// The next event, or `None` after `timeout`.
     pub fn next_event(&self, timeout: Duration) -> Option<ReaderEvent> {
-        match self.events.recv_timeout(timeout) {
-            Ok(event) => Some(event),
-            Err(RecvTimeoutError::Timeout | RecvTimeoutError::Disconnected) => None,
-        }
+        self.events.recv_timeout(timeout).ok()
     }
 
     /// Waits up to `timeout` for an event that satisfies `pred`, dropping the others.
-    pub fn wait_for(&self, timeout: Duration, pred: impl Fn(&ReaderEvent) -> bool) -> Option<ReaderEvent> {
+    pub fn wait_for(
+        &self,
+        timeout: Duration,
+        pred: impl Fn(&ReaderEvent) -> bool,
+    ) -> Option<ReaderEvent> {
         let deadline = std::time::Instant::now() + timeout;
         loop {
             let left = deadline.saturating_duration_since(std::time::Instant::now());

@@ -61,10 +61,16 @@ fn smoke_both_vpcd_readers_are_listed() {
         .collect();
     println!("pcsc crate sees: {names:?}");
     for want in READERS {
-        assert!(names.iter().any(|n| n == want), "{want} missing from {names:?}");
+        assert!(
+            names.iter().any(|n| n == want),
+            "{want} missing from {names:?}"
+        );
     }
     let ours = pos_pcsc::readers().expect("discovery");
-    assert!(READERS.iter().all(|r| ours.iter().any(|i| i.name == *r)), "{ours:?}");
+    assert!(
+        READERS.iter().all(|r| ours.iter().any(|i| i.name == *r)),
+        "{ours:?}"
+    );
 }
 
 #[test]
@@ -74,12 +80,17 @@ fn insert_read_remove_reinsert() {
     }
     let card = insert_profile(0, "unionpay-debit", Faults::default());
     let mut reader = open(0);
-    reader.wait_for_card(Duration::from_secs(2), &CancelToken::new()).expect("card present");
+    reader
+        .wait_for_card(Duration::from_secs(2), &CancelToken::new())
+        .expect("card present");
     let atr = reader.power_on().expect("power on");
     assert_eq!(atr.as_bytes(), profile("unionpay-debit").atr.0.as_slice());
     let expected: Vec<Vec<u8>> = {
         let mut reference = EmvCard::new(profile("unionpay-debit"));
-        read_sequence().iter().map(|a| pos_sim::vpcd::Card::transmit(&mut reference, a)).collect()
+        read_sequence()
+            .iter()
+            .map(|a| pos_sim::vpcd::Card::transmit(&mut reference, a))
+            .collect()
     };
     for (apdu, want) in read_sequence().iter().zip(&expected) {
         let (data, sw) = send(&mut reader, apdu).expect("exchange");
@@ -96,11 +107,19 @@ fn insert_read_remove_reinsert() {
     assert_eq!(err.kind(), ErrorKind::CardRemoved, "{err}");
     // And it stays an error: never a stale answer.
     let again = send(&mut reader, &select(PSE)).expect_err("still gone");
-    assert!(matches!(again.kind(), ErrorKind::CardRemoved | ErrorKind::NoCard), "{again}");
-    assert!(matches!(reader.power_on().map_err(|e| e.kind()), Err(ErrorKind::NoCard)));
+    assert!(
+        matches!(again.kind(), ErrorKind::CardRemoved | ErrorKind::NoCard),
+        "{again}"
+    );
+    assert!(matches!(
+        reader.power_on().map_err(|e| e.kind()),
+        Err(ErrorKind::NoCard)
+    ));
 
     let card = insert_profile(0, "unionpay-debit", Faults::default());
-    reader.wait_for_card(Duration::from_secs(2), &CancelToken::new()).expect("re-inserted");
+    reader
+        .wait_for_card(Duration::from_secs(2), &CancelToken::new())
+        .expect("re-inserted");
     reader.power_on().expect("reconnect");
     let (_, sw) = send(&mut reader, &select(PSE)).expect("works again");
     assert!(sw.is_success());
@@ -116,10 +135,16 @@ fn card_pulled_during_each_of_the_first_ten_apdus() {
     let sequence = read_sequence();
     let expected: Vec<Vec<u8>> = {
         let mut reference = EmvCard::new(profile("unionpay-debit"));
-        sequence.iter().map(|a| pos_sim::vpcd::Card::transmit(&mut reference, a)).collect()
+        sequence
+            .iter()
+            .map(|a| pos_sim::vpcd::Card::transmit(&mut reference, a))
+            .collect()
     };
     for pull_at in 0..10 {
-        let faults = Faults { remove_after: Some(pull_at), ..Faults::default() };
+        let faults = Faults {
+            remove_after: Some(pull_at),
+            ..Faults::default()
+        };
         let card = insert_profile(0, "unionpay-debit", faults);
         let mut reader = open(0);
         reader.power_on().expect("power on");
@@ -132,15 +157,22 @@ fn card_pulled_during_each_of_the_first_ten_apdus() {
                     assert_eq!(got, expected[i], "stale or wrong answer to APDU {i}");
                 }
                 Err(e) => {
-                    assert_eq!(i, pull_at, "APDU {i} failed before the pull at {pull_at}: {e}");
+                    assert_eq!(
+                        i, pull_at,
+                        "APDU {i} failed before the pull at {pull_at}: {e}"
+                    );
                     assert!(
                         matches!(e.kind(), ErrorKind::CardRemoved | ErrorKind::NoCard),
                         "pull at {pull_at}: {e} ({:?})",
                         e.kind()
                     );
                     // Every later command fails too.
-                    let later = send(&mut reader, &sequence[0]).expect_err("no answers after removal");
-                    assert!(matches!(later.kind(), ErrorKind::CardRemoved | ErrorKind::NoCard), "{later}");
+                    let later =
+                        send(&mut reader, &sequence[0]).expect_err("no answers after removal");
+                    assert!(
+                        matches!(later.kind(), ErrorKind::CardRemoved | ErrorKind::NoCard),
+                        "{later}"
+                    );
                     break;
                 }
             }
@@ -159,22 +191,37 @@ fn pcscd_restart_is_recovered_by_the_driver() {
     let card = insert_profile(0, "unionpay-debit", Faults::default());
     let mut reader = open(0);
     reader.power_on().expect("power on");
-    assert!(send(&mut reader, &select(PSE)).expect("before restart").1.is_success());
+    assert!(
+        send(&mut reader, &select(PSE))
+            .expect("before restart")
+            .1
+            .is_success()
+    );
 
     pos_sim::pcscd::restart().expect("pcscd restarts");
     card.wait_closed().ok(); // vpcd went away with pcscd
 
     let err = send(&mut reader, &select(PSE)).expect_err("old connection is gone");
     assert!(
-        matches!(err.kind(), ErrorKind::Disconnected | ErrorKind::CardRemoved | ErrorKind::NoCard),
+        matches!(
+            err.kind(),
+            ErrorKind::Disconnected | ErrorKind::CardRemoved | ErrorKind::NoCard
+        ),
         "{err} ({:?})",
         err.kind()
     );
     let card = insert_profile(0, "unionpay-debit", Faults::default());
     // The same handle finds the new pcscd by itself.
-    reader.wait_for_card(Duration::from_secs(3), &CancelToken::new()).expect("new context");
+    reader
+        .wait_for_card(Duration::from_secs(3), &CancelToken::new())
+        .expect("new context");
     reader.power_on().expect("power on after restart");
-    assert!(send(&mut reader, &select(PSE)).expect("after restart").1.is_success());
+    assert!(
+        send(&mut reader, &select(PSE))
+            .expect("after restart")
+            .1
+            .is_success()
+    );
     drop(reader);
     remove(card, 0);
 }
@@ -217,12 +264,24 @@ fn t0_card_get_response_and_6c_resend() {
     reader.power_on().expect("power on");
     let (fci, sw) = send(&mut reader, &select(PSE)).expect("select");
     assert!(sw.is_success(), "{sw}");
-    assert!(pos_hal::tlv::find(&fci, 0x88).expect("tlv").is_some(), "FCI joined from GET RESPONSE");
+    assert!(
+        pos_hal::tlv::find(&fci, 0x88).expect("tlv").is_some(),
+        "FCI joined from GET RESPONSE"
+    );
     let (record, sw) = send(&mut reader, &[0x00, 0xB2, 0x01, 0x0C, 0x00]).expect("read");
-    assert!(sw.is_success() && record.first() == Some(&0x70), "6C re-send: {sw}");
+    assert!(
+        sw.is_success() && record.first() == Some(&0x70),
+        "6C re-send: {sw}"
+    );
     let sent = card.commands();
-    assert!(sent.iter().any(|c| c[1] == 0xC0), "GET RESPONSE was sent: {sent:02X?}");
-    assert!(sent.iter().any(|c| c[1] == 0xB2 && c[4] != 0), "READ RECORD re-sent with Le");
+    assert!(
+        sent.iter().any(|c| c[1] == 0xC0),
+        "GET RESPONSE was sent: {sent:02X?}"
+    );
+    assert!(
+        sent.iter().any(|c| c[1] == 0xB2 && c[4] != 0),
+        "READ RECORD re-sent with Le"
+    );
 
     reader.set_options(ConnectOptions {
         auto_get_response: false,
@@ -230,7 +289,10 @@ fn t0_card_get_response_and_6c_resend() {
         ..ConnectOptions::default()
     });
     let (_, sw) = send(&mut reader, &select(PSE)).expect("raw select");
-    assert!(sw.bytes_available().is_some(), "raw 61xx comes back when disabled: {sw}");
+    assert!(
+        sw.bytes_available().is_some(),
+        "raw 61xx comes back when disabled: {sw}"
+    );
     let (_, sw) = send(&mut reader, &[0x00, 0xB2, 0x01, 0x0C, 0x00]).expect("raw read");
     assert!(sw.exact_length().is_some(), "raw 6Cxx: {sw}");
     drop(reader);
@@ -256,7 +318,10 @@ fn cancel_from_another_thread_within_100ms() {
     let (result, returned_at, mut reader) = waiter.join().expect("waiter");
     let lag = returned_at.duration_since(cancelled_at);
     assert_eq!(result.map_err(|e| e.kind()), Err(ErrorKind::Cancelled));
-    assert!(lag < Duration::from_millis(100), "token cancel took {lag:?}");
+    assert!(
+        lag < Duration::from_millis(100),
+        "token cancel took {lag:?}"
+    );
 
     // SCardCancel wakes the wait at once.
     let canceller = reader.canceller().expect("canceller");
@@ -280,7 +345,9 @@ fn wait_for_card_times_out() {
     wait_state(1, None, Duration::from_secs(5));
     let mut reader = open(1);
     let start = Instant::now();
-    let err = reader.wait_for_card(Duration::from_millis(300), &CancelToken::new()).expect_err("empty");
+    let err = reader
+        .wait_for_card(Duration::from_millis(300), &CancelToken::new())
+        .expect_err("empty");
     assert_eq!(err.kind(), ErrorKind::Timeout);
     assert!(start.elapsed() < Duration::from_millis(800));
 }
@@ -291,11 +358,21 @@ fn bad_cards_give_typed_errors() {
         return;
     }
     // Garbage ATR: pcscd accepts it, our parser does not.
-    let card = insert_profile(0, "unionpay-debit", Faults { garbage_atr: true, ..Faults::default() });
+    let card = insert_profile(
+        0,
+        "unionpay-debit",
+        Faults {
+            garbage_atr: true,
+            ..Faults::default()
+        },
+    );
     let mut reader = open(0);
     let err = reader.power_on().expect_err("garbage ATR");
     assert_eq!(err.kind(), ErrorKind::Protocol, "{err}");
-    assert!(matches!(err, PcscError::Atr(_) | PcscError::MuteCard { .. }), "{err:?}");
+    assert!(
+        matches!(err, PcscError::Atr(_) | PcscError::MuteCard { .. }),
+        "{err:?}"
+    );
     card.remove();
     std::thread::sleep(Duration::from_millis(900));
 
@@ -307,7 +384,10 @@ fn bad_cards_give_typed_errors() {
         (vec![0x5A; 600], Some(ErrorKind::Other)),
         (vec![0x12, 0x34], None),
     ] {
-        let faults = Faults { raw_response: Some(raw.clone()), ..Faults::default() };
+        let faults = Faults {
+            raw_response: Some(raw.clone()),
+            ..Faults::default()
+        };
         let card = insert_profile(0, "unionpay-debit", faults);
         let mut reader = open(0);
         reader.power_on().expect("power on");
@@ -336,7 +416,9 @@ fn extended_length_apdu_goes_through() {
     let mut reader = open(0);
     reader.power_on().expect("power on");
     let data: Vec<u8> = (0..3000u32).map(|i| i as u8).collect();
-    let echo = Apdu::new(0x80, 0xEE, 0x00, 0x00).with_data(&data).with_le(65_536);
+    let echo = Apdu::new(0x80, 0xEE, 0x00, 0x00)
+        .with_data(&data)
+        .with_le(65_536);
     assert!(echo.is_extended());
     let mut buf = vec![0u8; 70_000];
     let r = IccReader::transmit(&mut reader, &echo, &mut buf).expect("extended exchange");
@@ -353,22 +435,27 @@ fn watcher_reports_insert_and_remove() {
     }
     wait_state(1, None, Duration::from_secs(5));
     let watcher = Watcher::start().expect("watcher");
-    let attached = watcher.wait_for(Duration::from_secs(3), |e| {
-        matches!(e, ReaderEvent::ReaderAttached(n) if n == READERS[1])
-    });
+    let attached = watcher.wait_for(
+        Duration::from_secs(3),
+        |e| matches!(e, ReaderEvent::ReaderAttached(n) if n == READERS[1]),
+    );
     assert!(attached.is_some(), "initial reader list");
     let card = insert_profile(1, "visa-credit", Faults::default());
-    let inserted = watcher.wait_for(Duration::from_secs(3), |e| {
-        matches!(e, ReaderEvent::CardInserted { reader, .. } if reader == READERS[1])
-    });
+    let inserted = watcher.wait_for(
+        Duration::from_secs(3),
+        |e| matches!(e, ReaderEvent::CardInserted { reader, .. } if reader == READERS[1]),
+    );
     match inserted {
-        Some(ReaderEvent::CardInserted { atr, .. }) => assert_eq!(atr, profile("visa-credit").atr.0),
+        Some(ReaderEvent::CardInserted { atr, .. }) => {
+            assert_eq!(atr, profile("visa-credit").atr.0)
+        }
         other => panic!("no insert event: {other:?}"),
     }
     card.remove();
-    let removed = watcher.wait_for(Duration::from_secs(3), |e| {
-        matches!(e, ReaderEvent::CardRemoved { reader } if reader == READERS[1])
-    });
+    let removed = watcher.wait_for(
+        Duration::from_secs(3),
+        |e| matches!(e, ReaderEvent::CardRemoved { reader } if reader == READERS[1]),
+    );
     assert!(removed.is_some(), "no remove event");
     watcher.stop();
 }
@@ -385,7 +472,9 @@ fn exclusive_claim_makes_others_busy_until_dropped() {
     let err = other.power_on().expect_err("busy");
     assert_eq!(err.kind(), ErrorKind::Busy, "{err}");
     drop(claimed);
-    other.power_on().expect("free again after the claim is dropped");
+    other
+        .power_on()
+        .expect("free again after the claim is dropped");
     drop(other);
     remove(card, 0);
 }
@@ -400,7 +489,10 @@ fn contactless_poll_reads_the_uid_and_health_check_works() {
     let target = reader
         .poll(TargetTypes::AB, Duration::from_secs(2), &CancelToken::new())
         .expect("poll");
-    assert_eq!(target.uid.as_bytes(), &[0x04, 0xA1, 0xB2, 0xC3, 0xD4, 0xE5, 0xF6]);
+    assert_eq!(
+        target.uid.as_bytes(),
+        &[0x04, 0xA1, 0xB2, 0xC3, 0xD4, 0xE5, 0xF6]
+    );
     assert_eq!(target.historical.as_bytes(), b"PBOC DEBIT");
     let mut buf = [0u8; 300];
     let bytes = select(b"2PAY.SYS.DDF01");
@@ -420,7 +512,8 @@ fn unknown_reader_is_a_typed_error() {
     if !stack() {
         return;
     }
-    let err = PcscReader::open(&ReaderSelector::Exact("No Such Reader 00 00".into())).expect_err("none");
+    let err =
+        PcscReader::open(&ReaderSelector::Exact("No Such Reader 00 00".into())).expect_err("none");
     assert_eq!(err.kind(), ErrorKind::NoDevice);
     let found = PcscReader::open(&ReaderSelector::Contains("pcd 00 01".into())).expect("substring");
     assert_eq!(found.name(), READERS[1]);

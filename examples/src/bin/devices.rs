@@ -23,19 +23,29 @@ fn main() -> ExitCode {
         }
         Ok(readers) => {
             for r in readers {
-                let atr = r.atr.as_deref().map(hex::encode_upper).map(|a| format!("  ATR {a}"));
+                let atr = r
+                    .atr
+                    .as_deref()
+                    .map(hex::encode_upper)
+                    .map(|a| format!("  ATR {a}"));
                 println!("  {:<32} {}{}", r.name, r.state, atr.unwrap_or_default());
             }
         }
         Err(e) if e.kind() == pos_hal::ErrorKind::Disconnected => {
             healthy = false;
             println!("  unavailable: pcscd is not running ({e})");
-            println!("  start it with `sudo systemctl start pcscd` (or `cargo xtask up` for the simulators)");
+            println!(
+                "  start it with `sudo systemctl start pcscd` (or `cargo xtask up` for the simulators)"
+            );
         }
         Err(e) => {
             healthy = false;
             println!("  unavailable: {e}");
         }
     }
-    if healthy { ExitCode::SUCCESS } else { ExitCode::FAILURE }
+    if healthy {
+        ExitCode::SUCCESS
+    } else {
+        ExitCode::FAILURE
+    }
 }

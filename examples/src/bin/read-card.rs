@@ -51,7 +51,10 @@ fn run(args: &Args) -> Result<(), Box<dyn std::error::Error>> {
     let atr = reader.power_on()?;
     println!("ATR: {atr}");
     let protocols = atr.protocols();
-    println!("Protocols offered: {protocols:?}, in use: {:?}", reader.active_protocol());
+    println!(
+        "Protocols offered: {protocols:?}, in use: {:?}",
+        reader.active_protocol()
+    );
     let info = pos_examples::card_info::read(&mut reader)?;
     println!("Applications ({}):", info.directory);
     for app in &info.applications {

@@ -71,15 +71,24 @@ fn main() -> ExitCode {
     loop {
         match VirtualCard::insert(args.port, EmvCard::new(profile.clone()), faults.clone()) {
             Ok(card) => {
-                eprintln!("sim-card: '{}' inserted on vpcd port {}", profile.name, args.port);
+                eprintln!(
+                    "sim-card: '{}' inserted on vpcd port {}",
+                    profile.name, args.port
+                );
                 let result = card.wait_closed();
                 eprintln!("sim-card: vpcd closed the connection ({result:?})");
             }
             Err(e) if args.reinsert => {
-                eprintln!("sim-card: vpcd not reachable on port {} ({e}), retrying", args.port);
+                eprintln!(
+                    "sim-card: vpcd not reachable on port {} ({e}), retrying",
+                    args.port
+                );
             }
             Err(e) => {
-                eprintln!("sim-card: cannot reach vpcd on 127.0.0.1:{}: {e}", args.port);
+                eprintln!(
+                    "sim-card: cannot reach vpcd on 127.0.0.1:{}: {e}",
+                    args.port
+                );
                 eprintln!("sim-card: is pcscd running with the vpcd driver? try `cargo xtask up`");
                 return ExitCode::FAILURE;
             }
