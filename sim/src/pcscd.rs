@@ -264,6 +264,7 @@ pub fn down() -> Result<(), PcscdError> {
                 sleep(Duration::from_millis(50));
             }
         }
+        reap(pid);
         eprintln!("pcscd: {pid} stopped");
     } else {
         eprintln!("pcscd: {pid} was not running; cleaned up");
@@ -271,6 +272,17 @@ pub fn down() -> Result<(), PcscdError> {
     let _ = fs::remove_file(&pid_path);
     remove_stale_system_files();
     Ok(())
+}
+
+/// Reaps `pid` if this process started it (no-op otherwise), so no zombie stays behind.
+fn reap(pid: u32) {
+    let Ok(pid) = libc::pid_t::try_from(pid) else {
+        return;
+    };
+    // SAFETY: waitpid with WNOHANG and a null status pointer only inspects our own children.
+    unsafe {
+        libc::waitpid(pid, std::ptr::null_mut(), libc::WNOHANG);
+    }
 }
 
 fn signal(pid: u32, sig: &str) {

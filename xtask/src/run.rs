@@ -45,18 +45,29 @@ pub fn test(extra: &[String]) -> Result<(), XtaskError> {
     packages::setup()?;
     with_daemons(|| {
         // Tests that need the real stack fail (instead of skipping) when this is set.
-        let mut nextest = cargo();
-        nextest
-            .args([
-                "nextest",
-                "run",
+        let has_nextest = cargo()
+            .args(["nextest", "--version"])
+            .output()
+            .is_ok_and(|o| o.status.success());
+        let mut tests = cargo();
+        if has_nextest {
+            tests.args(["nextest", "run", "--workspace", "--no-fail-fast"]);
+        } else {
+            println!("xtask test: cargo-nextest not found, using cargo test (one test at a time)");
+            tests.args([
+                "test",
                 "--workspace",
-                "--all-targets",
+                "--lib",
+                "--bins",
+                "--tests",
                 "--no-fail-fast",
-            ])
-            .args(extra)
-            .env("POS_TEST_STACK", "1");
-        let unit = status(&mut nextest);
+            ]);
+        }
+        tests.args(extra).env("POS_TEST_STACK", "1");
+        if !has_nextest {
+            tests.args(["--", "--test-threads=1"]);
+        }
+        let unit = status(&mut tests);
         let mut doc = cargo();
         doc.args(["test", "--workspace", "--doc", "--quiet"])
             .env("POS_TEST_STACK", "1");

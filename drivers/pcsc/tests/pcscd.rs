@@ -197,6 +197,11 @@ fn pcscd_restart_is_recovered_by_the_driver() {
             .1
             .is_success()
     );
+    let watcher = Watcher::start().expect("watcher");
+    let seen = watcher.wait_for(Duration::from_secs(3), |e| {
+        matches!(e, ReaderEvent::CardInserted { .. })
+    });
+    assert!(seen.is_some(), "initial card event");
 
     pos_sim::pcscd::restart().expect("pcscd restarts");
     card.wait_closed().ok(); // vpcd went away with pcscd
@@ -210,6 +215,20 @@ fn pcscd_restart_is_recovered_by_the_driver() {
         "{err} ({:?})",
         err.kind()
     );
+    // The watcher saw the readers go and come back with the service.
+    let lost = watcher.wait_for(Duration::from_secs(5), |e| *e == ReaderEvent::ServiceLost);
+    let back = watcher.wait_for(Duration::from_secs(5), |e| {
+        *e == ReaderEvent::ServiceRestored
+    });
+    let readers_back = watcher.wait_for(
+        Duration::from_secs(5),
+        |e| matches!(e, ReaderEvent::ReaderAttached(name) if name == READERS[0]),
+    );
+    assert!(
+        lost.is_some() && back.is_some() && readers_back.is_some(),
+        "{lost:?} {back:?} {readers_back:?}"
+    );
+    watcher.stop();
     let card = insert_profile(0, "unionpay-debit", Faults::default());
     // The same handle finds the new pcscd by itself.
     reader
@@ -405,6 +424,45 @@ fn bad_cards_give_typed_errors() {
         drop(reader);
         remove(card, 0);
     }
+}
+
+#[test]
+fn mute_card_and_slow_card() {
+    if !stack() {
+        return;
+    }
+    let card = insert_profile(
+        0,
+        "unionpay-debit",
+        Faults {
+            mute: true,
+            ..Faults::default()
+        },
+    );
+    let mut reader = open(0);
+    let err = reader.power_on().expect_err("a mute card has no ATR");
+    assert!(
+        matches!(err.kind(), ErrorKind::Protocol | ErrorKind::NoCard),
+        "{err} ({:?})",
+        err.kind()
+    );
+    drop(reader);
+    card.remove();
+    std::thread::sleep(Duration::from_millis(900));
+
+    let slow = Faults {
+        delay: Duration::from_millis(150),
+        ..Faults::default()
+    };
+    let card = insert_profile(0, "unionpay-debit", slow);
+    let mut reader = open(0);
+    reader.power_on().expect("power on");
+    let start = Instant::now();
+    let (_, sw) = send(&mut reader, &select(PSE)).expect("slow answer still arrives");
+    assert!(sw.is_success());
+    assert!(start.elapsed() >= Duration::from_millis(150));
+    drop(reader);
+    remove(card, 0);
 }
 
 #[test]
