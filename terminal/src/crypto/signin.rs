@@ -1,0 +1,149 @@
+//! Working keys from the sign-in response (0810 field 62), encrypted under the TMK with check
+//! values (notes/payments-cup-emv.md §2.6).
+
+use alloc::vec::Vec;
+
+use super::{CryptoError, SecretKey, decrypt_ecb, encrypt_ecb, kcv};
+
+/// Acquirer variants of the field 62 layout.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct KeyBlockLayout {
+    /// Offset of the MAK check value in the 40/60-byte layouts: 36 (CUP HQ) or 28 (some
+    /// provincial centres).
+    pub mak_cv_offset: usize,
+    /// Keys are SM4 (16 bytes each, all significant) instead of TDES.
+    pub sm4: bool,
+}
+
+impl Default for KeyBlockLayout {
+    fn default() -> Self {
+        Self { mak_cv_offset: 36, sm4: false }
+    }
+}
+
+/// The keys a sign-in delivers.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct WorkingKeys {
+    /// PIN key.
+    pub pik: SecretKey,
+    /// MAC key (8 bytes for TDES layouts: the CUP MAC is single DES).
+    pub mak: SecretKey,
+    /// Track data key (60-byte layout only).
+    pub tdk: Option<SecretKey>,
+}
+
+fn unwrap(tmk: &SecretKey, cipher: &[u8], cv: &[u8], name: &'static str, sm4: bool) -> Result<SecretKey, CryptoError> {
+    let mut clear: Vec<u8> = cipher.to_vec();
+    decrypt_ecb(tmk, &mut clear)?;
+    let key = if sm4 { SecretKey::sm4(&clear) } else { SecretKey::tdes(&clear) };
+    zeroize::Zeroize::zeroize(&mut clear);
+    let key = key?;
+    if kcv(&key)?[..cv.len()] != *cv {
+        return Err(CryptoError::CheckValue { key: name });
+    }
+    Ok(key)
+}
+
+/// Decrypts and checks the working keys of a field 62 key block (24, 40 or 60 bytes).
+pub fn parse_key_block(field62: &[u8], tmk: &SecretKey, layout: &KeyBlockLayout) -> Result<WorkingKeys, CryptoError> {
+    let sm4 = layout.sm4;
+    let mak_cv = layout.mak_cv_offset;
+    match field62.len() {
+        24 if !sm4 => Ok(WorkingKeys {
+            pik: unwrap(tmk, &field62[0..8], &field62[8..12], "PIK", false)?,
+            mak: unwrap(tmk, &field62[12..20], &field62[20..24], "MAK", false)?,
+            tdk: None,
+        }),
+        n @ (40 | 60) => {
+            if mak_cv + 4 > 40 || mak_cv < 28 {
+                return Err(CryptoError::KeyBlockLength(n));
+            }
+            let mak_end = if sm4 { 36 } else { 28 };
+            let tdk = if n == 60 {
+                Some(unwrap(tmk, &field62[40..56], &field62[56..60], "TDK", sm4)?)
+            } else {
+                None
+            };
+            Ok(WorkingKeys {
+                pik: unwrap(tmk, &field62[0..16], &field62[16..20], "PIK", sm4)?,
+                mak: unwrap(tmk, &field62[20..mak_end], &field62[mak_cv..mak_cv + 4], "MAK", sm4)?,
+                tdk,
+            })
+        }
+        n => Err(CryptoError::KeyBlockLength(n)),
+    }
+}
+
+fn wrap(tmk: &SecretKey, key: &SecretKey, out: &mut Vec<u8>) -> Result<(), CryptoError> {
+    let mut c = key.expose().to_vec();
+    encrypt_ecb(tmk, &mut c)?;
+    out.extend_from_slice(&c);
+    Ok(())
+}
+
+/// Builds a field 62 key block (what an acquirer host sends): 40 bytes without a TDK, 60 with.
+/// The MAK must be 8 bytes (TDES layout) or 16 (SM4).
+pub fn build_key_block(tmk: &SecretKey, keys: &WorkingKeys, layout: &KeyBlockLayout) -> Result<Vec<u8>, CryptoError> {
+    let mut out = Vec::with_capacity(60);
+    wrap(tmk, &keys.pik, &mut out)?;
+    out.extend_from_slice(&kcv(&keys.pik)?);
+    wrap(tmk, &keys.mak, &mut out)?;
+    let mak_len = keys.mak.expose().len();
+    out.resize(20 + mak_len.max(16), 0);
+    if layout.mak_cv_offset + 4 > 40 || layout.mak_cv_offset < 20 + mak_len {
+        return Err(CryptoError::KeyBlockLength(layout.mak_cv_offset));
+    }
+    let cv = kcv(&keys.mak)?;
+    out.resize(40, 0);
+    out[layout.mak_cv_offset..layout.mak_cv_offset + 4].copy_from_slice(&cv);
+    if let Some(tdk) = &keys.tdk {
+        wrap(tmk, tdk, &mut out)?;
+        out.extend_from_slice(&kcv(tdk)?);
+    }
+    Ok(out)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn h(s: &str) -> Vec<u8> {
+        hex::decode(s).expect("hex")
+    }
+
+    fn keys() -> WorkingKeys {
+        WorkingKeys {
+            pik: SecretKey::tdes(&h("11223344556677888877665544332211")).expect("pik"),
+            mak: SecretKey::tdes(&h("C24A8FB57AA20123")).expect("mak"),
+            tdk: Some(SecretKey::tdes(&h("0123456789ABCDEFFEDCBA9876543210")).expect("tdk")),
+        }
+    }
+
+    #[test]
+    fn key_block_round_trips_and_matches_the_published_vector() {
+        let tmk = SecretKey::tdes(&h("70F2A84CCBC2AE8625CBB0F2C22AB923")).expect("tmk");
+        let layout = KeyBlockLayout::default();
+        let block = build_key_block(&tmk, &keys(), &layout).expect("build");
+        assert_eq!(block.len(), 60);
+        // MAK C24A8FB57AA20123 under this TMK is 96D605EA176B7E9E, KCV 0547DB3E.
+        assert_eq!(&block[20..28], &h("96D605EA176B7E9E")[..]);
+        assert_eq!(&block[36..40], &h("0547DB3E")[..]);
+        let parsed = parse_key_block(&block, &tmk, &layout).expect("parse");
+        assert_eq!(parsed, keys());
+        let short = parse_key_block(&block[..40], &tmk, &layout).expect("40-byte layout");
+        assert_eq!(short.tdk, None);
+    }
+
+    #[test]
+    fn corrupt_blocks_are_refused() {
+        let tmk = SecretKey::tdes(&h("70F2A84CCBC2AE8625CBB0F2C22AB923")).expect("tmk");
+        let layout = KeyBlockLayout::default();
+        let mut block = build_key_block(&tmk, &keys(), &layout).expect("build");
+        block[3] ^= 1;
+        assert_eq!(parse_key_block(&block, &tmk, &layout), Err(CryptoError::CheckValue { key: "PIK" }));
+        assert_eq!(parse_key_block(&block[..33], &tmk, &layout), Err(CryptoError::KeyBlockLength(33)));
+        let wrong_tmk = SecretKey::tdes(&h("00000000000000000000000000000001")).expect("tmk");
+        let good = build_key_block(&tmk, &keys(), &layout).expect("build");
+        assert!(parse_key_block(&good, &wrong_tmk, &layout).is_err());
+    }
+}
