@@ -77,7 +77,7 @@ pub fn test(extra: &[String]) -> Result<(), XtaskError> {
 }
 
 /// The cargo-fuzz targets in `fuzz/`.
-const FUZZ_TARGETS: &[&str] = &["atr", "apdu", "tlv", "track", "sim_card"];
+const FUZZ_TARGETS: &[&str] = &["atr", "apdu", "tlv", "track", "sim_card", "iso8583"];
 
 /// Runs one or all fuzz targets for `seconds` each.
 pub fn fuzz(target: &str, seconds: u64) -> Result<(), XtaskError> {

@@ -1,0 +1,15 @@
+//! CUP ISO 8583 unpack and deframe: never panic; whatever unpacks packs back byte for byte.
+#![no_main]
+use libfuzzer_sys::fuzz_target;
+use pos_terminal::iso8583::{Frame, Message};
+
+fuzz_target!(|data: &[u8]| {
+    if let Ok(m) = Message::unpack(data) {
+        assert_eq!(m.pack().expect("repack"), data);
+        for n in m.numbers().collect::<Vec<_>>() {
+            let _ = m.text(n);
+        }
+        let _ = (m.amount(), m.pan(), m.stan(), m.batch_number());
+    }
+    let _ = Frame::decode(data);
+});
