@@ -6,6 +6,8 @@
 //! * [`pcscd`]: starts/stops a private pcscd with the vpcd readers (used by `cargo xtask up`
 //!   and by the driver tests that restart the daemon).
 //! * [`slots`]: inserting a card into a vpcd slot and waiting until pcscd shows it.
+//! * [`acquirer`]: the acquirer host (CUP ISO 8583 over TCP, SQLite ledger, faults), also as
+//!   the `host-sim` binary.
 //! * [`emv`]: an EMV/PBOC card built from a profile file (ATR, PSE/PPSE, applications,
 //!   records, GPO, GET DATA, GENERATE AC placeholders), with a T=0 mode that answers `61xx`
 //!   and `6Cxx` so that the terminal's GET RESPONSE handling is exercised.
@@ -21,6 +23,7 @@
 //! # Ok::<(), Box<dyn std::error::Error>>(())
 //! ```
 
+pub mod acquirer;
 pub mod emv;
 pub mod pcscd;
 pub mod slots;

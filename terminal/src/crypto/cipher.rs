@@ -97,7 +97,8 @@ mod tests {
         encrypt_ecb(&tmk, &mut b).expect("enc");
         assert_eq!(b, h("96D605EA176B7E9E"));
         // 3-key TDES with K1=K2=K3 degenerates to DES.
-        let k3 = SecretKey::tdes(&h("133457799BBCDFF1133457799BBCDFF1133457799BBCDFF1")).expect("key");
+        let k3 =
+            SecretKey::tdes(&h("133457799BBCDFF1133457799BBCDFF1133457799BBCDFF1")).expect("key");
         let mut b = h("0123456789ABCDEF");
         encrypt_ecb(&k3, &mut b).expect("enc");
         assert_eq!(b, h("85E813540F0AB405"));
@@ -112,8 +113,14 @@ mod tests {
     fn check_values_and_errors() {
         let mak = SecretKey::tdes(&h("C24A8FB57AA20123")).expect("key");
         assert_eq!(kcv(&mak).expect("kcv").to_vec(), h("0547DB3E"));
-        assert_eq!(SecretKey::tdes(&[0; 7]).err(), Some(CryptoError::KeyLength(7)));
-        assert_eq!(SecretKey::sm4(&[0; 8]).err(), Some(CryptoError::KeyLength(8)));
+        assert_eq!(
+            SecretKey::tdes(&[0; 7]).err(),
+            Some(CryptoError::KeyLength(7))
+        );
+        assert_eq!(
+            SecretKey::sm4(&[0; 8]).err(),
+            Some(CryptoError::KeyLength(8))
+        );
         let mut odd = [0u8; 7];
         assert_eq!(encrypt_ecb(&mak, &mut odd), Err(CryptoError::DataLength(7)));
         assert!(!std::format!("{mak:?}").contains("C2"));

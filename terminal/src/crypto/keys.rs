@@ -35,7 +35,11 @@ impl SecretKey {
         }
         let mut k = [0u8; 24];
         k[..bytes.len()].copy_from_slice(bytes);
-        Ok(Self { bytes: k, len: bytes.len() as u8, sm4 })
+        Ok(Self {
+            bytes: k,
+            len: bytes.len() as u8,
+            sm4,
+        })
     }
 
     /// The key bytes (for the cipher; never log them).
@@ -62,7 +66,13 @@ impl Drop for SecretKey {
 
 impl fmt::Debug for SecretKey {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        let alg = if self.sm4 { "SM4" } else if self.len == 8 { "DES" } else { "TDES" };
+        let alg = if self.sm4 {
+            "SM4"
+        } else if self.len == 8 {
+            "DES"
+        } else {
+            "TDES"
+        };
         write!(f, "SecretKey({alg}, {} bytes, <redacted>)", self.len)
     }
 }

@@ -55,5 +55,9 @@ pub fn verify_cup_mac(mak: &SecretKey, mab: &[u8], received: &[u8]) -> Result<bo
     if received.len() != 8 {
         return Ok(false);
     }
-    Ok(expected.iter().zip(received).fold(0u8, |acc, (a, b)| acc | (a ^ b)) == 0)
+    Ok(expected
+        .iter()
+        .zip(received)
+        .fold(0u8, |acc, (a, b)| acc | (a ^ b))
+        == 0)
 }

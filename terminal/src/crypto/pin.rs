@@ -69,13 +69,21 @@ pub fn pin_block_iso0_sm4(pin: &[u8], pan: &str) -> Result<PinBlock, CryptoError
 
 /// Encrypts a PIN for field 52 under the PIK (TDES: 8-byte block; SM4 key: 16-byte block).
 pub fn encrypt_pin_block(pik: &SecretKey, pin: &[u8], pan: &str) -> Result<PinBlock, CryptoError> {
-    let mut block = if pik.is_sm4() { pin_block_iso0_sm4(pin, pan)? } else { pin_block_iso0(pin, pan)? };
+    let mut block = if pik.is_sm4() {
+        pin_block_iso0_sm4(pin, pan)?
+    } else {
+        pin_block_iso0(pin, pan)?
+    };
     encrypt_ecb(pik, &mut block)?;
     Ok(block)
 }
 
 /// Host side: decrypts field 52 and returns the PIN digits.
-pub fn decrypt_pin_block(pik: &SecretKey, block: &[u8], pan: &str) -> Result<Zeroizing<Vec<u8>>, CryptoError> {
+pub fn decrypt_pin_block(
+    pik: &SecretKey,
+    block: &[u8],
+    pan: &str,
+) -> Result<Zeroizing<Vec<u8>>, CryptoError> {
     let mut clear = Zeroizing::new(block.to_vec());
     decrypt_ecb(pik, &mut clear)?;
     let pan = pan12(pan)?;
@@ -83,7 +91,10 @@ pub fn decrypt_pin_block(pik: &SecretKey, block: &[u8], pan: &str) -> Result<Zer
     let nib = |k: usize| -> u8 {
         let byte = clear[k / 2];
         let v = if k % 2 == 0 { byte >> 4 } else { byte & 0x0F };
-        let p = k.checked_sub(nibbles - 12).map(|p| pan[p] - b'0').unwrap_or(0);
+        let p = k
+            .checked_sub(nibbles - 12)
+            .map(|p| pan[p] - b'0')
+            .unwrap_or(0);
         v ^ p
     };
     if nib(0) != 0 {
@@ -113,24 +124,52 @@ mod tests {
 
     #[test]
     fn encrypt_decrypt_round_trip_tdes_and_sm4() {
-        let pik = SecretKey::tdes(&hex::decode("11223344556677888877665544332211").expect("hex")).expect("k");
+        let pik = SecretKey::tdes(&hex::decode("11223344556677888877665544332211").expect("hex"))
+            .expect("k");
         let block = encrypt_pin_block(&pik, b"123456", "6212345678901232").expect("enc");
         assert_eq!(block.len(), 8);
-        assert_eq!(decrypt_pin_block(&pik, &block, "6212345678901232").expect("dec").as_slice(), b"123456");
-        let sm4 = SecretKey::sm4(&hex::decode("0123456789ABCDEFFEDCBA9876543210").expect("hex")).expect("k");
+        assert_eq!(
+            decrypt_pin_block(&pik, &block, "6212345678901232")
+                .expect("dec")
+                .as_slice(),
+            b"123456"
+        );
+        let sm4 = SecretKey::sm4(&hex::decode("0123456789ABCDEFFEDCBA9876543210").expect("hex"))
+            .expect("k");
         let block = encrypt_pin_block(&sm4, b"1234", "6212345678901232").expect("enc");
         assert_eq!(block.len(), 16);
-        assert_eq!(decrypt_pin_block(&sm4, &block, "6212345678901232").expect("dec").as_slice(), b"1234");
+        assert_eq!(
+            decrypt_pin_block(&sm4, &block, "6212345678901232")
+                .expect("dec")
+                .as_slice(),
+            b"1234"
+        );
         // Wrong PAN → the block does not decode to a PIN (or to another one).
-        let other = decrypt_pin_block(&pik, &encrypt_pin_block(&pik, b"1234", "6212345678901232").expect("e"), "4761739001010010");
+        let other = decrypt_pin_block(
+            &pik,
+            &encrypt_pin_block(&pik, b"1234", "6212345678901232").expect("e"),
+            "4761739001010010",
+        );
         assert!(other.map(|p| p.as_slice() != b"1234").unwrap_or(true));
     }
 
     #[test]
     fn bad_pins_and_pans() {
-        assert_eq!(pin_block_iso0(b"123", "6212345678901232").err(), Some(CryptoError::Pin));
-        assert_eq!(pin_block_iso0(b"1234567890123", "6212345678901232").err(), Some(CryptoError::Pin));
-        assert_eq!(pin_block_iso0(b"12a4", "6212345678901232").err(), Some(CryptoError::Pin));
-        assert_eq!(pin_block_iso0(b"1234", "123456789012").err(), Some(CryptoError::Pan));
+        assert_eq!(
+            pin_block_iso0(b"123", "6212345678901232").err(),
+            Some(CryptoError::Pin)
+        );
+        assert_eq!(
+            pin_block_iso0(b"1234567890123", "6212345678901232").err(),
+            Some(CryptoError::Pin)
+        );
+        assert_eq!(
+            pin_block_iso0(b"12a4", "6212345678901232").err(),
+            Some(CryptoError::Pin)
+        );
+        assert_eq!(
+            pin_block_iso0(b"1234", "123456789012").err(),
+            Some(CryptoError::Pan)
+        );
     }
 }

@@ -17,7 +17,10 @@ pub struct KeyBlockLayout {
 
 impl Default for KeyBlockLayout {
     fn default() -> Self {
-        Self { mak_cv_offset: 36, sm4: false }
+        Self {
+            mak_cv_offset: 36,
+            sm4: false,
+        }
     }
 }
 
@@ -32,10 +35,20 @@ pub struct WorkingKeys {
     pub tdk: Option<SecretKey>,
 }
 
-fn unwrap(tmk: &SecretKey, cipher: &[u8], cv: &[u8], name: &'static str, sm4: bool) -> Result<SecretKey, CryptoError> {
+fn unwrap(
+    tmk: &SecretKey,
+    cipher: &[u8],
+    cv: &[u8],
+    name: &'static str,
+    sm4: bool,
+) -> Result<SecretKey, CryptoError> {
     let mut clear: Vec<u8> = cipher.to_vec();
     decrypt_ecb(tmk, &mut clear)?;
-    let key = if sm4 { SecretKey::sm4(&clear) } else { SecretKey::tdes(&clear) };
+    let key = if sm4 {
+        SecretKey::sm4(&clear)
+    } else {
+        SecretKey::tdes(&clear)
+    };
     zeroize::Zeroize::zeroize(&mut clear);
     let key = key?;
     if kcv(&key)?[..cv.len()] != *cv {
@@ -45,7 +58,11 @@ fn unwrap(tmk: &SecretKey, cipher: &[u8], cv: &[u8], name: &'static str, sm4: bo
 }
 
 /// Decrypts and checks the working keys of a field 62 key block (24, 40 or 60 bytes).
-pub fn parse_key_block(field62: &[u8], tmk: &SecretKey, layout: &KeyBlockLayout) -> Result<WorkingKeys, CryptoError> {
+pub fn parse_key_block(
+    field62: &[u8],
+    tmk: &SecretKey,
+    layout: &KeyBlockLayout,
+) -> Result<WorkingKeys, CryptoError> {
     let sm4 = layout.sm4;
     let mak_cv = layout.mak_cv_offset;
     match field62.len() {
@@ -66,7 +83,13 @@ pub fn parse_key_block(field62: &[u8], tmk: &SecretKey, layout: &KeyBlockLayout)
             };
             Ok(WorkingKeys {
                 pik: unwrap(tmk, &field62[0..16], &field62[16..20], "PIK", sm4)?,
-                mak: unwrap(tmk, &field62[20..mak_end], &field62[mak_cv..mak_cv + 4], "MAK", sm4)?,
+                mak: unwrap(
+                    tmk,
+                    &field62[20..mak_end],
+                    &field62[mak_cv..mak_cv + 4],
+                    "MAK",
+                    sm4,
+                )?,
                 tdk,
             })
         }
@@ -83,7 +106,11 @@ fn wrap(tmk: &SecretKey, key: &SecretKey, out: &mut Vec<u8>) -> Result<(), Crypt
 
 /// Builds a field 62 key block (what an acquirer host sends): 40 bytes without a TDK, 60 with.
 /// The MAK must be 8 bytes (TDES layout) or 16 (SM4).
-pub fn build_key_block(tmk: &SecretKey, keys: &WorkingKeys, layout: &KeyBlockLayout) -> Result<Vec<u8>, CryptoError> {
+pub fn build_key_block(
+    tmk: &SecretKey,
+    keys: &WorkingKeys,
+    layout: &KeyBlockLayout,
+) -> Result<Vec<u8>, CryptoError> {
     let mut out = Vec::with_capacity(60);
     wrap(tmk, &keys.pik, &mut out)?;
     out.extend_from_slice(&kcv(&keys.pik)?);
@@ -140,8 +167,14 @@ mod tests {
         let layout = KeyBlockLayout::default();
         let mut block = build_key_block(&tmk, &keys(), &layout).expect("build");
         block[3] ^= 1;
-        assert_eq!(parse_key_block(&block, &tmk, &layout), Err(CryptoError::CheckValue { key: "PIK" }));
-        assert_eq!(parse_key_block(&block[..33], &tmk, &layout), Err(CryptoError::KeyBlockLength(33)));
+        assert_eq!(
+            parse_key_block(&block, &tmk, &layout),
+            Err(CryptoError::CheckValue { key: "PIK" })
+        );
+        assert_eq!(
+            parse_key_block(&block[..33], &tmk, &layout),
+            Err(CryptoError::KeyBlockLength(33))
+        );
         let wrong_tmk = SecretKey::tdes(&h("00000000000000000000000000000001")).expect("tmk");
         let good = build_key_block(&tmk, &keys(), &layout).expect("build");
         assert!(parse_key_block(&good, &wrong_tmk, &layout).is_err());

@@ -22,7 +22,10 @@ fn pack(track: &str) -> Result<(Vec<u8>, usize), CryptoError> {
     if digits % 2 == 1 {
         nibbles.push(0);
     }
-    Ok((nibbles.chunks(2).map(|p| (p[0] << 4) | p[1]).collect(), digits))
+    Ok((
+        nibbles.chunks(2).map(|p| (p[0] << 4) | p[1]).collect(),
+        digits,
+    ))
 }
 
 fn unpack(bytes: &[u8], digits: usize) -> String {
@@ -42,7 +45,11 @@ fn transform(tdk: &SecretKey, track: &str, encrypt: bool) -> Result<String, Cryp
     }
     let end = packed.len() - 1;
     let block = &mut packed[end - 8..end];
-    if encrypt { encrypt_ecb(tdk, block)? } else { decrypt_ecb(tdk, block)? };
+    if encrypt {
+        encrypt_ecb(tdk, block)?
+    } else {
+        decrypt_ecb(tdk, block)?
+    };
     let out = unpack(&packed, digits);
     zeroize::Zeroize::zeroize(&mut packed);
     Ok(out)
@@ -66,7 +73,8 @@ mod tests {
 
     #[test]
     fn round_trip_keeps_length_and_ends() {
-        let tdk = SecretKey::tdes(&hex::decode("0123456789ABCDEFFEDCBA9876543210").expect("hex")).expect("k");
+        let tdk = SecretKey::tdes(&hex::decode("0123456789ABCDEFFEDCBA9876543210").expect("hex"))
+            .expect("k");
         let track = "6212345678901232=30122200000000000";
         let enc = encrypt_track(&tdk, track).expect("enc");
         assert_eq!(enc.len(), track.len());

@@ -62,7 +62,11 @@ pub struct CodecError {
 
 impl CodecError {
     pub(crate) const fn at(field: Option<u8>, offset: usize, kind: CodecErrorKind) -> Self {
-        Self { field, offset, kind }
+        Self {
+            field,
+            offset,
+            kind,
+        }
     }
 }
 
@@ -73,19 +77,27 @@ impl fmt::Display for CodecError {
             None => write!(f, "at offset {}: ", self.offset)?,
         }
         match self.kind {
-            CodecErrorKind::Truncated { needed } => write!(f, "truncated, {needed} more bytes needed"),
-            CodecErrorKind::TooLong { len, max } => write!(f, "length {len} over the maximum {max}"),
+            CodecErrorKind::Truncated { needed } => {
+                write!(f, "truncated, {needed} more bytes needed")
+            }
+            CodecErrorKind::TooLong { len, max } => {
+                write!(f, "length {len} over the maximum {max}")
+            }
             CodecErrorKind::WrongLength { len, expected } => {
                 write!(f, "length {len}, the field is fixed at {expected}")
             }
             CodecErrorKind::NotNumeric => f.write_str("not numeric (BCD nibble above 9)"),
             CodecErrorKind::InvalidChar => f.write_str("character outside the field's set"),
-            CodecErrorKind::UndefinedField => f.write_str("bitmap sets a field the dialect does not define"),
+            CodecErrorKind::UndefinedField => {
+                f.write_str("bitmap sets a field the dialect does not define")
+            }
             CodecErrorKind::FrameLength { declared, actual } => {
                 write!(f, "frame declares {declared} bytes, {actual} present")
             }
             CodecErrorKind::Missing => f.write_str("required field missing"),
-            CodecErrorKind::TrailingBytes { count } => write!(f, "{count} bytes after the last field"),
+            CodecErrorKind::TrailingBytes { count } => {
+                write!(f, "{count} bytes after the last field")
+            }
             CodecErrorKind::InvalidMti => f.write_str("MTI is not 4 decimal digits"),
         }
     }

@@ -60,7 +60,10 @@ impl Frame {
     /// The frame a host answers with: destination and source swapped.
     pub fn reply_frame(&self) -> Self {
         let t = self.tpdu;
-        Self { tpdu: [t[0], t[3], t[4], t[1], t[2]], header: self.header }
+        Self {
+            tpdu: [t[0], t[3], t[4], t[1], t[2]],
+            header: self.header,
+        }
     }
 
     /// What the host asks the terminal to do after this transaction.
@@ -83,7 +86,10 @@ impl Frame {
         let mut out = Vec::with_capacity(256);
         out.extend_from_slice(&self.tpdu);
         out.extend_from_slice(&self.header);
-        message.pack_into(&mut out).map_err(|e| CodecError { offset: e.offset + HEAD, ..e })?;
+        message.pack_into(&mut out).map_err(|e| CodecError {
+            offset: e.offset + HEAD,
+            ..e
+        })?;
         Ok(out)
     }
 
@@ -106,8 +112,16 @@ impl Frame {
     /// Length prefix + payload.
     pub fn encode(&self, message: &Message<'_>) -> Result<Vec<u8>, CodecError> {
         let payload = self.encode_payload(message)?;
-        let len = u16::try_from(payload.len())
-            .map_err(|_| CodecError::at(None, 0, K::TooLong { len: payload.len(), max: 0xFFFF }))?;
+        let len = u16::try_from(payload.len()).map_err(|_| {
+            CodecError::at(
+                None,
+                0,
+                K::TooLong {
+                    len: payload.len(),
+                    max: 0xFFFF,
+                },
+            )
+        })?;
         let mut out = Vec::with_capacity(payload.len() + 2);
         out.extend_from_slice(&len.to_be_bytes());
         out.extend_from_slice(&payload);
@@ -117,27 +131,45 @@ impl Frame {
     /// Splits a payload (no length prefix) into frame and message.
     pub fn decode_payload(bytes: &[u8]) -> Result<(Frame, Message<'_>), CodecError> {
         if bytes.len() < HEAD {
-            return Err(CodecError::at(None, bytes.len(), K::Truncated { needed: HEAD - bytes.len() }));
+            return Err(CodecError::at(
+                None,
+                bytes.len(),
+                K::Truncated {
+                    needed: HEAD - bytes.len(),
+                },
+            ));
         }
         let mut tpdu = [0; 5];
         tpdu.copy_from_slice(&bytes[..5]);
         let mut header = [0; 6];
         header.copy_from_slice(&bytes[5..HEAD]);
-        let message = Message::unpack(&bytes[HEAD..]).map_err(|e| CodecError { offset: e.offset + HEAD, ..e })?;
+        let message = Message::unpack(&bytes[HEAD..]).map_err(|e| CodecError {
+            offset: e.offset + HEAD,
+            ..e
+        })?;
         Ok((Frame { tpdu, header }, message))
     }
 
     /// Splits a length-prefixed frame; the prefix must match the bytes present.
     pub fn decode(bytes: &[u8]) -> Result<(Frame, Message<'_>), CodecError> {
-        let prefix = bytes
-            .get(..2)
-            .ok_or_else(|| CodecError::at(None, 0, K::Truncated { needed: 2 - bytes.len() }))?;
+        let prefix = bytes.get(..2).ok_or_else(|| {
+            CodecError::at(
+                None,
+                0,
+                K::Truncated {
+                    needed: 2 - bytes.len(),
+                },
+            )
+        })?;
         let declared = usize::from(u16::from_be_bytes([prefix[0], prefix[1]]));
         let actual = bytes.len() - 2;
         if declared != actual {
             return Err(CodecError::at(None, 0, K::FrameLength { declared, actual }));
         }
-        let (frame, message) = Self::decode_payload(&bytes[2..]).map_err(|e| CodecError { offset: e.offset + 2, ..e })?;
+        let (frame, message) = Self::decode_payload(&bytes[2..]).map_err(|e| CodecError {
+            offset: e.offset + 2,
+            ..e
+        })?;
         Ok((frame, message))
     }
 

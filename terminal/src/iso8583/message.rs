@@ -43,7 +43,10 @@ impl Mti {
 
     /// From text like `"0200"`.
     pub fn parse(text: &str) -> Result<Self, CodecError> {
-        let b: [u8; 4] = text.as_bytes().try_into().map_err(|_| CodecError::at(None, 0, K::InvalidMti))?;
+        let b: [u8; 4] = text
+            .as_bytes()
+            .try_into()
+            .map_err(|_| CodecError::at(None, 0, K::InvalidMti))?;
         Self::new(b)
     }
 
@@ -114,8 +117,15 @@ fn char_nibble(c: u8, encoding: Encoding) -> Option<u8> {
 
 /// Iterates the digit nibbles of packed BCD, skipping the pad nibble.
 fn nibbles(bcd: &[u8], digits: usize, pad: Pad) -> impl Iterator<Item = u8> + '_ {
-    let skip = if digits % 2 == 1 && pad == Pad::Left { 1 } else { 0 };
-    bcd.iter().flat_map(|b| [b >> 4, b & 0x0F]).skip(skip).take(digits)
+    let skip = if digits % 2 == 1 && pad == Pad::Left {
+        1
+    } else {
+        0
+    };
+    bcd.iter()
+        .flat_map(|b| [b >> 4, b & 0x0F])
+        .skip(skip)
+        .take(digits)
 }
 
 impl FieldValue<'_> {
@@ -126,8 +136,11 @@ impl FieldValue<'_> {
             FieldValue::Packed { bcd, digits } => {
                 let mut out = Vec::with_capacity(usize::from(*digits));
                 for n in nibbles(bcd, usize::from(*digits), spec.pad) {
-                    let c = nibble_char(n, spec.encoding)
-                        .ok_or(CodecError::at(Some(spec.number), 0, K::NotNumeric))?;
+                    let c = nibble_char(n, spec.encoding).ok_or(CodecError::at(
+                        Some(spec.number),
+                        0,
+                        K::NotNumeric,
+                    ))?;
                     out.push(c);
                 }
                 Ok(Cow::Owned(out))
@@ -147,7 +160,10 @@ impl fmt::Debug for Message<'_> {
     /// Lists MTI and field numbers only: values may hold card-holder data.
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         let present: Vec<u8> = self.numbers().collect();
-        f.debug_struct("Message").field("mti", &self.mti).field("fields", &present).finish()
+        f.debug_struct("Message")
+            .field("mti", &self.mti)
+            .field("fields", &present)
+            .finish()
     }
 }
 
@@ -158,7 +174,12 @@ fn spec(n: u8, offset: usize) -> Result<&'static FieldSpec, CodecError> {
 }
 
 fn bcd_prefix(value: usize, bytes: usize, out: &mut Vec<u8>) {
-    let digits = [(value / 1000) % 10, (value / 100) % 10, (value / 10) % 10, value % 10];
+    let digits = [
+        (value / 1000) % 10,
+        (value / 100) % 10,
+        (value / 10) % 10,
+        value % 10,
+    ];
     let d = &digits[4 - bytes * 2..];
     for pair in d.chunks(2) {
         out.push(((pair[0] as u8) << 4) | pair[1] as u8);
@@ -187,7 +208,10 @@ fn units_to_bytes(spec: &FieldSpec, units: usize) -> usize {
 impl<'a> Message<'a> {
     /// An empty message.
     pub fn new(mti: Mti) -> Self {
-        Self { mti, fields: [NONE; 65] }
+        Self {
+            mti,
+            fields: [NONE; 65],
+        }
     }
 
     /// The MTI.
@@ -222,7 +246,11 @@ impl<'a> Message<'a> {
 
     /// Sets a numeric, track or text field from its logical content, checking the field's
     /// character set and length.
-    pub fn set_text(&mut self, n: u8, value: impl Into<Cow<'a, str>>) -> Result<&mut Self, CodecError> {
+    pub fn set_text(
+        &mut self,
+        n: u8,
+        value: impl Into<Cow<'a, str>>,
+    ) -> Result<&mut Self, CodecError> {
         let spec = spec(n, 0)?;
         let bytes: Cow<'a, [u8]> = match value.into() {
             Cow::Borrowed(s) => Cow::Borrowed(s.as_bytes()),
@@ -237,7 +265,11 @@ impl<'a> Message<'a> {
     }
 
     /// Sets a binary field (52, 55, 62, 64).
-    pub fn set_bytes(&mut self, n: u8, value: impl Into<Cow<'a, [u8]>>) -> Result<&mut Self, CodecError> {
+    pub fn set_bytes(
+        &mut self,
+        n: u8,
+        value: impl Into<Cow<'a, [u8]>>,
+    ) -> Result<&mut Self, CodecError> {
         let spec = spec(n, 0)?;
         let bytes = value.into();
         check_value(spec, &bytes)?;
@@ -265,7 +297,8 @@ impl<'a> Message<'a> {
 
     /// Field `n` or a `Missing` error.
     pub fn require(&self, n: u8) -> Result<String, CodecError> {
-        self.string(n)?.ok_or(CodecError::at(Some(n), 0, K::Missing))
+        self.string(n)?
+            .ok_or(CodecError::at(Some(n), 0, K::Missing))
     }
 
     /// Owns all data (to keep a message beyond its input buffer, e.g. a stored reversal).
@@ -312,9 +345,12 @@ impl<'a> Message<'a> {
         out.push(((m[2] - b'0') << 4) | (m[3] - b'0'));
         out.extend_from_slice(&self.bitmap());
         for n in 2..=64u8 {
-            let Some(value) = &self.fields[usize::from(n)] else { continue };
+            let Some(value) = &self.fields[usize::from(n)] else {
+                continue;
+            };
             let spec = spec(n, out.len() - base)?;
-            pack_field(spec, value, out).map_err(|kind| CodecError::at(Some(n), out.len() - base, kind))?;
+            pack_field(spec, value, out)
+                .map_err(|kind| CodecError::at(Some(n), out.len() - base, kind))?;
         }
         Ok(())
     }
@@ -322,9 +358,20 @@ impl<'a> Message<'a> {
     /// Unpacks a message (MTI onwards), borrowing from `bytes`.
     pub fn unpack(bytes: &'a [u8]) -> Result<Self, CodecError> {
         if bytes.len() < 10 {
-            return Err(CodecError::at(None, bytes.len(), K::Truncated { needed: 10 - bytes.len() }));
+            return Err(CodecError::at(
+                None,
+                bytes.len(),
+                K::Truncated {
+                    needed: 10 - bytes.len(),
+                },
+            ));
         }
-        let mti_digits = [bytes[0] >> 4, bytes[0] & 0x0F, bytes[1] >> 4, bytes[1] & 0x0F];
+        let mti_digits = [
+            bytes[0] >> 4,
+            bytes[0] & 0x0F,
+            bytes[1] >> 4,
+            bytes[1] & 0x0F,
+        ];
         if mti_digits.iter().any(|d| *d > 9) {
             return Err(CodecError::at(None, 0, K::InvalidMti));
         }
@@ -347,7 +394,13 @@ impl<'a> Message<'a> {
             at += used;
         }
         if at != bytes.len() {
-            return Err(CodecError::at(None, at, K::TrailingBytes { count: bytes.len() - at }));
+            return Err(CodecError::at(
+                None,
+                at,
+                K::TrailingBytes {
+                    count: bytes.len() - at,
+                },
+            ));
         }
         Ok(msg)
     }
@@ -357,7 +410,9 @@ impl<'a> Message<'a> {
     /// Field 2, the PAN.
     pub fn pan(&self) -> Result<Option<Pan>, CodecError> {
         match self.text(2)? {
-            Some(t) => Pan::parse_bytes(&t).map(Some).map_err(|_| CodecError::at(Some(2), 0, K::InvalidChar)),
+            Some(t) => Pan::parse_bytes(&t)
+                .map(Some)
+                .map_err(|_| CodecError::at(Some(2), 0, K::InvalidChar)),
             None => Ok(None),
         }
     }
@@ -373,7 +428,9 @@ impl<'a> Message<'a> {
             Some(t) => {
                 let mut a = Amount::ZERO;
                 for d in t.iter() {
-                    a = a.push_digit(d - b'0').map_err(|_| CodecError::at(Some(4), 0, K::NotNumeric))?;
+                    a = a
+                        .push_digit(d - b'0')
+                        .map_err(|_| CodecError::at(Some(4), 0, K::NotNumeric))?;
                 }
                 Ok(Some(a))
             }
@@ -384,13 +441,17 @@ impl<'a> Message<'a> {
     /// Sets field 4.
     pub fn set_amount(&mut self, amount: Amount) -> Result<&mut Self, CodecError> {
         let digits = amount.to_n12();
-        let text = core::str::from_utf8(&digits).map(String::from).unwrap_or_default();
+        let text = core::str::from_utf8(&digits)
+            .map(String::from)
+            .unwrap_or_default();
         self.set_text(4, text)
     }
 
     /// Field 11, the system trace audit number.
     pub fn stan(&self) -> Result<Option<u32>, CodecError> {
-        Ok(self.text(11)?.map(|t| t.iter().fold(0u32, |v, d| v * 10 + u32::from(d - b'0'))))
+        Ok(self
+            .text(11)?
+            .map(|t| t.iter().fold(0u32, |v, d| v * 10 + u32::from(d - b'0'))))
     }
 
     /// Sets field 11 (0..=999999).
@@ -434,7 +495,9 @@ impl<'a> Message<'a> {
 
     /// 60.3, the network management code.
     pub fn network_code(&self) -> Result<Option<String>, CodecError> {
-        Ok(self.string(60)?.and_then(|s| s.get(8..11).map(String::from)))
+        Ok(self
+            .string(60)?
+            .and_then(|s| s.get(8..11).map(String::from)))
     }
 }
 
@@ -442,18 +505,25 @@ fn check_value(spec: &FieldSpec, value: &[u8]) -> Result<(), CodecError> {
     let err = |kind| CodecError::at(Some(spec.number), 0, kind);
     match spec.encoding {
         Encoding::Bcd | Encoding::Track => {
-            if value.iter().any(|c| char_nibble(*c, spec.encoding).is_none()) {
+            if value
+                .iter()
+                .any(|c| char_nibble(*c, spec.encoding).is_none())
+            {
                 return Err(err(K::NotNumeric));
             }
         }
         Encoding::Ascii | Encoding::Binary => {}
     }
     match spec.length {
-        Length::Fixed(n) if value.len() != usize::from(n) => {
-            Err(err(K::WrongLength { len: value.len(), expected: usize::from(n) }))
-        }
+        Length::Fixed(n) if value.len() != usize::from(n) => Err(err(K::WrongLength {
+            len: value.len(),
+            expected: usize::from(n),
+        })),
         Length::Ll(max) | Length::Lll(max) if value.len() > usize::from(max) => {
-            Err(err(K::TooLong { len: value.len(), max: usize::from(max) }))
+            Err(err(K::TooLong {
+                len: value.len(),
+                max: usize::from(max),
+            }))
         }
         _ => Ok(()),
     }
@@ -466,10 +536,16 @@ fn pack_field(spec: &FieldSpec, value: &FieldValue<'_>, out: &mut Vec<u8>) -> Re
     };
     match spec.length {
         Length::Fixed(n) if units != usize::from(n) => {
-            return Err(K::WrongLength { len: units, expected: usize::from(n) });
+            return Err(K::WrongLength {
+                len: units,
+                expected: usize::from(n),
+            });
         }
         Length::Ll(max) | Length::Lll(max) if units > usize::from(max) => {
-            return Err(K::TooLong { len: units, max: usize::from(max) });
+            return Err(K::TooLong {
+                len: units,
+                max: usize::from(max),
+            });
         }
         Length::Ll(_) => bcd_prefix(units, 1, out),
         Length::Lll(_) => bcd_prefix(units, 2, out),
@@ -502,11 +578,20 @@ fn unpack_field<'a>(spec: &FieldSpec, bytes: &'a [u8]) -> Result<(FieldValue<'a>
     let (units, prefix) = match spec.length {
         Length::Fixed(n) => (usize::from(n), 0),
         Length::Ll(max) | Length::Lll(max) => {
-            let p = if matches!(spec.length, Length::Ll(_)) { 1 } else { 2 };
-            let raw = bytes.get(..p).ok_or_else(|| K::Truncated { needed: p - bytes.len() })?;
+            let p = if matches!(spec.length, Length::Ll(_)) {
+                1
+            } else {
+                2
+            };
+            let raw = bytes.get(..p).ok_or_else(|| K::Truncated {
+                needed: p - bytes.len(),
+            })?;
             let units = read_bcd_number(raw).ok_or(K::NotNumeric)?;
             if units > usize::from(max) {
-                return Err(K::TooLong { len: units, max: usize::from(max) });
+                return Err(K::TooLong {
+                    len: units,
+                    max: usize::from(max),
+                });
             }
             (units, p)
         }
@@ -514,7 +599,9 @@ fn unpack_field<'a>(spec: &FieldSpec, bytes: &'a [u8]) -> Result<(FieldValue<'a>
     let size = units_to_bytes(spec, units);
     let body = bytes
         .get(prefix..prefix + size)
-        .ok_or_else(|| K::Truncated { needed: prefix + size - bytes.len() })?;
+        .ok_or_else(|| K::Truncated {
+            needed: prefix + size - bytes.len(),
+        })?;
     let value = match spec.encoding {
         Encoding::Ascii => FieldValue::Text(Cow::Borrowed(body)),
         Encoding::Binary => FieldValue::Bytes(Cow::Borrowed(body)),
@@ -522,7 +609,10 @@ fn unpack_field<'a>(spec: &FieldSpec, bytes: &'a [u8]) -> Result<(FieldValue<'a>
             if nibbles(body, units, spec.pad).any(|n| nibble_char(n, enc).is_none()) {
                 return Err(K::NotNumeric);
             }
-            FieldValue::Packed { bcd: body, digits: units as u16 }
+            FieldValue::Packed {
+                bcd: body,
+                digits: units as u16,
+            }
         }
     };
     Ok((value, prefix + size))

@@ -50,13 +50,29 @@ pub struct FieldSpec {
     pub sensitive: bool,
 }
 
-const fn f(number: u8, name: &'static str, encoding: Encoding, length: Length, pad: Pad) -> Option<FieldSpec> {
-    Some(FieldSpec { number, name, encoding, length, pad, sensitive: false })
+const fn f(
+    number: u8,
+    name: &'static str,
+    encoding: Encoding,
+    length: Length,
+    pad: Pad,
+) -> Option<FieldSpec> {
+    Some(FieldSpec {
+        number,
+        name,
+        encoding,
+        length,
+        pad,
+        sensitive: false,
+    })
 }
 
 const fn secret(spec: Option<FieldSpec>) -> Option<FieldSpec> {
     match spec {
-        Some(s) => Some(FieldSpec { sensitive: true, ..s }),
+        Some(s) => Some(FieldSpec {
+            sensitive: true,
+            ..s
+        }),
         None => None,
     }
 }

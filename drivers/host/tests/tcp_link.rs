@@ -1,0 +1,111 @@
+//! TcpHostLink against a real TCP peer on loopback.
+
+use std::io::{Read, Write};
+use std::net::{TcpListener, TcpStream};
+use std::thread;
+use std::time::{Duration, Instant};
+
+use pos_platform::TcpHostLink;
+use pos_terminal::host::{HostError, HostLink};
+
+fn read_frame(s: &mut TcpStream) -> Option<Vec<u8>> {
+    let mut len = [0u8; 2];
+    s.read_exact(&mut len).ok()?;
+    let mut body = vec![0u8; usize::from(u16::from_be_bytes(len))];
+    s.read_exact(&mut body).ok()?;
+    Some(body)
+}
+
+fn write_frame(s: &mut TcpStream, body: &[u8]) {
+    let mut f = (body.len() as u16).to_be_bytes().to_vec();
+    f.extend_from_slice(body);
+    let _ = s.write_all(&f);
+}
+
+/// A peer that handles each connection with `handler` (request → what to do).
+fn peer(handler: fn(&mut TcpStream, Vec<u8>)) -> (String, thread::JoinHandle<()>) {
+    let listener = TcpListener::bind("127.0.0.1:0").expect("bind");
+    let port = listener.local_addr().expect("addr").port();
+    let t = thread::spawn(move || {
+        for stream in listener.incoming().take(4) {
+            let Ok(mut s) = stream else { break };
+            while let Some(req) = read_frame(&mut s) {
+                handler(&mut s, req);
+            }
+        }
+    });
+    (format!("localhost:{port}"), t)
+}
+
+#[test]
+fn exchanges_by_host_name_with_length_framing() {
+    let (addr, _t) = peer(|s, req| {
+        let mut answer = req.clone();
+        answer.reverse();
+        write_frame(s, &answer);
+    });
+    let mut link = TcpHostLink::new(addr);
+    let answer = link
+        .exchange(&[1, 2, 3], Duration::from_secs(2))
+        .expect("answer");
+    assert_eq!(answer, vec![3, 2, 1]);
+    assert!(!link.is_connected(), "short connection by default");
+    let again = link
+        .exchange(&[4, 5], Duration::from_secs(2))
+        .expect("reconnects");
+    assert_eq!(again, vec![5, 4]);
+}
+
+#[test]
+fn a_late_answer_is_never_taken_for_the_next_one() {
+    let (addr, _t) = peer(|s, req| {
+        if req == [1] {
+            thread::sleep(Duration::from_millis(400));
+        }
+        write_frame(s, &req);
+    });
+    let mut link = TcpHostLink::new(addr).keep_open(true);
+    let start = Instant::now();
+    assert_eq!(
+        link.exchange(&[1], Duration::from_millis(150)),
+        Err(HostError::Timeout)
+    );
+    assert!(start.elapsed() < Duration::from_millis(350));
+    thread::sleep(Duration::from_millis(400)); // the late answer to [1] arrives now
+    assert_eq!(link.exchange(&[2], Duration::from_secs(2)), Ok(vec![2]));
+}
+
+#[test]
+fn broken_peers_give_typed_errors() {
+    let (addr, _t) = peer(|s, _| {
+        let _ = s.write_all(&[0x00]); // half a length prefix, then close
+        let _ = s.shutdown(std::net::Shutdown::Both);
+    });
+    let mut link = TcpHostLink::new(addr);
+    assert_eq!(
+        link.exchange(&[1], Duration::from_secs(2)),
+        Err(HostError::Disconnected)
+    );
+    let (addr, _t) = peer(|s, _| {
+        let _ = s.write_all(&[0x00, 0x00]); // zero-length answer
+    });
+    let mut link = TcpHostLink::new(addr);
+    assert_eq!(
+        link.exchange(&[1], Duration::from_secs(2)),
+        Err(HostError::Framing)
+    );
+    // Nobody listening.
+    let closed = TcpListener::bind("127.0.0.1:0").expect("bind");
+    let port = closed.local_addr().expect("addr").port();
+    drop(closed);
+    let mut link = TcpHostLink::new(format!("127.0.0.1:{port}"));
+    assert_eq!(
+        link.exchange(&[1], Duration::from_secs(2)),
+        Err(HostError::Connect)
+    );
+    let mut link = TcpHostLink::new("no-such-host.invalid:1");
+    assert_eq!(
+        link.exchange(&[1], Duration::from_secs(2)),
+        Err(HostError::Connect)
+    );
+}

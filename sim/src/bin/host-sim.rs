@@ -1,0 +1,67 @@
+//! `host-sim`: the acquirer host simulator on loopback.
+//!
+//! ```text
+//! host-sim --db host.sqlite --port 5000 [--delay-ms MS] [--drop] [--garbage] [--wrong-mac] [--other-terminal]
+//! ```
+//! Knows terminal 12345678 / merchant 123456789012345 (TMK 70F2A84CCBC2AE8625CBB0F2C22AB923)
+//! and the simulated cards' accounts.
+
+use std::process::ExitCode;
+use std::sync::atomic::Ordering;
+
+use clap::Parser;
+use pos_sim::acquirer::{HostConfig, HostSim};
+
+#[derive(Parser, Debug)]
+#[command(about = "CUP acquirer host simulator (ISO 8583 over TCP, SQLite ledger)")]
+struct Args {
+    /// SQLite ledger file.
+    #[arg(long, default_value = "host-sim.sqlite")]
+    db: std::path::PathBuf,
+    /// TCP port on 127.0.0.1.
+    #[arg(long, default_value_t = 5000)]
+    port: u16,
+    /// Delay every answer.
+    #[arg(long, default_value_t = 0)]
+    delay_ms: u64,
+    /// Close the connection instead of answering.
+    #[arg(long)]
+    drop: bool,
+    /// Answer with garbage.
+    #[arg(long)]
+    garbage: bool,
+    /// Corrupt answer MACs.
+    #[arg(long)]
+    wrong_mac: bool,
+    /// Answer for another terminal id.
+    #[arg(long)]
+    other_terminal: bool,
+}
+
+fn main() -> ExitCode {
+    let args = Args::parse();
+    let mut config = HostConfig::demo(&args.db);
+    config.port = args.port;
+    let host = match HostSim::start(config) {
+        Ok(h) => h,
+        Err(e) => {
+            eprintln!("host-sim: {e}");
+            return ExitCode::FAILURE;
+        }
+    };
+    let f = host.faults();
+    f.delay_ms.store(args.delay_ms, Ordering::Relaxed);
+    f.drop.store(args.drop, Ordering::Relaxed);
+    f.garbage.store(args.garbage, Ordering::Relaxed);
+    f.wrong_mac.store(args.wrong_mac, Ordering::Relaxed);
+    f.other_terminal
+        .store(args.other_terminal, Ordering::Relaxed);
+    eprintln!(
+        "host-sim: listening on {} (ledger {})",
+        host.addr(),
+        args.db.display()
+    );
+    loop {
+        std::thread::park();
+    }
+}

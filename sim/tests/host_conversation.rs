@@ -1,0 +1,531 @@
+//! A terminal talks to `host-sim` over TCP through pos-platform's TcpHostLink, with MACs both
+//! ways, real PIN blocks and the SQLite ledger.
+
+use std::sync::atomic::Ordering;
+use std::time::Duration;
+
+use pos_hal::Amount;
+use pos_platform::TcpHostLink;
+use pos_sim::acquirer::{HostConfig, HostSim};
+use pos_terminal::crypto::{
+    KeyBlockLayout, SecretKey, WorkingKeys, cup_mac, encrypt_pin_block, encrypt_track,
+    parse_key_block, verify_cup_mac,
+};
+use pos_terminal::host::{HostError, HostLink};
+use pos_terminal::iso8583::{Frame, Message, Mti};
+
+const TID: &str = "12345678";
+const MID: &str = "123456789012345";
+const UNIONPAY: &str = "6212345678901232";
+const VISA: &str = "4761739001010010";
+const FRAME: Frame = Frame::new(
+    [0x60, 0x00, 0x03, 0x00, 0x00],
+    [0x60, 0x31, 0x00, 0x31, 0x00, 0x00],
+);
+
+fn tmk() -> SecretKey {
+    SecretKey::tdes(&hex::decode("70F2A84CCBC2AE8625CBB0F2C22AB923").expect("hex")).expect("tmk")
+}
+
+/// The terminal side of the conversation (what pos-terminal's flows will do).
+struct Terminal {
+    link: TcpHostLink,
+    keys: Option<WorkingKeys>,
+    stan: u32,
+    batch: u32,
+}
+
+#[derive(Debug)]
+struct Answer {
+    rc: String,
+    rrn: Option<String>,
+    msg: Message<'static>,
+}
+
+#[derive(Debug, PartialEq)]
+enum Failure {
+    Link(HostError),
+    Garbage,
+    BadMac,
+    NotForUs,
+}
+
+impl Terminal {
+    fn new(host: &HostSim) -> Self {
+        Self {
+            link: TcpHostLink::new(host.addr().to_string()),
+            keys: None,
+            stan: 0,
+            batch: 0,
+        }
+    }
+
+    fn next_stan(&mut self) -> u32 {
+        self.stan += 1;
+        self.stan
+    }
+
+    fn base(&mut self, mti: Mti, proc_code: Option<&str>) -> Message<'static> {
+        let mut m = Message::new(mti);
+        if let Some(p) = proc_code {
+            m.set_text(3, p.to_string()).expect("3");
+        }
+        let stan = self.next_stan();
+        m.set_stan(stan).expect("11");
+        m.set_text(41, TID).expect("41");
+        m.set_text(42, MID).expect("42");
+        m
+    }
+
+    fn send(&mut self, mut req: Message<'static>, mac: bool) -> Result<Answer, Failure> {
+        let payload = match (&self.keys, mac) {
+            (Some(k), true) => {
+                FRAME.encode_payload_with_mac(&mut req, |mab| cup_mac(&k.mak, mab).expect("mac"))
+            }
+            _ => FRAME.encode_payload(&req),
+        }
+        .expect("encode");
+        let bytes = self
+            .link
+            .exchange(&payload, Duration::from_secs(2))
+            .map_err(Failure::Link)?;
+        let (_, rsp) = Frame::decode_payload(&bytes).map_err(|_| Failure::Garbage)?;
+        // Response validation (notes §2.13): MTI, 11, 41, MAC.
+        if rsp.mti() != req.mti().response()
+            || rsp.string(11).ok().flatten() != req.string(11).ok().flatten()
+            || rsp.terminal_id().ok().flatten().as_deref() != Some(TID)
+        {
+            return Err(Failure::NotForUs);
+        }
+        if let (Some(k), true) = (&self.keys, rsp.has(64)) {
+            let (mab, mac) = Frame::mac_parts(&bytes).ok_or(Failure::Garbage)?;
+            if !verify_cup_mac(&k.mak, mab, mac).expect("verify") {
+                return Err(Failure::BadMac);
+            }
+        }
+        let rc = rsp.response_code().ok().flatten().unwrap_or_default();
+        let rrn = rsp.string(37).ok().flatten();
+        Ok(Answer {
+            rc,
+            rrn,
+            msg: rsp.into_owned(),
+        })
+    }
+
+    fn sign_in(&mut self) -> Answer {
+        let mut m = self.base(Mti::NETWORK_REQUEST, None);
+        m.set_text(60, "00000000004").expect("60");
+        m.set_text(63, "01 ").expect("63");
+        let a = self.send(m, false).expect("sign-in answer");
+        assert_eq!(a.rc, "00");
+        let block = a.msg.text(62).expect("62").expect("keys").into_owned();
+        self.keys = Some(
+            parse_key_block(&block, &tmk(), &KeyBlockLayout::default()).expect("key check values"),
+        );
+        self.batch = a.msg.batch_number().expect("60").expect("batch");
+        a
+    }
+
+    fn card_request(
+        &mut self,
+        mti: Mti,
+        proc_code: &str,
+        t60: &str,
+        pan: &str,
+        amount: Option<u64>,
+        pin: Option<&str>,
+    ) -> Message<'static> {
+        let mut m = self.base(mti, Some(proc_code));
+        m.set_text(2, pan.to_string()).expect("2");
+        if let Some(a) = amount {
+            m.set_amount(Amount::from_minor(a).expect("amount"))
+                .expect("4");
+        }
+        m.set_text(22, if pin.is_some() { "051" } else { "052" })
+            .expect("22");
+        m.set_text(25, "00").expect("25");
+        m.set_text(49, "156").expect("49");
+        if let (Some(pin), Some(keys)) = (pin, &self.keys) {
+            let block = encrypt_pin_block(&keys.pik, pin.as_bytes(), pan).expect("pin block");
+            m.set_bytes(52, block.to_vec()).expect("52");
+            m.set_text(53, "2600000000000000").expect("53");
+        }
+        m.set_text(60, format!("{t60}{:06}000", self.batch))
+            .expect("60");
+        m
+    }
+
+    fn balance(&mut self, pan: &str, pin: &str) -> (String, Option<u64>) {
+        let m = self.card_request(Mti::FINANCIAL_REQUEST, "310000", "01", pan, None, Some(pin));
+        let a = self.send(m, true).expect("answer");
+        let bal = a
+            .msg
+            .string(54)
+            .ok()
+            .flatten()
+            .and_then(|s| s.get(8..20).and_then(|d| d.parse().ok()));
+        (a.rc, bal)
+    }
+
+    fn sale(&mut self, pan: &str, amount: u64, pin: &str) -> Answer {
+        let m = self.card_request(
+            Mti::FINANCIAL_REQUEST,
+            "000000",
+            "22",
+            pan,
+            Some(amount),
+            Some(pin),
+        );
+        self.send(m, true).expect("answer")
+    }
+}
+
+fn host(name: &str) -> (HostSim, tempdir::Dir) {
+    let dir = tempdir::Dir::new(name);
+    let host =
+        HostSim::start(HostConfig::demo(dir.path().join("ledger.sqlite"))).expect("host starts");
+    (host, dir)
+}
+
+mod tempdir {
+    /// A directory under target/ removed on drop (no extra crate needed).
+    pub struct Dir(std::path::PathBuf);
+    impl Dir {
+        pub fn new(name: &str) -> Self {
+            let p =
+                std::env::temp_dir().join(format!("pos-host-sim-{name}-{}", std::process::id()));
+            let _ = std::fs::remove_dir_all(&p);
+            std::fs::create_dir_all(&p).expect("temp dir");
+            Self(p)
+        }
+        pub fn path(&self) -> &std::path::Path {
+            &self.0
+        }
+    }
+    impl Drop for Dir {
+        fn drop(&mut self) {
+            let _ = std::fs::remove_dir_all(&self.0);
+        }
+    }
+}
+
+#[test]
+fn sign_in_sale_void_refund_balance_settlement() {
+    let (host, _dir) = host("conversation");
+    let mut t = Terminal::new(&host);
+    let signin = t.sign_in();
+    assert!(
+        t.keys.as_ref().is_some_and(|k| k.tdk.is_some()),
+        "60.3 004 brings a TDK"
+    );
+    assert_eq!(
+        signin.msg.network_code().expect("60.3").as_deref(),
+        Some("004")
+    );
+
+    let (rc, before) = t.balance(UNIONPAY, "123456");
+    assert_eq!((rc.as_str(), before), ("00", Some(1_000_000)));
+
+    let sale = t.sale(UNIONPAY, 5000, "123456");
+    assert_eq!(sale.rc, "00");
+    let sale_rrn = sale.rrn.clone().expect("RRN");
+    assert!(sale.msg.string(38).expect("38").is_some(), "auth code");
+    assert_eq!(
+        sale.msg.amount().expect("4"),
+        Some(Amount::from_minor(5000).expect("a"))
+    );
+    assert_eq!(t.balance(UNIONPAY, "123456").1, Some(995_000));
+
+    // Void the sale: 0200/200000, 60.1 = 23, 37 = original RRN, 61 = batch + STAN.
+    let mut void = t.card_request(
+        Mti::FINANCIAL_REQUEST,
+        "200000",
+        "23",
+        UNIONPAY,
+        Some(5000),
+        Some("123456"),
+    );
+    void.set_text(37, sale_rrn.clone()).expect("37");
+    void.set_text(61, format!("{:06}{:06}", t.batch, 2))
+        .expect("61");
+    assert_eq!(t.send(void, true).expect("void").rc, "00");
+    assert_eq!(t.balance(UNIONPAY, "123456").1, Some(1_000_000));
+
+    // A second sale, refunded in part: 0220/200000, 60.1 = 25.
+    let sale2 = t.sale(VISA, 12_345, "1234");
+    assert_eq!(sale2.rc, "00");
+    let mut refund = t.card_request(
+        Mti::FINANCIAL_ADVICE,
+        "200000",
+        "25",
+        VISA,
+        Some(2_345),
+        None,
+    );
+    refund
+        .set_text(37, sale2.rrn.clone().expect("rrn"))
+        .expect("37");
+    refund.set_text(61, "0000000000001123").expect("61");
+    assert_eq!(t.send(refund, true).expect("refund").rc, "00");
+    assert_eq!(t.balance(VISA, "1234").1, Some(500_000 - 12_345 + 2_345));
+
+    // Settlement: debit = 2 sales (5000 + 12345), credit = void + refund (5000 + 2345).
+    let mut settle = t.base(Mti::SETTLEMENT, None);
+    let f48 = format!(
+        "{:012}{:03}{:012}{:03}0{}",
+        17_345,
+        2,
+        7_345,
+        2,
+        "0".repeat(31)
+    );
+    settle.set_text(48, f48).expect("48");
+    settle.set_text(49, "156").expect("49");
+    settle
+        .set_text(60, format!("00{:06}201", t.batch))
+        .expect("60");
+    settle.set_text(63, "01 ").expect("63");
+    let a = t.send(settle, false).expect("settlement");
+    assert_eq!(a.rc, "00");
+    assert_eq!(
+        a.msg
+            .string(48)
+            .expect("48")
+            .and_then(|s| s.chars().nth(30)),
+        Some('1'),
+        "balanced"
+    );
+
+    let mut off = t.base(Mti::NETWORK_ADVICE, None);
+    off.set_text(60, format!("00{:06}002", t.batch))
+        .expect("60");
+    assert_eq!(t.send(off, false).expect("sign-off").rc, "00");
+
+    // The batch advanced: the next sign-in gets batch + 1.
+    let old = t.batch;
+    t.sign_in();
+    assert_eq!(t.batch, old + 1);
+}
+
+#[test]
+fn declines_follow_the_ledger() {
+    let (host, _dir) = host("declines");
+    let mut t = Terminal::new(&host);
+    t.sign_in();
+    assert_eq!(t.sale(UNIONPAY, 100, "000000").rc, "55", "wrong PIN");
+    assert_eq!(
+        t.sale(UNIONPAY, 2_000_000, "123456").rc,
+        "51",
+        "insufficient funds"
+    );
+    assert_eq!(
+        t.sale("6212345678901240", 100, "123456").rc,
+        "14",
+        "unknown card"
+    );
+    assert_eq!(
+        t.sale("6212345678900028", 100, "123456").rc,
+        "54",
+        "expired"
+    );
+    let mut void = t.card_request(
+        Mti::FINANCIAL_REQUEST,
+        "200000",
+        "23",
+        UNIONPAY,
+        Some(100),
+        Some("123456"),
+    );
+    void.set_text(37, "999999999999").expect("37");
+    assert_eq!(
+        t.send(void, true).expect("void").rc,
+        "25",
+        "original not found"
+    );
+    // A request whose MAC is wrong is refused with A0.
+    let keys = t.keys.take();
+    let mut forged = t.card_request(
+        Mti::FINANCIAL_REQUEST,
+        "000000",
+        "22",
+        UNIONPAY,
+        Some(100),
+        None,
+    );
+    forged.set_bytes(64, vec![0u8; 8]).expect("64");
+    let payload = FRAME.encode_payload(&forged).expect("encode");
+    let bytes = t
+        .link
+        .exchange(&payload, Duration::from_secs(2))
+        .expect("answer");
+    let (_, rsp) = Frame::decode_payload(&bytes).expect("decode");
+    assert_eq!(rsp.response_code().expect("39").as_deref(), Some("A0"));
+    t.keys = keys;
+    // The right terminal id with another merchant id: invalid merchant.
+    let mut other = t.card_request(
+        Mti::FINANCIAL_REQUEST,
+        "310000",
+        "01",
+        UNIONPAY,
+        None,
+        Some("123456"),
+    );
+    other.set_text(42, "999999999999999").expect("42");
+    assert_eq!(t.send(other, true).expect("answer").rc, "03");
+}
+
+#[test]
+fn encrypted_track_sale_and_idempotent_reversal() {
+    let (host, _dir) = host("reversal");
+    let mut t = Terminal::new(&host);
+    t.sign_in();
+    let tdk = t.keys.as_ref().and_then(|k| k.tdk.clone()).expect("tdk");
+    // Swiped card: no field 2, track 2 encrypted with the TDK (53 digit 3 = 1).
+    let mut sale = t.card_request(
+        Mti::FINANCIAL_REQUEST,
+        "000000",
+        "22",
+        UNIONPAY,
+        Some(7_000),
+        Some("123456"),
+    );
+    sale.remove(2);
+    let track = encrypt_track(&tdk, "6212345678901232=30122200000000000").expect("track");
+    sale.set_text(35, track).expect("35");
+    sale.set_text(53, "2610000000000000").expect("53");
+    let original = sale.clone();
+    let a = t.send(sale, true).expect("sale");
+    assert_eq!(a.rc, "00");
+    assert_eq!(t.balance(UNIONPAY, "123456").1, Some(993_000));
+    // Outcome unknown at the terminal → reversal 0400 with reason 98, sent twice.
+    for _ in 0..2 {
+        let mut rev = original.clone();
+        rev.set_mti(Mti::REVERSAL);
+        for n in [26u8, 35, 36, 37, 52, 53, 64] {
+            rev.remove(n);
+        }
+        rev.set_text(39, "98").expect("39");
+        assert_eq!(t.send(rev, true).expect("reversal").rc, "00");
+    }
+    assert_eq!(
+        t.balance(UNIONPAY, "123456").1,
+        Some(1_000_000),
+        "credited back exactly once"
+    );
+}
+
+#[test]
+fn host_faults_are_caught_by_the_terminal() {
+    let (host, _dir) = host("faults");
+    let mut t = Terminal::new(&host);
+    t.sign_in();
+    host.faults().wrong_mac.store(true, Ordering::Relaxed);
+    let m = t.card_request(
+        Mti::FINANCIAL_REQUEST,
+        "310000",
+        "01",
+        UNIONPAY,
+        None,
+        Some("123456"),
+    );
+    assert_eq!(t.send(m, true).expect_err("MAC"), Failure::BadMac);
+    host.faults().wrong_mac.store(false, Ordering::Relaxed);
+    host.faults().other_terminal.store(true, Ordering::Relaxed);
+    let m = t.card_request(
+        Mti::FINANCIAL_REQUEST,
+        "310000",
+        "01",
+        UNIONPAY,
+        None,
+        Some("123456"),
+    );
+    assert_eq!(t.send(m, true).expect_err("tid"), Failure::NotForUs);
+    host.faults().other_terminal.store(false, Ordering::Relaxed);
+    host.faults().garbage.store(true, Ordering::Relaxed);
+    let m = t.card_request(
+        Mti::FINANCIAL_REQUEST,
+        "310000",
+        "01",
+        UNIONPAY,
+        None,
+        Some("123456"),
+    );
+    assert!(matches!(
+        t.send(m, true).expect_err("garbage"),
+        Failure::Garbage | Failure::NotForUs
+    ));
+    host.faults().garbage.store(false, Ordering::Relaxed);
+    host.faults().drop.store(true, Ordering::Relaxed);
+    let m = t.card_request(
+        Mti::FINANCIAL_REQUEST,
+        "310000",
+        "01",
+        UNIONPAY,
+        None,
+        Some("123456"),
+    );
+    assert_eq!(
+        t.send(m, true).expect_err("drop"),
+        Failure::Link(HostError::Disconnected)
+    );
+    host.faults().drop.store(false, Ordering::Relaxed);
+    host.faults().delay_ms.store(2_500, Ordering::Relaxed);
+    let m = t.card_request(
+        Mti::FINANCIAL_REQUEST,
+        "310000",
+        "01",
+        UNIONPAY,
+        None,
+        Some("123456"),
+    );
+    assert_eq!(
+        t.send(m, true).expect_err("slow"),
+        Failure::Link(HostError::Timeout)
+    );
+    host.faults().delay_ms.store(0, Ordering::Relaxed);
+    assert_eq!(t.balance(UNIONPAY, "123456").0, "00", "works again");
+}
+
+#[test]
+fn ledger_survives_a_host_restart_and_parallel_clients() {
+    let dir = tempdir::Dir::new("durable");
+    let db = dir.path().join("ledger.sqlite");
+    let rrn = {
+        let host = HostSim::start(HostConfig::demo(&db)).expect("host");
+        let mut t = Terminal::new(&host);
+        t.sign_in();
+        t.sale(UNIONPAY, 1_000, "123456").rrn.expect("rrn")
+    };
+    let host = HostSim::start(HostConfig::demo(&db)).expect("host again");
+    let mut t = Terminal::new(&host);
+    t.sign_in();
+    let mut void = t.card_request(
+        Mti::FINANCIAL_REQUEST,
+        "200000",
+        "23",
+        UNIONPAY,
+        Some(1_000),
+        Some("123456"),
+    );
+    void.set_text(37, rrn).expect("37");
+    assert_eq!(t.send(void, true).expect("void after restart").rc, "00");
+
+    // 8 clients in parallel, each with its own STANs, all durable.
+    let keys = t.keys.clone().expect("keys");
+    let batch = t.batch;
+    std::thread::scope(|s| {
+        for client in 0..8u32 {
+            let (host, keys) = (&host, keys.clone());
+            s.spawn(move || {
+                let mut c = Terminal::new(host);
+                c.keys = Some(keys);
+                c.batch = batch;
+                c.stan = 1000 * (client + 1);
+                for _ in 0..20 {
+                    assert_eq!(c.sale(VISA, 1, "1234").rc, "00");
+                }
+            });
+        }
+    });
+    assert_eq!(t.balance(VISA, "1234").1, Some(500_000 - 160));
+}
