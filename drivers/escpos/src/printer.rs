@@ -1,0 +1,294 @@
+//! The printer: status before and after every job, jobs that are either printed or reported
+//! as not printed.
+
+use std::time::{Duration, Instant};
+
+use pos_hal::{
+    Charsets, DeviceInfo, DeviceKind, ErrorType, FixedStr, HealthCheck, HealthLevel, HealthReport,
+    HealthStatus, JobResult, PaperState, PrinterCaps, PrinterStatus, Receipt, ReceiptLine,
+    ReceiptPrinter, TextStyle,
+};
+
+use crate::encode::{DRAWER_PULSE, Profile, encode_receipt};
+use crate::status::{DLE_EOT, decode, is_status_byte};
+use crate::transport::{FileTransport, SerialTransport, TcpTransport, Transport, UsbTransport};
+use crate::EscposError;
+
+/// `GS r 1`: paper sensor status, answered only once the printer has processed everything
+/// before it — so its answer marks the end of a job.
+const GS_R_1: [u8; 3] = [0x1D, 0x72, 0x01];
+
+/// An ESC/POS printer on some transport.
+#[derive(Debug)]
+pub struct EscposPrinter<T: Transport = Box<dyn Transport>> {
+    transport: T,
+    profile: Profile,
+    /// Time allowed to hand a job to the printer.
+    pub write_timeout: Duration,
+    /// Time allowed for one status answer.
+    pub status_timeout: Duration,
+    /// Time allowed for the printer to reach the end of a job.
+    pub job_timeout: Duration,
+}
+
+fn parse_ids(vid: &str, pid: &str) -> Option<(u16, u16)> {
+    Some((u16::from_str_radix(vid, 16).ok()?, u16::from_str_radix(pid, 16).ok()?))
+}
+
+impl EscposPrinter<Box<dyn Transport>> {
+    /// Opens `tcp:HOST:PORT`, `serial:PATH[:BAUD]`, `usb:VID:PID` / `usb:` (first printer-class
+    /// device) or `file:PATH`.
+    pub fn open(selector: &str, profile: Profile) -> Result<Self, EscposError> {
+        let bad = || EscposError::Selector(selector.to_string());
+        let (scheme, rest) = selector.split_once(':').ok_or_else(bad)?;
+        let open_err = |source| EscposError::Open { target: selector.to_string(), source };
+        let transport: Box<dyn Transport> = match scheme {
+            "tcp" => {
+                let mut t = TcpTransport::new(rest);
+                t.connect().map_err(open_err)?;
+                Box::new(t)
+            }
+            "serial" => {
+                let (path, baud) = match rest.rsplit_once(':') {
+                    Some((p, b)) if b.chars().all(|c| c.is_ascii_digit()) => (p, b.parse().map_err(|_| bad())?),
+                    _ => (rest, 9600),
+                };
+                let mut t = SerialTransport::new(path, baud, false);
+                t.connect().map_err(open_err)?;
+                Box::new(t)
+            }
+            "usb" => {
+                let ids = match rest.split_once(':') {
+                    Some((v, p)) => Some(parse_ids(v, p).ok_or_else(bad)?),
+                    None if rest.is_empty() => None,
+                    None => return Err(bad()),
+                };
+                Box::new(UsbTransport::open(ids)?)
+            }
+            "file" => {
+                let mut t = FileTransport::new(rest);
+                t.connect().map_err(open_err)?;
+                Box::new(t)
+            }
+            _ => return Err(bad()),
+        };
+        Ok(Self::new(transport, profile))
+    }
+}
+
+impl<T: Transport> EscposPrinter<T> {
+    /// A printer on `transport`.
+    pub fn new(transport: T, profile: Profile) -> Self {
+        Self {
+            transport,
+            profile,
+            write_timeout: Duration::from_secs(10),
+            status_timeout: Duration::from_millis(1500),
+            job_timeout: Duration::from_secs(15),
+        }
+    }
+
+    /// The transport.
+    pub fn transport(&self) -> &T {
+        &self.transport
+    }
+
+    fn send(&mut self, bytes: &[u8]) -> Result<(), EscposError> {
+        self.transport.write_all(bytes, self.write_timeout).map_err(|(bytes_sent, source)| {
+            // A broken or stuck connection is closed: the next call reconnects.
+            self.transport.reset();
+            if source.kind() == std::io::ErrorKind::TimedOut {
+                EscposError::Timeout(self.write_timeout)
+            } else {
+                EscposError::Disconnected { bytes_sent, source }
+            }
+        })
+    }
+
+    /// Waits for the first byte that `accept` takes; other bytes (ASB, XON/XOFF) are skipped.
+    fn await_byte(&mut self, timeout: Duration, accept: impl Fn(u8) -> bool) -> Result<Option<u8>, EscposError> {
+        let deadline = Instant::now() + timeout;
+        let mut buf = [0u8; 16];
+        while let Some(left) = deadline.checked_duration_since(Instant::now()) {
+            let n = self.transport.read(&mut buf, left.min(Duration::from_millis(100))).map_err(|source| {
+                self.transport.reset();
+                EscposError::Disconnected { bytes_sent: 0, source }
+            })?;
+            if let Some(b) = buf[..n].iter().copied().find(|b| accept(*b)) {
+                return Ok(Some(b));
+            }
+        }
+        Ok(None)
+    }
+
+    fn query(&mut self, cmd: &[u8; 3]) -> Result<u8, EscposError> {
+        self.send(cmd)?;
+        let timeout = self.status_timeout;
+        self.await_byte(timeout, is_status_byte)?.ok_or(EscposError::Timeout(timeout))
+    }
+
+    fn read_status(&mut self) -> Result<PrinterStatus, EscposError> {
+        if !self.transport.can_read() {
+            return Err(EscposError::NoStatus);
+        }
+        self.transport.drain();
+        let printer = self.query(&DLE_EOT[0])?;
+        let offline = self.query(&DLE_EOT[1])?;
+        let paper = self.query(&DLE_EOT[2])?;
+        decode(printer, offline, paper)
+    }
+
+    fn refuse(status: &PrinterStatus) -> Result<(), EscposError> {
+        if status.paper == PaperState::Out {
+            Err(EscposError::PaperOut)
+        } else if status.cover_open {
+            Err(EscposError::CoverOpen)
+        } else if !status.online {
+            Err(EscposError::Offline)
+        } else {
+            Ok(())
+        }
+    }
+
+    /// After the job: wait for `GS r 1`'s answer (the printer reached the end); meanwhile
+    /// look at paper and cover so that a stop is explained instead of waited out.
+    fn await_job_end(&mut self) -> Result<(), EscposError> {
+        self.send(&GS_R_1)?;
+        let deadline = Instant::now() + self.job_timeout;
+        loop {
+            // GS r answers `0xx0xxxx`; DLE EOT answers have bit 4 set.
+            if self.await_byte(Duration::from_millis(250), |b| b & 0x90 == 0)?.is_some() {
+                return Ok(());
+            }
+            let paper = self.query(&DLE_EOT[2])?;
+            let offline = self.query(&DLE_EOT[1])?;
+            let printer = self.query(&DLE_EOT[0])?;
+            Self::refuse(&decode(printer, offline, paper)?)?;
+            if Instant::now() >= deadline {
+                return Err(EscposError::Timeout(self.job_timeout));
+            }
+        }
+    }
+
+    fn self_test_page(&self) -> Vec<ReceiptLine<'static>> {
+        vec![
+            ReceiptLine::Text { text: "打印机自检 PRINTER SELF-TEST", style: TextStyle::NORMAL.centered().bold() },
+            ReceiptLine::Separator('-'),
+            ReceiptLine::Columns { left: "纸宽 PAPER", right: if self.profile.columns == 32 { "58 mm" } else { "80 mm" }, style: TextStyle::NORMAL },
+            ReceiptLine::Columns { left: "中文 CHINESE", right: "银联 ￥0.01", style: TextStyle::NORMAL },
+            ReceiptLine::Qr { data: "POS SELF-TEST", module_size: 4 },
+            ReceiptLine::Feed(2),
+            ReceiptLine::Cut(pos_hal::CutKind::Partial),
+        ]
+    }
+}
+
+impl<T: Transport> ErrorType for EscposPrinter<T> {
+    type Error = EscposError;
+}
+
+impl<T: Transport> ReceiptPrinter for EscposPrinter<T> {
+    fn caps(&self) -> PrinterCaps {
+        PrinterCaps {
+            width_dots: self.profile.width_dots,
+            columns: self.profile.columns,
+            cutter: true,
+            drawer: true,
+            status: self.transport.can_read(),
+            charsets: Charsets::ASCII.union(Charsets::GB18030),
+        }
+    }
+
+    fn status(&mut self) -> Result<PrinterStatus, EscposError> {
+        self.read_status()
+    }
+
+    /// Checks status, sends the job, waits until the printer reached its end and checks again.
+    /// Any error means the job was not (completely) printed.
+    fn print(&mut self, receipt: &Receipt<'_>) -> Result<JobResult, EscposError> {
+        let job = encode_receipt(receipt, self.profile)?;
+        if !self.transport.can_read() {
+            self.send(&job)?;
+            return Ok(JobResult { bytes_sent: job.len(), status_after: None });
+        }
+        let before = self.read_status()?;
+        Self::refuse(&before)?;
+        self.send(&job)?;
+        self.await_job_end()?;
+        let after = self.read_status()?;
+        tracing::debug!(printer = %self.transport.describe(), bytes = job.len(), ?after, "job printed");
+        Ok(JobResult { bytes_sent: job.len(), status_after: Some(after) })
+    }
+
+    fn open_drawer(&mut self) -> Result<(), EscposError> {
+        self.send(&DRAWER_PULSE)
+    }
+
+    fn info(&self) -> DeviceInfo {
+        let selector = self.transport.describe();
+        DeviceInfo {
+            kind: DeviceKind::Printer,
+            driver: "escpos",
+            name: FixedStr::truncated(&format!("ESC/POS printer {selector}")),
+            selector: FixedStr::truncated(&selector),
+        }
+    }
+}
+
+impl<T: Transport> HealthCheck for EscposPrinter<T> {
+    /// `Internal`: reads the status. `External`: prints the self-test page.
+    fn health_check(&mut self, level: HealthLevel) -> Result<HealthReport, EscposError> {
+        let report = |status, detail: &str| HealthReport { level, status, detail: FixedStr::truncated(detail) };
+        let status = match self.read_status() {
+            Ok(s) => s,
+            Err(EscposError::NoStatus) => {
+                return Ok(report(HealthStatus::Degraded, "printer does not report status on this connection"));
+            }
+            Err(e) => return Ok(report(HealthStatus::Failed, &e.to_string())),
+        };
+        if let Err(e) = Self::refuse(&status) {
+            return Ok(report(HealthStatus::Failed, &e.to_string()));
+        }
+        if level != HealthLevel::Internal {
+            let page = self.self_test_page();
+            if let Err(e) = self.print(&Receipt::new(&page)) {
+                return Ok(report(HealthStatus::Failed, &e.to_string()));
+            }
+        }
+        if status.paper == PaperState::NearEnd {
+            return Ok(report(HealthStatus::Degraded, "paper near end"));
+        }
+        Ok(report(HealthStatus::Ok, "printer ready"))
+    }
+}
+
+/// Printers this machine can see: USB printer-class devices and `/dev/usb/lp*` nodes.
+/// (Network and serial printers cannot be discovered safely: name them with a selector.)
+pub fn discover() -> Vec<DeviceInfo> {
+    let mut found = Vec::new();
+    let info = |name: String, selector: String| DeviceInfo {
+        kind: DeviceKind::Printer,
+        driver: "escpos",
+        name: FixedStr::truncated(&name),
+        selector: FixedStr::truncated(&selector),
+    };
+    if let Ok(entries) = std::fs::read_dir("/dev/usb") {
+        for e in entries.flatten() {
+            let name = e.file_name().to_string_lossy().into_owned();
+            if name.starts_with("lp") {
+                found.push(info(format!("usblp {name}"), format!("file:/dev/usb/{name}")));
+            }
+        }
+    }
+    if let Ok(devices) = rusb::devices() {
+        for d in devices.iter() {
+            let (Ok(desc), Ok(config)) = (d.device_descriptor(), d.active_config_descriptor()) else { continue };
+            let printer = config.interfaces().any(|i| i.descriptors().any(|a| a.class_code() == 7));
+            if printer {
+                let sel = format!("usb:{:04x}:{:04x}", desc.vendor_id(), desc.product_id());
+                found.push(info(format!("USB printer {sel}"), sel));
+            }
+        }
+    }
+    found
+}

@@ -1,0 +1,398 @@
+//! Byte pipes to a printer, written by us (the `escpos` crate's drivers lose partial writes,
+//! ignore read timeouts and reject host names: notes/printers-magstripe.md §1).
+
+use std::fmt;
+use std::fs::{File, OpenOptions};
+use std::io::{self, ErrorKind, Read, Write};
+use std::net::{TcpStream, ToSocketAddrs};
+use std::path::PathBuf;
+use std::time::{Duration, Instant};
+
+/// A connection to a printer.
+pub trait Transport: Send + fmt::Debug {
+    /// Writes all of `data` within `timeout`; on failure also says how many bytes got out.
+    fn write_all(&mut self, data: &[u8], timeout: Duration) -> Result<(), (usize, io::Error)>;
+    /// Reads what arrives within `timeout`; `Ok(0)` when nothing came.
+    fn read(&mut self, buf: &mut [u8], timeout: Duration) -> io::Result<usize>;
+    /// True when the printer can answer (status read-back).
+    fn can_read(&self) -> bool;
+    /// Discards unread input, so that a stale answer is never taken for a new one.
+    fn drain(&mut self) {
+        let mut buf = [0u8; 64];
+        while matches!(self.read(&mut buf, Duration::from_millis(1)), Ok(n) if n > 0) {}
+    }
+    /// Closes the connection; the next call opens it again.
+    fn reset(&mut self);
+    /// What it talks to.
+    fn describe(&self) -> String;
+}
+
+impl Transport for Box<dyn Transport> {
+    fn write_all(&mut self, data: &[u8], timeout: Duration) -> Result<(), (usize, io::Error)> {
+        (**self).write_all(data, timeout)
+    }
+    fn read(&mut self, buf: &mut [u8], timeout: Duration) -> io::Result<usize> {
+        (**self).read(buf, timeout)
+    }
+    fn can_read(&self) -> bool {
+        (**self).can_read()
+    }
+    fn drain(&mut self) {
+        (**self).drain()
+    }
+    fn reset(&mut self) {
+        (**self).reset()
+    }
+    fn describe(&self) -> String {
+        (**self).describe()
+    }
+}
+
+fn timed_out() -> io::Error {
+    io::Error::new(ErrorKind::TimedOut, "printer did not accept the data in time")
+}
+
+/// TCP port 9100 ("raw" / JetDirect). Host names are allowed; reconnects after a failure.
+#[derive(Debug)]
+pub struct TcpTransport {
+    address: String,
+    connect_timeout: Duration,
+    stream: Option<TcpStream>,
+}
+
+impl TcpTransport {
+    /// `host:port`; connects at first use.
+    pub fn new(address: impl Into<String>) -> Self {
+        Self { address: address.into(), connect_timeout: Duration::from_secs(5), stream: None }
+    }
+
+    fn stream(&mut self) -> io::Result<&mut TcpStream> {
+        if self.stream.is_none() {
+            let mut last = io::Error::new(ErrorKind::NotFound, "address resolves to nothing");
+            for addr in self.address.to_socket_addrs()? {
+                match TcpStream::connect_timeout(&addr, self.connect_timeout) {
+                    Ok(s) => {
+                        s.set_nodelay(true)?;
+                        self.stream = Some(s);
+                        break;
+                    }
+                    Err(e) => last = e,
+                }
+            }
+            if self.stream.is_none() {
+                return Err(last);
+            }
+        }
+        self.stream.as_mut().ok_or_else(|| io::Error::from(ErrorKind::NotConnected))
+    }
+
+    /// Opens the connection now (to report an unreachable printer early).
+    pub fn connect(&mut self) -> io::Result<()> {
+        self.stream().map(|_| ())
+    }
+}
+
+impl Transport for TcpTransport {
+    fn write_all(&mut self, data: &[u8], timeout: Duration) -> Result<(), (usize, io::Error)> {
+        let deadline = Instant::now() + timeout;
+        let stream = self.stream().map_err(|e| (0, e))?;
+        let mut sent = 0;
+        while sent < data.len() {
+            let left = deadline.checked_duration_since(Instant::now()).ok_or((sent, timed_out()))?;
+            stream.set_write_timeout(Some(left.max(Duration::from_millis(1)))).map_err(|e| (sent, e))?;
+            match stream.write(&data[sent..]) {
+                Ok(0) => return Err((sent, io::Error::from(ErrorKind::WriteZero))),
+                Ok(n) => sent += n,
+                Err(e) if e.kind() == ErrorKind::Interrupted => {}
+                Err(e) if matches!(e.kind(), ErrorKind::WouldBlock | ErrorKind::TimedOut) => {
+                    return Err((sent, timed_out()));
+                }
+                Err(e) => return Err((sent, e)),
+            }
+        }
+        Ok(())
+    }
+
+    fn read(&mut self, buf: &mut [u8], timeout: Duration) -> io::Result<usize> {
+        let stream = self.stream()?;
+        stream.set_read_timeout(Some(timeout.max(Duration::from_millis(1))))?;
+        match stream.read(buf) {
+            Ok(0) => Err(io::Error::from(ErrorKind::ConnectionAborted)),
+            Ok(n) => Ok(n),
+            Err(e) if matches!(e.kind(), ErrorKind::WouldBlock | ErrorKind::TimedOut) => Ok(0),
+            Err(e) => Err(e),
+        }
+    }
+
+    fn can_read(&self) -> bool {
+        true
+    }
+
+    fn reset(&mut self) {
+        if let Some(s) = self.stream.take() {
+            let _ = s.shutdown(std::net::Shutdown::Both);
+        }
+    }
+
+    fn describe(&self) -> String {
+        format!("tcp:{}", self.address)
+    }
+}
+
+/// A serial port (RS-232, USB-serial, a pty in tests).
+pub struct SerialTransport {
+    path: String,
+    baud: u32,
+    flow: serialport::FlowControl,
+    port: Option<Box<dyn serialport::SerialPort>>,
+}
+
+impl fmt::Debug for SerialTransport {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("SerialTransport").field("path", &self.path).field("baud", &self.baud).finish()
+    }
+}
+
+impl SerialTransport {
+    /// `path` at `baud` (8N1), with hardware (RTS/CTS) or no flow control.
+    pub fn new(path: impl Into<String>, baud: u32, hardware_flow: bool) -> Self {
+        let flow = if hardware_flow { serialport::FlowControl::Hardware } else { serialport::FlowControl::None };
+        Self { path: path.into(), baud, flow, port: None }
+    }
+
+    fn port(&mut self) -> io::Result<&mut Box<dyn serialport::SerialPort>> {
+        if self.port.is_none() {
+            let port = serialport::new(&self.path, self.baud)
+                .flow_control(self.flow)
+                .timeout(Duration::from_millis(100))
+                .open()
+                .map_err(io::Error::from)?;
+            self.port = Some(port);
+        }
+        self.port.as_mut().ok_or_else(|| io::Error::from(ErrorKind::NotConnected))
+    }
+
+    /// Opens the port now.
+    pub fn connect(&mut self) -> io::Result<()> {
+        self.port().map(|_| ())
+    }
+}
+
+impl Transport for SerialTransport {
+    fn write_all(&mut self, data: &[u8], timeout: Duration) -> Result<(), (usize, io::Error)> {
+        let deadline = Instant::now() + timeout;
+        let port = self.port().map_err(|e| (0, e))?;
+        let mut sent = 0;
+        while sent < data.len() {
+            let left = deadline.checked_duration_since(Instant::now()).ok_or((sent, timed_out()))?;
+            port.set_timeout(left.max(Duration::from_millis(1))).map_err(|e| (sent, io::Error::from(e)))?;
+            match port.write(&data[sent..]) {
+                Ok(0) => return Err((sent, io::Error::from(ErrorKind::WriteZero))),
+                Ok(n) => sent += n,
+                Err(e) if e.kind() == ErrorKind::Interrupted => {}
+                Err(e) if e.kind() == ErrorKind::TimedOut => return Err((sent, timed_out())),
+                Err(e) => return Err((sent, e)),
+            }
+        }
+        port.flush().map_err(|e| (sent, e))
+    }
+
+    fn read(&mut self, buf: &mut [u8], timeout: Duration) -> io::Result<usize> {
+        let port = self.port()?;
+        port.set_timeout(timeout.max(Duration::from_millis(1))).map_err(io::Error::from)?;
+        match port.read(buf) {
+            Ok(n) => Ok(n),
+            Err(e) if e.kind() == ErrorKind::TimedOut => Ok(0),
+            Err(e) => Err(e),
+        }
+    }
+
+    fn can_read(&self) -> bool {
+        true
+    }
+
+    fn reset(&mut self) {
+        self.port = None;
+    }
+
+    fn describe(&self) -> String {
+        format!("serial:{}:{}", self.path, self.baud)
+    }
+}
+
+/// A device file such as `/dev/usb/lp0` (usblp), or any file to capture a job.
+#[derive(Debug)]
+pub struct FileTransport {
+    path: PathBuf,
+    file: Option<File>,
+    readable: bool,
+}
+
+impl FileTransport {
+    /// `path`; `/dev/usb/lp*` nodes are read back for status, plain files are not.
+    pub fn new(path: impl Into<PathBuf>) -> Self {
+        let path = path.into();
+        let readable = path.starts_with("/dev/usb");
+        Self { path, file: None, readable }
+    }
+
+    fn file(&mut self) -> io::Result<&mut File> {
+        if self.file.is_none() {
+            let file = OpenOptions::new().read(self.readable).append(!self.readable).write(true).create(!self.readable).open(&self.path)?;
+            self.file = Some(file);
+        }
+        self.file.as_mut().ok_or_else(|| io::Error::from(ErrorKind::NotConnected))
+    }
+
+    /// Opens the file now.
+    pub fn connect(&mut self) -> io::Result<()> {
+        self.file().map(|_| ())
+    }
+}
+
+impl Transport for FileTransport {
+    fn write_all(&mut self, data: &[u8], _timeout: Duration) -> Result<(), (usize, io::Error)> {
+        let file = self.file().map_err(|e| (0, e))?;
+        file.write_all(data).map_err(|e| (0, e))?;
+        file.flush().map_err(|e| (data.len(), e))
+    }
+
+    fn read(&mut self, buf: &mut [u8], _timeout: Duration) -> io::Result<usize> {
+        if !self.readable {
+            return Ok(0);
+        }
+        // usblp answers reads with what the printer sent on bulk IN (or 0 after its timeout).
+        self.file()?.read(buf)
+    }
+
+    fn can_read(&self) -> bool {
+        self.readable
+    }
+
+    fn reset(&mut self) {
+        self.file = None;
+    }
+
+    fn describe(&self) -> String {
+        format!("file:{}", self.path.display())
+    }
+}
+
+/// A USB printer-class device through libusb: found by VID:PID (or the first interface of
+/// class 7), kernel driver (usblp) detached while claimed and re-attached on drop, bulk OUT
+/// written in chunks with partial writes completed, bulk IN read for status.
+pub struct UsbTransport {
+    handle: rusb::DeviceHandle<rusb::GlobalContext>,
+    interface: u8,
+    out_ep: u8,
+    in_ep: Option<u8>,
+    label: String,
+}
+
+impl fmt::Debug for UsbTransport {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("UsbTransport").field("device", &self.label).finish()
+    }
+}
+
+const USB_CHUNK: usize = 4096;
+
+impl UsbTransport {
+    /// Opens `vid:pid`, or with `None` the first device with a printer-class interface.
+    pub fn open(ids: Option<(u16, u16)>) -> Result<Self, rusb::Error> {
+        for device in rusb::devices()?.iter() {
+            let desc = device.device_descriptor()?;
+            if let Some((vid, pid)) = ids {
+                if desc.vendor_id() != vid || desc.product_id() != pid {
+                    continue;
+                }
+            }
+            let config = device.active_config_descriptor()?;
+            for iface in config.interfaces() {
+                for alt in iface.descriptors() {
+                    // Class 7 (printer), or anything with a bulk OUT when opened by VID:PID
+                    // (Epson vendor-class mode).
+                    if alt.class_code() != 7 && ids.is_none() {
+                        continue;
+                    }
+                    let mut out_ep = None;
+                    let mut in_ep = None;
+                    for ep in alt.endpoint_descriptors() {
+                        if ep.transfer_type() == rusb::TransferType::Bulk {
+                            match ep.direction() {
+                                rusb::Direction::Out => out_ep = out_ep.or(Some(ep.address())),
+                                rusb::Direction::In => in_ep = in_ep.or(Some(ep.address())),
+                            }
+                        }
+                    }
+                    let Some(out_ep) = out_ep else { continue };
+                    let handle = device.open()?;
+                    let _ = handle.set_auto_detach_kernel_driver(true);
+                    handle.claim_interface(alt.interface_number())?;
+                    return Ok(Self {
+                        handle,
+                        interface: alt.interface_number(),
+                        out_ep,
+                        in_ep,
+                        label: format!("usb:{:04x}:{:04x}", desc.vendor_id(), desc.product_id()),
+                    });
+                }
+            }
+        }
+        Err(rusb::Error::NotFound)
+    }
+}
+
+fn usb_io(e: rusb::Error) -> io::Error {
+    match e {
+        rusb::Error::Timeout => timed_out(),
+        rusb::Error::NoDevice => io::Error::from(ErrorKind::ConnectionAborted),
+        rusb::Error::Access => io::Error::from(ErrorKind::PermissionDenied),
+        other => io::Error::other(other),
+    }
+}
+
+impl Transport for UsbTransport {
+    fn write_all(&mut self, data: &[u8], timeout: Duration) -> Result<(), (usize, io::Error)> {
+        let deadline = Instant::now() + timeout;
+        let mut sent = 0;
+        while sent < data.len() {
+            let left = deadline.checked_duration_since(Instant::now()).ok_or((sent, timed_out()))?;
+            let end = (sent + USB_CHUNK).min(data.len());
+            // rusb returns Ok(n < len) on a timeout after a partial transfer: keep going.
+            match self.handle.write_bulk(self.out_ep, &data[sent..end], left) {
+                Ok(n) => sent += n,
+                Err(e) => return Err((sent, usb_io(e))),
+            }
+        }
+        Ok(())
+    }
+
+    fn read(&mut self, buf: &mut [u8], timeout: Duration) -> io::Result<usize> {
+        let Some(ep) = self.in_ep else { return Ok(0) };
+        match self.handle.read_bulk(ep, buf, timeout.max(Duration::from_millis(1))) {
+            Ok(n) => Ok(n),
+            Err(rusb::Error::Timeout) => Ok(0),
+            Err(e) => Err(usb_io(e)),
+        }
+    }
+
+    fn can_read(&self) -> bool {
+        self.in_ep.is_some()
+    }
+
+    fn reset(&mut self) {
+        let _ = self.handle.reset();
+    }
+
+    fn describe(&self) -> String {
+        self.label.clone()
+    }
+}
+
+impl Drop for UsbTransport {
+    fn drop(&mut self) {
+        // With auto-detach on, releasing the interface gives it back to usblp.
+        let _ = self.handle.release_interface(self.interface);
+    }
+}
