@@ -8,6 +8,8 @@
 //! * [`slots`]: inserting a card into a vpcd slot and waiting until pcscd shows it.
 //! * [`acquirer`]: the acquirer host (CUP ISO 8583 over TCP, SQLite ledger, faults), also as
 //!   the `host-sim` binary.
+//! * [`printer`]: a virtual ESC/POS printer on TCP or a pty (transcripts, PNG rendering via
+//!   [`render`], `DLE EOT`/`GS r` answers, faults), also as the `sim-printer` binary.
 //! * [`emv`]: an EMV/PBOC card built from a profile file (ATR, PSE/PPSE, applications,
 //!   records, GPO, GET DATA, GENERATE AC placeholders), with a T=0 mode that answers `61xx`
 //!   and `6Cxx` so that the terminal's GET RESPONSE handling is exercised.
@@ -26,6 +28,8 @@
 pub mod acquirer;
 pub mod emv;
 pub mod pcscd;
+pub mod printer;
+pub mod render;
 pub mod slots;
 pub mod tlv;
 pub mod vpcd;

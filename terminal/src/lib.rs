@@ -7,6 +7,7 @@
 //!   pack/unpack with the bitmap, framing with length, TPDU and header, typed accessors.
 //! * [`crypto`]: TDES/SM4, key check values, sign-in key blocks (field 62), PIN blocks
 //!   (ISO 9564 format 0), the CUP ECB MAC, track encryption, and the [`crypto::KeyStore`] port.
+//! * [`slip`]: the merchant and cardholder sale slips as device-neutral receipts.
 //! * [`host`]: the [`host::HostLink`] port the platform implements (TCP in `pos-platform`).
 //!
 //! ```
@@ -32,3 +33,4 @@ extern crate std;
 pub mod crypto;
 pub mod host;
 pub mod iso8583;
+pub mod slip;

@@ -23,7 +23,10 @@ pub const PACKAGES: &[(&str, &str)] = &[
     ("clang", "nfc1 bindgen"),
     ("libclang-dev", "nfc1 bindgen"),
     ("socat", "serial ptys for printer/MSR/PN532 simulators"),
-    ("fonts-wqy-microhei", "CJK font the virtual printer renders receipts with"),
+    (
+        "fonts-wqy-microhei",
+        "CJK font the virtual printer renders receipts with",
+    ),
 ];
 
 fn installed(package: &str) -> bool {

@@ -31,9 +31,15 @@ pub struct Profile {
 
 impl Profile {
     /// 58 mm paper: 384 dots, 32 columns.
-    pub const MM58: Self = Self { width_dots: 384, columns: 32 };
+    pub const MM58: Self = Self {
+        width_dots: 384,
+        columns: 32,
+    };
     /// 80 mm paper: 576 dots, 48 columns.
-    pub const MM80: Self = Self { width_dots: 576, columns: 48 };
+    pub const MM80: Self = Self {
+        width_dots: 576,
+        columns: 48,
+    };
 }
 
 /// Collects what the `escpos` crate writes.
@@ -73,7 +79,10 @@ pub fn columns(left: &str, right: &str, width: usize) -> Vec<String> {
     if wl + wr < width {
         vec![format!("{left}{}{right}", " ".repeat(width - wl - wr))]
     } else {
-        vec![left.to_string(), format!("{}{right}", " ".repeat(width.saturating_sub(wr)))]
+        vec![
+            left.to_string(),
+            format!("{}{right}", " ".repeat(width.saturating_sub(wr))),
+        ]
     }
 }
 
@@ -95,8 +104,14 @@ fn fail(line: usize, what: &'static str) -> impl Fn(escpos::errors::PrinterError
 pub fn encode_receipt(receipt: &Receipt<'_>, profile: Profile) -> Result<Vec<u8>, EscposError> {
     let capture = Capture::default();
     let options = PrinterOptions::new(None, None, profile.columns);
-    let mut p = Printer::new(capture.clone(), Protocol::new(Encoder::new(encoding_rs::GB18030)), Some(options));
-    p.init().and_then(|p| p.custom(&CHINESE_MODE)).map_err(fail(0, "init"))?;
+    let mut p = Printer::new(
+        capture.clone(),
+        Protocol::new(Encoder::new(encoding_rs::GB18030)),
+        Some(options),
+    );
+    p.init()
+        .and_then(|p| p.custom(&CHINESE_MODE))
+        .map_err(fail(0, "init"))?;
     for (i, line) in receipt.lines().iter().enumerate() {
         let line_no = i + 1;
         match line {
@@ -106,7 +121,14 @@ pub fn encode_receipt(receipt: &Receipt<'_>, profile: Profile) -> Result<Vec<u8>
                 reset(&mut p, line_no)?;
             }
             ReceiptLine::Columns { left, right, style } => {
-                apply(&mut p, &TextStyle { align: Align::Left, ..*style }, line_no)?;
+                apply(
+                    &mut p,
+                    &TextStyle {
+                        align: Align::Left,
+                        ..*style
+                    },
+                    line_no,
+                )?;
                 let width = usize::from(profile.columns) / style.size.width_factor();
                 for row in columns(&printable(left), &printable(right), width) {
                     p.writeln(&row).map_err(fail(line_no, "text"))?;
@@ -115,35 +137,60 @@ pub fn encode_receipt(receipt: &Receipt<'_>, profile: Profile) -> Result<Vec<u8>
             }
             ReceiptLine::Separator(c) => {
                 let w = display_width(c.encode_utf8(&mut [0; 4])).max(1);
-                let rule: String = std::iter::repeat_n(*c, usize::from(profile.columns) / w).collect();
+                let rule: String =
+                    std::iter::repeat_n(*c, usize::from(profile.columns) / w).collect();
                 p.writeln(&rule).map_err(fail(line_no, "separator"))?;
             }
             ReceiptLine::Qr { data, module_size } => {
-                let option = QRCodeOption::new(QRCodeModel::Model2, (*module_size).clamp(1, 16), QRCodeCorrectionLevel::M);
+                let option = QRCodeOption::new(
+                    QRCodeModel::Model2,
+                    (*module_size).clamp(1, 16),
+                    QRCodeCorrectionLevel::M,
+                );
                 p.justify(JustifyMode::CENTER)
                     .and_then(|p| p.qrcode_option(data, option))
                     .and_then(|p| p.justify(JustifyMode::LEFT))
                     .map_err(fail(line_no, "QR code"))?;
             }
             ReceiptLine::Barcode { kind, data } => {
-                p.justify(JustifyMode::CENTER).map_err(fail(line_no, "barcode"))?;
+                p.justify(JustifyMode::CENTER)
+                    .map_err(fail(line_no, "barcode"))?;
                 match kind {
                     BarcodeKind::Code39 => p.code39(data).map(|_| ()),
                     BarcodeKind::Ean13 => p.ean13(data).map(|_| ()),
                     BarcodeKind::Code128 => {
                         // GS k 73 (CODE128) is missing from the crate: HRI below, code set B.
                         if data.len() > 250 || !data.bytes().all(|b| (0x20..0x7F).contains(&b)) {
-                            return Err(EscposError::Encode { line: line_no, what: "CODE128 data" });
+                            return Err(EscposError::Encode {
+                                line: line_no,
+                                what: "CODE128 data",
+                            });
                         }
-                        let mut cmd = vec![0x1D, 0x48, 0x02, 0x1D, 0x6B, 0x49, data.len() as u8 + 2, 0x7B, 0x42];
+                        let mut cmd = vec![
+                            0x1D,
+                            0x48,
+                            0x02,
+                            0x1D,
+                            0x6B,
+                            0x49,
+                            data.len() as u8 + 2,
+                            0x7B,
+                            0x42,
+                        ];
                         cmd.extend_from_slice(data.as_bytes());
                         cmd.push(0x0A);
                         p.custom(&cmd).map(|_| ())
                     }
-                    _ => return Err(EscposError::Encode { line: line_no, what: "barcode kind" }),
+                    _ => {
+                        return Err(EscposError::Encode {
+                            line: line_no,
+                            what: "barcode kind",
+                        });
+                    }
                 }
                 .map_err(fail(line_no, "barcode"))?;
-                p.justify(JustifyMode::LEFT).map_err(fail(line_no, "barcode"))?;
+                p.justify(JustifyMode::LEFT)
+                    .map_err(fail(line_no, "barcode"))?;
             }
             ReceiptLine::Feed(n) => {
                 p.feeds(*n).map_err(fail(line_no, "feed"))?;
@@ -155,7 +202,12 @@ pub fn encode_receipt(receipt: &Receipt<'_>, profile: Profile) -> Result<Vec<u8>
                 }
                 .map_err(fail(line_no, "cut"))?;
             }
-            _ => return Err(EscposError::Encode { line: line_no, what: "line kind" }),
+            _ => {
+                return Err(EscposError::Encode {
+                    line: line_no,
+                    what: "line kind",
+                });
+            }
         }
     }
     p.print().map_err(fail(0, "flush"))?;
@@ -179,7 +231,13 @@ fn apply(p: &mut P, style: &TextStyle, line: usize) -> Result<(), EscposError> {
     };
     p.justify(justify)
         .and_then(|p| p.bold(style.bold))
-        .and_then(|p| p.underline(if style.underline { UnderlineMode::Single } else { UnderlineMode::None }))
+        .and_then(|p| {
+            p.underline(if style.underline {
+                UnderlineMode::Single
+            } else {
+                UnderlineMode::None
+            })
+        })
         .and_then(|p| p.size(w, h))
         .map(|_| ())
         .map_err(fail(line, "style"))
@@ -200,7 +258,10 @@ mod tests {
 
     #[test]
     fn columns_count_cjk_as_two() {
-        assert_eq!(columns("金额", "RMB 50.00", 32), vec![format!("金额{}RMB 50.00", " ".repeat(32 - 4 - 9))]);
+        assert_eq!(
+            columns("金额", "RMB 50.00", 32),
+            vec![format!("金额{}RMB 50.00", " ".repeat(32 - 4 - 9))]
+        );
         let long = columns("商户名称 MERCHANT NAME", "拉卡拉测试商户有限公司", 32);
         assert_eq!(long.len(), 2);
         assert_eq!(display_width(&long[1]), 32);
@@ -208,7 +269,10 @@ mod tests {
 
     #[test]
     fn yen_becomes_full_width() {
-        let lines = [ReceiptLine::Text { text: "¥12.34", style: TextStyle::NORMAL }];
+        let lines = [ReceiptLine::Text {
+            text: "¥12.34",
+            style: TextStyle::NORMAL,
+        }];
         let bytes = encode_receipt(&Receipt::new(&lines), Profile::MM58).expect("encodes");
         assert!(bytes.windows(2).any(|w| w == [0xA3, 0xA4]));
         assert!(!bytes.windows(4).any(|w| w == [0x81, 0x30, 0x84, 0x36]));
@@ -216,7 +280,10 @@ mod tests {
 
     #[test]
     fn bad_barcode_is_a_typed_error() {
-        let lines = [ReceiptLine::Barcode { kind: BarcodeKind::Code128, data: "中文" }];
+        let lines = [ReceiptLine::Barcode {
+            kind: BarcodeKind::Code128,
+            data: "中文",
+        }];
         let err = encode_receipt(&Receipt::new(&lines), Profile::MM58).expect_err("not CODE128");
         assert!(matches!(err, EscposError::Encode { line: 1, .. }));
     }

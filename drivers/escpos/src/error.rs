@@ -9,7 +9,9 @@ use pos_hal::ErrorKind;
 #[non_exhaustive]
 pub enum EscposError {
     /// The selector is not `tcp:…`, `serial:…`, `usb:…` or `file:…`.
-    #[error("invalid printer selector {0:?} (want tcp:HOST:PORT, serial:PATH[:BAUD], usb:VID:PID or file:PATH)")]
+    #[error(
+        "invalid printer selector {0:?} (want tcp:HOST:PORT, serial:PATH[:BAUD], usb:VID:PID or file:PATH)"
+    )]
     Selector(String),
     /// Could not reach the printer.
     #[error("cannot open printer {target}: {source}")]

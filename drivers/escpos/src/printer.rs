@@ -9,10 +9,10 @@ use pos_hal::{
     ReceiptPrinter, TextStyle,
 };
 
+use crate::EscposError;
 use crate::encode::{DRAWER_PULSE, Profile, encode_receipt};
 use crate::status::{DLE_EOT, decode, is_status_byte};
 use crate::transport::{FileTransport, SerialTransport, TcpTransport, Transport, UsbTransport};
-use crate::EscposError;
 
 /// `GS r 1`: paper sensor status, answered only once the printer has processed everything
 /// before it — so its answer marks the end of a job.
@@ -29,10 +29,15 @@ pub struct EscposPrinter<T: Transport = Box<dyn Transport>> {
     pub status_timeout: Duration,
     /// Time allowed for the printer to reach the end of a job.
     pub job_timeout: Duration,
+    /// A `GS r` answer (`0xx0xxxx`) arrived, possibly while waiting for a status byte.
+    job_end_seen: bool,
 }
 
 fn parse_ids(vid: &str, pid: &str) -> Option<(u16, u16)> {
-    Some((u16::from_str_radix(vid, 16).ok()?, u16::from_str_radix(pid, 16).ok()?))
+    Some((
+        u16::from_str_radix(vid, 16).ok()?,
+        u16::from_str_radix(pid, 16).ok()?,
+    ))
 }
 
 impl EscposPrinter<Box<dyn Transport>> {
@@ -41,7 +46,10 @@ impl EscposPrinter<Box<dyn Transport>> {
     pub fn open(selector: &str, profile: Profile) -> Result<Self, EscposError> {
         let bad = || EscposError::Selector(selector.to_string());
         let (scheme, rest) = selector.split_once(':').ok_or_else(bad)?;
-        let open_err = |source| EscposError::Open { target: selector.to_string(), source };
+        let open_err = |source| EscposError::Open {
+            target: selector.to_string(),
+            source,
+        };
         let transport: Box<dyn Transport> = match scheme {
             "tcp" => {
                 let mut t = TcpTransport::new(rest);
@@ -50,7 +58,9 @@ impl EscposPrinter<Box<dyn Transport>> {
             }
             "serial" => {
                 let (path, baud) = match rest.rsplit_once(':') {
-                    Some((p, b)) if b.chars().all(|c| c.is_ascii_digit()) => (p, b.parse().map_err(|_| bad())?),
+                    Some((p, b)) if b.chars().all(|c| c.is_ascii_digit()) => {
+                        (p, b.parse().map_err(|_| bad())?)
+                    }
                     _ => (rest, 9600),
                 };
                 let mut t = SerialTransport::new(path, baud, false);
@@ -85,6 +95,7 @@ impl<T: Transport> EscposPrinter<T> {
             write_timeout: Duration::from_secs(10),
             status_timeout: Duration::from_millis(1500),
             job_timeout: Duration::from_secs(15),
+            job_end_seen: false,
         }
     }
 
@@ -94,26 +105,44 @@ impl<T: Transport> EscposPrinter<T> {
     }
 
     fn send(&mut self, bytes: &[u8]) -> Result<(), EscposError> {
-        self.transport.write_all(bytes, self.write_timeout).map_err(|(bytes_sent, source)| {
-            // A broken or stuck connection is closed: the next call reconnects.
-            self.transport.reset();
-            if source.kind() == std::io::ErrorKind::TimedOut {
-                EscposError::Timeout(self.write_timeout)
-            } else {
-                EscposError::Disconnected { bytes_sent, source }
-            }
-        })
+        self.transport
+            .write_all(bytes, self.write_timeout)
+            .map_err(|(bytes_sent, source)| {
+                // A broken or stuck connection is closed: the next call reconnects.
+                self.transport.reset();
+                if source.kind() == std::io::ErrorKind::TimedOut {
+                    EscposError::Timeout(self.write_timeout)
+                } else {
+                    EscposError::Disconnected { bytes_sent, source }
+                }
+            })
     }
 
     /// Waits for the first byte that `accept` takes; other bytes (ASB, XON/XOFF) are skipped.
-    fn await_byte(&mut self, timeout: Duration, accept: impl Fn(u8) -> bool) -> Result<Option<u8>, EscposError> {
+    fn await_byte(
+        &mut self,
+        timeout: Duration,
+        accept: impl Fn(u8) -> bool,
+    ) -> Result<Option<u8>, EscposError> {
         let deadline = Instant::now() + timeout;
         let mut buf = [0u8; 16];
         while let Some(left) = deadline.checked_duration_since(Instant::now()) {
-            let n = self.transport.read(&mut buf, left.min(Duration::from_millis(100))).map_err(|source| {
-                self.transport.reset();
-                EscposError::Disconnected { bytes_sent: 0, source }
-            })?;
+            let n = self
+                .transport
+                .read(&mut buf, left.min(Duration::from_millis(100)))
+                .map_err(|source| {
+                    self.transport.reset();
+                    EscposError::Disconnected {
+                        bytes_sent: 0,
+                        source,
+                    }
+                })?;
+            // Bytes are answers in order: note a job-end answer even when waiting for status.
+            for &b in &buf[..n] {
+                if b & 0x90 == 0 {
+                    self.job_end_seen = true;
+                }
+            }
             if let Some(b) = buf[..n].iter().copied().find(|b| accept(*b)) {
                 return Ok(Some(b));
             }
@@ -124,7 +153,8 @@ impl<T: Transport> EscposPrinter<T> {
     fn query(&mut self, cmd: &[u8; 3]) -> Result<u8, EscposError> {
         self.send(cmd)?;
         let timeout = self.status_timeout;
-        self.await_byte(timeout, is_status_byte)?.ok_or(EscposError::Timeout(timeout))
+        self.await_byte(timeout, is_status_byte)?
+            .ok_or(EscposError::Timeout(timeout))
     }
 
     fn read_status(&mut self) -> Result<PrinterStatus, EscposError> {
@@ -153,17 +183,22 @@ impl<T: Transport> EscposPrinter<T> {
     /// After the job: wait for `GS r 1`'s answer (the printer reached the end); meanwhile
     /// look at paper and cover so that a stop is explained instead of waited out.
     fn await_job_end(&mut self) -> Result<(), EscposError> {
+        self.job_end_seen = false;
         self.send(&GS_R_1)?;
         let deadline = Instant::now() + self.job_timeout;
         loop {
             // GS r answers `0xx0xxxx`; DLE EOT answers have bit 4 set.
-            if self.await_byte(Duration::from_millis(250), |b| b & 0x90 == 0)?.is_some() {
+            let _ = self.await_byte(Duration::from_millis(250), |b| b & 0x90 == 0)?;
+            if self.job_end_seen {
                 return Ok(());
             }
             let paper = self.query(&DLE_EOT[2])?;
             let offline = self.query(&DLE_EOT[1])?;
             let printer = self.query(&DLE_EOT[0])?;
             Self::refuse(&decode(printer, offline, paper)?)?;
+            if self.job_end_seen {
+                return Ok(());
+            }
             if Instant::now() >= deadline {
                 return Err(EscposError::Timeout(self.job_timeout));
             }
@@ -172,11 +207,29 @@ impl<T: Transport> EscposPrinter<T> {
 
     fn self_test_page(&self) -> Vec<ReceiptLine<'static>> {
         vec![
-            ReceiptLine::Text { text: "打印机自检 PRINTER SELF-TEST", style: TextStyle::NORMAL.centered().bold() },
+            ReceiptLine::Text {
+                text: "打印机自检 PRINTER SELF-TEST",
+                style: TextStyle::NORMAL.centered().bold(),
+            },
             ReceiptLine::Separator('-'),
-            ReceiptLine::Columns { left: "纸宽 PAPER", right: if self.profile.columns == 32 { "58 mm" } else { "80 mm" }, style: TextStyle::NORMAL },
-            ReceiptLine::Columns { left: "中文 CHINESE", right: "银联 ￥0.01", style: TextStyle::NORMAL },
-            ReceiptLine::Qr { data: "POS SELF-TEST", module_size: 4 },
+            ReceiptLine::Columns {
+                left: "纸宽 PAPER",
+                right: if self.profile.columns == 32 {
+                    "58 mm"
+                } else {
+                    "80 mm"
+                },
+                style: TextStyle::NORMAL,
+            },
+            ReceiptLine::Columns {
+                left: "中文 CHINESE",
+                right: "银联 ￥0.01",
+                style: TextStyle::NORMAL,
+            },
+            ReceiptLine::Qr {
+                data: "POS SELF-TEST",
+                module_size: 4,
+            },
             ReceiptLine::Feed(2),
             ReceiptLine::Cut(pos_hal::CutKind::Partial),
         ]
@@ -209,7 +262,10 @@ impl<T: Transport> ReceiptPrinter for EscposPrinter<T> {
         let job = encode_receipt(receipt, self.profile)?;
         if !self.transport.can_read() {
             self.send(&job)?;
-            return Ok(JobResult { bytes_sent: job.len(), status_after: None });
+            return Ok(JobResult {
+                bytes_sent: job.len(),
+                status_after: None,
+            });
         }
         let before = self.read_status()?;
         Self::refuse(&before)?;
@@ -217,7 +273,10 @@ impl<T: Transport> ReceiptPrinter for EscposPrinter<T> {
         self.await_job_end()?;
         let after = self.read_status()?;
         tracing::debug!(printer = %self.transport.describe(), bytes = job.len(), ?after, "job printed");
-        Ok(JobResult { bytes_sent: job.len(), status_after: Some(after) })
+        Ok(JobResult {
+            bytes_sent: job.len(),
+            status_after: Some(after),
+        })
     }
 
     fn open_drawer(&mut self) -> Result<(), EscposError> {
@@ -238,11 +297,18 @@ impl<T: Transport> ReceiptPrinter for EscposPrinter<T> {
 impl<T: Transport> HealthCheck for EscposPrinter<T> {
     /// `Internal`: reads the status. `External`: prints the self-test page.
     fn health_check(&mut self, level: HealthLevel) -> Result<HealthReport, EscposError> {
-        let report = |status, detail: &str| HealthReport { level, status, detail: FixedStr::truncated(detail) };
+        let report = |status, detail: &str| HealthReport {
+            level,
+            status,
+            detail: FixedStr::truncated(detail),
+        };
         let status = match self.read_status() {
             Ok(s) => s,
             Err(EscposError::NoStatus) => {
-                return Ok(report(HealthStatus::Degraded, "printer does not report status on this connection"));
+                return Ok(report(
+                    HealthStatus::Degraded,
+                    "printer does not report status on this connection",
+                ));
             }
             Err(e) => return Ok(report(HealthStatus::Failed, &e.to_string())),
         };
@@ -276,14 +342,22 @@ pub fn discover() -> Vec<DeviceInfo> {
         for e in entries.flatten() {
             let name = e.file_name().to_string_lossy().into_owned();
             if name.starts_with("lp") {
-                found.push(info(format!("usblp {name}"), format!("file:/dev/usb/{name}")));
+                found.push(info(
+                    format!("usblp {name}"),
+                    format!("file:/dev/usb/{name}"),
+                ));
             }
         }
     }
     if let Ok(devices) = rusb::devices() {
         for d in devices.iter() {
-            let (Ok(desc), Ok(config)) = (d.device_descriptor(), d.active_config_descriptor()) else { continue };
-            let printer = config.interfaces().any(|i| i.descriptors().any(|a| a.class_code() == 7));
+            let (Ok(desc), Ok(config)) = (d.device_descriptor(), d.active_config_descriptor())
+            else {
+                continue;
+            };
+            let printer = config
+                .interfaces()
+                .any(|i| i.descriptors().any(|a| a.class_code() == 7));
             if printer {
                 let sel = format!("usb:{:04x}:{:04x}", desc.vendor_id(), desc.product_id());
                 found.push(info(format!("USB printer {sel}"), sel));

@@ -64,7 +64,11 @@ mod tests {
         ];
         for ((a, b, c), online, paper, cover) in rows {
             let s = decode(a, b, c).expect("valid");
-            assert_eq!((s.online, s.paper, s.cover_open), (online, paper, cover), "{a:02X} {b:02X} {c:02X}");
+            assert_eq!(
+                (s.online, s.paper, s.cover_open),
+                (online, paper, cover),
+                "{a:02X} {b:02X} {c:02X}"
+            );
         }
     }
 

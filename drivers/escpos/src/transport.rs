@@ -49,7 +49,10 @@ impl Transport for Box<dyn Transport> {
 }
 
 fn timed_out() -> io::Error {
-    io::Error::new(ErrorKind::TimedOut, "printer did not accept the data in time")
+    io::Error::new(
+        ErrorKind::TimedOut,
+        "printer did not accept the data in time",
+    )
 }
 
 /// TCP port 9100 ("raw" / JetDirect). Host names are allowed; reconnects after a failure.
@@ -63,7 +66,11 @@ pub struct TcpTransport {
 impl TcpTransport {
     /// `host:port`; connects at first use.
     pub fn new(address: impl Into<String>) -> Self {
-        Self { address: address.into(), connect_timeout: Duration::from_secs(5), stream: None }
+        Self {
+            address: address.into(),
+            connect_timeout: Duration::from_secs(5),
+            stream: None,
+        }
     }
 
     fn stream(&mut self) -> io::Result<&mut TcpStream> {
@@ -83,7 +90,9 @@ impl TcpTransport {
                 return Err(last);
             }
         }
-        self.stream.as_mut().ok_or_else(|| io::Error::from(ErrorKind::NotConnected))
+        self.stream
+            .as_mut()
+            .ok_or_else(|| io::Error::from(ErrorKind::NotConnected))
     }
 
     /// Opens the connection now (to report an unreachable printer early).
@@ -98,8 +107,12 @@ impl Transport for TcpTransport {
         let stream = self.stream().map_err(|e| (0, e))?;
         let mut sent = 0;
         while sent < data.len() {
-            let left = deadline.checked_duration_since(Instant::now()).ok_or((sent, timed_out()))?;
-            stream.set_write_timeout(Some(left.max(Duration::from_millis(1)))).map_err(|e| (sent, e))?;
+            let left = deadline
+                .checked_duration_since(Instant::now())
+                .ok_or((sent, timed_out()))?;
+            stream
+                .set_write_timeout(Some(left.max(Duration::from_millis(1))))
+                .map_err(|e| (sent, e))?;
             match stream.write(&data[sent..]) {
                 Ok(0) => return Err((sent, io::Error::from(ErrorKind::WriteZero))),
                 Ok(n) => sent += n,
@@ -149,15 +162,27 @@ pub struct SerialTransport {
 
 impl fmt::Debug for SerialTransport {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("SerialTransport").field("path", &self.path).field("baud", &self.baud).finish()
+        f.debug_struct("SerialTransport")
+            .field("path", &self.path)
+            .field("baud", &self.baud)
+            .finish()
     }
 }
 
 impl SerialTransport {
     /// `path` at `baud` (8N1), with hardware (RTS/CTS) or no flow control.
     pub fn new(path: impl Into<String>, baud: u32, hardware_flow: bool) -> Self {
-        let flow = if hardware_flow { serialport::FlowControl::Hardware } else { serialport::FlowControl::None };
-        Self { path: path.into(), baud, flow, port: None }
+        let flow = if hardware_flow {
+            serialport::FlowControl::Hardware
+        } else {
+            serialport::FlowControl::None
+        };
+        Self {
+            path: path.into(),
+            baud,
+            flow,
+            port: None,
+        }
     }
 
     fn port(&mut self) -> io::Result<&mut Box<dyn serialport::SerialPort>> {
@@ -169,7 +194,9 @@ impl SerialTransport {
                 .map_err(io::Error::from)?;
             self.port = Some(port);
         }
-        self.port.as_mut().ok_or_else(|| io::Error::from(ErrorKind::NotConnected))
+        self.port
+            .as_mut()
+            .ok_or_else(|| io::Error::from(ErrorKind::NotConnected))
     }
 
     /// Opens the port now.
@@ -184,8 +211,11 @@ impl Transport for SerialTransport {
         let port = self.port().map_err(|e| (0, e))?;
         let mut sent = 0;
         while sent < data.len() {
-            let left = deadline.checked_duration_since(Instant::now()).ok_or((sent, timed_out()))?;
-            port.set_timeout(left.max(Duration::from_millis(1))).map_err(|e| (sent, io::Error::from(e)))?;
+            let left = deadline
+                .checked_duration_since(Instant::now())
+                .ok_or((sent, timed_out()))?;
+            port.set_timeout(left.max(Duration::from_millis(1)))
+                .map_err(|e| (sent, io::Error::from(e)))?;
             match port.write(&data[sent..]) {
                 Ok(0) => return Err((sent, io::Error::from(ErrorKind::WriteZero))),
                 Ok(n) => sent += n,
@@ -199,7 +229,8 @@ impl Transport for SerialTransport {
 
     fn read(&mut self, buf: &mut [u8], timeout: Duration) -> io::Result<usize> {
         let port = self.port()?;
-        port.set_timeout(timeout.max(Duration::from_millis(1))).map_err(io::Error::from)?;
+        port.set_timeout(timeout.max(Duration::from_millis(1)))
+            .map_err(io::Error::from)?;
         match port.read(buf) {
             Ok(n) => Ok(n),
             Err(e) if e.kind() == ErrorKind::TimedOut => Ok(0),
@@ -233,15 +264,26 @@ impl FileTransport {
     pub fn new(path: impl Into<PathBuf>) -> Self {
         let path = path.into();
         let readable = path.starts_with("/dev/usb");
-        Self { path, file: None, readable }
+        Self {
+            path,
+            file: None,
+            readable,
+        }
     }
 
     fn file(&mut self) -> io::Result<&mut File> {
         if self.file.is_none() {
-            let file = OpenOptions::new().read(self.readable).append(!self.readable).write(true).create(!self.readable).open(&self.path)?;
+            let file = OpenOptions::new()
+                .read(self.readable)
+                .append(!self.readable)
+                .write(true)
+                .create(!self.readable)
+                .open(&self.path)?;
             self.file = Some(file);
         }
-        self.file.as_mut().ok_or_else(|| io::Error::from(ErrorKind::NotConnected))
+        self.file
+            .as_mut()
+            .ok_or_else(|| io::Error::from(ErrorKind::NotConnected))
     }
 
     /// Opens the file now.
@@ -291,7 +333,9 @@ pub struct UsbTransport {
 
 impl fmt::Debug for UsbTransport {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("UsbTransport").field("device", &self.label).finish()
+        f.debug_struct("UsbTransport")
+            .field("device", &self.label)
+            .finish()
     }
 }
 
@@ -357,7 +401,9 @@ impl Transport for UsbTransport {
         let deadline = Instant::now() + timeout;
         let mut sent = 0;
         while sent < data.len() {
-            let left = deadline.checked_duration_since(Instant::now()).ok_or((sent, timed_out()))?;
+            let left = deadline
+                .checked_duration_since(Instant::now())
+                .ok_or((sent, timed_out()))?;
             let end = (sent + USB_CHUNK).min(data.len());
             // rusb returns Ok(n < len) on a timeout after a partial transfer: keep going.
             match self.handle.write_bulk(self.out_ep, &data[sent..end], left) {
@@ -370,7 +416,10 @@ impl Transport for UsbTransport {
 
     fn read(&mut self, buf: &mut [u8], timeout: Duration) -> io::Result<usize> {
         let Some(ep) = self.in_ep else { return Ok(0) };
-        match self.handle.read_bulk(ep, buf, timeout.max(Duration::from_millis(1))) {
+        match self
+            .handle
+            .read_bulk(ep, buf, timeout.max(Duration::from_millis(1)))
+        {
             Ok(n) => Ok(n),
             Err(rusb::Error::Timeout) => Ok(0),
             Err(e) => Err(usb_io(e)),

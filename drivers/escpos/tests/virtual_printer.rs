@@ -1,0 +1,251 @@
+//! pos-escpos against the virtual ESC/POS printer of pos-sim over TCP, a serial pty and a file.
+
+use std::path::PathBuf;
+use std::time::Duration;
+
+use pos_escpos::{DRAWER_PULSE, EscposError, EscposPrinter, Profile, encode_receipt};
+use pos_hal::{
+    Amount, DateTime, Error as _, ErrorKind, HealthCheck, HealthLevel, HealthStatus, Pan,
+    PaperState, Receipt, ReceiptPrinter,
+};
+use pos_sim::printer::{Paper, VirtualPrinter};
+use pos_sim::render::ink_rows;
+use pos_terminal::slip::{Copy, SaleSlip};
+
+fn slip() -> SaleSlip {
+    SaleSlip {
+        merchant_name: "拉卡拉测试商户（北京）有限公司".into(),
+        merchant_id: "123456789012345".into(),
+        terminal_id: "12345678".into(),
+        operator: "01".into(),
+        pan: Pan::parse("6212345678901232").expect("pan"),
+        issuer: "中国银联".into(),
+        entry: "插卡 I".into(),
+        transaction: "消费 SALE".into(),
+        batch: 1,
+        voucher: 123,
+        auth_code: "654321".into(),
+        rrn: "000000000042".into(),
+        when: DateTime::new(2026, 11, 23, 20, 30, 0).expect("time"),
+        amount: Amount::from_minor(5000).expect("amount"),
+    }
+}
+
+fn out_dir(name: &str) -> PathBuf {
+    let dir = PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join(name);
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).expect("dir");
+    dir
+}
+
+fn print_both(printer: &mut EscposPrinter) {
+    for copy in [Copy::Merchant, Copy::Cardholder] {
+        let layout = slip().layout(copy);
+        let lines = layout.lines();
+        let job = printer.print(&Receipt::new(&lines)).expect("printed");
+        assert!(job.bytes_sent > 200);
+        assert!(job.status_after.is_some_and(|s| s.ready()));
+    }
+}
+
+fn check_slips(vp: &VirtualPrinter, width: u32) {
+    let jobs = vp.jobs();
+    assert_eq!(jobs.len(), 2, "two slips");
+    for (job, merchant) in jobs.iter().zip([true, false]) {
+        let text = job.transcript();
+        assert!(job.complete);
+        assert!(text.contains("银联 POS 签购单"), "{text}");
+        assert!(text.contains("拉卡拉测试商户（北京）有限公司"), "{text}");
+        assert!(text.contains("621234******1232 插卡 I"), "{text}");
+        assert!(!text.contains("6212345678901232"), "PAN in clear: {text}");
+        assert!(text.contains("RMB 50.00"), "{text}");
+        assert!(
+            text.contains("000000000042") && text.contains("654321"),
+            "{text}"
+        );
+        assert!(text.contains("[QR REF:000000000042 AUTH:654321]"), "{text}");
+        assert_eq!(
+            text.contains("持卡人签名"),
+            merchant,
+            "signature line only on the merchant copy"
+        );
+        assert!(text.contains(if merchant {
+            "商户存根"
+        } else {
+            "持卡人存根"
+        }));
+        let png = job.png.as_ref().expect("rendered");
+        let (w, h, inked) = ink_rows(png).expect("png");
+        assert_eq!(w, width);
+        assert!(h > 600, "height {h}");
+        assert!(inked > 300, "only {inked} rows have ink");
+    }
+    assert!(vp.log().is_empty(), "unknown commands: {:?}", vp.log());
+}
+
+#[test]
+fn both_slips_over_tcp_render_to_png() {
+    let dir = out_dir("tcp-slips");
+    let vp = VirtualPrinter::tcp(0, 384, Some(dir.clone())).expect("virtual printer");
+    let mut printer = EscposPrinter::open(
+        &format!(
+            "tcp:localhost:{}",
+            vp.endpoint().rsplit(':').next().unwrap_or("0")
+        ),
+        Profile::MM58,
+    )
+    .expect("open by host name");
+    print_both(&mut printer);
+    check_slips(&vp, 384);
+}
+
+#[test]
+fn both_slips_over_a_serial_pty() {
+    let dir = out_dir("pty-slips");
+    let vp = VirtualPrinter::pty(576, Some(dir)).expect("virtual printer");
+    let mut printer =
+        EscposPrinter::open(&format!("serial:{}:115200", vp.endpoint()), Profile::MM80)
+            .expect("open pty");
+    print_both(&mut printer);
+    check_slips(&vp, 576);
+}
+
+#[test]
+fn status_in_every_fault_state_and_refused_jobs() {
+    let vp = VirtualPrinter::tcp(0, 384, None).expect("virtual printer");
+    let mut printer =
+        EscposPrinter::open(&format!("tcp:{}", vp.endpoint()), Profile::MM58).expect("open");
+    let s = printer.status().expect("status");
+    assert!(s.ready() && s.paper == PaperState::Ok);
+    vp.set_paper(Paper::NearEnd);
+    assert_eq!(printer.status().expect("status").paper, PaperState::NearEnd);
+    let report = printer.health_check(HealthLevel::Internal).expect("health");
+    assert_eq!(report.status, HealthStatus::Degraded);
+    vp.set_paper(Paper::Out);
+    let s = printer.status().expect("status");
+    assert_eq!((s.paper, s.online), (PaperState::Out, false));
+    let layout = slip().layout(Copy::Cardholder);
+    let lines = layout.lines();
+    let err = printer.print(&Receipt::new(&lines)).expect_err("no paper");
+    assert_eq!(err.kind(), ErrorKind::PaperOut);
+    vp.set_paper(Paper::Ok);
+    vp.set_cover_open(true);
+    assert!(printer.status().expect("status").cover_open);
+    assert_eq!(
+        printer
+            .print(&Receipt::new(&lines))
+            .expect_err("cover")
+            .kind(),
+        ErrorKind::CoverOpen
+    );
+    vp.set_cover_open(false);
+    vp.set_offline(true);
+    assert!(!printer.status().expect("status").online);
+    assert!(matches!(
+        printer.print(&Receipt::new(&lines)),
+        Err(EscposError::Offline)
+    ));
+    vp.clear_faults();
+    assert!(vp.jobs().is_empty(), "refused jobs never reach the paper");
+    printer.print(&Receipt::new(&lines)).expect("prints again");
+    assert_eq!(vp.jobs().len(), 1);
+}
+
+#[test]
+fn paper_out_mid_job_is_reported_as_not_printed() {
+    let vp = VirtualPrinter::tcp(0, 384, None).expect("virtual printer");
+    let mut printer =
+        EscposPrinter::open(&format!("tcp:{}", vp.endpoint()), Profile::MM58).expect("open");
+    printer.job_timeout = Duration::from_secs(3);
+    vp.paper_out_after_lines(Some(5));
+    let layout = slip().layout(Copy::Merchant);
+    let lines = layout.lines();
+    let err = printer
+        .print(&Receipt::new(&lines))
+        .expect_err("paper ran out");
+    assert_eq!(err.kind(), ErrorKind::PaperOut, "{err}");
+    let jobs = vp.jobs();
+    assert_eq!(jobs.len(), 1);
+    assert!(!jobs[0].complete, "the printer stopped mid-job");
+    vp.set_paper(Paper::Ok);
+    printer
+        .print(&Receipt::new(&lines))
+        .expect("reprinted after new paper");
+    assert!(vp.jobs().last().is_some_and(|j| j.complete));
+}
+
+#[test]
+fn connection_dropped_mid_job_then_reconnect() {
+    let vp = VirtualPrinter::tcp(0, 384, None).expect("virtual printer");
+    let mut printer =
+        EscposPrinter::open(&format!("tcp:{}", vp.endpoint()), Profile::MM58).expect("open");
+    vp.drop_after_bytes(Some(300));
+    let layout = slip().layout(Copy::Merchant);
+    let lines = layout.lines();
+    let err = printer.print(&Receipt::new(&lines)).expect_err("dropped");
+    assert!(
+        matches!(err.kind(), ErrorKind::Disconnected | ErrorKind::Timeout),
+        "{err}"
+    );
+    assert!(vp.jobs().is_empty(), "no job was printed");
+    let job = printer
+        .print(&Receipt::new(&lines))
+        .expect("reconnects and prints");
+    assert!(job.bytes_sent > 300);
+    assert_eq!(vp.jobs().len(), 1);
+}
+
+#[test]
+fn stalled_printer_times_out() {
+    let vp = VirtualPrinter::tcp(0, 384, None).expect("virtual printer");
+    let mut printer =
+        EscposPrinter::open(&format!("tcp:{}", vp.endpoint()), Profile::MM58).expect("open");
+    printer.status_timeout = Duration::from_millis(300);
+    vp.set_stall(true);
+    let err = printer.status().expect_err("stalled");
+    assert_eq!(err.kind(), ErrorKind::Timeout, "{err}");
+    vp.set_stall(false);
+    assert!(printer.status().expect("answers again").ready());
+}
+
+#[test]
+fn drawer_pulse_is_exactly_five_bytes() {
+    let vp = VirtualPrinter::tcp(0, 384, None).expect("virtual printer");
+    let mut printer =
+        EscposPrinter::open(&format!("tcp:{}", vp.endpoint()), Profile::MM58).expect("open");
+    printer.open_drawer().expect("drawer");
+    // A status query right after must still be answered (a 3-byte pulse would eat it).
+    assert!(printer.status().expect("status after drawer").ready());
+    assert_eq!(vp.drawer_pulses(), vec![DRAWER_PULSE.to_vec()]);
+}
+
+#[test]
+fn file_transport_writes_the_job_and_has_no_status() {
+    let dir = out_dir("file");
+    let path = dir.join("job.bin");
+    let mut printer =
+        EscposPrinter::open(&format!("file:{}", path.display()), Profile::MM58).expect("open");
+    let layout = slip().layout(Copy::Cardholder);
+    let lines = layout.lines();
+    let job = printer.print(&Receipt::new(&lines)).expect("written");
+    assert_eq!(job.status_after, None);
+    let written = std::fs::read(&path).expect("file");
+    assert_eq!(
+        written,
+        encode_receipt(&Receipt::new(&lines), Profile::MM58).expect("encode")
+    );
+    assert_eq!(
+        printer.status().expect_err("no status").kind(),
+        ErrorKind::NotSupported
+    );
+    assert!(matches!(
+        EscposPrinter::open("lpt:1", Profile::MM58),
+        Err(EscposError::Selector(_))
+    ));
+    assert_eq!(
+        EscposPrinter::open("tcp:127.0.0.1:1", Profile::MM58)
+            .expect_err("refused")
+            .kind(),
+        ErrorKind::NoDevice
+    );
+}

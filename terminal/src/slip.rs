@@ -1,0 +1,219 @@
+//! The two sale slips of a bank-card POS (merchant copy with signature line, cardholder copy),
+//! as device-neutral [`Receipt`](pos_hal::Receipt) lines.
+
+use alloc::format;
+use alloc::string::String;
+use alloc::vec::Vec;
+
+use pos_hal::{Amount, CutKind, DateTime, Pan, ReceiptLine, TextSize, TextStyle};
+
+/// Which copy.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Copy {
+    /// 商户存根: kept by the merchant, signed by the card holder.
+    Merchant,
+    /// 持卡人存根: handed to the card holder.
+    Cardholder,
+}
+
+/// What a sale slip shows. The PAN is only ever printed masked.
+#[derive(Debug, Clone)]
+pub struct SaleSlip {
+    /// Merchant name (Chinese).
+    pub merchant_name: String,
+    /// Field 42.
+    pub merchant_id: String,
+    /// Field 41.
+    pub terminal_id: String,
+    /// Operator number.
+    pub operator: String,
+    /// The card.
+    pub pan: Pan,
+    /// Issuer / acquirer names.
+    pub issuer: String,
+    /// Entry mode text (`插卡 I`, `挥卡 C`, `刷卡 S`).
+    pub entry: String,
+    /// Transaction type text (`消费 SALE`).
+    pub transaction: String,
+    /// Batch number.
+    pub batch: u32,
+    /// Voucher number (STAN).
+    pub voucher: u32,
+    /// Authorisation code (field 38).
+    pub auth_code: String,
+    /// Reference number (field 37).
+    pub rrn: String,
+    /// Date and time.
+    pub when: DateTime,
+    /// Amount.
+    pub amount: Amount,
+}
+
+/// The strings of one laid-out copy; [`SlipLayout::lines`] borrows from it.
+#[derive(Debug, Clone)]
+pub struct SlipLayout {
+    texts: Vec<String>,
+    copy: Copy,
+}
+
+impl SaleSlip {
+    /// Lays out one copy.
+    ///
+    /// ```
+    /// use pos_hal::{Amount, DateTime, Pan, Receipt};
+    /// use pos_terminal::slip::{Copy, SaleSlip};
+    /// let slip = SaleSlip {
+    ///     merchant_name: "拉卡拉测试商户".into(), merchant_id: "123456789012345".into(),
+    ///     terminal_id: "12345678".into(), operator: "01".into(),
+    ///     pan: Pan::parse("6212345678901232")?, issuer: "银联".into(), entry: "插卡 I".into(),
+    ///     transaction: "消费 SALE".into(), batch: 1, voucher: 2, auth_code: "123456".into(),
+    ///     rrn: "000000000001".into(), when: DateTime::new(2026, 11, 23, 20, 30, 0)?,
+    ///     amount: Amount::from_minor(5000)?,
+    /// };
+    /// let layout = slip.layout(Copy::Merchant);
+    /// let lines = layout.lines();
+    /// let text: String = pos_hal::mock::receipt_text(&Receipt::new(&lines));
+    /// assert!(text.contains("621234******1232"));
+    /// assert!(text.contains("RMB 50.00"));
+    /// assert!(text.contains("持卡人签名"));
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    pub fn layout(&self, copy: Copy) -> SlipLayout {
+        let copy_name = match copy {
+            Copy::Merchant => "商户存根 MERCHANT COPY",
+            Copy::Cardholder => "持卡人存根 CARDHOLDER COPY",
+        };
+        let texts = alloc::vec![
+            String::from("银联 POS 签购单"),
+            String::from(copy_name),
+            self.merchant_name.clone(),
+            self.merchant_id.clone(),
+            self.terminal_id.clone(),
+            self.operator.clone(),
+            self.issuer.clone(),
+            format!("{} {}", self.pan, self.entry),
+            self.transaction.clone(),
+            format!("{:06}", self.batch),
+            format!("{:06}", self.voucher),
+            self.auth_code.clone(),
+            self.rrn.clone(),
+            format!("{}", self.when),
+            format!("RMB {}", self.amount),
+            format!("REF:{} AUTH:{}", self.rrn, self.auth_code),
+        ];
+        SlipLayout { texts, copy }
+    }
+}
+
+impl SlipLayout {
+    /// The receipt lines of this copy.
+    pub fn lines(&self) -> Vec<ReceiptLine<'_>> {
+        let t = |i: usize| self.texts[i].as_str();
+        let n = TextStyle::NORMAL;
+        let mut lines = alloc::vec![
+            ReceiptLine::Text {
+                text: t(0),
+                style: n.centered().bold().sized(TextSize::Double)
+            },
+            ReceiptLine::Text {
+                text: t(1),
+                style: n.centered()
+            },
+            ReceiptLine::Separator('-'),
+            ReceiptLine::Text {
+                text: "商户名称 MERCHANT NAME",
+                style: n
+            },
+            ReceiptLine::Text {
+                text: t(2),
+                style: n.bold()
+            },
+            ReceiptLine::Columns {
+                left: "商户编号 MERCHANT NO.",
+                right: t(3),
+                style: n
+            },
+            ReceiptLine::Columns {
+                left: "终端编号 TERMINAL NO.",
+                right: t(4),
+                style: n
+            },
+            ReceiptLine::Columns {
+                left: "操作员号 OPERATOR",
+                right: t(5),
+                style: n
+            },
+            ReceiptLine::Columns {
+                left: "发卡行 ISSUER",
+                right: t(6),
+                style: n
+            },
+            ReceiptLine::Text {
+                text: "卡号 CARD NO.",
+                style: n
+            },
+            ReceiptLine::Text {
+                text: t(7),
+                style: n.bold()
+            },
+            ReceiptLine::Columns {
+                left: "交易类型 TRANS TYPE",
+                right: t(8),
+                style: n.bold()
+            },
+            ReceiptLine::Columns {
+                left: "批次号 BATCH NO.",
+                right: t(9),
+                style: n
+            },
+            ReceiptLine::Columns {
+                left: "凭证号 VOUCHER NO.",
+                right: t(10),
+                style: n
+            },
+            ReceiptLine::Columns {
+                left: "授权码 AUTH NO.",
+                right: t(11),
+                style: n
+            },
+            ReceiptLine::Columns {
+                left: "参考号 REFER NO.",
+                right: t(12),
+                style: n
+            },
+            ReceiptLine::Columns {
+                left: "日期时间 DATE/TIME",
+                right: t(13),
+                style: n
+            },
+            ReceiptLine::Text {
+                text: "金额 AMOUNT",
+                style: n
+            },
+            ReceiptLine::Text {
+                text: t(14),
+                style: n.bold().sized(TextSize::Double)
+            },
+            ReceiptLine::Separator('-'),
+        ];
+        if self.copy == Copy::Merchant {
+            lines.push(ReceiptLine::Text {
+                text: "持卡人签名 CARDHOLDER SIGNATURE",
+                style: n,
+            });
+            lines.push(ReceiptLine::Feed(2));
+            lines.push(ReceiptLine::Separator('_'));
+            lines.push(ReceiptLine::Text {
+                text: "本人确认以上交易，同意将其记入本卡账户",
+                style: n,
+            });
+        }
+        lines.push(ReceiptLine::Qr {
+            data: t(15),
+            module_size: 4,
+        });
+        lines.push(ReceiptLine::Feed(3));
+        lines.push(ReceiptLine::Cut(CutKind::Partial));
+        lines
+    }
+}
