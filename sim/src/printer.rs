@@ -277,6 +277,37 @@ impl Drop for VirtualPrinter {
     }
 }
 
+/// What the parser made of a byte stream (see [`parse_stream`]).
+#[derive(Debug, Clone)]
+pub struct ParsedStream {
+    /// Finished jobs.
+    pub jobs: Vec<Job>,
+    /// Bytes the printer would send back.
+    pub replies: Vec<u8>,
+    /// Unknown commands and remarks.
+    pub log: Vec<String>,
+}
+
+/// Runs the printer's parser over `bytes` offline (no rendering): for tools and fuzzing.
+///
+/// ```
+/// let parsed = pos_sim::printer::parse_stream(&[0x1B, 0x40, b'h', b'i', 0x0A, 0x10, 0x04, 0x04, 0x1D, 0x56, 0x00]);
+/// assert_eq!(parsed.jobs[0].transcript(), "hi\n");
+/// assert_eq!(parsed.replies, vec![0x12]);
+/// ```
+pub fn parse_stream(bytes: &[u8]) -> ParsedStream {
+    let state = VirtualPrinter::new_state(384, None);
+    let mut parser = Parser::default();
+    let mut replies = Vec::new();
+    let _ = parser.feed(bytes, &state, &mut replies);
+    let s = lock(&state);
+    ParsedStream {
+        jobs: s.jobs.clone(),
+        replies,
+        log: s.log.clone(),
+    }
+}
+
 /// What the connection loop must do after feeding bytes.
 enum Verdict {
     Continue,
@@ -597,10 +628,11 @@ impl Parser {
     fn command(&mut self, cmd: &[u8], state: &Mutex<State>, replies: &mut Vec<u8>) {
         let arg = |i: usize| cmd.get(i).copied().unwrap_or(0);
         // Style changes end the current text run.
+        let had_text = !self.line.is_empty();
         let ends_text = matches!(cmd.first(), Some(0x1B | 0x1D))
-            && !self.line.is_empty()
+            && had_text
             && !matches!(cmd, [0x1B, b'p', ..]);
-        if ends_text && !matches!(cmd, [0x10, ..]) {
+        if ends_text {
             self.flush_line(state);
         }
         match cmd {
@@ -612,7 +644,17 @@ impl Parser {
             [0x1B, b'@'] => self.style = Style::default(),
             [0x1B, b'a', ..] => self.style.align = arg(2) % 48 % 3,
             [0x1B, b'E', ..] => self.style.bold = arg(2) & 1 == 1,
-            [0x1B, b'd', ..] => self.push(Element::Feed(arg(2)), state),
+            // ESC d n prints the line buffer and feeds n lines: the first feed ends the text line.
+            [0x1B, b'd', ..] => {
+                let extra = if had_text {
+                    arg(2).saturating_sub(1)
+                } else {
+                    arg(2)
+                };
+                if extra > 0 {
+                    self.push(Element::Feed(extra), state);
+                }
+            }
             [0x1B, b'p', ..] => lock(state).drawer_pulses.push(cmd.to_vec()),
             [0x1D, b'!', ..] => {
                 self.style.width = (arg(2) >> 4) + 1;

@@ -77,7 +77,16 @@ pub fn test(extra: &[String]) -> Result<(), XtaskError> {
 }
 
 /// The cargo-fuzz targets in `fuzz/`.
-const FUZZ_TARGETS: &[&str] = &["atr", "apdu", "tlv", "track", "sim_card", "iso8583"];
+const FUZZ_TARGETS: &[&str] = &[
+    "atr",
+    "apdu",
+    "tlv",
+    "track",
+    "sim_card",
+    "iso8583",
+    "printer_status",
+    "printer_stream",
+];
 
 /// Runs one or all fuzz targets for `seconds` each.
 pub fn fuzz(target: &str, seconds: u64) -> Result<(), XtaskError> {
@@ -166,6 +175,32 @@ pub fn demo() -> Result<(), XtaskError> {
         let list = status(&mut Command::new(bin.join("devices")));
         let _ = card.kill();
         let _ = card.wait();
-        read.and(list)
+
+        let out = crate::workspace_root().join("target").join("demo-receipts");
+        let _ = std::fs::create_dir_all(&out);
+        let printer =
+            pos_sim::printer::VirtualPrinter::tcp(0, 384, Some(out.clone())).map_err(|source| {
+                XtaskError::Spawn {
+                    command: "virtual printer".into(),
+                    source,
+                }
+            })?;
+        println!(
+            "\n== print-receipt (virtual 58 mm printer on {}) ==",
+            printer.endpoint()
+        );
+        let print = status(
+            Command::new(bin.join("print-receipt"))
+                .args(["--printer", &format!("tcp:{}", printer.endpoint())]),
+        );
+        for job in printer.jobs() {
+            let png = job
+                .png
+                .as_ref()
+                .map(|p| p.display().to_string())
+                .unwrap_or_default();
+            println!("--- slip rendered to {png}\n{}", job.transcript());
+        }
+        read.and(list).and(print)
     })
 }
