@@ -31,6 +31,8 @@ pub struct EscposPrinter<T: Transport = Box<dyn Transport>> {
     pub job_timeout: Duration,
     /// A `GS r` answer (`0xx0xxxx`) arrived, possibly while waiting for a status byte.
     job_end_seen: bool,
+    /// A query timed out: late answers may still come and must not be taken for new ones.
+    resync: bool,
 }
 
 fn parse_ids(vid: &str, pid: &str) -> Option<(u16, u16)> {
@@ -96,6 +98,7 @@ impl<T: Transport> EscposPrinter<T> {
             status_timeout: Duration::from_millis(1500),
             job_timeout: Duration::from_secs(15),
             job_end_seen: false,
+            resync: false,
         }
     }
 
@@ -153,15 +156,34 @@ impl<T: Transport> EscposPrinter<T> {
     fn query(&mut self, cmd: &[u8; 3]) -> Result<u8, EscposError> {
         self.send(cmd)?;
         let timeout = self.status_timeout;
-        self.await_byte(timeout, is_status_byte)?
-            .ok_or(EscposError::Timeout(timeout))
+        match self.await_byte(timeout, is_status_byte)? {
+            Some(b) => Ok(b),
+            None => {
+                // The answer may still come: close the connection (TCP, USB) and swallow late
+                // bytes before the next query (serial), so that it is never taken as current.
+                self.transport.reset();
+                self.resync = true;
+                Err(EscposError::Timeout(timeout))
+            }
+        }
+    }
+
+    /// Discards input until the line has been quiet for `quiet`.
+    fn resynchronise(&mut self, quiet: Duration) {
+        let mut buf = [0u8; 64];
+        while matches!(self.transport.read(&mut buf, quiet), Ok(n) if n > 0) {}
+        self.resync = false;
     }
 
     fn read_status(&mut self) -> Result<PrinterStatus, EscposError> {
         if !self.transport.can_read() {
             return Err(EscposError::NoStatus);
         }
-        self.transport.drain();
+        if self.resync {
+            self.resynchronise(Duration::from_millis(200));
+        } else {
+            self.transport.drain();
+        }
         let printer = self.query(&DLE_EOT[0])?;
         let offline = self.query(&DLE_EOT[1])?;
         let paper = self.query(&DLE_EOT[2])?;

@@ -18,7 +18,7 @@ use pos_terminal::slip::{Copy, SaleSlip};
 #[derive(Parser, Debug)]
 #[command(about = "Print the two sale slips on an ESC/POS printer")]
 struct Args {
-    /// tcp:HOST:PORT, serial:PATH[:BAUD], usb:VID:PID (hex) or usb: (first printer), file:PATH.
+    /// `tcp:HOST:PORT`, `serial:PATH[:BAUD]`, `usb:VID:PID` (hex) or `usb:` (first printer), `file:PATH`.
     #[arg(long)]
     printer: String,
     /// Paper width in mm.
