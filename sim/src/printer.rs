@@ -204,6 +204,59 @@ impl VirtualPrinter {
         })
     }
 
+    /// The device side of a USB printer gadget (`/dev/g_printer0` in the QEMU USB rig): what the
+    /// host writes on bulk OUT is printed, answers go out on bulk IN. The "drop the connection"
+    /// fault unplugs the gadget through its configfs `UDC` file ([`replug`](Self::replug)
+    /// plugs it back).
+    pub fn usb_gadget(
+        device: &str,
+        udc_file: &str,
+        width_dots: u32,
+        out_dir: Option<PathBuf>,
+    ) -> std::io::Result<Self> {
+        // Opened once per process and never closed: Linux 6.1's f_printer hits a kernel BUG
+        // (list corruption in cd_forget) when /dev/g_printer0 is closed and opened again.
+        static OPENED: Mutex<Vec<(String, std::fs::File)>> = Mutex::new(Vec::new());
+        let dev = {
+            let mut opened = OPENED
+                .lock()
+                .unwrap_or_else(std::sync::PoisonError::into_inner);
+            match opened.iter().find(|(path, _)| path == device) {
+                Some((_, f)) => f.try_clone()?,
+                None => {
+                    let f = std::fs::OpenOptions::new()
+                        .read(true)
+                        .write(true)
+                        .open(device)?;
+                    let clone = f.try_clone()?;
+                    opened.push((device.to_string(), f));
+                    clone
+                }
+            }
+        };
+        let udc = std::fs::read_to_string(udc_file)?.trim().to_string();
+        let state = Self::new_state(width_dots, out_dir);
+        let stop = Arc::new(AtomicBool::new(false));
+        let (st, sp) = (state.clone(), stop.clone());
+        let udc_path = udc_file.to_string();
+        let thread = std::thread::Builder::new()
+            .name("virtual-printer-usb".into())
+            .spawn(move || {
+                serve_gadget(dev, &udc_path, &st, &sp);
+            })?;
+        Ok(Self {
+            state,
+            stop,
+            thread: Some(thread),
+            endpoint: format!("{device} ({udc})"),
+        })
+    }
+
+    /// Plugs a USB gadget printer back in after an unplug fault.
+    pub fn replug(&self, udc_file: &str, udc: &str) -> std::io::Result<()> {
+        std::fs::write(udc_file, udc)
+    }
+
     /// `127.0.0.1:PORT` or the pty path.
     pub fn endpoint(&self) -> &str {
         &self.endpoint
@@ -413,6 +466,39 @@ fn serve_pty(mut master: std::fs::File, state: &Mutex<State>, stop: &AtomicBool)
                 let _ = parser.feed(&buf[..n], state, &mut replies);
                 if !replies.is_empty() {
                     let _ = master.write_all(&replies);
+                }
+            }
+        }
+    }
+}
+
+fn serve_gadget(mut dev: std::fs::File, udc_file: &str, state: &Mutex<State>, stop: &AtomicBool) {
+    use std::os::fd::AsRawFd;
+    let mut parser = Parser::default();
+    let mut buf = [0u8; 4096];
+    while !stop.load(Ordering::Acquire) {
+        let mut pfd = libc::pollfd {
+            fd: dev.as_raw_fd(),
+            events: libc::POLLIN,
+            revents: 0,
+        };
+        // SAFETY: one valid pollfd.
+        let ready = unsafe { libc::poll(&mut pfd, 1, 50) };
+        if ready <= 0 || pfd.revents & libc::POLLIN == 0 {
+            continue;
+        }
+        match dev.read(&mut buf) {
+            Ok(0) | Err(_) => std::thread::sleep(Duration::from_millis(20)),
+            Ok(n) => {
+                let mut replies = Vec::new();
+                if let Verdict::Drop = parser.feed(&buf[..n], state, &mut replies) {
+                    // Pull the cable: the host sees the device vanish mid-job.
+                    let _ = std::fs::write(udc_file, "\n");
+                    parser = Parser::default();
+                    continue;
+                }
+                if !replies.is_empty() {
+                    let _ = dev.write_all(&replies);
                 }
             }
         }
@@ -752,5 +838,83 @@ mod tests {
         let s = lock(&state);
         assert_eq!(s.jobs[0].transcript(), "ok\n");
         assert_eq!(s.log.len(), 1);
+    }
+}
+
+/// Drives a `sim-printer --control ADDR` running in another process (the USB rig's printer
+/// gadget helper).
+#[derive(Debug)]
+pub struct PrinterControl {
+    reader: std::io::BufReader<TcpStream>,
+    writer: TcpStream,
+}
+
+/// A job as the control port reports it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RemoteJob {
+    /// Printed to the end.
+    pub complete: bool,
+    /// Its transcript.
+    pub transcript: String,
+}
+
+impl PrinterControl {
+    /// Connects, retrying for up to `wait` while the helper starts.
+    pub fn connect(addr: &str, wait: Duration) -> std::io::Result<Self> {
+        let start = std::time::Instant::now();
+        loop {
+            match TcpStream::connect(addr) {
+                Ok(s) => {
+                    s.set_read_timeout(Some(Duration::from_secs(5)))?;
+                    return Ok(Self {
+                        reader: std::io::BufReader::new(s.try_clone()?),
+                        writer: s,
+                    });
+                }
+                Err(e) if start.elapsed() > wait => return Err(e),
+                Err(_) => std::thread::sleep(Duration::from_millis(50)),
+            }
+        }
+    }
+
+    /// Sends one command; returns the answer's lines before `OK`.
+    pub fn command(&mut self, cmd: &str) -> std::io::Result<Vec<String>> {
+        use std::io::BufRead;
+        self.writer.write_all(format!("{cmd}\n").as_bytes())?;
+        let mut lines = Vec::new();
+        loop {
+            let mut line = String::new();
+            if self.reader.read_line(&mut line)? == 0 {
+                return Err(std::io::Error::from(std::io::ErrorKind::UnexpectedEof));
+            }
+            let line = line.trim_end_matches('\n').to_string();
+            if line == "OK" {
+                return Ok(lines);
+            }
+            if let Some(err) = line.strip_prefix("ERR") {
+                return Err(std::io::Error::other(err.trim().to_string()));
+            }
+            lines.push(line);
+        }
+    }
+
+    /// The jobs printed so far.
+    pub fn jobs(&mut self) -> std::io::Result<Vec<RemoteJob>> {
+        let mut jobs = Vec::new();
+        let mut current: Option<RemoteJob> = None;
+        for line in self.command("jobs")? {
+            if let Some(state) = line.strip_prefix("JOB ") {
+                current = Some(RemoteJob {
+                    complete: state == "complete",
+                    transcript: String::new(),
+                });
+            } else if line == "END" {
+                jobs.extend(current.take());
+            } else if let Some(job) = current.as_mut() {
+                job.transcript.push_str(&line);
+                job.transcript.push('\n');
+            }
+        }
+        Ok(jobs)
     }
 }

@@ -39,6 +39,11 @@ enum Command {
     },
     /// Setup, up, and run the demo on the simulators.
     Demo,
+    /// The QEMU USB rig (Linux USB host stack with gadget devices; see hil-tests/README.md).
+    UsbHil {
+        #[command(subcommand)]
+        action: UsbHilAction,
+    },
     /// Run cargo-fuzz targets (needs nightly and `cargo install cargo-fuzz`).
     Fuzz {
         /// Target name, or `all`.
@@ -53,6 +58,18 @@ enum Command {
         /// Extra arguments for `cargo bench`.
         #[arg(trailing_var_arg = true)]
         args: Vec<String>,
+    },
+}
+
+#[derive(Subcommand, Debug)]
+enum UsbHilAction {
+    /// Boot the rig and list what the guest sees (lsusb, drivers, gadget nodes).
+    Run,
+    /// Run a crate's `tests/usb_rig.rs` inside the rig, one guest per test binary.
+    Test {
+        /// Package whose `usb_rig` test to run.
+        #[arg(short = 'p', long = "package", default_value = "pos-escpos")]
+        package: String,
     },
 }
 
@@ -108,6 +125,12 @@ fn main() -> ExitCode {
         Command::Demo => run::demo(),
         Command::Bench { args } => run::bench(&args),
         Command::Fuzz { target, seconds } => run::fuzz(&target, seconds),
+        Command::UsbHil {
+            action: UsbHilAction::Run,
+        } => run::usb_hil_run(),
+        Command::UsbHil {
+            action: UsbHilAction::Test { package },
+        } => run::usb_hil_test(&package),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,

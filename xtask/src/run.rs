@@ -68,12 +68,59 @@ pub fn test(extra: &[String]) -> Result<(), XtaskError> {
             tests.args(["--", "--test-threads=1"]);
         }
         let unit = status(&mut tests);
+        let rig = usb_hil_test("pos-escpos");
         let mut doc = cargo();
         doc.args(["test", "--workspace", "--doc", "--quiet"])
             .env("POS_TEST_STACK", "1");
         let docs = status(&mut doc);
-        unit.and(docs)
+        unit.and(rig).and(docs)
     })
+}
+
+fn hil_dir() -> std::path::PathBuf {
+    crate::workspace_root().join("hil-tests").join("usb")
+}
+
+/// Boots the USB rig with a job that shows what the guest sees.
+pub fn usb_hil_run() -> Result<(), XtaskError> {
+    let job = crate::workspace_root()
+        .join("target")
+        .join("hil-default-job.sh");
+    std::fs::write(
+        &job,
+        "#!/bin/sh\nlsusb\nls -l /dev/usb /dev/g_printer* /dev/hidg* 2>/dev/null\n\
+         for d in /sys/bus/usb/devices/*:*; do echo \"$d -> $(basename \"$(readlink $d/driver)\")\"; done\n",
+    )
+    .map_err(|source| XtaskError::Spawn { command: "write job".into(), source })?;
+    status(
+        Command::new(hil_dir().join("hil.sh"))
+            .arg("--job")
+            .arg(&job),
+    )
+}
+
+/// Runs `cargo test -p PACKAGE --test usb_rig` with every test binary inside a fresh guest.
+pub fn usb_hil_test(package: &str) -> Result<(), XtaskError> {
+    println!("\n== USB rig: {package} tests in a QEMU guest (dummy_hcd + configfs gadgets) ==");
+    // The printer gadget's device side runs as a separate process in the guest.
+    status(cargo().args(["build", "--quiet", "-p", "pos-sim", "--bin", "sim-printer"]))?;
+    let helper = crate::workspace_root()
+        .join("target")
+        .join("debug")
+        .join("sim-printer");
+    let started = std::time::Instant::now();
+    let result = status(
+        cargo()
+            .args(["test", "-p", package, "--test", "usb_rig"])
+            .env(
+                "CARGO_TARGET_X86_64_UNKNOWN_LINUX_GNU_RUNNER",
+                hil_dir().join("runner.sh"),
+            )
+            .env("HIL_HELPERS", helper)
+            .env("HIL_TIMEOUT", "180"),
+    );
+    println!("USB rig: {:.1} s", started.elapsed().as_secs_f64());
+    result
 }
 
 /// The cargo-fuzz targets in `fuzz/`.

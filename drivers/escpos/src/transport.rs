@@ -321,76 +321,140 @@ impl Transport for FileTransport {
 }
 
 /// A USB printer-class device through libusb: found by VID:PID (or the first interface of
-/// class 7), kernel driver (usblp) detached while claimed and re-attached on drop, bulk OUT
-/// written in chunks with partial writes completed, bulk IN read for status.
+/// class 7), kernel driver (usblp) detached while claimed and re-attached on release, bulk OUT
+/// written in chunks with partial writes completed, bulk IN read for status. After the device
+/// vanished (unplug) the next call looks for it again.
 pub struct UsbTransport {
-    handle: rusb::DeviceHandle<rusb::GlobalContext>,
+    ids: Option<(u16, u16)>,
+    claimed: Option<Claimed>,
+    label: String,
+}
+
+struct Claimed {
+    handle: rusb::DeviceHandle<rusb::Context>,
     interface: u8,
     out_ep: u8,
     in_ep: Option<u8>,
-    label: String,
+}
+
+impl Drop for Claimed {
+    fn drop(&mut self) {
+        // With auto-detach on, releasing the interface gives it back to usblp.
+        let _ = self.handle.release_interface(self.interface);
+    }
 }
 
 impl fmt::Debug for UsbTransport {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("UsbTransport")
             .field("device", &self.label)
+            .field("claimed", &self.claimed.is_some())
             .finish()
     }
 }
 
 const USB_CHUNK: usize = 4096;
 
-impl UsbTransport {
-    /// Opens `vid:pid`, or with `None` the first device with a printer-class interface.
-    pub fn open(ids: Option<(u16, u16)>) -> Result<Self, rusb::Error> {
-        for device in rusb::devices()?.iter() {
-            let desc = device.device_descriptor()?;
-            if let Some((vid, pid)) = ids {
-                if desc.vendor_id() != vid || desc.product_id() != pid {
+fn find_and_claim(ids: Option<(u16, u16)>) -> Result<(Claimed, String), rusb::Error> {
+    // A fresh context each time: without udevd (containers, minimal systems) a long-lived
+    // libusb context never learns that an unplugged device came back.
+    let context = rusb::Context::new()?;
+    for device in rusb::UsbContext::devices(&context)?.iter() {
+        let desc = device.device_descriptor()?;
+        if let Some((vid, pid)) = ids {
+            if desc.vendor_id() != vid || desc.product_id() != pid {
+                continue;
+            }
+        }
+        let Ok(config) = device.active_config_descriptor() else {
+            continue;
+        };
+        for iface in config.interfaces() {
+            for alt in iface.descriptors() {
+                // Class 7 (printer), or anything with a bulk OUT when opened by VID:PID
+                // (Epson's vendor-class mode).
+                if alt.class_code() != 7 && ids.is_none() {
                     continue;
                 }
-            }
-            let config = device.active_config_descriptor()?;
-            for iface in config.interfaces() {
-                for alt in iface.descriptors() {
-                    // Class 7 (printer), or anything with a bulk OUT when opened by VID:PID
-                    // (Epson vendor-class mode).
-                    if alt.class_code() != 7 && ids.is_none() {
-                        continue;
-                    }
-                    let mut out_ep = None;
-                    let mut in_ep = None;
-                    for ep in alt.endpoint_descriptors() {
-                        if ep.transfer_type() == rusb::TransferType::Bulk {
-                            match ep.direction() {
-                                rusb::Direction::Out => out_ep = out_ep.or(Some(ep.address())),
-                                rusb::Direction::In => in_ep = in_ep.or(Some(ep.address())),
-                            }
+                let mut out_ep = None;
+                let mut in_ep = None;
+                for ep in alt.endpoint_descriptors() {
+                    if ep.transfer_type() == rusb::TransferType::Bulk {
+                        match ep.direction() {
+                            rusb::Direction::Out => out_ep = out_ep.or(Some(ep.address())),
+                            rusb::Direction::In => in_ep = in_ep.or(Some(ep.address())),
                         }
                     }
-                    let Some(out_ep) = out_ep else { continue };
-                    let handle = device.open()?;
-                    let _ = handle.set_auto_detach_kernel_driver(true);
-                    handle.claim_interface(alt.interface_number())?;
-                    return Ok(Self {
+                }
+                let Some(out_ep) = out_ep else { continue };
+                let handle = device.open()?;
+                let _ = handle.set_auto_detach_kernel_driver(true);
+                handle.claim_interface(alt.interface_number())?;
+                let label = format!("usb:{:04x}:{:04x}", desc.vendor_id(), desc.product_id());
+                return Ok((
+                    Claimed {
                         handle,
                         interface: alt.interface_number(),
                         out_ep,
                         in_ep,
-                        label: format!("usb:{:04x}:{:04x}", desc.vendor_id(), desc.product_id()),
-                    });
-                }
+                    },
+                    label,
+                ));
             }
         }
-        Err(rusb::Error::NotFound)
+    }
+    Err(rusb::Error::NotFound)
+}
+
+impl UsbTransport {
+    /// Opens `vid:pid`, or with `None` the first device with a printer-class interface.
+    pub fn open(ids: Option<(u16, u16)>) -> Result<Self, rusb::Error> {
+        let (claimed, label) = find_and_claim(ids)?;
+        Ok(Self {
+            ids,
+            claimed: Some(claimed),
+            label,
+        })
+    }
+
+    fn claimed(&mut self) -> io::Result<&mut Claimed> {
+        if self.claimed.is_none() {
+            let (claimed, label) = find_and_claim(self.ids).map_err(usb_io)?;
+            self.claimed = Some(claimed);
+            self.label = label;
+        }
+        self.claimed
+            .as_mut()
+            .ok_or_else(|| io::Error::from(ErrorKind::NotConnected))
+    }
+
+    /// The IEEE 1284 device id (`MFG:…;CMD:ESC/POS;MDL:…;`) from the printer class request
+    /// GET_DEVICE_ID.
+    pub fn device_id(&mut self) -> io::Result<String> {
+        let c = self.claimed()?;
+        let mut buf = [0u8; 1024];
+        let index = u16::from(c.interface) << 8;
+        let n = c
+            .handle
+            .read_control(0xA1, 0x00, 0, index, &mut buf, Duration::from_secs(1))
+            .map_err(usb_io)?;
+        // Two bytes of big-endian length (including themselves), then the string.
+        let len = usize::from(u16::from_be_bytes([buf[0], buf[1]])).clamp(2, n.max(2));
+        Ok(String::from_utf8_lossy(&buf[2..len]).into_owned())
+    }
+
+    /// The interface number claimed (for sysfs lookups).
+    pub fn interface(&self) -> Option<u8> {
+        self.claimed.as_ref().map(|c| c.interface)
     }
 }
 
 fn usb_io(e: rusb::Error) -> io::Error {
     match e {
         rusb::Error::Timeout => timed_out(),
-        rusb::Error::NoDevice => io::Error::from(ErrorKind::ConnectionAborted),
+        rusb::Error::NoDevice | rusb::Error::NotFound => {
+            io::Error::from(ErrorKind::ConnectionAborted)
+        }
         rusb::Error::Access => io::Error::from(ErrorKind::PermissionDenied),
         other => io::Error::other(other),
     }
@@ -405,8 +469,9 @@ impl Transport for UsbTransport {
                 .checked_duration_since(Instant::now())
                 .ok_or((sent, timed_out()))?;
             let end = (sent + USB_CHUNK).min(data.len());
+            let c = self.claimed().map_err(|e| (sent, e))?;
             // rusb returns Ok(n < len) on a timeout after a partial transfer: keep going.
-            match self.handle.write_bulk(self.out_ep, &data[sent..end], left) {
+            match c.handle.write_bulk(c.out_ep, &data[sent..end], left) {
                 Ok(n) => sent += n,
                 Err(e) => return Err((sent, usb_io(e))),
             }
@@ -415,8 +480,9 @@ impl Transport for UsbTransport {
     }
 
     fn read(&mut self, buf: &mut [u8], timeout: Duration) -> io::Result<usize> {
-        let Some(ep) = self.in_ep else { return Ok(0) };
-        match self
+        let c = self.claimed()?;
+        let Some(ep) = c.in_ep else { return Ok(0) };
+        match c
             .handle
             .read_bulk(ep, buf, timeout.max(Duration::from_millis(1)))
         {
@@ -427,21 +493,15 @@ impl Transport for UsbTransport {
     }
 
     fn can_read(&self) -> bool {
-        self.in_ep.is_some()
+        self.claimed.as_ref().is_none_or(|c| c.in_ep.is_some())
     }
 
     fn reset(&mut self) {
-        let _ = self.handle.reset();
+        // Release (usblp comes back); the next call finds and claims the device again.
+        self.claimed = None;
     }
 
     fn describe(&self) -> String {
         self.label.clone()
-    }
-}
-
-impl Drop for UsbTransport {
-    fn drop(&mut self) {
-        // With auto-detach on, releasing the interface gives it back to usblp.
-        let _ = self.handle.release_interface(self.interface);
     }
 }
