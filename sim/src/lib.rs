@@ -10,6 +10,8 @@
 //!   the `host-sim` binary.
 //! * [`printer`]: a virtual ESC/POS printer on TCP or a pty (transcripts, PNG rendering via
 //!   [`render`], `DLE EOT`/`GS r` answers, faults), also as the `sim-printer` binary.
+//! * [`hid_gadget`]: MagTek HID reports and keyboard-wedge keystrokes for the USB rig's
+//!   magstripe gadgets.
 //! * [`emv`]: an EMV/PBOC card built from a profile file (ATR, PSE/PPSE, applications,
 //!   records, GPO, GET DATA, GENERATE AC placeholders), with a T=0 mode that answers `61xx`
 //!   and `6Cxx` so that the terminal's GET RESPONSE handling is exercised.
@@ -27,6 +29,7 @@
 
 pub mod acquirer;
 pub mod emv;
+pub mod hid_gadget;
 pub mod pcscd;
 pub mod printer;
 pub mod render;

@@ -68,7 +68,9 @@ pub fn test(extra: &[String]) -> Result<(), XtaskError> {
             tests.args(["--", "--test-threads=1"]);
         }
         let unit = status(&mut tests);
+        // The USB rig: printer transport (pos-escpos) and the magstripe gadgets (pos-sim).
         let rig = usb_hil_test("pos-escpos");
+        let rig = rig.and(usb_hil_test("pos-sim"));
         let mut doc = cargo();
         doc.args(["test", "--workspace", "--doc", "--quiet"])
             .env("POS_TEST_STACK", "1");

@@ -1,0 +1,137 @@
+//! The magstripe gadgets of the USB rig, read back through the real Linux USB stack with rusb:
+//! a MagTek-style HID swipe (337-byte report) and a keyboard-wedge swipe, including the
+//! "detach usbhid before the swipe" rule (otherwise the console eats the keystrokes) and
+//! unplug → `NoDevice`. Run with `cargo xtask usb-hil test -p pos-sim`; skipped elsewhere.
+
+use std::path::Path;
+use std::sync::Mutex;
+use std::time::Duration;
+
+use pos_sim::hid_gadget::{MAGTEK_REPORT_LEN, swipe_magtek, swipe_wedge, usage};
+use rusb::UsbContext;
+
+static RIG: Mutex<()> = Mutex::new(());
+const T1: &str = "%B6212345678901232^ZHANG/SAN^3012220000000000000?";
+const T2: &str = ";6212345678901232=30122200000000000?";
+
+fn in_rig() -> bool {
+    let present = Path::new("/dev/hidg0").exists();
+    if !present && std::env::var_os("POS_USB_RIG").is_some() {
+        panic!("POS_USB_RIG is set but /dev/hidg0 is missing");
+    }
+    if !present {
+        eprintln!(
+            "SKIPPED: not in the USB rig (no /dev/hidg0); run `cargo xtask usb-hil test -p pos-sim`"
+        );
+    }
+    present
+}
+
+fn open(vid: u16, pid: u16) -> rusb::DeviceHandle<rusb::Context> {
+    let ctx = rusb::Context::new().expect("libusb");
+    let handle = ctx
+        .open_device_with_vid_pid(vid, pid)
+        .expect("gadget enumerated");
+    handle
+        .set_auto_detach_kernel_driver(true)
+        .expect("auto-detach");
+    handle.claim_interface(0).expect("claim (usbhid detached)");
+    handle
+}
+
+#[test]
+fn magtek_swipe_arrives_as_one_337_byte_report() {
+    if !in_rig() {
+        return;
+    }
+    let _rig = RIG.lock().unwrap_or_else(|e| e.into_inner());
+    let handle = open(0x0801, 0x0002);
+    let writer = std::thread::spawn(|| swipe_magtek(Path::new("/dev/hidg0"), T1, T2, ""));
+    let mut report = [0u8; MAGTEK_REPORT_LEN];
+    let n = handle
+        .read_interrupt(0x81, &mut report, Duration::from_secs(3))
+        .expect("interrupt IN");
+    writer.join().expect("writer").expect("swipe written");
+    assert_eq!(n, MAGTEK_REPORT_LEN);
+    let t1 = &report[7..7 + usize::from(report[3])];
+    let t2 = &report[117..117 + usize::from(report[4])];
+    assert_eq!(t1, T1.as_bytes());
+    assert_eq!(t2, T2.as_bytes());
+    assert_eq!(report[5], 0, "no track 3");
+    handle
+        .release_interface(0)
+        .expect("release: usbhid takes it back");
+}
+
+#[test]
+fn wedge_swipe_is_typed_once_detached() {
+    if !in_rig() {
+        return;
+    }
+    let _rig = RIG.lock().unwrap_or_else(|e| e.into_inner());
+    let handle = open(0x0801, 0x0001);
+    // Only now (usbhid detached) may the reader type, or the console would swallow the keys.
+    let writer = std::thread::spawn(|| swipe_wedge(Path::new("/dev/hidg1"), &format!("{T2}\n")));
+    let mut typed = String::new();
+    let mut previous = [0u8; 8];
+    while !typed.ends_with('\n') {
+        let mut r = [0u8; 8];
+        match handle.read_interrupt(0x81, &mut r, Duration::from_millis(1500)) {
+            Ok(_) => {}
+            Err(rusb::Error::Timeout) => break,
+            Err(e) => panic!("interrupt IN: {e}"),
+        }
+        let shift = r[0] & 0x22 != 0;
+        for code in r[2..]
+            .iter()
+            .filter(|c| **c != 0 && !previous[2..].contains(c))
+        {
+            let ch = (' '..='~')
+                .chain(['\n'])
+                .find(|c| usage(*c) == Some((*code, shift)));
+            typed.extend(ch);
+        }
+        previous = r;
+    }
+    writer.join().expect("writer").expect("typed");
+    assert_eq!(typed, format!("{T2}\n"));
+    handle.release_interface(0).expect("release");
+}
+
+#[test]
+fn unplugged_reader_gives_no_device_and_comes_back() {
+    if !in_rig() {
+        return;
+    }
+    let _rig = RIG.lock().unwrap_or_else(|e| e.into_inner());
+    let udc_file = "/sys/kernel/config/usb_gadget/magtek/UDC";
+    let udc = std::fs::read_to_string(udc_file)
+        .expect("udc")
+        .trim()
+        .to_string();
+    let handle = open(0x0801, 0x0002);
+    std::fs::write(udc_file, "\n").expect("unplug");
+    std::thread::sleep(Duration::from_millis(300));
+    let mut report = [0u8; MAGTEK_REPORT_LEN];
+    let err = handle
+        .read_interrupt(0x81, &mut report, Duration::from_millis(500))
+        .expect_err("gone");
+    assert!(
+        matches!(
+            err,
+            rusb::Error::NoDevice | rusb::Error::Io | rusb::Error::Pipe
+        ),
+        "{err}"
+    );
+    drop(handle);
+    std::fs::write(udc_file, &udc).expect("re-plug");
+    // Without udevd only a fresh libusb context sees the device again.
+    let back = (0..50).any(|_| {
+        std::thread::sleep(Duration::from_millis(100));
+        rusb::Context::new()
+            .ok()
+            .and_then(|c| c.open_device_with_vid_pid(0x0801, 0x0002))
+            .is_some()
+    });
+    assert!(back, "re-plugged reader not found");
+}
