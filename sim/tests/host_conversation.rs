@@ -529,3 +529,113 @@ fn ledger_survives_a_host_restart_and_parallel_clients() {
     });
     assert_eq!(t.balance(VISA, "1234").1, Some(500_000 - 160));
 }
+
+#[test]
+fn pre_auth_completion_and_cancel_then_unbalanced_settlement_with_batch_upload() {
+    let (host, _dir) = host("preauth");
+    let mut t = Terminal::new(&host);
+    t.sign_in();
+    // Pre-auth 0100/030000 (25 = 06, 60.1 = 10): approved, nothing debited yet.
+    let mut pre = t.card_request(
+        Mti::AUTH_REQUEST,
+        "030000",
+        "10",
+        UNIONPAY,
+        Some(30_000),
+        Some("123456"),
+    );
+    pre.set_text(25, "06").expect("25");
+    let pre = t.send(pre, true).expect("pre-auth");
+    assert_eq!(pre.rc, "00");
+    let auth = pre.msg.string(38).expect("38").expect("auth code");
+    assert_eq!(t.balance(UNIONPAY, "123456").1, Some(1_000_000));
+    // Completion 0200/000000 (60.1 = 20) with the auth code: debits.
+    let mut done = t.card_request(
+        Mti::FINANCIAL_REQUEST,
+        "000000",
+        "20",
+        UNIONPAY,
+        Some(28_000),
+        Some("123456"),
+    );
+    done.set_text(25, "06").expect("25");
+    done.set_text(38, auth.clone()).expect("38");
+    assert_eq!(t.send(done, true).expect("completion").rc, "00");
+    assert_eq!(t.balance(UNIONPAY, "123456").1, Some(972_000));
+    // A second completion of the same pre-auth finds nothing to complete.
+    let mut again = t.card_request(
+        Mti::FINANCIAL_REQUEST,
+        "000000",
+        "20",
+        UNIONPAY,
+        Some(1_000),
+        Some("123456"),
+    );
+    again.set_text(38, auth).expect("38");
+    assert_eq!(t.send(again, true).expect("completion").rc, "25");
+    // Another pre-auth, cancelled (0100/200000, 60.1 = 11) by its RRN.
+    let mut pre2 = t.card_request(
+        Mti::AUTH_REQUEST,
+        "030000",
+        "10",
+        VISA,
+        Some(5_000),
+        Some("1234"),
+    );
+    pre2.set_text(25, "06").expect("25");
+    let pre2 = t.send(pre2, true).expect("pre-auth");
+    let mut cancel = t.card_request(
+        Mti::AUTH_REQUEST,
+        "200000",
+        "11",
+        VISA,
+        Some(5_000),
+        Some("1234"),
+    );
+    cancel
+        .set_text(37, pre2.rrn.clone().expect("rrn"))
+        .expect("37");
+    assert_eq!(t.send(cancel, true).expect("cancel").rc, "00");
+
+    // The terminal's totals disagree with the host's (it forgot the completion): unbalanced.
+    let mut settle = t.base(Mti::SETTLEMENT, None);
+    settle
+        .set_text(
+            48,
+            format!("{:012}{:03}{:012}{:03}0{}", 0, 0, 0, 0, "0".repeat(31)),
+        )
+        .expect("48");
+    settle.set_text(49, "156").expect("49");
+    settle
+        .set_text(60, format!("00{:06}201", t.batch))
+        .expect("60");
+    let a = t.send(settle, false).expect("settlement");
+    assert_eq!(
+        a.msg
+            .string(48)
+            .expect("48")
+            .and_then(|s| s.chars().nth(30)),
+        Some('2'),
+        "unbalanced"
+    );
+    // Batch upload (0320, 60.3 201) then its end (202): accepted; the batch stays open.
+    let mut up = t.base(Mti::BATCH_UPLOAD, None);
+    up.set_text(
+        48,
+        format!("01{}{:06}{:0>20}{:012}", "00", 3, UNIONPAY, 28_000),
+    )
+    .expect("48");
+    up.set_text(60, format!("00{:06}201", t.batch)).expect("60");
+    assert_eq!(t.send(up, false).expect("upload").rc, "00");
+    let mut end = t.base(Mti::BATCH_UPLOAD, None);
+    end.set_text(48, "0001").expect("48");
+    end.set_text(60, format!("00{:06}202", t.batch))
+        .expect("60");
+    assert_eq!(t.send(end, false).expect("upload end").rc, "00");
+    let old = t.batch;
+    t.sign_in();
+    assert_eq!(
+        t.batch, old,
+        "an unbalanced batch is not closed by the host"
+    );
+}
