@@ -193,7 +193,7 @@ impl VirtualPrinter {
         let thread = std::thread::Builder::new()
             .name("virtual-printer-pty".into())
             .spawn(move || {
-                serve_pty(master, &st, &sp);
+                serve_device(master, &st, &sp, || {});
                 drop(slave);
             })?;
         Ok(Self {
@@ -242,7 +242,10 @@ impl VirtualPrinter {
         let thread = std::thread::Builder::new()
             .name("virtual-printer-usb".into())
             .spawn(move || {
-                serve_gadget(dev, &udc_path, &st, &sp);
+                // Pull the cable: the host sees the device vanish mid-job.
+                serve_device(dev, &st, &sp, || {
+                    let _ = std::fs::write(&udc_path, "\n");
+                });
             })?;
         Ok(Self {
             state,
@@ -440,7 +443,14 @@ fn open_pty() -> std::io::Result<(std::fs::File, std::fs::File, String)> {
     })
 }
 
-fn serve_pty(mut master: std::fs::File, state: &Mutex<State>, stop: &AtomicBool) {
+/// Serves a character device (pty master, USB gadget): poll, read, parse, answer.
+/// `on_drop` runs when the "drop the connection" fault fires (a pty has nothing to drop).
+fn serve_device(
+    mut dev: std::fs::File,
+    state: &Mutex<State>,
+    stop: &AtomicBool,
+    on_drop: impl Fn(),
+) {
     use std::os::fd::AsRawFd;
     let mut parser = Parser::default();
     let mut buf = [0u8; 4096];
@@ -449,34 +459,6 @@ fn serve_pty(mut master: std::fs::File, state: &Mutex<State>, stop: &AtomicBool)
             std::thread::sleep(Duration::from_millis(20));
             continue;
         }
-        let mut pfd = libc::pollfd {
-            fd: master.as_raw_fd(),
-            events: libc::POLLIN,
-            revents: 0,
-        };
-        // SAFETY: one valid pollfd.
-        let ready = unsafe { libc::poll(&mut pfd, 1, 50) };
-        if ready <= 0 || pfd.revents & libc::POLLIN == 0 {
-            continue;
-        }
-        match master.read(&mut buf) {
-            Ok(0) | Err(_) => std::thread::sleep(Duration::from_millis(20)),
-            Ok(n) => {
-                let mut replies = Vec::new();
-                let _ = parser.feed(&buf[..n], state, &mut replies);
-                if !replies.is_empty() {
-                    let _ = master.write_all(&replies);
-                }
-            }
-        }
-    }
-}
-
-fn serve_gadget(mut dev: std::fs::File, udc_file: &str, state: &Mutex<State>, stop: &AtomicBool) {
-    use std::os::fd::AsRawFd;
-    let mut parser = Parser::default();
-    let mut buf = [0u8; 4096];
-    while !stop.load(Ordering::Acquire) {
         let mut pfd = libc::pollfd {
             fd: dev.as_raw_fd(),
             events: libc::POLLIN,
@@ -492,8 +474,7 @@ fn serve_gadget(mut dev: std::fs::File, udc_file: &str, state: &Mutex<State>, st
             Ok(n) => {
                 let mut replies = Vec::new();
                 if let Verdict::Drop = parser.feed(&buf[..n], state, &mut replies) {
-                    // Pull the cable: the host sees the device vanish mid-job.
-                    let _ = std::fs::write(udc_file, "\n");
+                    on_drop();
                     parser = Parser::default();
                     continue;
                 }

@@ -57,6 +57,27 @@ pub struct SlipLayout {
 }
 
 impl SaleSlip {
+    /// The sample slip of the examples, the demo and the printer tests (test card, CNY 50.00).
+    pub fn sample() -> Self {
+        Self {
+            merchant_name: String::from("拉卡拉测试商户（北京）有限公司"),
+            merchant_id: String::from("123456789012345"),
+            terminal_id: String::from("12345678"),
+            operator: String::from("01"),
+            pan: Pan::parse("6212345678901232").unwrap_or_else(|_| unreachable!("valid test PAN")),
+            issuer: String::from("中国银联"),
+            entry: String::from("插卡 I"),
+            transaction: String::from("消费 SALE"),
+            batch: 1,
+            voucher: 123,
+            auth_code: String::from("654321"),
+            rrn: String::from("000000000042"),
+            when: DateTime::new(2026, 11, 23, 20, 30, 0)
+                .unwrap_or_else(|_| unreachable!("valid date")),
+            amount: Amount::from_minor(5000).unwrap_or_else(|_| unreachable!("small amount")),
+        }
+    }
+
     /// Lays out one copy.
     ///
     /// ```

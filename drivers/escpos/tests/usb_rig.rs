@@ -9,7 +9,7 @@ use std::time::{Duration, Instant};
 
 use pos_escpos::transport::UsbTransport;
 use pos_escpos::{EscposPrinter, Profile, discover};
-use pos_hal::{Amount, DateTime, Error as _, ErrorKind, Pan, Receipt, ReceiptPrinter};
+use pos_hal::{Amount, Error as _, ErrorKind, Receipt, ReceiptPrinter};
 use pos_sim::printer::PrinterControl;
 use pos_terminal::slip::{Copy, SaleSlip};
 
@@ -73,20 +73,9 @@ fn wait_for_usblp() -> (Option<String>, Option<String>) {
 
 fn slip() -> SaleSlip {
     SaleSlip {
-        merchant_name: "拉卡拉测试商户".into(),
-        merchant_id: "123456789012345".into(),
-        terminal_id: "12345678".into(),
-        operator: "01".into(),
-        pan: Pan::parse("6212345678901232").expect("pan"),
-        issuer: "中国银联".into(),
-        entry: "插卡 I".into(),
-        transaction: "消费 SALE".into(),
-        batch: 1,
         voucher: 7,
-        auth_code: "111111".into(),
-        rrn: "000000000007".into(),
-        when: DateTime::new(2026, 11, 23, 21, 0, 0).expect("time"),
         amount: Amount::from_minor(12_345).expect("amount"),
+        ..SaleSlip::sample()
     }
 }
 

@@ -5,30 +5,15 @@ use std::time::Duration;
 
 use pos_escpos::{DRAWER_PULSE, EscposError, EscposPrinter, Profile, encode_receipt};
 use pos_hal::{
-    Amount, DateTime, Error as _, ErrorKind, HealthCheck, HealthLevel, HealthStatus, Pan,
-    PaperState, Receipt, ReceiptPrinter,
+    Error as _, ErrorKind, HealthCheck, HealthLevel, HealthStatus, PaperState, Receipt,
+    ReceiptPrinter,
 };
 use pos_sim::printer::{Paper, VirtualPrinter};
 use pos_sim::render::ink_rows;
 use pos_terminal::slip::{Copy, SaleSlip};
 
 fn slip() -> SaleSlip {
-    SaleSlip {
-        merchant_name: "拉卡拉测试商户（北京）有限公司".into(),
-        merchant_id: "123456789012345".into(),
-        terminal_id: "12345678".into(),
-        operator: "01".into(),
-        pan: Pan::parse("6212345678901232").expect("pan"),
-        issuer: "中国银联".into(),
-        entry: "插卡 I".into(),
-        transaction: "消费 SALE".into(),
-        batch: 1,
-        voucher: 123,
-        auth_code: "654321".into(),
-        rrn: "000000000042".into(),
-        when: DateTime::new(2026, 11, 23, 20, 30, 0).expect("time"),
-        amount: Amount::from_minor(5000).expect("amount"),
-    }
+    SaleSlip::sample()
 }
 
 fn out_dir(name: &str) -> PathBuf {

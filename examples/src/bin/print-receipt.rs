@@ -12,7 +12,7 @@ use std::process::ExitCode;
 
 use clap::Parser;
 use pos_escpos::{EscposPrinter, Profile};
-use pos_hal::{Amount, DateTime, Error as _, ErrorKind, Pan, PaperState, Receipt, ReceiptPrinter};
+use pos_hal::{Error as _, ErrorKind, PaperState, Receipt, ReceiptPrinter};
 use pos_terminal::slip::{Copy, SaleSlip};
 
 #[derive(Parser, Debug)]
@@ -30,25 +30,6 @@ struct Args {
     /// Also pulse the cash drawer.
     #[arg(long)]
     drawer: bool,
-}
-
-fn demo_slip() -> Result<SaleSlip, Box<dyn std::error::Error>> {
-    Ok(SaleSlip {
-        merchant_name: "拉卡拉测试商户（北京）有限公司".into(),
-        merchant_id: "123456789012345".into(),
-        terminal_id: "12345678".into(),
-        operator: "01".into(),
-        pan: Pan::parse("6212345678901232")?,
-        issuer: "中国银联".into(),
-        entry: "插卡 I".into(),
-        transaction: "消费 SALE".into(),
-        batch: 1,
-        voucher: 123,
-        auth_code: "654321".into(),
-        rrn: "000000000042".into(),
-        when: DateTime::new(2026, 11, 23, 20, 30, 0)?,
-        amount: Amount::from_minor(5000)?,
-    })
 }
 
 fn advice(kind: ErrorKind) -> &'static str {
@@ -103,13 +84,7 @@ fn main() -> ExitCode {
             }
         };
     }
-    let slip = match demo_slip() {
-        Ok(s) => s,
-        Err(e) => {
-            eprintln!("print-receipt: {e}");
-            return ExitCode::FAILURE;
-        }
-    };
+    let slip = SaleSlip::sample();
     for (copy, name) in [
         (Copy::Merchant, "merchant copy"),
         (Copy::Cardholder, "cardholder copy"),
