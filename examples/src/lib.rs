@@ -4,4 +4,6 @@
 //!   payment applications (PSE, then PPSE), select the first, run GET PROCESSING OPTIONS and
 //!   read the records its AFL names until the PAN turns up.
 
+#![warn(missing_docs)]
+
 pub mod card_info;

@@ -26,6 +26,8 @@
 //! # Ok::<(), pos_escpos::EscposError>(())
 //! ```
 
+#![warn(missing_docs)]
+
 pub mod encode;
 mod error;
 mod printer;

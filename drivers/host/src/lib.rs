@@ -11,6 +11,8 @@
 //! let answer = link.exchange(&[0x60, 0x00, 0x03, 0x00, 0x00 /* … */], Duration::from_secs(30));
 //! ```
 
+#![warn(missing_docs)]
+
 use std::io::{ErrorKind as IoKind, Read, Write};
 use std::net::{TcpStream, ToSocketAddrs};
 use std::time::{Duration, Instant};

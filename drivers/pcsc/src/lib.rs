@@ -32,6 +32,8 @@
 //! # Ok::<(), pos_pcsc::PcscError>(())
 //! ```
 
+#![warn(missing_docs)]
+
 mod context;
 mod discovery;
 mod error;
