@@ -34,7 +34,7 @@ enum Command {
     /// Setup, up, run every test (nextest + doctests), down.
     Test {
         /// Extra arguments for `cargo nextest run` (e.g. a filter).
-        #[arg(trailing_var_arg = true)]
+        #[arg(trailing_var_arg = true, allow_hyphen_values = true)]
         args: Vec<String>,
     },
     /// Setup, up, and run the demo on the simulators.
@@ -55,8 +55,8 @@ enum Command {
     },
     /// Setup, up, run the criterion benchmarks (they need the simulators), down.
     Bench {
-        /// Extra arguments for `cargo bench`.
-        #[arg(trailing_var_arg = true)]
+        /// Arguments for `cargo bench` (default `--workspace`), e.g. `-p pos-pcsc`.
+        #[arg(trailing_var_arg = true, allow_hyphen_values = true)]
         args: Vec<String>,
     },
 }

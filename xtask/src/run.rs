@@ -174,7 +174,11 @@ pub fn bench(extra: &[String]) -> Result<(), XtaskError> {
     packages::setup()?;
     with_daemons(|| {
         let mut bench = cargo();
-        bench.args(["bench", "--workspace"]).args(extra);
+        bench.arg("bench");
+        if extra.is_empty() {
+            bench.arg("--workspace");
+        }
+        bench.args(extra);
         status(&mut bench)
     })
 }
