@@ -234,3 +234,35 @@ fn file_transport_writes_the_job_and_has_no_status() {
         ErrorKind::NoDevice
     );
 }
+
+#[test]
+fn health_check_prints_the_self_test_page() {
+    let vp = VirtualPrinter::tcp(0, 384, None).expect("virtual printer");
+    let mut printer =
+        EscposPrinter::open(&format!("tcp:{}", vp.endpoint()), Profile::MM58).expect("open");
+    let internal = printer
+        .health_check(HealthLevel::Internal)
+        .expect("internal");
+    assert_eq!(internal.status, HealthStatus::Ok);
+    assert!(vp.jobs().is_empty(), "the internal check prints nothing");
+    let external = printer
+        .health_check(HealthLevel::External)
+        .expect("external");
+    assert_eq!(external.status, HealthStatus::Ok, "{external:?}");
+    let jobs = vp.jobs();
+    assert_eq!(jobs.len(), 1);
+    assert!(
+        jobs[0]
+            .transcript()
+            .contains("打印机自检 PRINTER SELF-TEST"),
+        "{}",
+        jobs[0].transcript()
+    );
+    vp.set_cover_open(true);
+    let failed = printer
+        .health_check(HealthLevel::External)
+        .expect("report, not error");
+    assert_eq!(failed.status, HealthStatus::Failed);
+    assert!(failed.detail.as_str().contains("cover"), "{failed:?}");
+    assert_eq!(vp.jobs().len(), 1, "nothing printed with the cover open");
+}

@@ -1,6 +1,7 @@
 //! `devices`: lists every device the built drivers can see.
 //!
-//! For now: PC/SC readers (contact and contactless) with their card state and ATR.
+//! PC/SC readers (contact and contactless) with their card state and ATR, and receipt printers
+//! on USB (printer class) or usblp device nodes.
 //! Exit status 0 when every backend answered, 1 when one was unavailable (the reason is
 //! printed), so scripts can tell "no devices" from "cannot look".
 
@@ -42,6 +43,16 @@ fn main() -> ExitCode {
             healthy = false;
             println!("  unavailable: {e}");
         }
+    }
+    println!("Receipt printers (USB printer class, usblp nodes):");
+    let printers = pos_escpos::discover();
+    if printers.is_empty() {
+        println!(
+            "  none found (network and serial printers cannot be discovered: name them, e.g. tcp:HOST:9100)"
+        );
+    }
+    for p in printers {
+        println!("  {:<32} {}", p.name.as_str(), p.selector.as_str());
     }
     if healthy {
         ExitCode::SUCCESS
