@@ -1,0 +1,47 @@
+//! `cargo xtask up`'s pcscd handling: after `kill -9` the socket and PID files stay behind; the
+//! next `up` must clean them and start a working pcscd. Runs only with the stack up (it is in
+//! the serialised `pcscd` test group, see .config/nextest.toml).
+
+use std::path::Path;
+use std::time::{Duration, Instant};
+
+use pos_sim::{pcscd, slots};
+
+#[test]
+fn up_recovers_from_a_killed_pcscd() {
+    if !slots::stack_available() {
+        if std::env::var_os("POS_TEST_STACK").is_some() {
+            panic!("POS_TEST_STACK is set but pcscd with the vpcd readers is not reachable");
+        }
+        eprintln!("SKIPPED: pcscd not running (start it with `cargo xtask up`)");
+        return;
+    }
+    let pid = pcscd::our_pcscd().expect("xtask's pcscd runs");
+    let killed = std::process::Command::new("kill")
+        .args(["-9", &pid.to_string()])
+        .status()
+        .expect("kill");
+    assert!(killed.success());
+    let start = Instant::now();
+    while pcscd::our_pcscd().is_some() && start.elapsed() < Duration::from_secs(5) {
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    assert!(
+        pcscd::our_pcscd().is_none(),
+        "pcscd {pid} is gone (a zombie counts as gone)"
+    );
+    assert!(
+        Path::new("/run/pcscd/pcscd.comm").exists(),
+        "kill -9 leaves the socket behind"
+    );
+    assert!(
+        !slots::stack_available(),
+        "nobody answers on the stale socket"
+    );
+
+    let new_pid = pcscd::up().expect("up cleans the stale files and starts pcscd");
+    assert_ne!(new_pid, pid);
+    assert!(slots::stack_available(), "both vpcd readers are back");
+    // Idempotent: a second `up` finds it running.
+    assert_eq!(pcscd::up().expect("second up"), new_pid);
+}
