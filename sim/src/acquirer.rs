@@ -471,7 +471,7 @@ fn handle(
     let rc = if req.merchant_id()?.as_deref() != Some(term.mid.as_str()) {
         "03"
     } else {
-        financial(db, &term, &req, &mut rsp)?
+        financial(db, &term, &req, &mut rsp, &now)?
     };
     rsp.set_text(39, rc)?;
     Ok(Some(reply.encode_payload_with_mac(&mut rsp, |mab| {
@@ -482,6 +482,8 @@ fn handle(
 struct Now {
     hhmmss: String,
     mmdd: String,
+    /// For expiry checks against field 14 / the account's `YYMM`.
+    yymm: String,
 }
 
 impl Now {
@@ -490,10 +492,9 @@ impl Now {
             .duration_since(std::time::UNIX_EPOCH)
             .map(|d| d.as_secs())
             .unwrap_or(0);
-        let day = secs / 86_400;
         let rem = secs % 86_400;
         // Civil date from days since 1970 (Howard Hinnant's algorithm).
-        let z = day as i64 + 719_468;
+        let z = (secs / 86_400) as i64 + 719_468;
         let era = z.div_euclid(146_097);
         let doe = z - era * 146_097;
         let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
@@ -501,9 +502,11 @@ impl Now {
         let mp = (5 * doy + 2) / 153;
         let d = doy - (153 * mp + 2) / 5 + 1;
         let m = if mp < 10 { mp + 3 } else { mp - 9 };
+        let y = yoe + era * 400 + i64::from(m <= 2);
         Self {
             hhmmss: format!("{:02}{:02}{:02}", rem / 3600, rem % 3600 / 60, rem % 60),
             mmdd: format!("{m:02}{d:02}"),
+            yymm: format!("{:02}{m:02}", y % 100),
         }
     }
 }
@@ -575,6 +578,7 @@ fn financial(
     term: &Terminal,
     req: &Message<'_>,
     rsp: &mut Message<'_>,
+    now: &Now,
 ) -> Result<&'static str, HostError> {
     let mti = req.mti();
     let proc_code = req.processing_code()?.unwrap_or_default();
@@ -622,7 +626,7 @@ fn financial(
     let Some((pin, balance, expiry)) = account else {
         return Ok("14");
     };
-    if expiry.as_str() < Now::get_yymm().as_str() {
+    if expiry.as_str() < now.yymm.as_str() {
         return Ok("54");
     }
     if let (Some(block), Some(pik)) = (req.text(52)?, term.pik.as_ref()) {
@@ -730,25 +734,6 @@ fn financial(
         rsp.set_text(38, auth)?;
     }
     Ok(rc)
-}
-
-impl Now {
-    fn get_yymm() -> String {
-        let secs = std::time::SystemTime::now()
-            .duration_since(std::time::UNIX_EPOCH)
-            .map(|d| d.as_secs())
-            .unwrap_or(0);
-        // Good enough for expiry checks: year and month from the civil date.
-        let days = (secs / 86_400) as i64 + 719_468;
-        let era = days.div_euclid(146_097);
-        let doe = days - era * 146_097;
-        let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
-        let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-        let mp = (5 * doy + 2) / 153;
-        let m = if mp < 10 { mp + 3 } else { mp - 9 };
-        let y = yoe + era * 400 + i64::from(m <= 2);
-        format!("{:02}{m:02}", y % 100)
-    }
 }
 
 fn settle(

@@ -251,6 +251,15 @@ impl EmvCard {
         tlv(0x61, &entry)
     }
 
+    /// Template 61 of every application: the PSE record and the PPSE FCI list the same.
+    fn directory_entries(&self) -> Vec<u8> {
+        self.profile
+            .applications
+            .iter()
+            .flat_map(Self::directory_entry)
+            .collect()
+    }
+
     fn fci_pse(&self) -> Vec<u8> {
         let mut prop = tlv(0x88, &[PSE_SFI]);
         push(&mut prop, 0x5F2D, b"zhen");
@@ -260,14 +269,8 @@ impl EmvCard {
     }
 
     fn fci_ppse(&self) -> Vec<u8> {
-        let entries: Vec<u8> = self
-            .profile
-            .applications
-            .iter()
-            .flat_map(Self::directory_entry)
-            .collect();
         let mut fci = tlv(0x84, PPSE);
-        push(&mut fci, 0xA5, &tlv(0xBF0C, &entries));
+        push(&mut fci, 0xA5, &tlv(0xBF0C, &self.directory_entries()));
         tlv(0x6F, &fci)
     }
 
@@ -321,13 +324,7 @@ impl EmvCard {
         let sfi = apdu.p2 >> 3;
         match self.selected {
             Some(Selected::Pse) if sfi == PSE_SFI && apdu.p1 == 1 => {
-                let entries: Vec<u8> = self
-                    .profile
-                    .applications
-                    .iter()
-                    .flat_map(Self::directory_entry)
-                    .collect();
-                Ok(tlv(0x70, &entries))
+                Ok(tlv(0x70, &self.directory_entries()))
             }
             Some(Selected::Pse) => Err(StatusWord::RECORD_NOT_FOUND),
             Some(Selected::App(i)) => self.profile.applications[i]

@@ -16,9 +16,10 @@ use std::thread::JoinHandle;
 use std::time::Duration;
 
 /// The paper sensor.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub enum Paper {
     /// Plenty.
+    #[default]
     Ok,
     /// Near end.
     NearEnd,
@@ -26,8 +27,8 @@ pub enum Paper {
     Out,
 }
 
-/// Faults, set through [`VirtualPrinter`].
-#[derive(Debug, Clone)]
+/// Faults, set through [`VirtualPrinter`]; the default is a healthy printer.
+#[derive(Debug, Clone, Default)]
 struct Faults {
     paper: Paper,
     cover_open: bool,
@@ -135,14 +136,7 @@ fn lock(state: &Mutex<State>) -> MutexGuard<'_, State> {
 impl VirtualPrinter {
     fn new_state(width_dots: u32, out_dir: Option<PathBuf>) -> Arc<Mutex<State>> {
         Arc::new(Mutex::new(State {
-            faults: Faults {
-                paper: Paper::Ok,
-                cover_open: false,
-                offline: false,
-                stall: false,
-                drop_after_bytes: None,
-                paper_out_after_lines: None,
-            },
+            faults: Faults::default(),
             width_dots,
             out_dir,
             jobs: Vec::new(),
@@ -312,15 +306,7 @@ impl VirtualPrinter {
 
     /// Back to a healthy printer.
     pub fn clear_faults(&self) {
-        let mut s = lock(&self.state);
-        s.faults = Faults {
-            paper: Paper::Ok,
-            cover_open: false,
-            offline: false,
-            stall: false,
-            drop_after_bytes: None,
-            paper_out_after_lines: None,
-        };
+        lock(&self.state).faults = Faults::default();
     }
 }
 

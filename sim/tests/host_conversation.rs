@@ -155,8 +155,45 @@ impl Terminal {
         m
     }
 
+    /// Balance inquiry 0200/310000, 60.1 = 01.
+    fn balance_request(&mut self, pan: &str, pin: &str) -> Message<'static> {
+        self.card_request(Mti::FINANCIAL_REQUEST, "310000", "01", pan, None, Some(pin))
+    }
+
+    /// A management message (no card) with 60 = 00 + batch + `code` (60.3).
+    fn management(&mut self, mti: Mti, code: &str) -> Message<'static> {
+        let mut m = self.base(mti, None);
+        m.set_text(60, format!("00{:06}{code}", self.batch))
+            .expect("60");
+        m
+    }
+
+    /// Settlement 0500 with these (amount, count) totals; the answer and its reconciliation
+    /// code (field 48 position 31: 1 balanced, 2 not).
+    fn settle(&mut self, debit: (u64, u32), credit: (u64, u32)) -> (Answer, Option<char>) {
+        let mut m = self.management(Mti::SETTLEMENT, "201");
+        let f48 = format!(
+            "{:012}{:03}{:012}{:03}0{}",
+            debit.0,
+            debit.1,
+            credit.0,
+            credit.1,
+            "0".repeat(31)
+        );
+        m.set_text(48, f48).expect("48");
+        m.set_text(49, "156").expect("49");
+        m.set_text(63, "01 ").expect("63");
+        let a = self.send(m, false).expect("settlement");
+        let code = a
+            .msg
+            .string(48)
+            .expect("48")
+            .and_then(|s| s.chars().nth(30));
+        (a, code)
+    }
+
     fn balance(&mut self, pan: &str, pin: &str) -> (String, Option<u64>) {
-        let m = self.card_request(Mti::FINANCIAL_REQUEST, "310000", "01", pan, None, Some(pin));
+        let m = self.balance_request(pan, pin);
         let a = self.send(m, true).expect("answer");
         let bal = a
             .msg
@@ -270,35 +307,11 @@ fn sign_in_sale_void_refund_balance_settlement() {
     assert_eq!(t.balance(VISA, "1234").1, Some(500_000 - 12_345 + 2_345));
 
     // Settlement: debit = 2 sales (5000 + 12345), credit = void + refund (5000 + 2345).
-    let mut settle = t.base(Mti::SETTLEMENT, None);
-    let f48 = format!(
-        "{:012}{:03}{:012}{:03}0{}",
-        17_345,
-        2,
-        7_345,
-        2,
-        "0".repeat(31)
-    );
-    settle.set_text(48, f48).expect("48");
-    settle.set_text(49, "156").expect("49");
-    settle
-        .set_text(60, format!("00{:06}201", t.batch))
-        .expect("60");
-    settle.set_text(63, "01 ").expect("63");
-    let a = t.send(settle, false).expect("settlement");
+    let (a, reconciliation) = t.settle((17_345, 2), (7_345, 2));
     assert_eq!(a.rc, "00");
-    assert_eq!(
-        a.msg
-            .string(48)
-            .expect("48")
-            .and_then(|s| s.chars().nth(30)),
-        Some('1'),
-        "balanced"
-    );
+    assert_eq!(reconciliation, Some('1'), "balanced");
 
-    let mut off = t.base(Mti::NETWORK_ADVICE, None);
-    off.set_text(60, format!("00{:06}002", t.batch))
-        .expect("60");
+    let off = t.management(Mti::NETWORK_ADVICE, "002");
     assert_eq!(t.send(off, false).expect("sign-off").rc, "00");
 
     // The batch advanced: the next sign-in gets batch + 1.
@@ -420,64 +433,29 @@ fn host_faults_are_caught_by_the_terminal() {
     let mut t = Terminal::new(&host);
     t.sign_in();
     host.faults().wrong_mac.store(true, Ordering::Relaxed);
-    let m = t.card_request(
-        Mti::FINANCIAL_REQUEST,
-        "310000",
-        "01",
-        UNIONPAY,
-        None,
-        Some("123456"),
-    );
+    let m = t.balance_request(UNIONPAY, "123456");
     assert_eq!(t.send(m, true).expect_err("MAC"), Failure::BadMac);
     host.faults().wrong_mac.store(false, Ordering::Relaxed);
     host.faults().other_terminal.store(true, Ordering::Relaxed);
-    let m = t.card_request(
-        Mti::FINANCIAL_REQUEST,
-        "310000",
-        "01",
-        UNIONPAY,
-        None,
-        Some("123456"),
-    );
+    let m = t.balance_request(UNIONPAY, "123456");
     assert_eq!(t.send(m, true).expect_err("tid"), Failure::NotForUs);
     host.faults().other_terminal.store(false, Ordering::Relaxed);
     host.faults().garbage.store(true, Ordering::Relaxed);
-    let m = t.card_request(
-        Mti::FINANCIAL_REQUEST,
-        "310000",
-        "01",
-        UNIONPAY,
-        None,
-        Some("123456"),
-    );
+    let m = t.balance_request(UNIONPAY, "123456");
     assert!(matches!(
         t.send(m, true).expect_err("garbage"),
         Failure::Garbage | Failure::NotForUs
     ));
     host.faults().garbage.store(false, Ordering::Relaxed);
     host.faults().drop.store(true, Ordering::Relaxed);
-    let m = t.card_request(
-        Mti::FINANCIAL_REQUEST,
-        "310000",
-        "01",
-        UNIONPAY,
-        None,
-        Some("123456"),
-    );
+    let m = t.balance_request(UNIONPAY, "123456");
     assert_eq!(
         t.send(m, true).expect_err("drop"),
         Failure::Link(HostError::Disconnected)
     );
     host.faults().drop.store(false, Ordering::Relaxed);
     host.faults().delay_ms.store(2_500, Ordering::Relaxed);
-    let m = t.card_request(
-        Mti::FINANCIAL_REQUEST,
-        "310000",
-        "01",
-        UNIONPAY,
-        None,
-        Some("123456"),
-    );
+    let m = t.balance_request(UNIONPAY, "123456");
     assert_eq!(
         t.send(m, true).expect_err("slow"),
         Failure::Link(HostError::Timeout)
@@ -598,39 +576,18 @@ fn pre_auth_completion_and_cancel_then_unbalanced_settlement_with_batch_upload()
     assert_eq!(t.send(cancel, true).expect("cancel").rc, "00");
 
     // The terminal's totals disagree with the host's (it forgot the completion): unbalanced.
-    let mut settle = t.base(Mti::SETTLEMENT, None);
-    settle
-        .set_text(
-            48,
-            format!("{:012}{:03}{:012}{:03}0{}", 0, 0, 0, 0, "0".repeat(31)),
-        )
-        .expect("48");
-    settle.set_text(49, "156").expect("49");
-    settle
-        .set_text(60, format!("00{:06}201", t.batch))
-        .expect("60");
-    let a = t.send(settle, false).expect("settlement");
-    assert_eq!(
-        a.msg
-            .string(48)
-            .expect("48")
-            .and_then(|s| s.chars().nth(30)),
-        Some('2'),
-        "unbalanced"
-    );
+    let (_, reconciliation) = t.settle((0, 0), (0, 0));
+    assert_eq!(reconciliation, Some('2'), "unbalanced");
     // Batch upload (0320, 60.3 201) then its end (202): accepted; the batch stays open.
-    let mut up = t.base(Mti::BATCH_UPLOAD, None);
+    let mut up = t.management(Mti::BATCH_UPLOAD, "201");
     up.set_text(
         48,
         format!("01{}{:06}{:0>20}{:012}", "00", 3, UNIONPAY, 28_000),
     )
     .expect("48");
-    up.set_text(60, format!("00{:06}201", t.batch)).expect("60");
     assert_eq!(t.send(up, false).expect("upload").rc, "00");
-    let mut end = t.base(Mti::BATCH_UPLOAD, None);
+    let mut end = t.management(Mti::BATCH_UPLOAD, "202");
     end.set_text(48, "0001").expect("48");
-    end.set_text(60, format!("00{:06}202", t.batch))
-        .expect("60");
     assert_eq!(t.send(end, false).expect("upload end").rc, "00");
     let old = t.batch;
     t.sign_in();

@@ -55,6 +55,34 @@ fn timed_out() -> io::Error {
     )
 }
 
+/// Writes all of `data` before the deadline, re-arming the writer's timeout with what is left
+/// before every write; on failure says how many bytes got out.
+fn write_by_deadline<W: Write + ?Sized>(
+    writer: &mut W,
+    data: &[u8],
+    timeout: Duration,
+    mut set_timeout: impl FnMut(&mut W, Duration) -> io::Result<()>,
+) -> Result<(), (usize, io::Error)> {
+    let deadline = Instant::now() + timeout;
+    let mut sent = 0;
+    while sent < data.len() {
+        let left = deadline
+            .checked_duration_since(Instant::now())
+            .ok_or((sent, timed_out()))?;
+        set_timeout(writer, left.max(Duration::from_millis(1))).map_err(|e| (sent, e))?;
+        match writer.write(&data[sent..]) {
+            Ok(0) => return Err((sent, io::Error::from(ErrorKind::WriteZero))),
+            Ok(n) => sent += n,
+            Err(e) if e.kind() == ErrorKind::Interrupted => {}
+            Err(e) if matches!(e.kind(), ErrorKind::WouldBlock | ErrorKind::TimedOut) => {
+                return Err((sent, timed_out()));
+            }
+            Err(e) => return Err((sent, e)),
+        }
+    }
+    Ok(())
+}
+
 /// TCP port 9100 ("raw" / JetDirect). Host names are allowed; reconnects after a failure.
 #[derive(Debug)]
 pub struct TcpTransport {
@@ -103,27 +131,10 @@ impl TcpTransport {
 
 impl Transport for TcpTransport {
     fn write_all(&mut self, data: &[u8], timeout: Duration) -> Result<(), (usize, io::Error)> {
-        let deadline = Instant::now() + timeout;
         let stream = self.stream().map_err(|e| (0, e))?;
-        let mut sent = 0;
-        while sent < data.len() {
-            let left = deadline
-                .checked_duration_since(Instant::now())
-                .ok_or((sent, timed_out()))?;
-            stream
-                .set_write_timeout(Some(left.max(Duration::from_millis(1))))
-                .map_err(|e| (sent, e))?;
-            match stream.write(&data[sent..]) {
-                Ok(0) => return Err((sent, io::Error::from(ErrorKind::WriteZero))),
-                Ok(n) => sent += n,
-                Err(e) if e.kind() == ErrorKind::Interrupted => {}
-                Err(e) if matches!(e.kind(), ErrorKind::WouldBlock | ErrorKind::TimedOut) => {
-                    return Err((sent, timed_out()));
-                }
-                Err(e) => return Err((sent, e)),
-            }
-        }
-        Ok(())
+        write_by_deadline(stream, data, timeout, |s, left| {
+            s.set_write_timeout(Some(left))
+        })
     }
 
     fn read(&mut self, buf: &mut [u8], timeout: Duration) -> io::Result<usize> {
@@ -207,24 +218,11 @@ impl SerialTransport {
 
 impl Transport for SerialTransport {
     fn write_all(&mut self, data: &[u8], timeout: Duration) -> Result<(), (usize, io::Error)> {
-        let deadline = Instant::now() + timeout;
         let port = self.port().map_err(|e| (0, e))?;
-        let mut sent = 0;
-        while sent < data.len() {
-            let left = deadline
-                .checked_duration_since(Instant::now())
-                .ok_or((sent, timed_out()))?;
-            port.set_timeout(left.max(Duration::from_millis(1)))
-                .map_err(|e| (sent, io::Error::from(e)))?;
-            match port.write(&data[sent..]) {
-                Ok(0) => return Err((sent, io::Error::from(ErrorKind::WriteZero))),
-                Ok(n) => sent += n,
-                Err(e) if e.kind() == ErrorKind::Interrupted => {}
-                Err(e) if e.kind() == ErrorKind::TimedOut => return Err((sent, timed_out())),
-                Err(e) => return Err((sent, e)),
-            }
-        }
-        port.flush().map_err(|e| (sent, e))
+        write_by_deadline(port, data, timeout, |p, left| {
+            p.set_timeout(left).map_err(io::Error::from)
+        })?;
+        port.flush().map_err(|e| (data.len(), e))
     }
 
     fn read(&mut self, buf: &mut [u8], timeout: Duration) -> io::Result<usize> {

@@ -363,6 +363,16 @@ impl PcscReader {
         }
     }
 
+    /// Ends the card connection, if any, leaving the card as `disposition` says.
+    fn disconnect(&mut self, disposition: Disposition) -> Result<(), PcscError> {
+        if let Some(c) = self.connected.take() {
+            c.card
+                .disconnect(disposition)
+                .map_err(|(_, e)| PcscError::from_pcsc("disconnect", &self.display_name, e))?;
+        }
+        Ok(())
+    }
+
     /// Waits until the card is gone (the terminal's "please remove card").
     pub fn wait_for_removal(
         &mut self,
@@ -478,12 +488,7 @@ impl IccReader for PcscReader {
     }
 
     fn power_off(&mut self) -> Result<(), PcscError> {
-        if let Some(c) = self.connected.take() {
-            c.card
-                .disconnect(Disposition::UnpowerCard)
-                .map_err(|(_, e)| PcscError::from_pcsc("disconnect", &self.display_name, e))?;
-        }
-        Ok(())
+        self.disconnect(Disposition::UnpowerCard)
     }
 }
 
@@ -561,12 +566,7 @@ impl PiccReader for PcscReader {
     }
 
     fn release(&mut self) -> Result<(), PcscError> {
-        if let Some(c) = self.connected.take() {
-            c.card
-                .disconnect(Disposition::ResetCard)
-                .map_err(|(_, e)| PcscError::from_pcsc("disconnect", &self.display_name, e))?;
-        }
-        Ok(())
+        self.disconnect(Disposition::ResetCard)
     }
 }
 
