@@ -141,6 +141,9 @@ impl fmt::Display for DateTime {
 }
 
 /// A clock. Tests use a mock clock that they advance by hand.
+///
+/// *Provisional*: no real device implements it yet; it is frozen once two do (embedded-hal's
+/// rule).
 pub trait Clock: ErrorType {
     /// Local wall-clock time.
     fn now(&mut self) -> Result<DateTime, Self::Error>;
@@ -164,3 +167,19 @@ mod tests {
         assert_eq!(&b.hhmmss(), b"230000");
     }
 }
+
+macro_rules! forward_clock {
+    ($($ty:ty),*) => {$(
+        impl<T: Clock + ?Sized> Clock for $ty {
+            fn now(&mut self) -> Result<DateTime, Self::Error> {
+                T::now(self)
+            }
+            fn uptime(&mut self) -> Duration {
+                T::uptime(self)
+            }
+        }
+    )*};
+}
+forward_clock!(&mut T);
+#[cfg(feature = "alloc")]
+forward_clock!(alloc::boxed::Box<T>);

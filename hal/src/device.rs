@@ -6,7 +6,7 @@ use crate::error::ErrorType;
 use crate::fixed::FixedStr;
 
 /// Kinds of POS peripheral.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 #[non_exhaustive]
 pub enum DeviceKind {
     /// Contact card reader.
@@ -25,21 +25,63 @@ pub enum DeviceKind {
     Operator,
 }
 
+impl DeviceKind {
+    /// Lower-case name used in device lists and JSON (`"contact-reader"`, `"printer"`…).
+    pub const fn as_str(self) -> &'static str {
+        match self {
+            DeviceKind::ContactReader => "contact-reader",
+            DeviceKind::ContactlessReader => "contactless-reader",
+            DeviceKind::DualReader => "dual-reader",
+            DeviceKind::Magstripe => "magstripe",
+            DeviceKind::Printer => "printer",
+            DeviceKind::PinPad => "pin-pad",
+            DeviceKind::Operator => "operator",
+        }
+    }
+}
+
+impl core::fmt::Display for DeviceKind {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
 /// What a driver found: enough to show in a device list and to open the device again.
+///
+/// ```
+/// use pos_hal::{DeviceInfo, DeviceKind};
+/// let info = DeviceInfo::new(DeviceKind::Printer, "escpos", "Receipt printer", "escpos:tcp:127.0.0.1:9100");
+/// assert_eq!(info.selector.as_str(), "escpos:tcp:127.0.0.1:9100");
+/// ```
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
 pub struct DeviceInfo {
     /// Kind of device.
     pub kind: DeviceKind,
-    /// Driver name (`"pcsc"`, `"escpos"`…).
+    /// Driver name (`"pcsc"`, `"escpos"`…), the selector's prefix.
     pub driver: &'static str,
     /// Human-readable name (`"ACS ACR1252 1S CL Reader 00 00"`).
     pub name: FixedStr<96>,
-    /// Selector that opens it again (`"pcsc:Virtual PCD 00 00"`, `"tcp:10.0.0.5:9100"`).
+    /// Selector string that opens it again through the registry (`"pcsc:Virtual PCD 00 00"`,
+    /// `"escpos:tcp:10.0.0.5:9100"`).
     pub selector: FixedStr<128>,
+}
+
+impl DeviceInfo {
+    /// Describes a device; over-long names and selectors are cut at a character boundary.
+    pub fn new(kind: DeviceKind, driver: &'static str, name: &str, selector: &str) -> Self {
+        Self {
+            kind,
+            driver,
+            name: FixedStr::truncated(name),
+            selector: FixedStr::truncated(selector),
+        }
+    }
 }
 
 /// Depth of a health check.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
 pub enum HealthLevel {
     /// Talks to the device only (status query).
     Internal,
@@ -51,6 +93,7 @@ pub enum HealthLevel {
 
 /// Outcome of a health check.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
 pub enum HealthStatus {
     /// Works.
     Ok,
@@ -61,7 +104,14 @@ pub enum HealthStatus {
 }
 
 /// The POS menu's device self-check result.
+///
+/// ```
+/// use pos_hal::{HealthLevel, HealthReport, HealthStatus};
+/// let r = HealthReport::new(HealthLevel::Internal, HealthStatus::Failed, "paper out");
+/// assert_eq!(r.detail.as_str(), "paper out");
+/// ```
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
 pub struct HealthReport {
     /// Level that was run.
     pub level: HealthLevel,
@@ -71,10 +121,48 @@ pub struct HealthReport {
     pub detail: FixedStr<96>,
 }
 
-/// Runs a self-check.
-pub trait HealthCheck: ErrorType {
-    /// Checks the device at `level`.
+impl HealthReport {
+    /// A report; `detail` is cut to 96 bytes at a character boundary.
+    pub fn new(level: HealthLevel, status: HealthStatus, detail: &str) -> Self {
+        Self {
+            level,
+            status,
+            detail: FixedStr::truncated(detail),
+        }
+    }
+}
+
+/// What every device can do: say what it is and check itself.
+///
+/// # The health-check contract
+/// `health_check` returns `Err` **only when the check could not run at all** (the service is
+/// gone, the handle is closed). A device that answers and is broken — paper out, no card where
+/// one is needed, a reader that refuses to power a card — is `Ok(report)` with
+/// [`HealthStatus::Failed`] or [`HealthStatus::Degraded`] and a one-line cause for the operator.
+pub trait Device: ErrorType {
+    /// Identifies the device (with the selector that reopens it).
+    fn info(&self) -> DeviceInfo;
+    /// Checks the device at `level`; see the contract above.
     fn health_check(&mut self, level: HealthLevel) -> Result<HealthReport, Self::Error>;
+}
+
+impl<T: Device + ?Sized> Device for &mut T {
+    fn info(&self) -> DeviceInfo {
+        T::info(self)
+    }
+    fn health_check(&mut self, level: HealthLevel) -> Result<HealthReport, Self::Error> {
+        T::health_check(self, level)
+    }
+}
+
+#[cfg(feature = "alloc")]
+impl<T: Device + ?Sized> Device for alloc::boxed::Box<T> {
+    fn info(&self) -> DeviceInfo {
+        T::info(self)
+    }
+    fn health_check(&mut self, level: HealthLevel) -> Result<HealthReport, Self::Error> {
+        T::health_check(self, level)
+    }
 }
 
 /// A device that can be claimed for exclusive use.

@@ -6,7 +6,7 @@ use crate::atr::Atr;
 use crate::cancel::CancelToken;
 use crate::error::ErrorType;
 use crate::picc::Target;
-use crate::track::Tracks;
+use crate::msr::Swipe;
 
 /// Which card entry modes to wait for, as bit flags.
 ///
@@ -54,13 +54,16 @@ impl core::ops::BitOr for EntryModes {
 
 /// What happened while waiting for a card.
 #[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
 pub enum CardEvent {
-    /// A card was swiped.
-    Swiped(Tracks),
+    /// A card was swiped (each track with its own status).
+    Swiped(Swipe),
     /// A chip card was inserted and powered; its ATR.
     Inserted(Atr),
     /// A contactless card was tapped and activated.
     Tapped(Target),
+    /// More than one contactless card is in the field ("present one card only").
+    Collision,
     /// Nothing happened before the timeout.
     Timeout,
 }
@@ -68,6 +71,9 @@ pub enum CardEvent {
 /// The combined card entry the terminal core uses: composed by the platform from an
 /// [`IccReader`](crate::IccReader), a [`PiccReader`](crate::PiccReader) and a
 /// [`MagstripeReader`](crate::MagstripeReader).
+///
+/// *Provisional*: no real device implements it yet; it is frozen once two do (embedded-hal's
+/// rule).
 pub trait CardEntry: ErrorType {
     /// Waits for any of `modes` until `timeout` (→ [`CardEvent::Timeout`]) or `cancel`
     /// (→ error of kind [`Cancelled`](crate::ErrorKind::Cancelled)).
@@ -78,3 +84,16 @@ pub trait CardEntry: ErrorType {
         cancel: &CancelToken,
     ) -> Result<CardEvent, Self::Error>;
 }
+
+macro_rules! forward_entry {
+    ($($ty:ty),*) => {$(
+        impl<T: CardEntry + ?Sized> CardEntry for $ty {
+            fn detect(&mut self, modes: EntryModes, timeout: Duration, cancel: &CancelToken) -> Result<CardEvent, Self::Error> {
+                T::detect(self, modes, timeout, cancel)
+            }
+        }
+    )*};
+}
+forward_entry!(&mut T);
+#[cfg(feature = "alloc")]
+forward_entry!(alloc::boxed::Box<T>);

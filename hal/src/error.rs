@@ -4,6 +4,28 @@
 ///
 /// Drivers keep their own detailed error types and map them onto these kinds through
 /// [`Error::kind`]. New kinds may be added, so matches need a wildcard arm.
+///
+/// # The kind table
+/// Every driver maps its situations with this one table, so that the core can act on a kind
+/// without knowing the driver:
+///
+/// | situation | kind | what the caller does |
+/// |---|---|---|
+/// | the wait or exchange ran past its deadline | `Timeout` | retry or give up; the driver has resynchronised |
+/// | a [`CancelToken`](crate::CancelToken) fired | `Cancelled` | stop quietly |
+/// | the device, or the service in front of it (pcscd), is not there; a selector names a device that is gone | `NoDevice` | check cabling / start the service |
+/// | it was there and went away while in use (unplugged, service restarted, TCP peer closed) | `Disconnected` | reopen, then retry |
+/// | the card left the field or slot during an operation | `CardRemoved` | ask for the card again |
+/// | an operation needs a card and there is none | `NoCard` | prompt for a card |
+/// | someone else holds the device (claimed, sharing violation) | `Busy` | wait and retry |
+/// | the OS refused access (udev rules, group) | `PermissionDenied` | fix permissions |
+/// | the device cannot do this at all | `NotSupported` | use another path |
+/// | the caller's request is wrong: bad selector, APDU too long for the reader, bad argument | `InvalidInput` | a bug or bad configuration: do not retry |
+/// | the device is there but not ready: printer offline, reader not powered, card not activated | `NotReady` | wait, or tell the operator |
+/// | the peer spoke something we could not understand (bad frame, checksum, status) | `Protocol` | resync/reopen; report the device |
+/// | the printer is out of paper | `PaperOut` | ask for paper, reprint |
+/// | the printer cover is open | `CoverOpen` | ask to close it, reprint |
+/// | none of the above | `Other` | log the driver error |
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 #[non_exhaustive]
 pub enum ErrorKind {
@@ -25,6 +47,10 @@ pub enum ErrorKind {
     PermissionDenied,
     /// The device cannot do this.
     NotSupported,
+    /// The caller asked for something invalid (bad selector, argument out of range).
+    InvalidInput,
+    /// The device is present but not ready (printer offline, card not activated).
+    NotReady,
     /// The peer spoke something we could not understand (malformed frame, bad status).
     Protocol,
     /// The printer is out of paper.
@@ -48,6 +74,8 @@ impl ErrorKind {
             ErrorKind::Busy => "device busy",
             ErrorKind::PermissionDenied => "permission denied",
             ErrorKind::NotSupported => "not supported",
+            ErrorKind::InvalidInput => "invalid input",
+            ErrorKind::NotReady => "device not ready",
             ErrorKind::Protocol => "protocol error",
             ErrorKind::PaperOut => "paper out",
             ErrorKind::CoverOpen => "cover open",
@@ -87,6 +115,13 @@ impl Error for ErrorKind {
     }
 }
 
+/// For devices that cannot fail (a recording fake, an always-on clock).
+impl Error for core::convert::Infallible {
+    fn kind(&self) -> ErrorKind {
+        match *self {}
+    }
+}
+
 /// Names the error type of a device trait (embedded-hal's `ErrorType`).
 pub trait ErrorType {
     /// The driver's error type.
@@ -94,6 +129,11 @@ pub trait ErrorType {
 }
 
 impl<T: ErrorType + ?Sized> ErrorType for &mut T {
+    type Error = T::Error;
+}
+
+#[cfg(feature = "alloc")]
+impl<T: ErrorType + ?Sized> ErrorType for alloc::boxed::Box<T> {
     type Error = T::Error;
 }
 

@@ -2,28 +2,9 @@
 
 use core::fmt;
 
-/// The text did not fit into a [`FixedStr`].
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct CapacityError {
-    /// The capacity in bytes.
-    pub capacity: usize,
-    /// The length that was asked for.
-    pub needed: usize,
-}
+use crate::bytes::{CapacityError, InlineBytes};
 
-impl fmt::Display for CapacityError {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(
-            f,
-            "text of {} bytes does not fit into {} bytes",
-            self.needed, self.capacity
-        )
-    }
-}
-
-impl core::error::Error for CapacityError {}
-
-/// A UTF-8 string of at most `N` bytes stored inline.
+/// A UTF-8 string of at most `N` bytes stored inline (an [`InlineBytes`] that holds text).
 ///
 /// ```
 /// use pos_hal::FixedStr;
@@ -31,33 +12,16 @@ impl core::error::Error for CapacityError {}
 ///     .unwrap_or_else(|_| FixedStr::truncated("Virtual PCD 00 00"));
 /// assert_eq!(name.as_str(), "Virtual PCD 00 0");
 /// ```
-#[derive(Clone, Copy, PartialEq, Eq, Hash)]
-pub struct FixedStr<const N: usize> {
-    bytes: [u8; N],
-    len: usize,
-}
+#[derive(Clone, Copy, PartialEq, Eq, Hash, Default)]
+pub struct FixedStr<const N: usize>(InlineBytes<N>);
 
 impl<const N: usize> FixedStr<N> {
     /// The empty string.
-    pub const EMPTY: Self = Self {
-        bytes: [0; N],
-        len: 0,
-    };
+    pub const EMPTY: Self = Self(InlineBytes::EMPTY);
 
     /// Copies `text`, or fails if it is longer than `N` bytes.
     pub fn new(text: &str) -> Result<Self, CapacityError> {
-        if text.len() > N {
-            return Err(CapacityError {
-                capacity: N,
-                needed: text.len(),
-            });
-        }
-        let mut bytes = [0; N];
-        bytes[..text.len()].copy_from_slice(text.as_bytes());
-        Ok(Self {
-            bytes,
-            len: text.len(),
-        })
+        InlineBytes::new(text.as_bytes()).map(Self)
     }
 
     /// Copies as much of `text` as fits, cutting at a character boundary.
@@ -66,31 +30,23 @@ impl<const N: usize> FixedStr<N> {
         while !text.is_char_boundary(end) {
             end -= 1;
         }
-        let mut bytes = [0; N];
-        bytes[..end].copy_from_slice(&text.as_bytes()[..end]);
-        Self { bytes, len: end }
+        Self(InlineBytes::truncated(&text.as_bytes()[..end]))
     }
 
     /// The text.
     pub fn as_str(&self) -> &str {
         // Only whole `&str`s cut at char boundaries are ever stored.
-        core::str::from_utf8(&self.bytes[..self.len]).unwrap_or_default()
+        core::str::from_utf8(self.0.as_bytes()).unwrap_or_default()
     }
 
     /// Length in bytes.
     pub fn len(&self) -> usize {
-        self.len
+        self.0.len()
     }
 
     /// True when empty.
     pub fn is_empty(&self) -> bool {
-        self.len == 0
-    }
-}
-
-impl<const N: usize> Default for FixedStr<N> {
-    fn default() -> Self {
-        Self::EMPTY
+        self.0.is_empty()
     }
 }
 

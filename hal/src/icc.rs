@@ -2,19 +2,22 @@
 
 use core::time::Duration;
 
-use crate::apdu::{Apdu, Rapdu};
 use crate::atr::Atr;
 use crate::cancel::CancelToken;
-use crate::device::{DeviceInfo, HealthCheck};
-use crate::error::ErrorType;
+use crate::card::CardChannel;
+use crate::device::Device;
 
-/// What a card reader can do.
+/// What a contact reader can do.
+///
+/// ```
+/// use pos_hal::IccCaps;
+/// let caps = IccCaps::default().with_max_apdu(65_544);
+/// assert!(caps.t0 && caps.t1);
+/// assert_eq!(caps.max_apdu, 65_544);
+/// ```
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct ReaderCaps {
-    /// Has a contact slot.
-    pub contact: bool,
-    /// Has a contactless antenna.
-    pub contactless: bool,
+#[non_exhaustive]
+pub struct IccCaps {
     /// Speaks T=0.
     pub t0: bool,
     /// Speaks T=1.
@@ -23,10 +26,32 @@ pub struct ReaderCaps {
     pub max_apdu: usize,
 }
 
+impl Default for IccCaps {
+    /// T=0 and T=1 with short APDUs: what every EMV reader offers.
+    fn default() -> Self {
+        Self {
+            t0: true,
+            t1: true,
+            max_apdu: 261,
+        }
+    }
+}
+
+impl IccCaps {
+    /// With the protocols given.
+    pub const fn with_protocols(mut self, t0: bool, t1: bool) -> Self {
+        self.t0 = t0;
+        self.t1 = t1;
+        self
+    }
+    /// With the longest command APDU given.
+    pub const fn with_max_apdu(mut self, max_apdu: usize) -> Self {
+        self.max_apdu = max_apdu;
+        self
+    }
+}
+
 /// A contact chip card reader.
-///
-/// `transmit` writes the response into a caller buffer, so no heap is needed. Drivers handle
-/// `61xx` (GET RESPONSE) and `6Cxx` (re-send with the right Le) before returning.
 ///
 /// ```
 /// use pos_hal::{IccReader, Apdu, ErrorKind, Error};
@@ -38,11 +63,9 @@ pub struct ReaderCaps {
 ///     Ok(rsp.data.to_vec())
 /// }
 /// ```
-pub trait IccReader: ErrorType + HealthCheck {
+pub trait IccReader: CardChannel + Device {
     /// What the reader can do.
-    fn caps(&self) -> ReaderCaps;
-    /// Identifies the reader.
-    fn info(&self) -> DeviceInfo;
+    fn caps(&self) -> IccCaps;
     /// True when a card is in the slot.
     fn card_present(&mut self) -> Result<bool, Self::Error>;
     /// Waits until a card is inserted, `timeout` passes ([`Timeout`](crate::ErrorKind::Timeout))
@@ -51,12 +74,31 @@ pub trait IccReader: ErrorType + HealthCheck {
     -> Result<(), Self::Error>;
     /// Powers the card (cold reset) and returns its ATR.
     fn power_on(&mut self) -> Result<Atr, Self::Error>;
-    /// Sends a command APDU; the response data and status word land in `response`.
-    fn transmit<'r>(
-        &mut self,
-        command: &Apdu<'_>,
-        response: &'r mut [u8],
-    ) -> Result<Rapdu<'r>, Self::Error>;
     /// Powers the card down.
     fn power_off(&mut self) -> Result<(), Self::Error>;
 }
+
+macro_rules! forward_icc {
+    ($($ty:ty),*) => {$(
+        impl<T: IccReader + ?Sized> IccReader for $ty {
+            fn caps(&self) -> IccCaps {
+                T::caps(self)
+            }
+            fn card_present(&mut self) -> Result<bool, Self::Error> {
+                T::card_present(self)
+            }
+            fn wait_for_card(&mut self, timeout: Duration, cancel: &CancelToken) -> Result<(), Self::Error> {
+                T::wait_for_card(self, timeout, cancel)
+            }
+            fn power_on(&mut self) -> Result<Atr, Self::Error> {
+                T::power_on(self)
+            }
+            fn power_off(&mut self) -> Result<(), Self::Error> {
+                T::power_off(self)
+            }
+        }
+    )*};
+}
+forward_icc!(&mut T);
+#[cfg(feature = "alloc")]
+forward_icc!(alloc::boxed::Box<T>);

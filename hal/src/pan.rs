@@ -2,6 +2,9 @@
 
 use core::fmt;
 
+use crate::bytes::InlineBytes;
+use crate::secret::Secret;
+
 /// Why a PAN was rejected.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 #[non_exhaustive]
@@ -46,8 +49,7 @@ impl core::error::Error for PanError {}
 /// ```
 #[derive(Clone, PartialEq, Eq)]
 pub struct Pan {
-    digits: [u8; 19],
-    len: u8,
+    digits: Secret<InlineBytes<19>>,
 }
 
 /// True when `digits` (ASCII) passes the Luhn check.
@@ -83,11 +85,9 @@ impl Pan {
         if !luhn_valid(bytes) {
             return Err(PanError::Luhn);
         }
-        let mut digits = [0; 19];
-        digits[..bytes.len()].copy_from_slice(bytes);
+        let digits = InlineBytes::new(bytes).map_err(|_| PanError::Length { len: bytes.len() })?;
         Ok(Self {
-            digits,
-            len: bytes.len() as u8,
+            digits: Secret::new(digits),
         })
     }
 
@@ -100,12 +100,12 @@ impl Pan {
     /// # Ok::<(), pos_hal::PanError>(())
     /// ```
     pub fn from_bcd(bcd: &[u8]) -> Result<Self, PanError> {
-        let mut ascii = [0u8; 19];
+        let mut ascii = Secret::new([0u8; 19]);
         let mut len = 0;
         for (i, nibble) in bcd.iter().flat_map(|b| [b >> 4, b & 0x0F]).enumerate() {
             match nibble {
                 0..=9 if len < 19 => {
-                    ascii[len] = b'0' + nibble;
+                    ascii.expose_secret_mut()[len] = b'0' + nibble;
                     len += 1;
                 }
                 0..=9 => return Err(PanError::Length { len: len + 1 }),
@@ -113,7 +113,7 @@ impl Pan {
                 _ => return Err(PanError::NotDigit { index: i }),
             }
         }
-        Self::parse_bytes(&ascii[..len])
+        Self::parse_bytes(&ascii.expose_secret()[..len])
     }
 
     /// The full number. Only for the card/host exchange: never log it.
@@ -122,12 +122,12 @@ impl Pan {
     }
 
     fn digits(&self) -> &[u8] {
-        &self.digits[..usize::from(self.len)]
+        self.digits.expose_secret().as_bytes()
     }
 
     /// Number of digits.
     pub fn len(&self) -> usize {
-        usize::from(self.len)
+        self.digits.expose_secret().len()
     }
 
     /// Always false: a PAN has at least 12 digits.
@@ -146,20 +146,6 @@ impl Pan {
     }
 }
 
-impl Drop for Pan {
-    fn drop(&mut self) {
-        wipe(&mut self.digits);
-    }
-}
-
-/// Overwrites `bytes` with zeros in a way the optimiser keeps.
-pub(crate) fn wipe(bytes: &mut [u8]) {
-    for b in bytes.iter_mut() {
-        // SAFETY: `b` is a valid, aligned, exclusive reference.
-        unsafe { core::ptr::write_volatile(b, 0) };
-    }
-    core::sync::atomic::compiler_fence(core::sync::atomic::Ordering::SeqCst);
-}
 
 impl fmt::Display for Pan {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {

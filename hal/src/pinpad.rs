@@ -4,13 +4,15 @@
 use core::fmt;
 use core::time::Duration;
 
+use crate::bytes::InlineBytes;
 use crate::cancel::CancelToken;
-use crate::device::HealthCheck;
-use crate::error::ErrorType;
-use crate::pan::{Pan, wipe};
+use crate::device::Device;
+use crate::keys::KeySlot;
+use crate::pan::Pan;
+use crate::secret::Secret;
 
 /// PIN block formats.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 #[non_exhaustive]
 pub enum PinBlockFormat {
     /// ISO 9564 format 0 under TDES (8 bytes), what CUP uses.
@@ -21,11 +23,12 @@ pub enum PinBlockFormat {
 
 /// What to ask the PIN pad for.
 #[derive(Debug, Clone)]
+#[non_exhaustive]
 pub struct PinRequest<'a> {
     /// The card number the PIN block is bound to.
     pub pan: &'a Pan,
-    /// Which PIN key (TPK) slot encrypts the block.
-    pub key_slot: u8,
+    /// Which key encrypts the block (normally [`KeySlot::Pin`]).
+    pub key_slot: KeySlot,
     /// Fewest digits accepted (usually 4; 0 allows bypass).
     pub min_len: u8,
     /// Most digits accepted (usually 6, max 12).
@@ -36,11 +39,40 @@ pub struct PinRequest<'a> {
     pub timeout: Duration,
 }
 
+impl<'a> PinRequest<'a> {
+    /// Online PIN for `pan`: 4–12 digits, ISO format 0 under the PIN key, 60 s.
+    pub fn online(pan: &'a Pan) -> Self {
+        Self {
+            pan,
+            key_slot: KeySlot::Pin,
+            min_len: 4,
+            max_len: 12,
+            format: PinBlockFormat::Iso0Tdes,
+            timeout: Duration::from_secs(60),
+        }
+    }
+    /// With the block format given.
+    pub fn with_format(mut self, format: PinBlockFormat) -> Self {
+        self.format = format;
+        self
+    }
+    /// With the digit limits given (`min_len` 0 allows bypass).
+    pub fn with_lengths(mut self, min_len: u8, max_len: u8) -> Self {
+        self.min_len = min_len;
+        self.max_len = max_len;
+        self
+    }
+    /// With the entry timeout given.
+    pub fn with_timeout(mut self, timeout: Duration) -> Self {
+        self.timeout = timeout;
+        self
+    }
+}
+
 /// An encrypted PIN block (8 or 16 bytes). `Debug` never shows it; it is wiped on drop.
 #[derive(Clone, PartialEq, Eq)]
 pub struct EncryptedPinBlock {
-    bytes: [u8; 16],
-    len: u8,
+    bytes: Secret<InlineBytes<16>>,
     /// The format it is in.
     pub format: PinBlockFormat,
 }
@@ -51,23 +83,14 @@ impl EncryptedPinBlock {
         if bytes.len() != 8 && bytes.len() != 16 {
             return None;
         }
-        let mut b = [0; 16];
-        b[..bytes.len()].copy_from_slice(bytes);
         Some(Self {
-            bytes: b,
-            len: bytes.len() as u8,
+            bytes: Secret::new(InlineBytes::new(bytes).ok()?),
             format,
         })
     }
     /// The block, for ISO 8583 field 52 only.
     pub fn reveal(&self) -> &[u8] {
-        &self.bytes[..usize::from(self.len)]
-    }
-}
-
-impl Drop for EncryptedPinBlock {
-    fn drop(&mut self) {
-        wipe(&mut self.bytes);
+        self.bytes.expose_secret().as_bytes()
     }
 }
 
@@ -79,6 +102,7 @@ impl fmt::Debug for EncryptedPinBlock {
 
 /// What the card holder did.
 #[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
 pub enum PinEntry {
     /// A PIN was entered.
     Entered(EncryptedPinBlock),
@@ -87,7 +111,10 @@ pub enum PinEntry {
 }
 
 /// A PIN pad.
-pub trait PinPad: ErrorType + HealthCheck {
+///
+/// *Provisional*: no real device implements it yet; it is frozen once two do (embedded-hal's
+/// rule).
+pub trait PinPad: Device {
     /// Prompts for a PIN and returns it encrypted. Cancel key → error of kind
     /// [`Cancelled`](crate::ErrorKind::Cancelled); timeout → [`Timeout`](crate::ErrorKind::Timeout).
     fn get_pin(
@@ -96,3 +123,16 @@ pub trait PinPad: ErrorType + HealthCheck {
         cancel: &CancelToken,
     ) -> Result<PinEntry, Self::Error>;
 }
+
+macro_rules! forward_pinpad {
+    ($($ty:ty),*) => {$(
+        impl<T: PinPad + ?Sized> PinPad for $ty {
+            fn get_pin(&mut self, request: &PinRequest<'_>, cancel: &CancelToken) -> Result<PinEntry, Self::Error> {
+                T::get_pin(self, request, cancel)
+            }
+        }
+    )*};
+}
+forward_pinpad!(&mut T);
+#[cfg(feature = "alloc")]
+forward_pinpad!(alloc::boxed::Box<T>);

@@ -137,6 +137,24 @@ pub enum ReceiptLine<'a> {
     Cut(CutKind),
 }
 
+impl<'a> ReceiptLine<'a> {
+    /// Plain text, left-aligned, normal size.
+    pub const fn text(text: &'a str) -> Self {
+        ReceiptLine::Text {
+            text,
+            style: TextStyle::NORMAL,
+        }
+    }
+    /// `left ..... right` in the normal style.
+    pub const fn columns(left: &'a str, right: &'a str) -> Self {
+        ReceiptLine::Columns {
+            left,
+            right,
+            style: TextStyle::NORMAL,
+        }
+    }
+}
+
 /// A receipt: lines in order, borrowed (no heap).
 ///
 /// ```
@@ -162,5 +180,45 @@ impl<'a> Receipt<'a> {
     /// The lines.
     pub const fn lines(&self) -> &'a [ReceiptLine<'a>] {
         self.lines
+    }
+}
+
+#[cfg(feature = "alloc")]
+impl Receipt<'_> {
+    /// The receipt's text, one line per element: what a person would read on the paper, with
+    /// codes shown as `[QR …]`/`[BARCODE …]` and cuts as `[CUT]` (for fakes, logs of test runs
+    /// and screens; never for card data, which a receipt only holds masked).
+    ///
+    /// ```
+    /// use pos_hal::{Receipt, ReceiptLine};
+    /// let lines = [ReceiptLine::text("商户存根"), ReceiptLine::Separator('-')];
+    /// let text = Receipt::new(&lines).plain_text();
+    /// assert!(text.starts_with("商户存根\n----"));
+    /// ```
+    pub fn plain_text(&self) -> alloc::string::String {
+        use alloc::string::String;
+        use core::fmt::Write;
+        let mut out = String::new();
+        for line in self.lines() {
+            match line {
+                ReceiptLine::Text { text, .. } => out.push_str(text),
+                ReceiptLine::Columns { left, right, .. } => {
+                    out.push_str(left);
+                    out.push(' ');
+                    out.push_str(right);
+                }
+                ReceiptLine::Separator(c) => out.extend(core::iter::repeat_n(*c, 32)),
+                ReceiptLine::Qr { data, .. } => {
+                    let _ = write!(out, "[QR {data}]");
+                }
+                ReceiptLine::Barcode { data, .. } => {
+                    let _ = write!(out, "[BARCODE {data}]");
+                }
+                ReceiptLine::Feed(_) => {}
+                ReceiptLine::Cut(_) => out.push_str("[CUT]"),
+            }
+            out.push('\n');
+        }
+        out
     }
 }

@@ -3,7 +3,9 @@
 
 use core::fmt;
 
-use crate::pan::{Pan, PanError, wipe};
+use crate::bytes::InlineBytes;
+use crate::pan::{Pan, PanError};
+use crate::secret::Secret;
 
 /// Why track data was rejected.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -93,43 +95,34 @@ macro_rules! track_type {
         #[doc = $doc]
         #[derive(Clone, PartialEq, Eq)]
         pub struct $name {
-            chars: [u8; $max],
-            len: u8,
+            chars: Secret<InlineBytes<$max>>,
         }
 
         impl $name {
             /// Maximum data characters (without sentinels and LRC).
             pub const MAX_LEN: usize = $max;
 
+            /// `data` was checked against `MAX_LEN` by the parser.
             fn store(data: &[u8]) -> Self {
-                let mut chars = [0; $max];
-                chars[..data.len()].copy_from_slice(data);
                 Self {
-                    chars,
-                    len: data.len() as u8,
+                    chars: Secret::new(InlineBytes::truncated(data)),
                 }
             }
 
             /// The track data without sentinels. Card-holder data: only for
             /// encryption towards the host, never for logs or receipts.
             pub fn reveal(&self) -> &str {
-                core::str::from_utf8(&self.chars[..usize::from(self.len)]).unwrap_or_default()
+                core::str::from_utf8(self.chars.expose_secret().as_bytes()).unwrap_or_default()
             }
 
             /// Number of data characters.
             pub fn len(&self) -> usize {
-                usize::from(self.len)
+                self.chars.expose_secret().len()
             }
 
             /// True when the track holds no characters.
             pub fn is_empty(&self) -> bool {
-                self.len == 0
-            }
-        }
-
-        impl Drop for $name {
-            fn drop(&mut self) {
-                wipe(&mut self.chars);
+                self.len() == 0
             }
         }
 
@@ -138,7 +131,7 @@ macro_rules! track_type {
                 write!(
                     f,
                     concat!(stringify!($name), "(<{} chars redacted>)"),
-                    self.len
+                    self.len()
                 )
             }
         }
@@ -216,7 +209,8 @@ impl Track2 {
     /// # Ok::<(), pos_hal::TrackError>(())
     /// ```
     pub fn from_equivalent_data(bcd: &[u8]) -> Result<Self, TrackError> {
-        let mut ascii = [0u8; 37];
+        // A Secret, so that every return path (errors too) wipes the clear digits.
+        let mut ascii = Secret::new([0u8; 37]);
         let mut len = 0;
         for (i, nibble) in bcd.iter().flat_map(|b| [b >> 4, b & 0x0F]).enumerate() {
             let c = match nibble {
@@ -225,20 +219,18 @@ impl Track2 {
                 0x0F if i + 1 >= bcd.len() * 2 => break,
                 _ => return Err(TrackError::InvalidChar { index: i }),
             };
-            if len == ascii.len() {
+            if len == Self::MAX_LEN {
                 return Err(TrackError::TooLong {
                     len: len + 1,
                     max: Self::MAX_LEN,
                 });
             }
-            ascii[len] = c;
+            ascii.expose_secret_mut()[len] = c;
             len += 1;
         }
-        let text = core::str::from_utf8(&ascii[..len])
+        let text = core::str::from_utf8(&ascii.expose_secret()[..len])
             .map_err(|_| TrackError::InvalidChar { index: 0 })?;
-        let parsed = Self::parse(text);
-        wipe(&mut ascii);
-        parsed
+        Self::parse(text)
     }
 
     fn separator(&self) -> usize {

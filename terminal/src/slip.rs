@@ -93,7 +93,7 @@ impl SaleSlip {
     /// };
     /// let layout = slip.layout(Copy::Merchant);
     /// let lines = layout.lines();
-    /// let text: String = pos_hal::mock::receipt_text(&Receipt::new(&lines));
+    /// let text: String = Receipt::new(&lines).plain_text();
     /// assert!(text.contains("621234******1232"));
     /// assert!(text.contains("RMB 50.00"));
     /// assert!(text.contains("持卡人签名"));

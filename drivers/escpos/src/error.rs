@@ -55,6 +55,9 @@ pub enum EscposError {
         /// What could not be encoded.
         what: &'static str,
     },
+    /// The job or status query was cancelled; a job is then not printed.
+    #[error("cancelled; the job was not printed")]
+    Cancelled,
     /// USB trouble.
     #[error("USB: {0}")]
     Usb(#[from] rusb::Error),
@@ -66,7 +69,8 @@ pub enum EscposError {
 impl pos_hal::Error for EscposError {
     fn kind(&self) -> ErrorKind {
         match self {
-            EscposError::Selector(_) | EscposError::Encode { .. } => ErrorKind::Other,
+            EscposError::Selector(_) | EscposError::Encode { .. } => ErrorKind::InvalidInput,
+            EscposError::Cancelled => ErrorKind::Cancelled,
             EscposError::Open { source, .. } => match source.kind() {
                 std::io::ErrorKind::PermissionDenied => ErrorKind::PermissionDenied,
                 std::io::ErrorKind::TimedOut => ErrorKind::Timeout,
@@ -76,7 +80,7 @@ impl pos_hal::Error for EscposError {
             EscposError::Timeout(_) => ErrorKind::Timeout,
             EscposError::PaperOut => ErrorKind::PaperOut,
             EscposError::CoverOpen => ErrorKind::CoverOpen,
-            EscposError::Offline => ErrorKind::Busy,
+            EscposError::Offline => ErrorKind::NotReady,
             EscposError::BadStatus(_) => ErrorKind::Protocol,
             EscposError::NoStatus => ErrorKind::NotSupported,
             EscposError::Usb(e) => match e {
@@ -84,10 +88,12 @@ impl pos_hal::Error for EscposError {
                 rusb::Error::NoDevice | rusb::Error::NotFound => ErrorKind::NoDevice,
                 rusb::Error::Busy => ErrorKind::Busy,
                 rusb::Error::Timeout => ErrorKind::Timeout,
+                rusb::Error::InvalidParam => ErrorKind::InvalidInput,
                 _ => ErrorKind::Other,
             },
             EscposError::Serial(e) => match e.kind() {
                 serialport::ErrorKind::NoDevice => ErrorKind::NoDevice,
+                serialport::ErrorKind::InvalidInput => ErrorKind::InvalidInput,
                 _ => ErrorKind::Other,
             },
         }

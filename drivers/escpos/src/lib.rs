@@ -14,7 +14,7 @@
 //!
 //! ```no_run
 //! use pos_escpos::{EscposPrinter, Profile};
-//! use pos_hal::{ReceiptPrinter, Receipt, ReceiptLine, TextStyle, CutKind};
+//! use pos_hal::{CancelToken, ReceiptPrinter, Receipt, ReceiptLine, TextStyle, CutKind};
 //!
 //! let mut printer = EscposPrinter::open("tcp:192.168.1.50:9100", Profile::MM80)?;
 //! let lines = [
@@ -22,18 +22,20 @@
 //!     ReceiptLine::Columns { left: "金额 AMOUNT", right: "RMB 50.00", style: TextStyle::NORMAL },
 //!     ReceiptLine::Cut(CutKind::Partial),
 //! ];
-//! printer.print(&Receipt::new(&lines))?;
+//! printer.print(&Receipt::new(&lines), &CancelToken::new())?;
 //! # Ok::<(), pos_escpos::EscposError>(())
 //! ```
 
 #![warn(missing_docs)]
 
+mod address;
 pub mod encode;
 mod error;
 mod printer;
 pub mod status;
 pub mod transport;
 
+pub use address::{DEFAULT_BAUD, PrinterAddress};
 pub use encode::{DRAWER_PULSE, Profile, encode_receipt};
 pub use error::EscposError;
 pub use printer::{EscposPrinter, discover};

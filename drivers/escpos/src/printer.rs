@@ -1,15 +1,16 @@
 //! The printer: status before and after every job, jobs that are either printed or reported
 //! as not printed.
 
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use pos_hal::{
-    Charsets, DeviceInfo, DeviceKind, ErrorType, FixedStr, HealthCheck, HealthLevel, HealthReport,
+    CancelToken, Charsets, Device, DeviceInfo, DeviceKind, ErrorType, HealthLevel, HealthReport,
     HealthStatus, JobResult, PaperState, PrinterCaps, PrinterStatus, Receipt, ReceiptLine,
     ReceiptPrinter, TextStyle,
 };
+use pos_io::Deadline;
 
-use crate::EscposError;
+use crate::{EscposError, PrinterAddress};
 use crate::encode::{DRAWER_PULSE, Profile, encode_receipt};
 use crate::status::{DLE_EOT, decode, is_status_byte};
 use crate::transport::{FileTransport, SerialTransport, TcpTransport, Transport, UsbTransport};
@@ -35,54 +36,38 @@ pub struct EscposPrinter<T: Transport = Box<dyn Transport>> {
     resync: bool,
 }
 
-fn parse_ids(vid: &str, pid: &str) -> Option<(u16, u16)> {
-    Some((
-        u16::from_str_radix(vid, 16).ok()?,
-        u16::from_str_radix(pid, 16).ok()?,
-    ))
-}
-
 impl EscposPrinter<Box<dyn Transport>> {
-    /// Opens `tcp:HOST:PORT`, `serial:PATH[:BAUD]`, `usb:VID:PID` / `usb:` (first printer-class
-    /// device) or `file:PATH`.
-    pub fn open(selector: &str, profile: Profile) -> Result<Self, EscposError> {
-        let bad = || EscposError::Selector(selector.to_string());
-        let (scheme, rest) = selector.split_once(':').ok_or_else(bad)?;
+    /// Opens a printer address: `tcp:HOST:PORT`, `serial:PATH[:BAUD[:rtscts]]`,
+    /// `usb:[VID:PID[:SERIAL]]` (empty: first printer-class device) or `file:PATH`.
+    pub fn open(address: &str, profile: Profile) -> Result<Self, EscposError> {
+        Self::open_address(&address.parse()?, profile)
+    }
+
+    /// Opens a parsed address.
+    pub fn open_address(address: &PrinterAddress, profile: Profile) -> Result<Self, EscposError> {
         let open_err = |source| EscposError::Open {
-            target: selector.to_string(),
+            target: address.to_string(),
             source,
         };
-        let transport: Box<dyn Transport> = match scheme {
-            "tcp" => {
-                let mut t = TcpTransport::new(rest);
+        let transport: Box<dyn Transport> = match address {
+            PrinterAddress::Tcp { host, port } => {
+                let mut t = TcpTransport::new(format!("{host}:{port}"));
                 t.connect().map_err(open_err)?;
                 Box::new(t)
             }
-            "serial" => {
-                let (path, baud) = match rest.rsplit_once(':') {
-                    Some((p, b)) if b.chars().all(|c| c.is_ascii_digit()) => {
-                        (p, b.parse().map_err(|_| bad())?)
-                    }
-                    _ => (rest, 9600),
-                };
-                let mut t = SerialTransport::new(path, baud, false);
+            PrinterAddress::Serial { path, baud, rtscts } => {
+                let mut t = SerialTransport::new(path.clone(), *baud, *rtscts);
                 t.connect().map_err(open_err)?;
                 Box::new(t)
             }
-            "usb" => {
-                let ids = match rest.split_once(':') {
-                    Some((v, p)) => Some(parse_ids(v, p).ok_or_else(bad)?),
-                    None if rest.is_empty() => None,
-                    None => return Err(bad()),
-                };
-                Box::new(UsbTransport::open(ids)?)
+            PrinterAddress::Usb { ids, serial } => {
+                Box::new(UsbTransport::open_serial(*ids, serial.as_deref())?)
             }
-            "file" => {
-                let mut t = FileTransport::new(rest);
+            PrinterAddress::File { path } => {
+                let mut t = FileTransport::new(path.clone());
                 t.connect().map_err(open_err)?;
                 Box::new(t)
             }
-            _ => return Err(bad()),
         };
         Ok(Self::new(transport, profile))
     }
@@ -125,14 +110,20 @@ impl<T: Transport> EscposPrinter<T> {
     fn await_byte(
         &mut self,
         timeout: Duration,
+        cancel: &CancelToken,
         accept: impl Fn(u8) -> bool,
     ) -> Result<Option<u8>, EscposError> {
-        let deadline = Instant::now() + timeout;
+        let deadline = Deadline::after(timeout);
         let mut buf = [0u8; 16];
-        while let Some(left) = deadline.checked_duration_since(Instant::now()) {
+        while !deadline.expired() {
+            if cancel.is_cancelled() {
+                // An answer may still come: never take it for the next query's.
+                self.resync = true;
+                return Err(EscposError::Cancelled);
+            }
             let n = self
                 .transport
-                .read(&mut buf, left.min(Duration::from_millis(100)))
+                .read(&mut buf, deadline.slice(Duration::from_millis(100)))
                 .map_err(|source| {
                     self.transport.reset();
                     EscposError::Disconnected {
@@ -153,10 +144,10 @@ impl<T: Transport> EscposPrinter<T> {
         Ok(None)
     }
 
-    fn query(&mut self, cmd: &[u8; 3]) -> Result<u8, EscposError> {
+    fn query(&mut self, cmd: &[u8; 3], cancel: &CancelToken) -> Result<u8, EscposError> {
         self.send(cmd)?;
         let timeout = self.status_timeout;
-        match self.await_byte(timeout, is_status_byte)? {
+        match self.await_byte(timeout, cancel, is_status_byte)? {
             Some(b) => Ok(b),
             None => {
                 // The answer may still come: close the connection (TCP, USB) and swallow late
@@ -175,7 +166,7 @@ impl<T: Transport> EscposPrinter<T> {
         self.resync = false;
     }
 
-    fn read_status(&mut self) -> Result<PrinterStatus, EscposError> {
+    fn read_status(&mut self, cancel: &CancelToken) -> Result<PrinterStatus, EscposError> {
         if !self.transport.can_read() {
             return Err(EscposError::NoStatus);
         }
@@ -184,9 +175,9 @@ impl<T: Transport> EscposPrinter<T> {
         } else {
             self.transport.drain();
         }
-        let printer = self.query(&DLE_EOT[0])?;
-        let offline = self.query(&DLE_EOT[1])?;
-        let paper = self.query(&DLE_EOT[2])?;
+        let printer = self.query(&DLE_EOT[0], cancel)?;
+        let offline = self.query(&DLE_EOT[1], cancel)?;
+        let paper = self.query(&DLE_EOT[2], cancel)?;
         decode(printer, offline, paper)
     }
 
@@ -204,24 +195,24 @@ impl<T: Transport> EscposPrinter<T> {
 
     /// After the job: wait for `GS r 1`'s answer (the printer reached the end); meanwhile
     /// look at paper and cover so that a stop is explained instead of waited out.
-    fn await_job_end(&mut self) -> Result<(), EscposError> {
+    fn await_job_end(&mut self, cancel: &CancelToken) -> Result<(), EscposError> {
         self.job_end_seen = false;
         self.send(&GS_R_1)?;
-        let deadline = Instant::now() + self.job_timeout;
+        let deadline = Deadline::after(self.job_timeout);
         loop {
             // GS r answers `0xx0xxxx`; DLE EOT answers have bit 4 set.
-            let _ = self.await_byte(Duration::from_millis(250), |b| b & 0x90 == 0)?;
+            let _ = self.await_byte(Duration::from_millis(250), cancel, |b| b & 0x90 == 0)?;
             if self.job_end_seen {
                 return Ok(());
             }
-            let paper = self.query(&DLE_EOT[2])?;
-            let offline = self.query(&DLE_EOT[1])?;
-            let printer = self.query(&DLE_EOT[0])?;
+            let paper = self.query(&DLE_EOT[2], cancel)?;
+            let offline = self.query(&DLE_EOT[1], cancel)?;
+            let printer = self.query(&DLE_EOT[0], cancel)?;
             Self::refuse(&decode(printer, offline, paper)?)?;
             if self.job_end_seen {
                 return Ok(());
             }
-            if Instant::now() >= deadline {
+            if deadline.expired() {
                 return Err(EscposError::Timeout(self.job_timeout));
             }
         }
@@ -264,67 +255,68 @@ impl<T: Transport> ErrorType for EscposPrinter<T> {
 
 impl<T: Transport> ReceiptPrinter for EscposPrinter<T> {
     fn caps(&self) -> PrinterCaps {
-        PrinterCaps {
-            width_dots: self.profile.width_dots,
-            columns: self.profile.columns,
-            cutter: true,
-            drawer: true,
-            status: self.transport.can_read(),
-            charsets: Charsets::ASCII.union(Charsets::GB18030),
-        }
+        let caps = if self.profile.columns == 32 {
+            PrinterCaps::paper_58mm()
+        } else {
+            PrinterCaps::default()
+        };
+        caps.with_features(true, true, self.transport.can_read())
+            .with_charsets(Charsets::ASCII.union(Charsets::GB18030))
     }
 
-    fn status(&mut self) -> Result<PrinterStatus, EscposError> {
-        self.read_status()
+    fn status(&mut self, cancel: &CancelToken) -> Result<PrinterStatus, EscposError> {
+        self.read_status(cancel)
     }
 
     /// Checks status, sends the job, waits until the printer reached its end and checks again.
     /// Any error means the job was not (completely) printed.
-    fn print(&mut self, receipt: &Receipt<'_>) -> Result<JobResult, EscposError> {
+    fn print(
+        &mut self,
+        receipt: &Receipt<'_>,
+        cancel: &CancelToken,
+    ) -> Result<JobResult, EscposError> {
         let job = encode_receipt(receipt, self.profile)?;
+        if cancel.is_cancelled() {
+            return Err(EscposError::Cancelled);
+        }
         if !self.transport.can_read() {
             self.send(&job)?;
-            return Ok(JobResult {
-                bytes_sent: job.len(),
-                status_after: None,
-            });
+            return Ok(JobResult::new(job.len(), None));
         }
-        let before = self.read_status()?;
+        let before = self.read_status(cancel)?;
         Self::refuse(&before)?;
+        if cancel.is_cancelled() {
+            return Err(EscposError::Cancelled);
+        }
         self.send(&job)?;
-        self.await_job_end()?;
-        let after = self.read_status()?;
+        self.await_job_end(cancel)?;
+        let after = self.read_status(cancel)?;
         tracing::debug!(printer = %self.transport.describe(), bytes = job.len(), ?after, "job printed");
-        Ok(JobResult {
-            bytes_sent: job.len(),
-            status_after: Some(after),
-        })
+        Ok(JobResult::new(job.len(), Some(after)))
     }
 
     fn open_drawer(&mut self) -> Result<(), EscposError> {
         self.send(&DRAWER_PULSE)
     }
-
-    fn info(&self) -> DeviceInfo {
-        let selector = self.transport.describe();
-        DeviceInfo {
-            kind: DeviceKind::Printer,
-            driver: "escpos",
-            name: FixedStr::truncated(&format!("ESC/POS printer {selector}")),
-            selector: FixedStr::truncated(&selector),
-        }
-    }
 }
 
-impl<T: Transport> HealthCheck for EscposPrinter<T> {
-    /// `Internal`: reads the status. `External`: prints the self-test page.
+impl<T: Transport> Device for EscposPrinter<T> {
+    fn info(&self) -> DeviceInfo {
+        let address = self.transport.describe();
+        DeviceInfo::new(
+            DeviceKind::Printer,
+            "escpos",
+            &format!("ESC/POS printer {address}"),
+            &format!("escpos:{address}"),
+        )
+    }
+
+    /// `Internal`: reads the status. `External`: prints the self-test page. A printer that
+    /// answers with a fault, or does not answer at all, is a `Failed` report, not an `Err`.
     fn health_check(&mut self, level: HealthLevel) -> Result<HealthReport, EscposError> {
-        let report = |status, detail: &str| HealthReport {
-            level,
-            status,
-            detail: FixedStr::truncated(detail),
-        };
-        let status = match self.read_status() {
+        let report = |status, detail: &str| HealthReport::new(level, status, detail);
+        let cancel = CancelToken::new();
+        let status = match self.read_status(&cancel) {
             Ok(s) => s,
             Err(EscposError::NoStatus) => {
                 return Ok(report(
@@ -339,7 +331,7 @@ impl<T: Transport> HealthCheck for EscposPrinter<T> {
         }
         if level != HealthLevel::Internal {
             let page = self.self_test_page();
-            if let Err(e) = self.print(&Receipt::new(&page)) {
+            if let Err(e) = self.print(&Receipt::new(&page), &cancel) {
                 return Ok(report(HealthStatus::Failed, &e.to_string()));
             }
         }
@@ -354,11 +346,13 @@ impl<T: Transport> HealthCheck for EscposPrinter<T> {
 /// (Network and serial printers cannot be discovered safely: name them with a selector.)
 pub fn discover() -> Vec<DeviceInfo> {
     let mut found = Vec::new();
-    let info = |name: String, selector: String| DeviceInfo {
-        kind: DeviceKind::Printer,
-        driver: "escpos",
-        name: FixedStr::truncated(&name),
-        selector: FixedStr::truncated(&selector),
+    let info = |name: String, address: String| {
+        DeviceInfo::new(
+            DeviceKind::Printer,
+            "escpos",
+            &name,
+            &format!("escpos:{address}"),
+        )
     };
     if let Ok(entries) = std::fs::read_dir("/dev/usb") {
         for e in entries.flatten() {
@@ -381,7 +375,10 @@ pub fn discover() -> Vec<DeviceInfo> {
                 .interfaces()
                 .any(|i| i.descriptors().any(|a| a.class_code() == 7));
             if printer {
-                let sel = format!("usb:{:04x}:{:04x}", desc.vendor_id(), desc.product_id());
+                let mut sel = format!("usb:{:04x}:{:04x}", desc.vendor_id(), desc.product_id());
+                if let Some(serial) = crate::transport::serial_number(&d, &desc) {
+                    sel = format!("{sel}:{serial}");
+                }
                 found.push(info(format!("USB printer {sel}"), sel));
             }
         }

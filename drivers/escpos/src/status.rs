@@ -38,12 +38,11 @@ pub fn decode(printer: u8, offline: u8, paper: u8) -> Result<PrinterStatus, Escp
     } else {
         PaperState::Ok
     };
-    Ok(PrinterStatus {
-        online: printer & 0x08 == 0,
-        paper: paper_state,
-        cover_open: offline & 0x04 != 0,
-        drawer_open: Some(printer & 0x04 == 0),
-    })
+    Ok(PrinterStatus::default()
+        .with_online(printer & 0x08 == 0)
+        .with_paper(paper_state)
+        .with_cover_open(offline & 0x04 != 0)
+        .with_drawer_open(Some(printer & 0x04 == 0)))
 }
 
 #[cfg(test)]

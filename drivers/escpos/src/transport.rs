@@ -6,7 +6,9 @@ use std::fs::{File, OpenOptions};
 use std::io::{self, ErrorKind, Read, Write};
 use std::net::{TcpStream, ToSocketAddrs};
 use std::path::PathBuf;
-use std::time::{Duration, Instant};
+use std::time::Duration;
+
+use pos_io::Deadline;
 
 /// A connection to a printer.
 pub trait Transport: Send + fmt::Debug {
@@ -63,13 +65,11 @@ fn write_by_deadline<W: Write + ?Sized>(
     timeout: Duration,
     mut set_timeout: impl FnMut(&mut W, Duration) -> io::Result<()>,
 ) -> Result<(), (usize, io::Error)> {
-    let deadline = Instant::now() + timeout;
+    let deadline = Deadline::after(timeout);
     let mut sent = 0;
     while sent < data.len() {
-        let left = deadline
-            .checked_duration_since(Instant::now())
-            .ok_or((sent, timed_out()))?;
-        set_timeout(writer, left.max(Duration::from_millis(1))).map_err(|e| (sent, e))?;
+        let left = deadline.remaining_nonzero().ok_or((sent, timed_out()))?;
+        set_timeout(writer, left).map_err(|e| (sent, e))?;
         match writer.write(&data[sent..]) {
             Ok(0) => return Err((sent, io::Error::from(ErrorKind::WriteZero))),
             Ok(n) => sent += n,
@@ -245,7 +245,12 @@ impl Transport for SerialTransport {
     }
 
     fn describe(&self) -> String {
-        format!("serial:{}:{}", self.path, self.baud)
+        let rtscts = if self.flow == serialport::FlowControl::Hardware {
+            ":rtscts"
+        } else {
+            ""
+        };
+        format!("serial:{}:{}{rtscts}", self.path, self.baud)
     }
 }
 
@@ -324,6 +329,7 @@ impl Transport for FileTransport {
 /// vanished (unplug) the next call looks for it again.
 pub struct UsbTransport {
     ids: Option<(u16, u16)>,
+    serial: Option<String>,
     claimed: Option<Claimed>,
     label: String,
 }
@@ -353,7 +359,20 @@ impl fmt::Debug for UsbTransport {
 
 const USB_CHUNK: usize = 4096;
 
-fn find_and_claim(ids: Option<(u16, u16)>) -> Result<(Claimed, String), rusb::Error> {
+/// The device's iSerialNumber, when it has one and it can be read.
+pub(crate) fn serial_number<T: rusb::UsbContext>(
+    device: &rusb::Device<T>,
+    desc: &rusb::DeviceDescriptor,
+) -> Option<String> {
+    desc.serial_number_string_index()?;
+    let handle = device.open().ok()?;
+    handle.read_serial_number_string_ascii(desc).ok()
+}
+
+fn find_and_claim(
+    ids: Option<(u16, u16)>,
+    serial: Option<&str>,
+) -> Result<(Claimed, String), rusb::Error> {
     // A fresh context each time: without udevd (containers, minimal systems) a long-lived
     // libusb context never learns that an unplugged device came back.
     let context = rusb::Context::new()?;
@@ -361,6 +380,11 @@ fn find_and_claim(ids: Option<(u16, u16)>) -> Result<(Claimed, String), rusb::Er
         let desc = device.device_descriptor()?;
         if let Some((vid, pid)) = ids {
             if desc.vendor_id() != vid || desc.product_id() != pid {
+                continue;
+            }
+        }
+        if let Some(want) = serial {
+            if serial_number(&device, &desc).as_deref() != Some(want) {
                 continue;
             }
         }
@@ -388,7 +412,11 @@ fn find_and_claim(ids: Option<(u16, u16)>) -> Result<(Claimed, String), rusb::Er
                 let handle = device.open()?;
                 let _ = handle.set_auto_detach_kernel_driver(true);
                 handle.claim_interface(alt.interface_number())?;
-                let label = format!("usb:{:04x}:{:04x}", desc.vendor_id(), desc.product_id());
+                let mut label =
+                    format!("usb:{:04x}:{:04x}", desc.vendor_id(), desc.product_id());
+                if let Some(want) = serial {
+                    label = format!("{label}:{want}");
+                }
                 return Ok((
                     Claimed {
                         handle,
@@ -407,9 +435,15 @@ fn find_and_claim(ids: Option<(u16, u16)>) -> Result<(Claimed, String), rusb::Er
 impl UsbTransport {
     /// Opens `vid:pid`, or with `None` the first device with a printer-class interface.
     pub fn open(ids: Option<(u16, u16)>) -> Result<Self, rusb::Error> {
-        let (claimed, label) = find_and_claim(ids)?;
+        Self::open_serial(ids, None)
+    }
+
+    /// Like [`open`](Self::open), but only the device whose iSerialNumber is `serial`.
+    pub fn open_serial(ids: Option<(u16, u16)>, serial: Option<&str>) -> Result<Self, rusb::Error> {
+        let (claimed, label) = find_and_claim(ids, serial)?;
         Ok(Self {
             ids,
+            serial: serial.map(str::to_string),
             claimed: Some(claimed),
             label,
         })
@@ -417,7 +451,8 @@ impl UsbTransport {
 
     fn claimed(&mut self) -> io::Result<&mut Claimed> {
         if self.claimed.is_none() {
-            let (claimed, label) = find_and_claim(self.ids).map_err(usb_io)?;
+            let (claimed, label) =
+                find_and_claim(self.ids, self.serial.as_deref()).map_err(usb_io)?;
             self.claimed = Some(claimed);
             self.label = label;
         }
@@ -460,12 +495,11 @@ fn usb_io(e: rusb::Error) -> io::Error {
 
 impl Transport for UsbTransport {
     fn write_all(&mut self, data: &[u8], timeout: Duration) -> Result<(), (usize, io::Error)> {
-        let deadline = Instant::now() + timeout;
+        let deadline = Deadline::after(timeout);
         let mut sent = 0;
         while sent < data.len() {
-            let left = deadline
-                .checked_duration_since(Instant::now())
-                .ok_or((sent, timed_out()))?;
+            // libusb takes a 0 ms timeout as "wait forever": under 1 ms left is a timeout.
+            let left = deadline.remaining_nonzero().ok_or((sent, timed_out()))?;
             let end = (sent + USB_CHUNK).min(data.len());
             let c = self.claimed().map_err(|e| (sent, e))?;
             // rusb returns Ok(n < len) on a timeout after a partial transfer: keep going.

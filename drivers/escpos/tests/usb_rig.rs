@@ -9,7 +9,7 @@ use std::time::{Duration, Instant};
 
 use pos_escpos::transport::UsbTransport;
 use pos_escpos::{EscposPrinter, Profile, discover};
-use pos_hal::{Amount, Error as _, ErrorKind, Receipt, ReceiptPrinter};
+use pos_hal::{CancelToken, Amount, Error as _, ErrorKind, Receipt, ReceiptPrinter};
 use pos_sim::printer::PrinterControl;
 use pos_terminal::slip::{Copy, SaleSlip};
 
@@ -137,12 +137,12 @@ fn both_slips_by_bulk_out_with_status_by_bulk_in() {
     let _rig = RIG.lock().unwrap_or_else(|e| e.into_inner());
     let (mut vp, before) = gadget();
     let mut printer = EscposPrinter::open("usb:04b8:0e15", Profile::MM58).expect("open");
-    assert!(printer.status().expect("DLE EOT over bulk IN").ready());
+    assert!(printer.status(&CancelToken::new()).expect("DLE EOT over bulk IN").ready());
     for copy in [Copy::Merchant, Copy::Cardholder] {
         let layout = slip().layout(copy);
         let lines = layout.lines();
         let job = printer
-            .print(&Receipt::new(&lines))
+            .print(&Receipt::new(&lines), &CancelToken::new())
             .expect("printed over USB");
         assert!(job.bytes_sent > 500);
     }
@@ -175,7 +175,7 @@ fn paper_out_is_reported_and_the_job_not_printed() {
     vp.command("paper out").expect("fault");
     assert_eq!(
         printer
-            .print(&Receipt::new(&lines))
+            .print(&Receipt::new(&lines), &CancelToken::new())
             .expect_err("no paper")
             .kind(),
         ErrorKind::PaperOut
@@ -184,7 +184,7 @@ fn paper_out_is_reported_and_the_job_not_printed() {
     vp.command("lines 6").expect("fault");
     assert_eq!(
         printer
-            .print(&Receipt::new(&lines))
+            .print(&Receipt::new(&lines), &CancelToken::new())
             .expect_err("ran out")
             .kind(),
         ErrorKind::PaperOut
@@ -209,7 +209,7 @@ fn unplug_mid_job_is_disconnected_and_not_printed() {
     vp.command("drop 200").expect("fault");
     let layout = slip().layout(Copy::Merchant);
     let lines = layout.lines();
-    let err = printer.print(&Receipt::new(&lines)).expect_err("unplugged");
+    let err = printer.print(&Receipt::new(&lines), &CancelToken::new()).expect_err("unplugged");
     assert!(
         matches!(err.kind(), ErrorKind::Disconnected | ErrorKind::Timeout),
         "{err} ({:?})",
@@ -224,7 +224,7 @@ fn unplug_mid_job_is_disconnected_and_not_printed() {
     // The driver finds the device again by itself.
     let start = Instant::now();
     let job = loop {
-        match printer.print(&Receipt::new(&lines)) {
+        match printer.print(&Receipt::new(&lines), &CancelToken::new()) {
             Ok(job) => break job,
             Err(e) if start.elapsed() < Duration::from_secs(5) => {
                 let _ = e;

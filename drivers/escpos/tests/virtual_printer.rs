@@ -5,7 +5,7 @@ use std::time::Duration;
 
 use pos_escpos::{DRAWER_PULSE, EscposError, EscposPrinter, Profile, encode_receipt};
 use pos_hal::{
-    Error as _, ErrorKind, HealthCheck, HealthLevel, HealthStatus, PaperState, Receipt,
+    CancelToken, Device, Error as _, ErrorKind, HealthLevel, HealthStatus, PaperState, Receipt,
     ReceiptPrinter,
 };
 use pos_sim::printer::{Paper, VirtualPrinter};
@@ -27,7 +27,7 @@ fn print_both(printer: &mut EscposPrinter) {
     for copy in [Copy::Merchant, Copy::Cardholder] {
         let layout = slip().layout(copy);
         let lines = layout.lines();
-        let job = printer.print(&Receipt::new(&lines)).expect("printed");
+        let job = printer.print(&Receipt::new(&lines), &CancelToken::new()).expect("printed");
         assert!(job.bytes_sent > 200);
         assert!(job.status_after.is_some_and(|s| s.ready()));
     }
@@ -100,39 +100,39 @@ fn status_in_every_fault_state_and_refused_jobs() {
     let vp = VirtualPrinter::tcp(0, 384, None).expect("virtual printer");
     let mut printer =
         EscposPrinter::open(&format!("tcp:{}", vp.endpoint()), Profile::MM58).expect("open");
-    let s = printer.status().expect("status");
+    let s = printer.status(&CancelToken::new()).expect("status");
     assert!(s.ready() && s.paper == PaperState::Ok);
     vp.set_paper(Paper::NearEnd);
-    assert_eq!(printer.status().expect("status").paper, PaperState::NearEnd);
+    assert_eq!(printer.status(&CancelToken::new()).expect("status").paper, PaperState::NearEnd);
     let report = printer.health_check(HealthLevel::Internal).expect("health");
     assert_eq!(report.status, HealthStatus::Degraded);
     vp.set_paper(Paper::Out);
-    let s = printer.status().expect("status");
+    let s = printer.status(&CancelToken::new()).expect("status");
     assert_eq!((s.paper, s.online), (PaperState::Out, false));
     let layout = slip().layout(Copy::Cardholder);
     let lines = layout.lines();
-    let err = printer.print(&Receipt::new(&lines)).expect_err("no paper");
+    let err = printer.print(&Receipt::new(&lines), &CancelToken::new()).expect_err("no paper");
     assert_eq!(err.kind(), ErrorKind::PaperOut);
     vp.set_paper(Paper::Ok);
     vp.set_cover_open(true);
-    assert!(printer.status().expect("status").cover_open);
+    assert!(printer.status(&CancelToken::new()).expect("status").cover_open);
     assert_eq!(
         printer
-            .print(&Receipt::new(&lines))
+            .print(&Receipt::new(&lines), &CancelToken::new())
             .expect_err("cover")
             .kind(),
         ErrorKind::CoverOpen
     );
     vp.set_cover_open(false);
     vp.set_offline(true);
-    assert!(!printer.status().expect("status").online);
+    assert!(!printer.status(&CancelToken::new()).expect("status").online);
     assert!(matches!(
-        printer.print(&Receipt::new(&lines)),
+        printer.print(&Receipt::new(&lines), &CancelToken::new()),
         Err(EscposError::Offline)
     ));
     vp.clear_faults();
     assert!(vp.jobs().is_empty(), "refused jobs never reach the paper");
-    printer.print(&Receipt::new(&lines)).expect("prints again");
+    printer.print(&Receipt::new(&lines), &CancelToken::new()).expect("prints again");
     assert_eq!(vp.jobs().len(), 1);
 }
 
@@ -146,7 +146,7 @@ fn paper_out_mid_job_is_reported_as_not_printed() {
     let layout = slip().layout(Copy::Merchant);
     let lines = layout.lines();
     let err = printer
-        .print(&Receipt::new(&lines))
+        .print(&Receipt::new(&lines), &CancelToken::new())
         .expect_err("paper ran out");
     assert_eq!(err.kind(), ErrorKind::PaperOut, "{err}");
     let jobs = vp.jobs();
@@ -154,7 +154,7 @@ fn paper_out_mid_job_is_reported_as_not_printed() {
     assert!(!jobs[0].complete, "the printer stopped mid-job");
     vp.set_paper(Paper::Ok);
     printer
-        .print(&Receipt::new(&lines))
+        .print(&Receipt::new(&lines), &CancelToken::new())
         .expect("reprinted after new paper");
     assert!(vp.jobs().last().is_some_and(|j| j.complete));
 }
@@ -167,14 +167,14 @@ fn connection_dropped_mid_job_then_reconnect() {
     vp.drop_after_bytes(Some(300));
     let layout = slip().layout(Copy::Merchant);
     let lines = layout.lines();
-    let err = printer.print(&Receipt::new(&lines)).expect_err("dropped");
+    let err = printer.print(&Receipt::new(&lines), &CancelToken::new()).expect_err("dropped");
     assert!(
         matches!(err.kind(), ErrorKind::Disconnected | ErrorKind::Timeout),
         "{err}"
     );
     assert!(vp.jobs().is_empty(), "no job was printed");
     let job = printer
-        .print(&Receipt::new(&lines))
+        .print(&Receipt::new(&lines), &CancelToken::new())
         .expect("reconnects and prints");
     assert!(job.bytes_sent > 300);
     assert_eq!(vp.jobs().len(), 1);
@@ -187,10 +187,10 @@ fn stalled_printer_times_out() {
         EscposPrinter::open(&format!("tcp:{}", vp.endpoint()), Profile::MM58).expect("open");
     printer.status_timeout = Duration::from_millis(300);
     vp.set_stall(true);
-    let err = printer.status().expect_err("stalled");
+    let err = printer.status(&CancelToken::new()).expect_err("stalled");
     assert_eq!(err.kind(), ErrorKind::Timeout, "{err}");
     vp.set_stall(false);
-    assert!(printer.status().expect("answers again").ready());
+    assert!(printer.status(&CancelToken::new()).expect("answers again").ready());
 }
 
 #[test]
@@ -200,7 +200,7 @@ fn drawer_pulse_is_exactly_five_bytes() {
         EscposPrinter::open(&format!("tcp:{}", vp.endpoint()), Profile::MM58).expect("open");
     printer.open_drawer().expect("drawer");
     // A status query right after must still be answered (a 3-byte pulse would eat it).
-    assert!(printer.status().expect("status after drawer").ready());
+    assert!(printer.status(&CancelToken::new()).expect("status after drawer").ready());
     assert_eq!(vp.drawer_pulses(), vec![DRAWER_PULSE.to_vec()]);
 }
 
@@ -212,7 +212,7 @@ fn file_transport_writes_the_job_and_has_no_status() {
         EscposPrinter::open(&format!("file:{}", path.display()), Profile::MM58).expect("open");
     let layout = slip().layout(Copy::Cardholder);
     let lines = layout.lines();
-    let job = printer.print(&Receipt::new(&lines)).expect("written");
+    let job = printer.print(&Receipt::new(&lines), &CancelToken::new()).expect("written");
     assert_eq!(job.status_after, None);
     let written = std::fs::read(&path).expect("file");
     assert_eq!(
@@ -220,7 +220,7 @@ fn file_transport_writes_the_job_and_has_no_status() {
         encode_receipt(&Receipt::new(&lines), Profile::MM58).expect("encode")
     );
     assert_eq!(
-        printer.status().expect_err("no status").kind(),
+        printer.status(&CancelToken::new()).expect_err("no status").kind(),
         ErrorKind::NotSupported
     );
     assert!(matches!(

@@ -79,6 +79,9 @@ pub enum PcscError {
         /// Bytes available.
         capacity: usize,
     },
+    /// The caller asked for something that cannot be done (poll for no card type).
+    #[error("invalid argument: {0}")]
+    InvalidArgument(&'static str),
     /// The card keeps answering `61xx`.
     #[error("card still answers 61xx after {0} GET RESPONSE commands")]
     GetResponseLoop(usize),
@@ -126,7 +129,8 @@ impl pos_hal::Error for PcscError {
         match self {
             PcscError::NoService { .. } => ErrorKind::Disconnected,
             PcscError::ReaderNotFound { .. } | PcscError::ReaderGone { .. } => ErrorKind::NoDevice,
-            PcscError::NoCard { .. } | PcscError::NotPowered => ErrorKind::NoCard,
+            PcscError::NoCard { .. } => ErrorKind::NoCard,
+            PcscError::NotPowered => ErrorKind::NotReady,
             PcscError::CardRemoved { .. } | PcscError::ResponseTooShort { .. } => {
                 ErrorKind::CardRemoved
             }
@@ -136,7 +140,9 @@ impl pos_hal::Error for PcscError {
             PcscError::MuteCard { .. } | PcscError::Atr(_) | PcscError::GetResponseLoop(_) => {
                 ErrorKind::Protocol
             }
-            PcscError::Apdu(_) | PcscError::BufferTooSmall { .. } => ErrorKind::Other,
+            PcscError::Apdu(_)
+            | PcscError::BufferTooSmall { .. }
+            | PcscError::InvalidArgument(_) => ErrorKind::InvalidInput,
             PcscError::Pcsc { source, .. } => match source {
                 E::Timeout => ErrorKind::Timeout,
                 E::NoAccess | E::SecurityViolation => ErrorKind::PermissionDenied,
@@ -144,7 +150,11 @@ impl pos_hal::Error for PcscError {
                 | E::UnsupportedCard
                 | E::CardUnsupported
                 | E::UnsupportedFeature => ErrorKind::NotSupported,
-                E::UnpoweredCard | E::ResetCard | E::InvalidAtr => ErrorKind::Protocol,
+                E::InvalidParameter | E::InvalidValue | E::InsufficientBuffer => {
+                    ErrorKind::InvalidInput
+                }
+                E::UnpoweredCard => ErrorKind::NotReady,
+                E::ResetCard | E::InvalidAtr => ErrorKind::Protocol,
                 _ => ErrorKind::Other,
             },
         }
@@ -182,6 +192,11 @@ mod tests {
         assert_eq!(
             PcscError::ResponseTooShort { len: 0 }.kind(),
             ErrorKind::CardRemoved
+        );
+        assert_eq!(PcscError::NotPowered.kind(), ErrorKind::NotReady);
+        assert_eq!(
+            PcscError::BufferTooSmall { needed: 9, capacity: 2 }.kind(),
+            ErrorKind::InvalidInput
         );
     }
 }

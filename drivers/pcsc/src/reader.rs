@@ -1,14 +1,15 @@
 //! One PC/SC reader as a pos-hal contact and contactless reader.
 
 use std::ffi::CString;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use pcsc::{Card, Disposition, Protocols, ReaderState, ShareMode, State};
 use pos_hal::{
-    Apdu, Atr, CancelToken, Claim, DeviceInfo, DeviceKind, ErrorType, FixedStr, HealthCheck,
-    HealthLevel, HealthReport, HealthStatus, IccReader, PiccReader, Rapdu, ReaderCaps, StatusWord,
-    Target, TargetKind, TargetTypes,
+    Apdu, Atr, CancelToken, CardChannel, CardProtocol, Claim, Device, DeviceInfo, DeviceKind,
+    ErrorType, HealthLevel, HealthReport, HealthStatus, IccCaps, IccReader, PiccCaps, PiccReader,
+    PollOutcome, Rapdu, RfType, StatusWord, Target, TargetTypes,
 };
+use pos_io::Deadline;
 
 use crate::PcscError;
 use crate::context::{Canceller, ContextSlot};
@@ -320,18 +321,17 @@ impl PcscReader {
         cancel: &CancelToken,
         want: impl Fn(CardState) -> bool,
     ) -> Result<CardState, PcscError> {
-        let deadline = Instant::now() + timeout;
+        let deadline = Deadline::after(timeout);
         let mut states = [ReaderState::new(self.name.clone(), State::UNAWARE)];
         loop {
             if cancel.is_cancelled() {
                 return Err(PcscError::Cancelled);
             }
-            let now = Instant::now();
             let first = states[0].current_state() == State::UNAWARE;
             let slice = if first {
                 Duration::ZERO
             } else {
-                deadline.saturating_duration_since(now).min(WAIT_SLICE)
+                deadline.remaining().min(WAIT_SLICE)
             };
             let result = self.with_service("get_status_change", |ctx, _| {
                 ctx.get_status_change(slice, &mut states)
@@ -357,7 +357,7 @@ impl PcscReader {
                 }) => {}
                 Err(e) => return Err(e),
             }
-            if Instant::now() >= deadline {
+            if deadline.expired() {
                 return Err(PcscError::Timeout(timeout));
             }
         }
@@ -374,7 +374,7 @@ impl PcscReader {
     }
 
     /// Waits until the card is gone (the terminal's "please remove card").
-    pub fn wait_for_removal(
+    fn wait_until_removed(
         &mut self,
         timeout: Duration,
         cancel: &CancelToken,
@@ -444,19 +444,19 @@ impl ErrorType for PcscReader {
     type Error = PcscError;
 }
 
-impl IccReader for PcscReader {
-    fn caps(&self) -> ReaderCaps {
-        ReaderCaps {
-            contact: true,
-            contactless: false,
-            t0: true,
-            t1: true,
-            max_apdu: pos_hal::apdu::MAX_ENCODED_LEN,
-        }
+impl CardChannel for PcscReader {
+    fn transmit<'r>(
+        &mut self,
+        command: &Apdu<'_>,
+        out: &'r mut [u8],
+    ) -> Result<Rapdu<'r>, PcscError> {
+        self.transmit_inner(command, out)
     }
+}
 
-    fn info(&self) -> DeviceInfo {
-        device_info(&self.display_name, DeviceKind::ContactReader)
+impl IccReader for PcscReader {
+    fn caps(&self) -> IccCaps {
+        IccCaps::default().with_max_apdu(pos_hal::apdu::MAX_ENCODED_LEN)
     }
 
     fn card_present(&mut self) -> Result<bool, PcscError> {
@@ -479,100 +479,126 @@ impl IccReader for PcscReader {
             .ok_or(PcscError::NotPowered)
     }
 
-    fn transmit<'r>(
-        &mut self,
-        command: &Apdu<'_>,
-        out: &'r mut [u8],
-    ) -> Result<Rapdu<'r>, PcscError> {
-        self.transmit_inner(command, out)
-    }
-
     fn power_off(&mut self) -> Result<(), PcscError> {
         self.disconnect(Disposition::UnpowerCard)
     }
 }
 
-fn device_info(name: &str, kind: DeviceKind) -> DeviceInfo {
-    DeviceInfo {
-        kind,
-        driver: "pcsc",
-        name: FixedStr::truncated(name),
-        selector: FixedStr::truncated(&format!("pcsc:{name}")),
+/// Contact or contactless, as far as the reader's name tells: PC/SC itself does not say.
+fn reader_kind(name: &str) -> DeviceKind {
+    let lower = name.to_ascii_lowercase();
+    if ["picc", "contactless", " cl "].iter().any(|hint| lower.contains(hint)) {
+        DeviceKind::ContactlessReader
+    } else {
+        DeviceKind::ContactReader
     }
 }
 
-/// Classifies a contactless card from its PC/SC ATR (PC/SC part 3 §3.1.3.2.3).
-fn target_kind(atr: &Atr) -> TargetKind {
+/// RF type and protocol of a contactless card from its PC/SC ATR (PC/SC part 3 §3.1.3.2.3).
+///
+/// Storage cards (MIFARE Classic/Ultralight) carry the PC/SC RID and are type A. For ISO-DEP
+/// cards part 3 puts the ATS historical bytes (type A) or the ATQB application data, protocol
+/// info and MBLI (type B, always 8 bytes) into the historical bytes; 8 bytes can be either, so
+/// only the other lengths prove type A.
+fn classify(atr: &Atr) -> (RfType, CardProtocol) {
     let hist = atr.historical_bytes();
-    // 80 4F 0C A0 00 00 03 06 …: a storage card (MIFARE Classic/Ultralight) per the PC/SC RID.
     if hist.starts_with(&[0x80, 0x4F]) && hist.get(3..8) == Some(&[0xA0, 0x00, 0x00, 0x03, 0x06]) {
-        return TargetKind::MifareA;
+        return (RfType::A, CardProtocol::Mifare);
     }
-    TargetKind::IsoA
+    let rf = if hist.len() == 8 {
+        RfType::Unknown
+    } else {
+        RfType::A
+    };
+    (rf, CardProtocol::IsoDep)
 }
 
-impl PiccReader for PcscReader {
-    fn caps(&self) -> ReaderCaps {
-        ReaderCaps {
-            contact: false,
-            contactless: true,
-            t0: false,
-            t1: true,
-            max_apdu: pos_hal::apdu::MAX_ENCODED_LEN,
-        }
-    }
-
-    fn info(&self) -> DeviceInfo {
-        device_info(&self.display_name, DeviceKind::ContactlessReader)
-    }
-
-    /// Waits for a card, connects, and reads its UID with `FF CA 00 00 00`. PC/SC does not
-    /// say whether a card is type A or B; the ATR tells storage cards from ISO-DEP cards.
-    fn poll(
-        &mut self,
-        _types: TargetTypes,
-        timeout: Duration,
-        cancel: &CancelToken,
-    ) -> Result<Target, PcscError> {
-        self.wait_for_card(timeout, cancel)?;
+impl PcscReader {
+    /// One poll attempt on a present card: connect, read the UID, classify.
+    fn activate(&mut self) -> Result<Target, PcscError> {
         let atr = IccReader::power_on(self)?;
         let mut buf = [0u8; 16];
         let get_uid = Apdu::new(0xFF, 0xCA, 0x00, 0x00).with_le(256);
         let uid = match self.transmit_inner(&get_uid, &mut buf) {
-            Ok(r) if r.sw.is_success() => pos_hal::Uid::new(r.data),
+            Ok(r) if r.sw.is_success() => pos_hal::Uid::new(r.data).ok(),
             Ok(_) => None,
             Err(e) => return Err(e),
         };
-        Ok(Target {
-            kind: if uid.is_some() {
-                target_kind(&atr)
-            } else {
-                TargetKind::Unknown
-            },
-            uid: uid.unwrap_or(pos_hal::Uid::EMPTY),
-            atqa: None,
-            sak: None,
-            historical: pos_hal::Historical::new(atr.historical_bytes())
-                .unwrap_or(pos_hal::Historical::EMPTY),
-        })
+        let (rf, protocol) = match uid {
+            Some(_) => classify(&atr),
+            None => (RfType::Unknown, CardProtocol::Other),
+        };
+        let target = Target::new(rf, protocol, uid.unwrap_or_default());
+        Ok(target
+            .with_historical(atr.historical_bytes())
+            .unwrap_or(target))
+    }
+}
+
+impl PiccReader for PcscReader {
+    fn caps(&self) -> PiccCaps {
+        PiccCaps::new(TargetTypes::AB, pos_hal::apdu::MAX_ENCODED_LEN)
+            .with_autonomous_polling(true)
     }
 
-    fn transmit<'r>(
+    /// Waits for a card, connects and reads its UID with `FF CA 00 00 00`. The reader does
+    /// anticollision itself, so `Collision` is never reported. A card of a type not asked for
+    /// is deactivated and the poll goes on until it leaves and another comes, or time is up.
+    fn poll(
         &mut self,
-        command: &Apdu<'_>,
-        out: &'r mut [u8],
-    ) -> Result<Rapdu<'r>, PcscError> {
-        self.transmit_inner(command, out)
+        types: TargetTypes,
+        timeout: Duration,
+        cancel: &CancelToken,
+    ) -> Result<PollOutcome, PcscError> {
+        if types.is_empty() {
+            return Err(PcscError::InvalidArgument("poll for no card type"));
+        }
+        let deadline = Deadline::after(timeout);
+        loop {
+            match self.wait(deadline.remaining(), cancel, CardState::has_card) {
+                Ok(_) => {}
+                Err(PcscError::Timeout(_)) => return Ok(PollOutcome::Nothing),
+                Err(e) => return Err(e),
+            }
+            let target = self.activate()?;
+            if types.admits(target.rf) {
+                return Ok(PollOutcome::Card(target));
+            }
+            tracing::debug!(reader = %self.display_name, rf = ?target.rf, "card of another type ignored");
+            self.disconnect(Disposition::LeaveCard)?;
+            match self.wait_until_removed(deadline.remaining(), cancel) {
+                Ok(()) => {}
+                Err(PcscError::Timeout(_)) => return Ok(PollOutcome::Nothing),
+                Err(e) => return Err(e),
+            }
+        }
     }
 
-    fn release(&mut self) -> Result<(), PcscError> {
+    fn wait_for_removal(
+        &mut self,
+        timeout: Duration,
+        cancel: &CancelToken,
+    ) -> Result<(), PcscError> {
+        self.wait_until_removed(timeout, cancel)
+    }
+
+    fn deactivate(&mut self) -> Result<(), PcscError> {
         self.disconnect(Disposition::ResetCard)
     }
 }
 
-impl HealthCheck for PcscReader {
+impl Device for PcscReader {
+    fn info(&self) -> DeviceInfo {
+        DeviceInfo::new(
+            reader_kind(&self.display_name),
+            "pcsc",
+            &self.display_name,
+            &format!("pcsc:{}", self.display_name),
+        )
+    }
+
     /// `Internal`: the reader is listed and its state readable. `External`: also powers the
-    /// card, if one is present, and checks its ATR.
+    /// card, if one is present, and checks its ATR. `Err` only when pcscd cannot be asked.
     fn health_check(&mut self, level: HealthLevel) -> Result<HealthReport, PcscError> {
         let state = self.state()?;
         let mut detail = format!("{}: {state}", self.display_name);
@@ -590,11 +616,7 @@ impl HealthCheck for PcscReader {
                 }
             }
         }
-        Ok(HealthReport {
-            level,
-            status,
-            detail: FixedStr::truncated(&detail),
-        })
+        Ok(HealthReport::new(level, status, &detail))
     }
 }
 
@@ -647,6 +669,15 @@ mod tests {
     }
 
     #[test]
+    fn reader_kind_follows_the_name() {
+        assert_eq!(reader_kind("Virtual PCD 00 00"), DeviceKind::ContactReader);
+        assert_eq!(
+            reader_kind("ACS ACR1252 1S CL Reader PICC 00 01"),
+            DeviceKind::ContactlessReader
+        );
+    }
+
+    #[test]
     fn storage_cards_are_told_from_iso_dep() {
         // ACR122U answer for a MIFARE Classic 1K.
         let classic = Atr::parse(&[
@@ -654,8 +685,14 @@ mod tests {
             0x01, 0x00, 0x00, 0x00, 0x00, 0x6A,
         ])
         .expect("valid ATR");
-        assert_eq!(target_kind(&classic), TargetKind::MifareA);
+        assert_eq!(classify(&classic), (RfType::A, CardProtocol::Mifare));
         let iso = Atr::parse(&[0x3B, 0x80, 0x80, 0x01, 0x01]).expect("valid ATR");
-        assert_eq!(target_kind(&iso), TargetKind::IsoA);
+        assert_eq!(classify(&iso), (RfType::A, CardProtocol::IsoDep));
+        // Part 3 type B: ATQB application data (4), protocol info (3), MBLI (1).
+        let b = Atr::parse(&[
+            0x3B, 0x88, 0x80, 0x01, 0x00, 0x00, 0x00, 0x00, 0x33, 0x81, 0x81, 0x00, 0x3A,
+        ])
+        .expect("valid ATR");
+        assert_eq!(classify(&b).0, RfType::Unknown);
     }
 }

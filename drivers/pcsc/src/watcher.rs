@@ -209,10 +209,9 @@ impl Watcher {
         timeout: Duration,
         pred: impl Fn(&ReaderEvent) -> bool,
     ) -> Option<ReaderEvent> {
-        let deadline = std::time::Instant::now() + timeout;
+        let deadline = pos_io::Deadline::after(timeout);
         loop {
-            let left = deadline.saturating_duration_since(std::time::Instant::now());
-            let event = self.next_event(left)?;
+            let event = self.next_event(deadline.remaining())?;
             if pred(&event) {
                 return Some(event);
             }

@@ -7,8 +7,8 @@ use std::time::{Duration, Instant};
 
 use common::*;
 use pos_hal::{
-    Apdu, CancelToken, Claimed, Error as _, ErrorKind, HealthCheck, HealthLevel, HealthStatus,
-    IccReader, PiccReader, StatusWord, TargetTypes,
+    Apdu, CancelToken, CardChannel, CardProtocol, Claimed, Device, Error as _, ErrorKind,
+    HealthLevel, HealthStatus, IccReader, PiccReader, PollOutcome, StatusWord, TargetTypes,
 };
 use pos_pcsc::{ConnectOptions, PcscError, PcscReader, ReaderEvent, ReaderSelector, Watcher};
 use pos_sim::emv::EmvCard;
@@ -24,7 +24,7 @@ fn open(slot: usize) -> PcscReader {
 fn send(reader: &mut PcscReader, raw: &[u8]) -> Result<(Vec<u8>, StatusWord), PcscError> {
     let apdu = Apdu::parse(raw).expect("test APDU is valid");
     let mut buf = vec![0u8; 4096];
-    let r = IccReader::transmit(reader, &apdu, &mut buf)?;
+    let r = CardChannel::transmit(reader, &apdu, &mut buf)?;
     Ok((r.data.to_vec(), r.sw))
 }
 
@@ -413,7 +413,7 @@ fn bad_cards_give_typed_errors() {
         let bytes = select(PSE);
         let apdu = Apdu::parse(&bytes).expect("apdu");
         let mut small = [0u8; 258];
-        let result = IccReader::transmit(&mut reader, &apdu, &mut small).map(|r| r.sw);
+        let result = CardChannel::transmit(&mut reader, &apdu, &mut small).map(|r| r.sw);
         match want {
             Some(kind) => {
                 let err = result.expect_err("bad response");
@@ -479,7 +479,7 @@ fn extended_length_apdu_goes_through() {
         .with_le(65_536);
     assert!(echo.is_extended());
     let mut buf = vec![0u8; 70_000];
-    let r = IccReader::transmit(&mut reader, &echo, &mut buf).expect("extended exchange");
+    let r = CardChannel::transmit(&mut reader, &echo, &mut buf).expect("extended exchange");
     assert!(r.sw.is_success());
     assert_eq!(r.data, &data[..]);
     drop(reader);
@@ -544,9 +544,13 @@ fn contactless_poll_reads_the_uid_and_health_check_works() {
     }
     let card = insert_profile(1, "unionpay-debit", Faults::default());
     let mut reader = open(1);
-    let target = reader
+    let outcome = reader
         .poll(TargetTypes::AB, Duration::from_secs(2), &CancelToken::new())
         .expect("poll");
+    let PollOutcome::Card(target) = outcome else {
+        panic!("no card: {outcome:?}")
+    };
+    assert_eq!(target.protocol, CardProtocol::IsoDep);
     assert_eq!(
         target.uid.as_bytes(),
         &[0x04, 0xA1, 0xB2, 0xC3, 0xD4, 0xE5, 0xF6]
@@ -555,9 +559,9 @@ fn contactless_poll_reads_the_uid_and_health_check_works() {
     let mut buf = [0u8; 300];
     let bytes = select(b"2PAY.SYS.DDF01");
     let ppse = Apdu::parse(&bytes).expect("apdu");
-    let r = PiccReader::transmit(&mut reader, &ppse, &mut buf).expect("PPSE");
+    let r = CardChannel::transmit(&mut reader, &ppse, &mut buf).expect("PPSE");
     assert!(r.sw.is_success());
-    reader.release().expect("release");
+    reader.deactivate().expect("deactivate");
     let report = reader.health_check(HealthLevel::External).expect("health");
     assert_eq!(report.status, HealthStatus::Ok, "{report:?}");
     assert!(report.detail.as_str().contains("ATR 3B 8A"), "{report:?}");

@@ -1,7 +1,8 @@
 //! Payment cryptography of the CUP POS dialect (notes/payments-cup-emv.md §2.6–2.9).
 //!
 //! Keys are [`SecretKey`]s: zeroized on drop, redacted in `Debug`. They live in a
-//! [`KeyStore`]; the terminal never logs or prints them.
+//! [`pos_hal::KeyStore`] (operations only; [`SoftwareKeyStore`] is the software one); the
+//! terminal never logs or prints them.
 
 mod cipher;
 mod keys;
@@ -11,7 +12,7 @@ mod signin;
 mod track;
 
 pub use cipher::{decrypt_ecb, encrypt_ecb, kcv};
-pub use keys::{KeySlot, KeyStore, MemoryKeyStore, SecretKey};
+pub use keys::{KeyStoreError, SecretKey, SoftwareKeyStore};
 pub use mac::{cup_mac, verify_cup_mac};
 pub use pin::{PinBlock, decrypt_pin_block, encrypt_pin_block, pin_block_iso0, pin_block_iso0_sm4};
 pub use signin::{KeyBlockLayout, WorkingKeys, build_key_block, parse_key_block};

@@ -35,6 +35,16 @@ pub struct WorkingKeys {
     pub tdk: Option<SecretKey>,
 }
 
+/// Decrypts a working key under `tmk` and checks it against `cv` (leading KCV bytes).
+pub(crate) fn unwrap_checked(
+    tmk: &SecretKey,
+    cipher: &[u8],
+    cv: &[u8],
+    name: &'static str,
+) -> Result<SecretKey, CryptoError> {
+    unwrap(tmk, cipher, cv, name, tmk.is_sm4())
+}
+
 fn unwrap(
     tmk: &SecretKey,
     cipher: &[u8],
@@ -51,7 +61,9 @@ fn unwrap(
     };
     zeroize::Zeroize::zeroize(&mut clear);
     let key = key?;
-    if kcv(&key)?[..cv.len()] != *cv {
+    // An empty check value would check nothing; a longer one than the KCV cannot match.
+    let computed = kcv(&key)?;
+    if cv.is_empty() || computed.get(..cv.len()) != Some(cv) {
         return Err(CryptoError::CheckValue { key: name });
     }
     Ok(key)
