@@ -149,7 +149,7 @@ fn pdol_zeros(pdol: &[u8]) -> Vec<u8> {
 /// Reads the applications, then PAN and expiry of the first one.
 ///
 /// ```
-/// use pos_hal::mock::{IccCall, MockIccReader};
+/// use pos_hal_mock::{IccCall, MockIccReader};
 /// let mut reader = MockIccReader::new([IccCall::transmit(
 ///     &[0x00, 0xA4, 0x04, 0x00, 0x0E, b'1', b'P', b'A', b'Y', b'.', b'S', b'Y', b'S', b'.', b'D', b'D', b'F', b'0', b'1', 0x00],
 ///     &[0x6A, 0x82],

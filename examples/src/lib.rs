@@ -7,3 +7,14 @@
 #![warn(missing_docs)]
 
 pub mod card_info;
+
+/// Installs the `tracing` subscriber every example binary uses: logs go to stderr, filtered by
+/// `RUST_LOG` (default `warn`), so driver logs are visible without a code change.
+pub fn init_tracing() {
+    let filter = tracing_subscriber::EnvFilter::try_from_default_env()
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("warn"));
+    let _ = tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr)
+        .try_init();
+}

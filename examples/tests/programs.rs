@@ -3,19 +3,9 @@
 use std::process::Command;
 
 use pos_sim::emv::{CardProfile, EmvCard};
+use pos_sim::require_stack;
 use pos_sim::slots;
 use pos_sim::vpcd::Faults;
-
-fn stack() -> bool {
-    let ok = slots::stack_available();
-    if !ok && std::env::var_os("POS_TEST_STACK").is_some() {
-        panic!("POS_TEST_STACK is set but pcscd with the vpcd readers is not reachable");
-    }
-    if !ok {
-        eprintln!("SKIPPED: pcscd with vpcd readers not running (start it with `cargo xtask up`)");
-    }
-    ok
-}
 
 fn run(bin: &str, args: &[&str]) -> (bool, String, String) {
     let out = Command::new(bin).args(args).output().expect("program runs");
@@ -27,10 +17,9 @@ fn run(bin: &str, args: &[&str]) -> (bool, String, String) {
 }
 
 #[test]
+#[ignore = "needs pcscd + vpcd: run by `cargo xtask test`"]
 fn read_card_prints_applications_and_masked_pan() {
-    if !stack() {
-        return;
-    }
+    require_stack();
     let profile = CardProfile::builtin("unionpay-debit").expect("profile");
     let card = slots::insert(0, EmvCard::new(profile), Faults::default()).expect("insert");
     let (ok, out, err) = run(
@@ -52,10 +41,9 @@ fn read_card_prints_applications_and_masked_pan() {
 }
 
 #[test]
+#[ignore = "needs pcscd + vpcd: run by `cargo xtask test`"]
 fn read_card_finds_the_reader_with_a_card_and_reads_ppse_only_cards() {
-    if !stack() {
-        return;
-    }
+    require_stack();
     let mut profile = CardProfile::builtin("visa-credit").expect("profile");
     profile.pse = false; // a contactless-style card: PPSE only
     profile.t0 = true;
@@ -70,10 +58,9 @@ fn read_card_finds_the_reader_with_a_card_and_reads_ppse_only_cards() {
 }
 
 #[test]
+#[ignore = "needs pcscd + vpcd: run by `cargo xtask test`"]
 fn read_card_without_a_card_times_out_clearly() {
-    if !stack() {
-        return;
-    }
+    require_stack();
     slots::wait_state(1, None, std::time::Duration::from_secs(5)).expect("empty");
     let (ok, _out, err) = run(
         env!("CARGO_BIN_EXE_read-card"),
@@ -84,10 +71,9 @@ fn read_card_without_a_card_times_out_clearly() {
 }
 
 #[test]
+#[ignore = "needs pcscd + vpcd: run by `cargo xtask test`"]
 fn devices_lists_both_readers_with_state() {
-    if !stack() {
-        return;
-    }
+    require_stack();
     let (ok, out, err) = run(env!("CARGO_BIN_EXE_devices"), &[]);
     assert!(ok, "{err}");
     assert!(out.contains("Virtual PCD 00 00"), "{out}");

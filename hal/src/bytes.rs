@@ -71,10 +71,14 @@ impl<const N: usize> InlineBytes<N> {
 
     /// Appends `data`; on overflow nothing is appended.
     pub fn extend_from_slice(&mut self, data: &[u8]) -> Result<(), CapacityError> {
-        let end = self.len.checked_add(data.len()).filter(|&e| e <= N).ok_or(CapacityError {
-            capacity: N,
-            needed: self.len.saturating_add(data.len()),
-        })?;
+        let end = self
+            .len
+            .checked_add(data.len())
+            .filter(|&e| e <= N)
+            .ok_or(CapacityError {
+                capacity: N,
+                needed: self.len.saturating_add(data.len()),
+            })?;
         self.bytes[self.len..end].copy_from_slice(data);
         self.len = end;
         Ok(())

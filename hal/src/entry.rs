@@ -5,8 +5,8 @@ use core::time::Duration;
 use crate::atr::Atr;
 use crate::cancel::CancelToken;
 use crate::error::ErrorType;
-use crate::picc::Target;
 use crate::msr::Swipe;
+use crate::picc::Target;
 
 /// Which card entry modes to wait for, as bit flags.
 ///
@@ -55,6 +55,10 @@ impl core::ops::BitOr for EntryModes {
 /// What happened while waiting for a card.
 #[derive(Debug, Clone, PartialEq, Eq)]
 #[non_exhaustive]
+#[allow(
+    clippy::large_enum_variant,
+    reason = "pos-hal is heap-free, so no Box; one event per card read is moved"
+)]
 pub enum CardEvent {
     /// A card was swiped (each track with its own status).
     Swiped(Swipe),

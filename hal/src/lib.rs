@@ -1,6 +1,40 @@
 //! # pos-hal — the peripherals of a POS terminal as Rust traits
 //!
-//! `pos-hal` is a `#![no_std]
+//! `pos-hal` is a `#![no_std]`, heap-free crate that defines what a payment terminal's
+//! peripherals can do, so that a terminal core can be written once and run against real
+//! drivers (PC/SC, libnfc, USB, serial, TCP) or against simulators.
+//!
+//! * **Errors** follow embedded-hal 1.0: every trait has an associated `Error` type that
+//!   implements [`Error`], and generic code matches on [`Error::kind`] → [`ErrorKind`].
+//! * **Blocking and dyn-compatible**: `Box<dyn IccReader<Error = E>>` compiles; every wait
+//!   takes a [`Duration`](core::time::Duration) timeout and a [`CancelToken`] that another
+//!   thread can trigger.
+//! * **Value types** with their own validation: [`Apdu`]/[`Rapdu`], [`Atr`], [`Pan`],
+//!   [`Tracks`], [`Amount`] and the device-neutral [`Receipt`].
+//! * **Lifecycle**: devices are claimed for exclusive use with [`Claimed`]; dropping the claim
+//!   releases the device (UnifiedPOS claim/release as typestate).
+//! * **Testing**: scripted fakes of every trait live in the `pos-hal-mock` crate.
+//! * **Heap-free**: the `alloc` feature only adds `Box<T>` impls of every trait and
+//!   [`Receipt::plain_text`]; nothing else needs a heap.
+//! * **Extension-safe**: caps, info, data and event types are `#[non_exhaustive]` with
+//!   constructors; `&mut T` (and with `alloc`, `Box<T>`) implement every device trait.
+//! * **Card channel**: the EMV kernel is written once over [`CardChannel`], which both
+//!   [`IccReader`] and [`PiccReader`] extend; every device also implements [`Device`].
+//!
+//! ```
+//! use pos_hal::{Amount, Pan};
+//!
+//! let mut amount = Amount::ZERO;
+//! for digit in [5, 0, 0, 0] {
+//!     amount = amount.push_digit(digit)?;
+//! }
+//! assert_eq!(amount.to_string(), "50.00");
+//!
+//! let pan = Pan::parse("6234567890123452789")?;
+//! assert_eq!(pan.to_string(), "623456*********2789");
+//! # Ok::<(), Box<dyn std::error::Error>>(())
+//! ```
+#![no_std]
 #![warn(missing_docs)]
 
 #[cfg(feature = "alloc")]

@@ -146,7 +146,6 @@ impl Pan {
     }
 }
 
-
 impl fmt::Display for Pan {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         let digits = self.digits();

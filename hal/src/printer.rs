@@ -185,8 +185,11 @@ pub trait ReceiptPrinter: Device {
     fn status(&mut self, cancel: &CancelToken) -> Result<PrinterStatus, Self::Error>;
     /// Prints a receipt, checking status before and after; `cancel` stops the job between
     /// writes (then it is not printed).
-    fn print(&mut self, receipt: &Receipt<'_>, cancel: &CancelToken)
-    -> Result<JobResult, Self::Error>;
+    fn print(
+        &mut self,
+        receipt: &Receipt<'_>,
+        cancel: &CancelToken,
+    ) -> Result<JobResult, Self::Error>;
     /// Pulses the cash drawer.
     fn open_drawer(&mut self) -> Result<(), Self::Error>;
 }

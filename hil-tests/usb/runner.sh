@@ -10,7 +10,7 @@ trap 'rm -f "$JOB"' EXIT
   echo '#!/bin/sh'
   echo 'cd /hil/bin'
   echo 'export POS_USB_RIG=1'
-  for v in RUST_BACKTRACE RUST_LOG POS_TEST_STACK; do
+  for v in RUST_BACKTRACE RUST_LOG; do
     if [ -n "${!v:-}" ]; then printf "export %s='%s'\n" "$v" "${!v//\'/\'\\\'\'}"; fi
   done
   printf 'exec ./%s' "$(basename "$BIN")"

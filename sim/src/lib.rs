@@ -32,9 +32,24 @@
 pub mod acquirer;
 pub mod emv;
 pub mod hid_gadget;
-pub mod pcscd;
 pub mod printer;
 pub mod render;
+mod require;
 pub mod slots;
 pub mod tlv;
 pub mod vpcd;
+
+/// The private pcscd + vpcd stack (its own crate, so that xtask can use it on a bare machine).
+pub use pos_sim_stack as pcscd;
+pub use require::{require, require_stack, require_usb_rig};
+
+/// Installs the `tracing` subscriber of the simulator binaries: stderr, `RUST_LOG` (default
+/// `warn`).
+pub fn init_tracing() {
+    let filter = tracing_subscriber::EnvFilter::try_from_default_env()
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("warn"));
+    let _ = tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr)
+        .try_init();
+}

@@ -9,10 +9,7 @@ use pcsc::{Context, ReaderState, Scope, State};
 
 use crate::vpcd::{Card, Faults, VirtualCard};
 
-/// Reader names of the vpcd entry `cargo xtask up` writes.
-pub const READERS: [&str; 2] = ["Virtual PCD 00 00", "Virtual PCD 00 01"];
-/// Card ports of those readers.
-pub const PORTS: [u16; 2] = [35963, 35964];
+pub use pos_sim_stack::{PORTS, READERS};
 
 /// Why a slot did not reach the wanted state.
 #[derive(Debug, thiserror::Error)]

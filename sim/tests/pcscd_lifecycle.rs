@@ -8,14 +8,9 @@ use std::time::{Duration, Instant};
 use pos_sim::{pcscd, slots};
 
 #[test]
+#[ignore = "needs pcscd + vpcd: run by `cargo xtask test`"]
 fn up_recovers_from_a_killed_pcscd() {
-    if !slots::stack_available() {
-        if std::env::var_os("POS_TEST_STACK").is_some() {
-            panic!("POS_TEST_STACK is set but pcscd with the vpcd readers is not reachable");
-        }
-        eprintln!("SKIPPED: pcscd not running (start it with `cargo xtask up`)");
-        return;
-    }
+    pos_sim::require_stack();
     let pid = pcscd::our_pcscd().expect("xtask's pcscd runs");
     let killed = std::process::Command::new("kill")
         .args(["-9", &pid.to_string()])

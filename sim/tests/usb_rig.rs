@@ -14,19 +14,6 @@ static RIG: Mutex<()> = Mutex::new(());
 const T1: &str = "%B6212345678901232^ZHANG/SAN^3012220000000000000?";
 const T2: &str = ";6212345678901232=30122200000000000?";
 
-fn in_rig() -> bool {
-    let present = Path::new("/dev/hidg0").exists();
-    if !present && std::env::var_os("POS_USB_RIG").is_some() {
-        panic!("POS_USB_RIG is set but /dev/hidg0 is missing");
-    }
-    if !present {
-        eprintln!(
-            "SKIPPED: not in the USB rig (no /dev/hidg0); run `cargo xtask usb-hil test -p pos-sim`"
-        );
-    }
-    present
-}
-
 fn open(vid: u16, pid: u16) -> rusb::DeviceHandle<rusb::Context> {
     let ctx = rusb::Context::new().expect("libusb");
     let handle = ctx
@@ -40,10 +27,9 @@ fn open(vid: u16, pid: u16) -> rusb::DeviceHandle<rusb::Context> {
 }
 
 #[test]
-fn magtek_swipe_arrives_as_one_337_byte_report() {
-    if !in_rig() {
-        return;
-    }
+#[ignore = "needs the QEMU USB rig: run by `cargo xtask usb-hil test`"]
+fn rig_magtek_swipe_arrives_as_one_337_byte_report() {
+    pos_sim::require_usb_rig("/dev/hidg0");
     let _rig = RIG.lock().unwrap_or_else(|e| e.into_inner());
     let handle = open(0x0801, 0x0002);
     let writer = std::thread::spawn(|| swipe_magtek(Path::new("/dev/hidg0"), T1, T2, ""));
@@ -64,10 +50,9 @@ fn magtek_swipe_arrives_as_one_337_byte_report() {
 }
 
 #[test]
-fn wedge_swipe_is_typed_once_detached() {
-    if !in_rig() {
-        return;
-    }
+#[ignore = "needs the QEMU USB rig: run by `cargo xtask usb-hil test`"]
+fn rig_wedge_swipe_is_typed_once_detached() {
+    pos_sim::require_usb_rig("/dev/hidg0");
     let _rig = RIG.lock().unwrap_or_else(|e| e.into_inner());
     let handle = open(0x0801, 0x0001);
     // Only now (usbhid detached) may the reader type, or the console would swallow the keys.
@@ -99,10 +84,9 @@ fn wedge_swipe_is_typed_once_detached() {
 }
 
 #[test]
-fn unplugged_reader_gives_no_device_and_comes_back() {
-    if !in_rig() {
-        return;
-    }
+#[ignore = "needs the QEMU USB rig: run by `cargo xtask usb-hil test`"]
+fn rig_unplugged_reader_gives_no_device_and_comes_back() {
+    pos_sim::require_usb_rig("/dev/hidg0");
     let _rig = RIG.lock().unwrap_or_else(|e| e.into_inner());
     let udc_file = "/sys/kernel/config/usb_gadget/magtek/UDC";
     let udc = std::fs::read_to_string(udc_file)

@@ -12,7 +12,7 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 
 use clap::{Parser, Subcommand};
-use pos_sim::pcscd;
+use pos_sim_stack as pcscd;
 
 #[derive(Parser, Debug)]
 #[command(name = "cargo xtask", about = "POS HAL workspace automation")]
@@ -102,7 +102,7 @@ pub enum XtaskError {
     },
     /// The simulator daemons.
     #[error(transparent)]
-    Pcscd(#[from] pos_sim::pcscd::PcscdError),
+    Pcscd(#[from] pos_sim_stack::PcscdError),
 }
 
 /// The workspace root (parent of `xtask/`).

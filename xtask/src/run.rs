@@ -2,7 +2,7 @@
 
 use std::process::Command;
 
-use pos_sim::pcscd as daemons;
+use pos_sim_stack as daemons;
 
 use crate::{XtaskError, packages};
 
@@ -44,14 +44,25 @@ fn with_daemons(body: impl FnOnce() -> Result<(), XtaskError>) -> Result<(), Xta
 pub fn test(extra: &[String]) -> Result<(), XtaskError> {
     packages::setup()?;
     with_daemons(|| {
-        // Tests that need the real stack fail (instead of skipping) when this is set.
+        // Tests that need the real stack are #[ignore]d (a plain `cargo test` reports them as
+        // skipped); here the stack is up, so they run too. The USB rig tests run in the guest.
         let has_nextest = cargo()
             .args(["nextest", "--version"])
             .output()
             .is_ok_and(|o| o.status.success());
         let mut tests = cargo();
         if has_nextest {
-            tests.args(["nextest", "run", "--workspace", "--no-fail-fast"]);
+            tests.args([
+                "nextest",
+                "run",
+                "--workspace",
+                "--no-fail-fast",
+                "--run-ignored",
+                "all",
+                "-E",
+                "not binary(usb_rig)",
+            ]);
+            tests.args(extra);
         } else {
             println!("xtask test: cargo-nextest not found, using cargo test (one test at a time)");
             tests.args([
@@ -62,18 +73,22 @@ pub fn test(extra: &[String]) -> Result<(), XtaskError> {
                 "--tests",
                 "--no-fail-fast",
             ]);
-        }
-        tests.args(extra).env("POS_TEST_STACK", "1");
-        if !has_nextest {
-            tests.args(["--", "--test-threads=1"]);
+            tests.args(extra);
+            // USB rig tests are all named rig_*: they run in the guest below.
+            tests.args([
+                "--",
+                "--include-ignored",
+                "--skip",
+                "rig_",
+                "--test-threads=1",
+            ]);
         }
         let unit = status(&mut tests);
         // The USB rig: printer transport (pos-escpos) and the magstripe gadgets (pos-sim).
         let rig = usb_hil_test("pos-escpos");
         let rig = rig.and(usb_hil_test("pos-sim"));
         let mut doc = cargo();
-        doc.args(["test", "--workspace", "--doc", "--quiet"])
-            .env("POS_TEST_STACK", "1");
+        doc.args(["test", "--workspace", "--doc", "--quiet"]);
         let docs = status(&mut doc);
         unit.and(rig).and(docs)
     })
@@ -113,7 +128,15 @@ pub fn usb_hil_test(package: &str) -> Result<(), XtaskError> {
     let started = std::time::Instant::now();
     let result = status(
         cargo()
-            .args(["test", "-p", package, "--test", "usb_rig"])
+            .args([
+                "test",
+                "-p",
+                package,
+                "--test",
+                "usb_rig",
+                "--",
+                "--include-ignored",
+            ])
             .env(
                 "CARGO_TARGET_X86_64_UNKNOWN_LINUX_GNU_RUNNER",
                 hil_dir().join("runner.sh"),
@@ -230,30 +253,78 @@ pub fn demo() -> Result<(), XtaskError> {
         let _ = card.wait();
 
         let out = crate::workspace_root().join("target").join("demo-receipts");
-        let _ = std::fs::create_dir_all(&out);
-        let printer =
-            pos_sim::printer::VirtualPrinter::tcp(0, 384, Some(out.clone())).map_err(|source| {
-                XtaskError::Spawn {
-                    command: "virtual printer".into(),
-                    source,
-                }
-            })?;
-        println!(
-            "\n== print-receipt (virtual 58 mm printer on {}) ==",
-            printer.endpoint()
-        );
-        let print = status(
-            Command::new(bin.join("print-receipt"))
-                .args(["--printer", &format!("tcp:{}", printer.endpoint())]),
-        );
-        for job in printer.jobs() {
-            let png = job
-                .png
-                .as_ref()
-                .map(|p| p.display().to_string())
-                .unwrap_or_default();
-            println!("--- slip rendered to {png}\n{}", job.transcript());
-        }
+        let print = demo_print(&bin, &out);
         read.and(list).and(print)
     })
+}
+
+/// Starts `sim-printer` on a free port, prints both slips to it with `print-receipt`, shows
+/// the transcripts and PNG paths it reports, and stops it. (The virtual printer runs as its own
+/// process: xtask itself links nothing but std and clap.)
+fn demo_print(bin: &std::path::Path, out: &std::path::Path) -> Result<(), XtaskError> {
+    use std::io::{BufRead, BufReader};
+    use std::process::Stdio;
+    use std::time::{Duration, Instant};
+
+    let spawn_err = |source| XtaskError::Spawn {
+        command: "sim-printer".into(),
+        source,
+    };
+    let mut printer = Command::new(bin.join("sim-printer"))
+        .args(["--tcp", "0", "--out"])
+        .arg(out)
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .spawn()
+        .map_err(spawn_err)?;
+    let Some(stdout) = printer.stdout.take() else {
+        let _ = printer.kill();
+        return Err(spawn_err(std::io::Error::other("no stdout")));
+    };
+    let (tx, rx) = std::sync::mpsc::channel::<String>();
+    std::thread::spawn(move || {
+        for line in BufReader::new(stdout).lines().map_while(Result::ok) {
+            if tx.send(line).is_err() {
+                break;
+            }
+        }
+    });
+    let endpoint = rx.recv_timeout(Duration::from_secs(10)).ok().and_then(|l| {
+        l.strip_prefix("sim-printer: ready on ")
+            .and_then(|r| r.split_whitespace().next())
+            .map(str::to_string)
+    });
+    let Some(endpoint) = endpoint else {
+        let _ = printer.kill();
+        let _ = printer.wait();
+        return Err(spawn_err(std::io::Error::other(
+            "sim-printer did not start",
+        )));
+    };
+    println!("\n== print-receipt (virtual 58 mm printer on {endpoint}) ==");
+    let print = status(
+        Command::new(bin.join("print-receipt"))
+            .args(["--printer", &format!("escpos:tcp:{endpoint}")]),
+    );
+    // Show what the printer reports until both slips are there (or a short grace period).
+    let until = Instant::now() + Duration::from_secs(10);
+    let mut jobs = 0;
+    while jobs < 2 && Instant::now() < until {
+        match rx.recv_timeout(Duration::from_millis(200)) {
+            Ok(line) => {
+                if line.starts_with("--- job") {
+                    jobs += 1;
+                }
+                println!("{line}");
+            }
+            Err(_) if print.is_err() => break,
+            Err(_) => {}
+        }
+    }
+    while let Ok(line) = rx.recv_timeout(Duration::from_millis(300)) {
+        println!("{line}");
+    }
+    let _ = printer.kill();
+    let _ = printer.wait();
+    print
 }

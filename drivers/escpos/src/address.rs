@@ -165,9 +165,18 @@ mod tests {
                 .prop_map(|(host, port)| PrinterAddress::Tcp { host, port }),
             ("/dev/tty[A-Za-z0-9]{1,8}", 1u32..1_000_000, any::<bool>())
                 .prop_map(|(path, baud, rtscts)| PrinterAddress::Serial { path, baud, rtscts }),
-            (any::<(u16, u16)>(), proptest::option::of("[A-Za-z0-9]{1,12}"))
-                .prop_map(|(ids, serial)| PrinterAddress::Usb { ids: Some(ids), serial }),
-            Just(PrinterAddress::Usb { ids: None, serial: None }),
+            (
+                any::<(u16, u16)>(),
+                proptest::option::of("[A-Za-z0-9]{1,12}")
+            )
+                .prop_map(|(ids, serial)| PrinterAddress::Usb {
+                    ids: Some(ids),
+                    serial
+                }),
+            Just(PrinterAddress::Usb {
+                ids: None,
+                serial: None
+            }),
             "/[a-z0-9/]{1,20}".prop_map(|path| PrinterAddress::File { path }),
         ]
     }

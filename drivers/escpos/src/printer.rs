@@ -10,10 +10,10 @@ use pos_hal::{
 };
 use pos_io::Deadline;
 
-use crate::{EscposError, PrinterAddress};
 use crate::encode::{DRAWER_PULSE, Profile, encode_receipt};
 use crate::status::{DLE_EOT, decode, is_status_byte};
 use crate::transport::{FileTransport, SerialTransport, TcpTransport, Transport, UsbTransport};
+use crate::{EscposError, PrinterAddress};
 
 /// `GS r 1`: paper sensor status, answered only once the printer has processed everything
 /// before it — so its answer marks the end of a job.

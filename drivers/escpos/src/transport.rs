@@ -412,8 +412,7 @@ fn find_and_claim(
                 let handle = device.open()?;
                 let _ = handle.set_auto_detach_kernel_driver(true);
                 handle.claim_interface(alt.interface_number())?;
-                let mut label =
-                    format!("usb:{:04x}:{:04x}", desc.vendor_id(), desc.product_id());
+                let mut label = format!("usb:{:04x}:{:04x}", desc.vendor_id(), desc.product_id());
                 if let Some(want) = serial {
                     label = format!("{label}:{want}");
                 }

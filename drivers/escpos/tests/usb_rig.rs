@@ -3,13 +3,12 @@
 //! class 7/1/2) on dummy_hcd, bound to usblp, served by pos-sim's virtual printer on the gadget
 //! side. Outside the rig every test says it is skipped, and why.
 
-use std::path::Path;
 use std::sync::Mutex;
 use std::time::{Duration, Instant};
 
 use pos_escpos::transport::UsbTransport;
 use pos_escpos::{EscposPrinter, Profile, discover};
-use pos_hal::{CancelToken, Amount, Error as _, ErrorKind, Receipt, ReceiptPrinter};
+use pos_hal::{Amount, CancelToken, Error as _, ErrorKind, Receipt, ReceiptPrinter};
 use pos_sim::printer::PrinterControl;
 use pos_terminal::slip::{Copy, SaleSlip};
 
@@ -20,21 +19,6 @@ const EPSON: (u16, u16) = (0x04b8, 0x0e15);
 
 /// One gadget: the tests take turns.
 static RIG: Mutex<()> = Mutex::new(());
-
-fn in_rig() -> bool {
-    let present = Path::new(GADGET_DEV).exists();
-    if !present && std::env::var_os("POS_USB_RIG").is_some() {
-        panic!(
-            "POS_USB_RIG is set but {GADGET_DEV} is missing: the printer gadget did not come up"
-        );
-    }
-    if !present {
-        eprintln!(
-            "SKIPPED: not in the USB rig (no {GADGET_DEV}); run `cargo xtask usb-hil test -p pos-escpos`"
-        );
-    }
-    present
-}
 
 /// The kernel driver bound to the printer's interface, and its /dev/usb/lpN node, by lookup.
 fn kernel_binding() -> (Option<String>, Option<String>) {
@@ -89,10 +73,9 @@ fn gadget() -> (PrinterControl, usize) {
 }
 
 #[test]
-fn found_by_ids_and_by_class_detached_claimed_and_given_back() {
-    if !in_rig() {
-        return;
-    }
+#[ignore = "needs the QEMU USB rig: run by `cargo xtask usb-hil test`"]
+fn rig_found_by_ids_and_by_class_detached_claimed_and_given_back() {
+    pos_sim::require_usb_rig(GADGET_DEV);
     let _rig = RIG.lock().unwrap_or_else(|e| e.into_inner());
     let (driver, lp) = wait_for_usblp();
     assert_eq!(
@@ -102,10 +85,15 @@ fn found_by_ids_and_by_class_detached_claimed_and_given_back() {
     );
     let found = discover();
     let selectors: Vec<&str> = found.iter().map(|d| d.selector.as_str()).collect();
-    assert!(selectors.contains(&"usb:04b8:0e15"), "{selectors:?}");
+    // The gadget's iSerialNumber is part of the selector, so that one of several identical
+    // printers can be named.
+    assert!(
+        selectors.contains(&"escpos:usb:04b8:0e15:HIL0003"),
+        "{selectors:?}"
+    );
     let lp = lp.expect("a /dev/usb/lpN node");
     assert!(
-        selectors.contains(&format!("file:/dev/usb/{lp}").as_str()),
+        selectors.contains(&format!("escpos:file:/dev/usb/{lp}").as_str()),
         "{selectors:?}"
     );
 
@@ -130,14 +118,25 @@ fn found_by_ids_and_by_class_detached_claimed_and_given_back() {
 }
 
 #[test]
-fn both_slips_by_bulk_out_with_status_by_bulk_in() {
-    if !in_rig() {
-        return;
-    }
+#[ignore = "needs the QEMU USB rig: run by `cargo xtask usb-hil test`"]
+fn rig_both_slips_by_bulk_out_with_status_by_bulk_in() {
+    pos_sim::require_usb_rig(GADGET_DEV);
     let _rig = RIG.lock().unwrap_or_else(|e| e.into_inner());
     let (mut vp, before) = gadget();
-    let mut printer = EscposPrinter::open("usb:04b8:0e15", Profile::MM58).expect("open");
-    assert!(printer.status(&CancelToken::new()).expect("DLE EOT over bulk IN").ready());
+    let wrong = EscposPrinter::open("usb:04b8:0e15:NOSUCH", Profile::MM58).err();
+    assert_eq!(
+        wrong.map(|e| e.kind()),
+        Some(ErrorKind::NoDevice),
+        "another serial number is another printer"
+    );
+    let mut printer =
+        EscposPrinter::open("usb:04b8:0e15:HIL0003", Profile::MM58).expect("open by serial");
+    assert!(
+        printer
+            .status(&CancelToken::new())
+            .expect("DLE EOT over bulk IN")
+            .ready()
+    );
     for copy in [Copy::Merchant, Copy::Cardholder] {
         let layout = slip().layout(copy);
         let lines = layout.lines();
@@ -162,10 +161,9 @@ fn both_slips_by_bulk_out_with_status_by_bulk_in() {
 }
 
 #[test]
-fn paper_out_is_reported_and_the_job_not_printed() {
-    if !in_rig() {
-        return;
-    }
+#[ignore = "needs the QEMU USB rig: run by `cargo xtask usb-hil test`"]
+fn rig_paper_out_is_reported_and_the_job_not_printed() {
+    pos_sim::require_usb_rig(GADGET_DEV);
     let _rig = RIG.lock().unwrap_or_else(|e| e.into_inner());
     let (mut vp, before) = gadget();
     let mut printer = EscposPrinter::open("usb:04b8:0e15", Profile::MM58).expect("open");
@@ -198,10 +196,9 @@ fn paper_out_is_reported_and_the_job_not_printed() {
 }
 
 #[test]
-fn unplug_mid_job_is_disconnected_and_not_printed() {
-    if !in_rig() {
-        return;
-    }
+#[ignore = "needs the QEMU USB rig: run by `cargo xtask usb-hil test`"]
+fn rig_unplug_mid_job_is_disconnected_and_not_printed() {
+    pos_sim::require_usb_rig(GADGET_DEV);
     let _rig = RIG.lock().unwrap_or_else(|e| e.into_inner());
     let (mut vp, before) = gadget();
     let mut printer = EscposPrinter::open("usb:04b8:0e15", Profile::MM58).expect("open");
@@ -209,7 +206,9 @@ fn unplug_mid_job_is_disconnected_and_not_printed() {
     vp.command("drop 200").expect("fault");
     let layout = slip().layout(Copy::Merchant);
     let lines = layout.lines();
-    let err = printer.print(&Receipt::new(&lines), &CancelToken::new()).expect_err("unplugged");
+    let err = printer
+        .print(&Receipt::new(&lines), &CancelToken::new())
+        .expect_err("unplugged");
     assert!(
         matches!(err.kind(), ErrorKind::Disconnected | ErrorKind::Timeout),
         "{err} ({:?})",

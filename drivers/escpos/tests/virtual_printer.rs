@@ -27,7 +27,9 @@ fn print_both(printer: &mut EscposPrinter) {
     for copy in [Copy::Merchant, Copy::Cardholder] {
         let layout = slip().layout(copy);
         let lines = layout.lines();
-        let job = printer.print(&Receipt::new(&lines), &CancelToken::new()).expect("printed");
+        let job = printer
+            .print(&Receipt::new(&lines), &CancelToken::new())
+            .expect("printed");
         assert!(job.bytes_sent > 200);
         assert!(job.status_after.is_some_and(|s| s.ready()));
     }
@@ -103,7 +105,10 @@ fn status_in_every_fault_state_and_refused_jobs() {
     let s = printer.status(&CancelToken::new()).expect("status");
     assert!(s.ready() && s.paper == PaperState::Ok);
     vp.set_paper(Paper::NearEnd);
-    assert_eq!(printer.status(&CancelToken::new()).expect("status").paper, PaperState::NearEnd);
+    assert_eq!(
+        printer.status(&CancelToken::new()).expect("status").paper,
+        PaperState::NearEnd
+    );
     let report = printer.health_check(HealthLevel::Internal).expect("health");
     assert_eq!(report.status, HealthStatus::Degraded);
     vp.set_paper(Paper::Out);
@@ -111,11 +116,18 @@ fn status_in_every_fault_state_and_refused_jobs() {
     assert_eq!((s.paper, s.online), (PaperState::Out, false));
     let layout = slip().layout(Copy::Cardholder);
     let lines = layout.lines();
-    let err = printer.print(&Receipt::new(&lines), &CancelToken::new()).expect_err("no paper");
+    let err = printer
+        .print(&Receipt::new(&lines), &CancelToken::new())
+        .expect_err("no paper");
     assert_eq!(err.kind(), ErrorKind::PaperOut);
     vp.set_paper(Paper::Ok);
     vp.set_cover_open(true);
-    assert!(printer.status(&CancelToken::new()).expect("status").cover_open);
+    assert!(
+        printer
+            .status(&CancelToken::new())
+            .expect("status")
+            .cover_open
+    );
     assert_eq!(
         printer
             .print(&Receipt::new(&lines), &CancelToken::new())
@@ -132,7 +144,9 @@ fn status_in_every_fault_state_and_refused_jobs() {
     ));
     vp.clear_faults();
     assert!(vp.jobs().is_empty(), "refused jobs never reach the paper");
-    printer.print(&Receipt::new(&lines), &CancelToken::new()).expect("prints again");
+    printer
+        .print(&Receipt::new(&lines), &CancelToken::new())
+        .expect("prints again");
     assert_eq!(vp.jobs().len(), 1);
 }
 
@@ -167,7 +181,9 @@ fn connection_dropped_mid_job_then_reconnect() {
     vp.drop_after_bytes(Some(300));
     let layout = slip().layout(Copy::Merchant);
     let lines = layout.lines();
-    let err = printer.print(&Receipt::new(&lines), &CancelToken::new()).expect_err("dropped");
+    let err = printer
+        .print(&Receipt::new(&lines), &CancelToken::new())
+        .expect_err("dropped");
     assert!(
         matches!(err.kind(), ErrorKind::Disconnected | ErrorKind::Timeout),
         "{err}"
@@ -190,7 +206,12 @@ fn stalled_printer_times_out() {
     let err = printer.status(&CancelToken::new()).expect_err("stalled");
     assert_eq!(err.kind(), ErrorKind::Timeout, "{err}");
     vp.set_stall(false);
-    assert!(printer.status(&CancelToken::new()).expect("answers again").ready());
+    assert!(
+        printer
+            .status(&CancelToken::new())
+            .expect("answers again")
+            .ready()
+    );
 }
 
 #[test]
@@ -200,7 +221,12 @@ fn drawer_pulse_is_exactly_five_bytes() {
         EscposPrinter::open(&format!("tcp:{}", vp.endpoint()), Profile::MM58).expect("open");
     printer.open_drawer().expect("drawer");
     // A status query right after must still be answered (a 3-byte pulse would eat it).
-    assert!(printer.status(&CancelToken::new()).expect("status after drawer").ready());
+    assert!(
+        printer
+            .status(&CancelToken::new())
+            .expect("status after drawer")
+            .ready()
+    );
     assert_eq!(vp.drawer_pulses(), vec![DRAWER_PULSE.to_vec()]);
 }
 
@@ -212,7 +238,9 @@ fn file_transport_writes_the_job_and_has_no_status() {
         EscposPrinter::open(&format!("file:{}", path.display()), Profile::MM58).expect("open");
     let layout = slip().layout(Copy::Cardholder);
     let lines = layout.lines();
-    let job = printer.print(&Receipt::new(&lines), &CancelToken::new()).expect("written");
+    let job = printer
+        .print(&Receipt::new(&lines), &CancelToken::new())
+        .expect("written");
     assert_eq!(job.status_after, None);
     let written = std::fs::read(&path).expect("file");
     assert_eq!(
@@ -220,7 +248,10 @@ fn file_transport_writes_the_job_and_has_no_status() {
         encode_receipt(&Receipt::new(&lines), Profile::MM58).expect("encode")
     );
     assert_eq!(
-        printer.status(&CancelToken::new()).expect_err("no status").kind(),
+        printer
+            .status(&CancelToken::new())
+            .expect_err("no status")
+            .kind(),
         ErrorKind::NotSupported
     );
     assert!(matches!(

@@ -199,7 +199,10 @@ mod tests {
         assert!(matches!(read(&mut &[][..], 10), Ok(None)));
         assert!(matches!(
             read(&mut &[0x00, 0x05, 1, 2][..], 10),
-            Err(FrameError::Truncated { got: 4, expected: 7 })
+            Err(FrameError::Truncated {
+                got: 4,
+                expected: 7
+            })
         ));
     }
 }

@@ -10,7 +10,7 @@ use std::hint::black_box;
 use std::time::{Duration, Instant};
 
 use criterion::{Criterion, criterion_group, criterion_main};
-use pos_hal::{CardChannel, Apdu, IccReader};
+use pos_hal::{Apdu, CardChannel, IccReader};
 use pos_pcsc::{PcscReader, ReaderSelector};
 use pos_sim::emv::{CardProfile, EmvCard};
 use pos_sim::slots;

@@ -195,7 +195,11 @@ mod tests {
         );
         assert_eq!(PcscError::NotPowered.kind(), ErrorKind::NotReady);
         assert_eq!(
-            PcscError::BufferTooSmall { needed: 9, capacity: 2 }.kind(),
+            PcscError::BufferTooSmall {
+                needed: 9,
+                capacity: 2
+            }
+            .kind(),
             ErrorKind::InvalidInput
         );
     }

@@ -18,7 +18,7 @@
 //!
 //! ```no_run
 //! use std::time::Duration;
-//! use pos_hal::{Apdu, CancelToken, IccReader};
+//! use pos_hal::{Apdu, CancelToken, CardChannel, IccReader};
 //! use pos_pcsc::{PcscReader, ReaderSelector};
 //!
 //! let mut reader = PcscReader::open(&ReaderSelector::Contains("PCD 00 00".into()))?;

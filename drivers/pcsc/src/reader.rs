@@ -285,7 +285,14 @@ impl PcscReader {
         self.tx.resize(command.encoded_len(), 0);
         let n = command.encode_into(&mut self.tx)?;
         let Some(connected) = self.connected.as_ref() else {
-            return Err(PcscError::NotPowered);
+            // Not powered because the card is gone (pulled earlier) is "no card": the caller
+            // asks for the card again; with a card there, the caller forgot power_on.
+            return Err(match self.state() {
+                Ok(state) if !state.has_card() => PcscError::NoCard {
+                    reader: self.display_name.clone(),
+                },
+                _ => PcscError::NotPowered,
+            });
         };
         let result = connected
             .card
@@ -487,7 +494,10 @@ impl IccReader for PcscReader {
 /// Contact or contactless, as far as the reader's name tells: PC/SC itself does not say.
 fn reader_kind(name: &str) -> DeviceKind {
     let lower = name.to_ascii_lowercase();
-    if ["picc", "contactless", " cl "].iter().any(|hint| lower.contains(hint)) {
+    if ["picc", "contactless", " cl "]
+        .iter()
+        .any(|hint| lower.contains(hint))
+    {
         DeviceKind::ContactlessReader
     } else {
         DeviceKind::ContactReader
@@ -537,8 +547,7 @@ impl PcscReader {
 
 impl PiccReader for PcscReader {
     fn caps(&self) -> PiccCaps {
-        PiccCaps::new(TargetTypes::AB, pos_hal::apdu::MAX_ENCODED_LEN)
-            .with_autonomous_polling(true)
+        PiccCaps::new(TargetTypes::AB, pos_hal::apdu::MAX_ENCODED_LEN).with_autonomous_polling(true)
     }
 
     /// Waits for a card, connects and reads its UID with `FF CA 00 00 00`. The reader does

@@ -96,7 +96,11 @@ where
     ) -> Result<PollOutcome, DynError> {
         erase(self.0.poll(types, timeout, cancel))
     }
-    fn wait_for_removal(&mut self, timeout: Duration, cancel: &CancelToken) -> Result<(), DynError> {
+    fn wait_for_removal(
+        &mut self,
+        timeout: Duration,
+        cancel: &CancelToken,
+    ) -> Result<(), DynError> {
         erase(self.0.wait_for_removal(timeout, cancel))
     }
     fn deactivate(&mut self) -> Result<(), DynError> {
@@ -114,7 +118,11 @@ where
     fn status(&mut self, cancel: &CancelToken) -> Result<PrinterStatus, DynError> {
         erase(self.0.status(cancel))
     }
-    fn print(&mut self, receipt: &Receipt<'_>, cancel: &CancelToken) -> Result<JobResult, DynError> {
+    fn print(
+        &mut self,
+        receipt: &Receipt<'_>,
+        cancel: &CancelToken,
+    ) -> Result<JobResult, DynError> {
         erase(self.0.print(receipt, cancel))
     }
     fn open_drawer(&mut self) -> Result<(), DynError> {

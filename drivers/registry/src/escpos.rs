@@ -2,7 +2,7 @@
 
 use pos_escpos::{EscposPrinter, PrinterAddress, Profile};
 
-use crate::{DeviceError, DeviceSelector, Driver, DynPrinter, Erased, Listing};
+use crate::{DeviceError, DeviceSelector, Driver, DynPrinter, Erased, Listing, PrinterOptions};
 
 pub(crate) struct EscposDriver;
 
@@ -31,8 +31,17 @@ impl Driver for EscposDriver {
             .map(|info| Listing::new(info, None))
             .collect())
     }
-    fn open_printer(&self, selector: &DeviceSelector) -> Result<DynPrinter, DeviceError> {
-        let printer = EscposPrinter::open_address(&address(selector)?, Profile::MM58)
+    fn open_printer(
+        &self,
+        selector: &DeviceSelector,
+        options: &PrinterOptions,
+    ) -> Result<DynPrinter, DeviceError> {
+        let profile = if options.paper_mm >= 80 {
+            Profile::MM80
+        } else {
+            Profile::MM58
+        };
+        let printer = EscposPrinter::open_address(&address(selector)?, profile)
             .map_err(|e| DeviceError::driver(selector, e))?;
         Ok(Box::new(Erased(printer)))
     }

@@ -43,6 +43,29 @@ pub use selector::DeviceSelector;
 
 use pos_hal::DeviceInfo;
 
+/// How to open a printer, beyond its selector.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct PrinterOptions {
+    /// Paper width in millimetres (58 or 80).
+    pub paper_mm: u8,
+}
+
+impl Default for PrinterOptions {
+    /// 58 mm paper, the common POS width.
+    fn default() -> Self {
+        Self { paper_mm: 58 }
+    }
+}
+
+impl PrinterOptions {
+    /// With the paper width given.
+    pub const fn with_paper_mm(mut self, paper_mm: u8) -> Self {
+        self.paper_mm = paper_mm;
+        self
+    }
+}
+
 /// A device a driver found, with what the driver can say about its state.
 #[derive(Debug, Clone)]
 #[non_exhaustive]
@@ -109,7 +132,11 @@ pub trait Driver: Sync {
         Err(wrong_kind(selector, "contactless card reader"))
     }
     /// Opens a receipt printer.
-    fn open_printer(&self, selector: &DeviceSelector) -> Result<DynPrinter, DeviceError> {
+    fn open_printer(
+        &self,
+        selector: &DeviceSelector,
+        _options: &PrinterOptions,
+    ) -> Result<DynPrinter, DeviceError> {
         Err(wrong_kind(selector, "receipt printer"))
     }
     /// Opens a magstripe reader.
@@ -191,10 +218,18 @@ pub fn open_picc(selector: &str) -> Result<DynPiccReader, DeviceError> {
     driver_for(&s)?.open_picc(&s)
 }
 
-/// Opens a receipt printer by selector (`escpos:tcp:HOST:9100`).
+/// Opens a receipt printer by selector (`escpos:tcp:HOST:9100`), 58 mm paper.
 pub fn open_printer(selector: &str) -> Result<DynPrinter, DeviceError> {
+    open_printer_with(selector, &PrinterOptions::default())
+}
+
+/// Opens a receipt printer by selector with options.
+pub fn open_printer_with(
+    selector: &str,
+    options: &PrinterOptions,
+) -> Result<DynPrinter, DeviceError> {
     let s = parse(selector)?;
-    driver_for(&s)?.open_printer(&s)
+    driver_for(&s)?.open_printer(&s, options)
 }
 
 /// Opens a magstripe reader by selector.
@@ -218,7 +253,9 @@ mod tests {
     #[cfg(feature = "escpos")]
     #[test]
     fn a_printer_selector_is_not_a_card_reader() {
-        let err = open_icc("escpos:tcp:127.0.0.1:9").err().expect("wrong kind");
+        let err = open_icc("escpos:tcp:127.0.0.1:9")
+            .err()
+            .expect("wrong kind");
         assert_eq!(err.kind(), ErrorKind::NotSupported);
     }
 
@@ -226,9 +263,14 @@ mod tests {
     #[test]
     fn a_refused_connection_keeps_its_kind_and_source() {
         // Port 9 on loopback: nothing listens, the connection is refused at once.
-        let err = open_printer("escpos:tcp:127.0.0.1:9").err().expect("refused");
+        let err = open_printer("escpos:tcp:127.0.0.1:9")
+            .err()
+            .expect("refused");
         assert_eq!(err.kind(), ErrorKind::NoDevice);
-        assert!(err.to_string().starts_with("escpos:tcp:127.0.0.1:9"), "{err}");
+        assert!(
+            err.to_string().starts_with("escpos:tcp:127.0.0.1:9"),
+            "{err}"
+        );
         assert!(std::error::Error::source(&err).is_some());
     }
 }

@@ -2,16 +2,17 @@
 
 use pos_pcsc::{PcscReader, ReaderSelector, readers};
 
-use crate::{
-    DeviceError, DeviceSelector, Driver, DynIccReader, DynPiccReader, Erased, Listing,
-};
+use crate::{DeviceError, DeviceSelector, Driver, DynIccReader, DynPiccReader, Erased, Listing};
 
 pub(crate) struct PcscDriver;
 
 fn reader_selector(selector: &DeviceSelector) -> Result<ReaderSelector, DeviceError> {
     let rest = selector.rest();
     match rest.strip_prefix('~') {
-        Some("") => Err(DeviceError::invalid(&selector.to_string(), "empty name part after '~'")),
+        Some("") => Err(DeviceError::invalid(
+            &selector.to_string(),
+            "empty name part after '~'",
+        )),
         Some(part) => Ok(ReaderSelector::Contains(part.to_string())),
         None if rest.is_empty() => Err(DeviceError::invalid(
             &selector.to_string(),

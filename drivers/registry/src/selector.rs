@@ -51,15 +51,17 @@ impl FromStr for DeviceSelector {
             selector: text.to_string(),
             reason,
         };
-        let (driver, rest) = text
-            .split_once(':')
-            .ok_or_else(|| invalid("expected driver:device, e.g. pcsc:~ACR or escpos:tcp:HOST:9100"))?;
+        let (driver, rest) = text.split_once(':').ok_or_else(|| {
+            invalid("expected driver:device, e.g. pcsc:~ACR or escpos:tcp:HOST:9100")
+        })?;
         if driver.is_empty()
             || !driver
                 .bytes()
                 .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-')
         {
-            return Err(invalid("the driver name is lower-case letters, digits and '-'"));
+            return Err(invalid(
+                "the driver name is lower-case letters, digits and '-'",
+            ));
         }
         if rest.chars().any(char::is_control) {
             return Err(invalid("control characters are not allowed"));

@@ -1,9 +1,15 @@
-//! `devices`: lists every device the built drivers can see.
+//! `devices`: lists every device the built-in drivers can see, with the selector that opens it.
 //!
-//! PC/SC readers (contact and contactless) with their card state and ATR, and receipt printers
-//! on USB (printer class) or usblp device nodes.
-//! Exit status 0 when every backend answered, 1 when one was unavailable (the reason is
-//! printed), so scripts can tell "no devices" from "cannot look".
+//! ```text
+//! devices [--json]
+//! ```
+//! PC/SC readers (contact and contactless) with their card state, and receipt printers on USB
+//! (printer class) or usblp device nodes. With `--json`, one JSON object per line:
+//! `{"selector", "driver", "kind", "name", "state"}`; every selector is accepted as it is by
+//! `read-card --device` and `print-receipt --printer`.
+//!
+//! Exit status 0 when every driver could look, 1 when one could not (the reason is printed),
+//! so scripts can tell "no devices" from "cannot look".
 
 use std::process::ExitCode;
 
@@ -11,52 +17,80 @@ use clap::Parser;
 use pos_hal::Error as _;
 
 #[derive(Parser, Debug)]
-#[command(about = "List the POS devices the drivers can see")]
-struct Args {}
+#[command(
+    version,
+    about = "List the POS devices the drivers can see, with their selectors"
+)]
+struct Args {
+    /// One JSON object per device and line.
+    #[arg(long)]
+    json: bool,
+}
 
 fn main() -> ExitCode {
-    let _ = Args::parse();
+    pos_examples::init_tracing();
+    let args = Args::parse();
     let mut healthy = true;
-    println!("PC/SC readers (pcscd):");
-    match pos_pcsc::readers() {
-        Ok(readers) if readers.is_empty() => {
-            println!("  none: pcscd runs but has no reader (plugged in? driver installed?)")
+    for driver in pos_devices::drivers() {
+        let listed = driver.list();
+        if !args.json {
+            println!("{} ({}):", driver.name(), driver.syntax());
         }
-        Ok(readers) => {
-            for r in readers {
-                let atr = r
-                    .atr
-                    .as_deref()
-                    .map(hex::encode_upper)
-                    .map(|a| format!("  ATR {a}"));
-                println!("  {:<32} {}{}", r.name, r.state, atr.unwrap_or_default());
+        match listed {
+            Ok(found) if found.is_empty() && !args.json => match driver.name() {
+                "pcsc" => {
+                    println!("  none: pcscd runs but has no reader (plugged in? driver installed?)")
+                }
+                _ => println!(
+                    "  none found (network and serial printers cannot be discovered: name them, e.g. escpos:tcp:HOST:9100)"
+                ),
+            },
+            Ok(found) => {
+                for f in found {
+                    if args.json {
+                        match serde_json::to_string(&f.json()) {
+                            Ok(line) => println!("{line}"),
+                            Err(e) => eprintln!("devices: {e}"),
+                        }
+                    } else {
+                        println!(
+                            "  {:<36} {:<18} {}",
+                            f.info.selector.as_str(),
+                            f.state.as_deref().unwrap_or("-"),
+                            f.info.name.as_str()
+                        );
+                    }
+                }
+            }
+            Err(e) => {
+                healthy = false;
+                if e.kind() == pos_hal::ErrorKind::Disconnected && driver.name() == "pcsc" {
+                    report(
+                        args.json,
+                        &format!("  unavailable: pcscd is not running ({e})"),
+                    );
+                    report(
+                        args.json,
+                        "  start it with `sudo systemctl start pcscd` (or `cargo xtask up` for the simulators)",
+                    );
+                } else {
+                    report(args.json, &format!("  unavailable: {e}"));
+                }
             }
         }
-        Err(e) if e.kind() == pos_hal::ErrorKind::Disconnected => {
-            healthy = false;
-            println!("  unavailable: pcscd is not running ({e})");
-            println!(
-                "  start it with `sudo systemctl start pcscd` (or `cargo xtask up` for the simulators)"
-            );
-        }
-        Err(e) => {
-            healthy = false;
-            println!("  unavailable: {e}");
-        }
-    }
-    println!("Receipt printers (USB printer class, usblp nodes):");
-    let printers = pos_escpos::discover();
-    if printers.is_empty() {
-        println!(
-            "  none found (network and serial printers cannot be discovered: name them, e.g. tcp:HOST:9100)"
-        );
-    }
-    for p in printers {
-        println!("  {:<32} {}", p.name.as_str(), p.selector.as_str());
     }
     if healthy {
         ExitCode::SUCCESS
     } else {
         ExitCode::FAILURE
+    }
+}
+
+/// Human text goes to stdout, except in JSON mode, where stdout carries only JSON lines.
+fn report(json: bool, line: &str) {
+    if json {
+        eprintln!("{line}");
+    } else {
+        println!("{line}");
     }
 }

@@ -18,7 +18,7 @@ use pos_terminal::iso8583::spec::{Encoding, Length, field};
 use pos_terminal::iso8583::{Frame, Message, Mti};
 
 #[derive(Parser, Debug)]
-#[command(about = "Decode, encode and MAC CUP POS ISO 8583 messages")]
+#[command(version, about = "Decode, encode and MAC CUP POS ISO 8583 messages")]
 struct Args {
     #[command(subcommand)]
     command: Command,
@@ -191,6 +191,7 @@ fn mac(key: &str) -> Result<(), ToolError> {
 }
 
 fn main() -> ExitCode {
+    pos_examples::init_tracing();
     let args = Args::parse();
     let result = match args.command {
         Command::Decode { reveal } => decode(reveal),

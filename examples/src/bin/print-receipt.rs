@@ -2,23 +2,26 @@
 //! cardholder copy), or only shows the printer's status.
 //!
 //! ```text
-//! print-receipt --printer tcp:HOST:PORT | serial:/dev/ttyX[:baud] | usb:VID:PID | file:/dev/usb/lp0
-//!               [--width 58|80] [--status] [--drawer]
+//! print-receipt --printer SELECTOR [--width 58|80] [--status] [--drawer]
 //! ```
+//! `SELECTOR` is what `devices` prints: `escpos:tcp:HOST:PORT`, `escpos:serial:PATH[:BAUD[:rtscts]]`,
+//! `escpos:usb:[VID:PID[:SERIAL]]`, `escpos:file:/dev/usb/lp0`; the older forms without
+//! `escpos:` (`tcp:HOST:PORT`…) are still accepted.
 //! A printer fault (paper out, cover open, offline, unreachable) gives a clear message and
 //! exit status 2; the slip that failed was not printed.
 
 use std::process::ExitCode;
 
 use clap::Parser;
-use pos_escpos::{EscposPrinter, Profile};
-use pos_hal::{Error as _, ErrorKind, PaperState, Receipt, ReceiptPrinter};
+use pos_devices::PrinterOptions;
+use pos_hal::{CancelToken, Error as _, ErrorKind, PaperState, Receipt, ReceiptPrinter};
 use pos_terminal::slip::{Copy, SaleSlip};
 
 #[derive(Parser, Debug)]
-#[command(about = "Print the two sale slips on an ESC/POS printer")]
+#[command(version, about = "Print the two sale slips on an ESC/POS printer")]
 struct Args {
-    /// `tcp:HOST:PORT`, `serial:PATH[:BAUD]`, `usb:VID:PID` (hex) or `usb:` (first printer), `file:PATH`.
+    /// Printer selector: `escpos:tcp:HOST:PORT`, `escpos:serial:PATH[:BAUD[:rtscts]]`,
+    /// `escpos:usb:VID:PID[:SERIAL]` (hex) or `escpos:usb:` (first printer), `escpos:file:PATH`.
     #[arg(long)]
     printer: String,
     /// Paper width in mm.
@@ -36,7 +39,8 @@ fn advice(kind: ErrorKind) -> &'static str {
     match kind {
         ErrorKind::PaperOut => "load paper and print again",
         ErrorKind::CoverOpen => "close the printer cover and print again",
-        ErrorKind::Busy => "the printer is offline: check it and print again",
+        ErrorKind::NotReady => "the printer is offline: check it and print again",
+        ErrorKind::InvalidInput => "check the printer selector (see `devices`)",
         ErrorKind::NoDevice => "check the printer address / cable and that it is switched on",
         ErrorKind::PermissionDenied => {
             "no access to the device: see README (udev rules, lp/dialout groups)"
@@ -47,14 +51,22 @@ fn advice(kind: ErrorKind) -> &'static str {
     }
 }
 
-fn main() -> ExitCode {
-    let args = Args::parse();
-    let profile = if args.width >= 80 {
-        Profile::MM80
+/// A selector, with `escpos:` put in front of the older bare printer addresses.
+fn selector(text: &str) -> String {
+    let bare = ["tcp:", "serial:", "usb:", "file:"];
+    if bare.iter().any(|p| text.starts_with(p)) {
+        format!("escpos:{text}")
     } else {
-        Profile::MM58
-    };
-    let mut printer = match EscposPrinter::open(&args.printer, profile) {
+        text.to_string()
+    }
+}
+
+fn main() -> ExitCode {
+    pos_examples::init_tracing();
+    let args = Args::parse();
+    let options = PrinterOptions::default().with_paper_mm(args.width);
+    let cancel = CancelToken::new();
+    let mut printer = match pos_devices::open_printer_with(&selector(&args.printer), &options) {
         Ok(p) => p,
         Err(e) => {
             eprintln!("print-receipt: {e}\n  {}", advice(e.kind()));
@@ -62,13 +74,13 @@ fn main() -> ExitCode {
         }
     };
     if args.status {
-        return match printer.status() {
+        return match printer.status(&cancel) {
             Ok(s) => {
                 let paper = match s.paper {
                     PaperState::Ok => "ok",
                     PaperState::NearEnd => "near end",
                     PaperState::Out => "OUT",
-                    PaperState::Unknown => "unknown",
+                    _ => "unknown",
                 };
                 println!(
                     "online: {}  paper: {paper}  cover: {}  ready: {}",
@@ -91,7 +103,7 @@ fn main() -> ExitCode {
     ] {
         let layout = slip.layout(copy);
         let lines = layout.lines();
-        match printer.print(&Receipt::new(&lines)) {
+        match printer.print(&Receipt::new(&lines), &cancel) {
             Ok(job) => println!("printed {name} ({} bytes)", job.bytes_sent),
             Err(e) => {
                 eprintln!(

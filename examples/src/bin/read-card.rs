@@ -1,44 +1,49 @@
-//! `read-card`: reads a payment card in a PC/SC reader and prints its ATR, its applications
-//! and its PAN, masked.
+//! `read-card`: reads a payment card and prints its ATR, its applications and its PAN, masked.
 //!
 //! ```text
-//! read-card [--reader NAME-OR-PART] [--timeout SECONDS]
+//! read-card [--device SELECTOR | --reader NAME-OR-PART] [--timeout SECONDS]
 //! ```
-//! Without `--reader` it waits for a card in any reader.
+//! `--device` takes any selector `devices` prints (`pcsc:Virtual PCD 00 00`, `pcsc:~ACR`).
+//! `--reader` takes a PC/SC reader name, exact or a part of it. Without either it waits for a
+//! card in any PC/SC reader.
 
 use std::process::ExitCode;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use clap::Parser;
+use pos_devices::{DynIccReader, Erased};
 use pos_hal::{CancelToken, IccReader};
 use pos_pcsc::{PcscError, PcscReader, ReaderSelector};
 
 #[derive(Parser, Debug)]
-#[command(about = "Read a payment card: ATR, applications, masked PAN")]
+#[command(version, about = "Read a payment card: ATR, applications, masked PAN")]
 struct Args {
-    /// Reader name, exact or a part of it (case-insensitive). Default: the first reader
-    /// that has a card.
+    /// Device selector, as `devices` lists it (`pcsc:<name>`, `pcsc:~<part>`).
+    #[arg(long, conflicts_with = "reader")]
+    device: Option<String>,
+    /// PC/SC reader name, exact or a part of it. Default: the first reader that has a card.
     #[arg(long)]
     reader: Option<String>,
-    /// Seconds to wait for a card.
+    /// Seconds to wait for a card (any value; huge ones mean "wait for ever").
     #[arg(long, default_value_t = 10)]
     timeout: u64,
 }
 
-fn open(args: &Args, timeout: Duration) -> Result<PcscReader, PcscError> {
-    match &args.reader {
-        Some(name) => PcscReader::open(&ReaderSelector::Exact(name.clone()))
-            .or_else(|_| PcscReader::open(&ReaderSelector::Contains(name.clone()))),
-        None => {
-            let start = Instant::now();
-            loop {
-                match PcscReader::open(&ReaderSelector::FirstWithCard) {
-                    Err(PcscError::ReaderNotFound { .. }) if start.elapsed() < timeout => {
-                        std::thread::sleep(Duration::from_millis(100));
-                    }
-                    other => return other,
-                }
+fn open(args: &Args, timeout: Duration) -> Result<DynIccReader, Box<dyn std::error::Error>> {
+    if let Some(selector) = &args.device {
+        return Ok(pos_devices::open_icc(selector)?);
+    }
+    if let Some(name) = &args.reader {
+        return Ok(pos_devices::open_icc(&format!("pcsc:{name}"))
+            .or_else(|_| pos_devices::open_icc(&format!("pcsc:~{name}")))?);
+    }
+    let deadline = pos_io::Deadline::after(timeout);
+    loop {
+        match PcscReader::open(&ReaderSelector::FirstWithCard) {
+            Err(PcscError::ReaderNotFound { .. }) if !deadline.expired() => {
+                std::thread::sleep(Duration::from_millis(100));
             }
+            other => return Ok(Box::new(Erased(other?))),
         }
     }
 }
@@ -46,16 +51,12 @@ fn open(args: &Args, timeout: Duration) -> Result<PcscReader, PcscError> {
 fn run(args: &Args) -> Result<(), Box<dyn std::error::Error>> {
     let timeout = Duration::from_secs(args.timeout);
     let mut reader = open(args, timeout)?;
-    println!("Reader: {}", reader.name());
+    println!("Reader: {}", reader.info().name);
     reader.wait_for_card(timeout, &CancelToken::new())?;
     let atr = reader.power_on()?;
     println!("ATR: {atr}");
-    let protocols = atr.protocols();
-    println!(
-        "Protocols offered: {protocols:?}, in use: {:?}",
-        reader.active_protocol()
-    );
-    let info = pos_examples::card_info::read(&mut reader)?;
+    println!("Protocols offered: {:?}", atr.protocols());
+    let info = pos_examples::card_info::read(reader.as_mut())?;
     println!("Applications ({}):", info.directory);
     for app in &info.applications {
         println!("AID: {} {}", hex::encode_upper(&app.aid), app.label);
@@ -72,6 +73,7 @@ fn run(args: &Args) -> Result<(), Box<dyn std::error::Error>> {
 }
 
 fn main() -> ExitCode {
+    pos_examples::init_tracing();
     let args = Args::parse();
     match run(&args) {
         Ok(()) => ExitCode::SUCCESS,

@@ -114,10 +114,11 @@ impl IccReader for MockIccReader {
         })
     }
     fn wait_for_card(&mut self, _timeout: Duration, cancel: &CancelToken) -> MockResult<()> {
-        self.script.expect_wait(cancel, "wait_for_card()", |c| match c {
-            IccCall::WaitForCard(r) => Ok(r),
-            other => Err(other),
-        })
+        self.script
+            .expect_wait(cancel, "wait_for_card()", |c| match c {
+                IccCall::WaitForCard(r) => Ok(r),
+                other => Err(other),
+            })
     }
     fn power_on(&mut self) -> MockResult<Atr> {
         self.script.expect("power_on()", |c| match c {
@@ -244,10 +245,8 @@ mod tests {
     #[test]
     #[should_panic(expected = "expected Poll")]
     fn poll_for_other_types_fails() {
-        let mut reader = MockPiccReader::new([PiccCall::Poll(
-            TargetTypes::AB,
-            Ok(PollOutcome::Nothing),
-        )]);
+        let mut reader =
+            MockPiccReader::new([PiccCall::Poll(TargetTypes::AB, Ok(PollOutcome::Nothing))]);
         let _ = reader.poll(TargetTypes::A, Duration::ZERO, &CancelToken::new());
     }
 

@@ -351,7 +351,10 @@ mod tests {
         ]);
         assert!(printer.status(&token).is_ok_and(|s| s.ready()));
         let lines = [ReceiptLine::Separator('-')];
-        let err = printer.print(&Receipt::new(&lines), &token).err().map(|e| e.kind());
+        let err = printer
+            .print(&Receipt::new(&lines), &token)
+            .err()
+            .map(|e| e.kind());
         assert_eq!(err, Some(ErrorKind::PaperOut));
         assert!(printer.printed.is_empty());
         printer.done();
@@ -359,8 +362,7 @@ mod tests {
 
     #[test]
     fn card_entry_checks_the_modes_asked_for() {
-        let mut entry =
-            MockCardEntry::new([(EntryModes::ALL, Ok(CardEvent::Timeout))]);
+        let mut entry = MockCardEntry::new([(EntryModes::ALL, Ok(CardEvent::Timeout))]);
         let event = entry.detect(EntryModes::ALL, Duration::ZERO, &CancelToken::new());
         assert_eq!(event, Ok(CardEvent::Timeout));
     }

@@ -173,15 +173,18 @@ fn one_card_function_serves_contact_and_contactless() {
     select.push(0);
     let mut icc = MockIccReader::new([IccCall::transmit(&select, &[0x6F, 0x00, 0x90, 0x00])]);
     assert_eq!(select_ppse(&mut &mut icc), Ok(2));
-    let mut picc: Box<dyn PiccReader<Error = E>> = Box::new(MockPiccReader::new([
-        PiccCall::transmit(&select, &[0x6F, 0x01, 0x00, 0x90, 0x00]),
-    ]));
+    let mut picc: Box<dyn PiccReader<Error = E>> =
+        Box::new(MockPiccReader::new([PiccCall::transmit(
+            &select,
+            &[0x6F, 0x01, 0x00, 0x90, 0x00],
+        )]));
     assert_eq!(select_ppse(&mut picc), Ok(3));
 }
 
 #[test]
 fn collision_is_an_outcome_not_an_error() {
-    let mut picc = MockPiccReader::new([PiccCall::Poll(TargetTypes::AB, Ok(PollOutcome::Collision))]);
+    let mut picc =
+        MockPiccReader::new([PiccCall::Poll(TargetTypes::AB, Ok(PollOutcome::Collision))]);
     let outcome = picc.poll(TargetTypes::AB, Duration::from_secs(1), &CancelToken::new());
     assert_eq!(outcome, Ok(PollOutcome::Collision));
 }

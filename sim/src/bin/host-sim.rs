@@ -13,7 +13,10 @@ use clap::Parser;
 use pos_sim::acquirer::{HostConfig, HostSim};
 
 #[derive(Parser, Debug)]
-#[command(about = "CUP acquirer host simulator (ISO 8583 over TCP, SQLite ledger)")]
+#[command(
+    version,
+    about = "CUP acquirer host simulator (ISO 8583 over TCP, SQLite ledger)"
+)]
 struct Args {
     /// SQLite ledger file.
     #[arg(long, default_value = "host-sim.sqlite")]
@@ -39,6 +42,7 @@ struct Args {
 }
 
 fn main() -> ExitCode {
+    pos_sim::init_tracing();
     let args = Args::parse();
     let mut config = HostConfig::demo(&args.db);
     config.port = args.port;

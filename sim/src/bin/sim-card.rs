@@ -16,7 +16,7 @@ use pos_sim::emv::{CardProfile, EmvCard};
 use pos_sim::vpcd::{Faults, VirtualCard};
 
 #[derive(Parser, Debug)]
-#[command(about = "Attach a simulated EMV card to pcscd through vpcd")]
+#[command(version, about = "Attach a simulated EMV card to pcscd through vpcd")]
 struct Args {
     /// vpcd card port: 35963 is "Virtual PCD 00 00", 35964 "Virtual PCD 00 01".
     #[arg(long, default_value_t = 35963)]
@@ -52,6 +52,7 @@ fn load(spec: &str) -> Result<CardProfile, String> {
 }
 
 fn main() -> ExitCode {
+    pos_sim::init_tracing();
     let args = Args::parse();
     let mut profile = match load(&args.profile) {
         Ok(p) => p,

@@ -16,7 +16,10 @@ use clap::Parser;
 use pos_sim::printer::{Paper, VirtualPrinter};
 
 #[derive(Parser, Debug)]
-#[command(about = "Virtual ESC/POS receipt printer (TCP or pty) rendering jobs to PNG")]
+#[command(
+    version,
+    about = "Virtual ESC/POS receipt printer (TCP or pty) rendering jobs to PNG"
+)]
 struct Args {
     /// Listen on 127.0.0.1:PORT.
     #[arg(long, conflicts_with = "pty")]
@@ -102,6 +105,7 @@ fn serve_control(vp: &VirtualPrinter, stream: std::net::TcpStream, udc_file: &st
 }
 
 fn main() -> ExitCode {
+    pos_sim::init_tracing();
     let args = Args::parse();
     if let Err(e) = std::fs::create_dir_all(&args.out) {
         eprintln!("sim-printer: {}: {e}", args.out.display());

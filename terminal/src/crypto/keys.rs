@@ -7,12 +7,12 @@ use pos_hal::{
     PinBlockFormat, PinDigits, Secret,
 };
 
+#[cfg(test)]
+use super::kcv;
 use super::signin::unwrap_checked;
 use super::{
     CryptoError, KeyBlockLayout, cup_mac, encrypt_ecb, encrypt_pin_block, parse_key_block,
 };
-#[cfg(test)]
-use super::kcv;
 
 /// A DES/TDES (8, 16, 24 bytes) or SM4 (16 bytes) key. Zeroized on drop; `Debug` shows only
 /// the algorithm and length.
@@ -225,11 +225,16 @@ impl KeyStore for SoftwareKeyStore {
         let key = self.key(slot)?;
         let digits = pin.expose_secret().as_bytes();
         let block = match format {
-            PinBlockFormat::Iso0Sm4 if key.is_sm4() => encrypt_pin_block(key, digits, pan.reveal())?,
-            PinBlockFormat::Iso0Tdes if !key.is_sm4() => encrypt_pin_block(key, digits, pan.reveal())?,
+            PinBlockFormat::Iso0Sm4 if key.is_sm4() => {
+                encrypt_pin_block(key, digits, pan.reveal())?
+            }
+            PinBlockFormat::Iso0Tdes if !key.is_sm4() => {
+                encrypt_pin_block(key, digits, pan.reveal())?
+            }
             _ => return Err(KeyStoreError::Crypto(CryptoError::Unsupported)),
         };
-        EncryptedPinBlock::new(&block, format).ok_or(KeyStoreError::Crypto(CryptoError::Unsupported))
+        EncryptedPinBlock::new(&block, format)
+            .ok_or(KeyStoreError::Crypto(CryptoError::Unsupported))
     }
 
     fn mac(
@@ -274,9 +279,13 @@ mod tests {
         keys.install(KeySlot::Pin, old.clone()).expect("slot");
         let new = SecretKey::tdes(&[0x33; 16]).expect("16 bytes");
         let mut wrapped = new.expose().to_vec();
-        encrypt_ecb(keys.key(KeySlot::Master(0)).expect("tmk"), &mut wrapped).expect("whole blocks");
+        encrypt_ecb(keys.key(KeySlot::Master(0)).expect("tmk"), &mut wrapped)
+            .expect("whole blocks");
         let err = keys.load_working_key(KeySlot::Pin, KeySlot::Master(0), &wrapped, &[0, 0, 0, 0]);
-        assert!(matches!(err, Err(KeyStoreError::Crypto(CryptoError::CheckValue { .. }))));
+        assert!(matches!(
+            err,
+            Err(KeyStoreError::Crypto(CryptoError::CheckValue { .. }))
+        ));
         assert_eq!(keys.key(KeySlot::Pin), Ok(&old));
         let cv = kcv(&new).expect("kcv");
         keys.load_working_key(KeySlot::Pin, KeySlot::Master(0), &wrapped, &cv)
@@ -285,7 +294,10 @@ mod tests {
         // A caller-supplied check value longer than a KCV, or empty, is refused, never a panic.
         for cv in [&[][..], &[0u8; 9][..]] {
             let err = keys.load_working_key(KeySlot::Pin, KeySlot::Master(0), &wrapped, cv);
-            assert!(matches!(err, Err(KeyStoreError::Crypto(CryptoError::CheckValue { .. }))));
+            assert!(matches!(
+                err,
+                Err(KeyStoreError::Crypto(CryptoError::CheckValue { .. }))
+            ));
         }
     }
 

@@ -1,8 +1,8 @@
 //! Shared set-up for the tests that drive the real pcscd + vpcd stack.
 //!
-//! They need the pcscd that `cargo xtask up` starts. Under `cargo xtask test` (which sets
-//! `POS_TEST_STACK=1`) a missing pcscd is a failure; in a plain `cargo test` the tests say
-//! they are skipped and why, and pass.
+//! They need the pcscd that `cargo xtask up` starts, so they are `#[ignore]`d: a plain
+//! `cargo test` reports them as ignored, `cargo xtask test` runs them (and a missing pcscd is
+//! a failure there).
 
 #![allow(dead_code)]
 
@@ -13,17 +13,7 @@ use pos_sim::slots;
 pub use pos_sim::slots::READERS;
 use pos_sim::vpcd::{Card, Faults, VirtualCard};
 
-/// True when the stack is there; false (with a note on stderr) when the test should skip.
-pub fn stack() -> bool {
-    let ok = slots::stack_available();
-    if !ok && std::env::var_os("POS_TEST_STACK").is_some() {
-        panic!("POS_TEST_STACK is set but pcscd with the vpcd readers is not reachable");
-    }
-    if !ok {
-        eprintln!("SKIPPED: pcscd with vpcd readers not running (start it with `cargo xtask up`)");
-    }
-    ok
-}
+pub use pos_sim::require_stack;
 
 pub fn profile(name: &str) -> CardProfile {
     CardProfile::builtin(name).expect("built-in profile")

@@ -6,6 +6,8 @@
 //! connect would count as a card insertion); after `kill -9` the socket and PID file stay
 //! behind and must be removed once their PID is gone (a zombie counts as gone).
 
+#![warn(missing_docs)]
+
 use std::fs;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
@@ -49,6 +51,8 @@ pub enum PcscdError {
 pub const VPCD_PORT: u16 = 35963;
 /// Reader names the vpcd entry produces (Debian builds vpcd with two slots).
 pub const READERS: [&str; 2] = ["Virtual PCD 00 00", "Virtual PCD 00 01"];
+/// Card ports of those readers, in the same order.
+pub const PORTS: [u16; 2] = [VPCD_PORT, VPCD_PORT + 1];
 const VPCD_DRIVER: &str = "/usr/lib/pcsc/drivers/serial/libifdvpcd.so";
 const PCSCD_SOCKET: &str = "/run/pcscd/pcscd.comm";
 const PCSCD_SYSTEM_PID: &str = "/run/pcscd/pcscd.pid";
