@@ -73,3 +73,37 @@ fn status_and_faults_give_clear_messages() {
     assert_eq!(code, 2);
     assert!(err.contains("cannot open printer"), "{err}");
 }
+
+#[test]
+fn registry_selectors_open_the_printer_and_bad_ones_name_themselves() {
+    let vp = VirtualPrinter::tcp(0, 384, None).expect("printer");
+    let selector = format!("escpos:tcp:{}", vp.endpoint());
+    let (code, out, err) = run(&["--printer", &selector]);
+    assert_eq!(code, 0, "{err}");
+    assert!(out.contains("printed cardholder copy"), "{out}");
+    assert_eq!(vp.jobs().len(), 2);
+    for bad in ["escpos:tcp:nohost", "lpt:1", "escpos:usb:xyz"] {
+        let (code, _, err) = run(&["--printer", bad]);
+        assert_eq!(code, 2, "{bad}");
+        assert!(
+            err.contains(bad) && err.contains("check the printer selector"),
+            "{bad}: {err}"
+        );
+        assert!(!err.contains("panicked"), "{err}");
+    }
+}
+
+#[test]
+fn every_binary_answers_version() {
+    for bin in [
+        env!("CARGO_BIN_EXE_print-receipt"),
+        env!("CARGO_BIN_EXE_read-card"),
+        env!("CARGO_BIN_EXE_devices"),
+        env!("CARGO_BIN_EXE_iso8583"),
+    ] {
+        let out = Command::new(bin).arg("--version").output().expect("runs");
+        assert!(out.status.success(), "{bin}");
+        let text = String::from_utf8_lossy(&out.stdout);
+        assert!(text.contains(env!("CARGO_PKG_VERSION")), "{bin}: {text}");
+    }
+}

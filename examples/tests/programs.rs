@@ -22,9 +22,10 @@ fn read_card_prints_applications_and_masked_pan() {
     require_stack();
     let profile = CardProfile::builtin("unionpay-debit").expect("profile");
     let card = slots::insert(0, EmvCard::new(profile), Faults::default()).expect("insert");
+    // A timeout too large for the clock means "wait for ever", never a panic.
     let (ok, out, err) = run(
         env!("CARGO_BIN_EXE_read-card"),
-        &["--reader", "PCD 00 00", "--timeout", "3"],
+        &["--reader", "PCD 00 00", "--timeout", "18446744073709551615"],
     );
     assert!(ok, "read-card failed: {err}\n{out}");
     assert!(out.contains("ATR: 3B 8A 80 01"), "{out}");
@@ -91,4 +92,52 @@ fn devices_says_clearly_when_pcscd_is_not_running() {
     let stdout = String::from_utf8_lossy(&out.stdout);
     assert!(!out.status.success());
     assert!(stdout.contains("pcscd is not running"), "{stdout}");
+}
+
+#[test]
+#[ignore = "needs pcscd + vpcd: run by `cargo xtask test`"]
+fn devices_json_selectors_open_with_read_card_as_printed() {
+    require_stack();
+    let profile = CardProfile::builtin("unionpay-debit").expect("profile");
+    let card = slots::insert(1, EmvCard::new(profile), Faults::default()).expect("insert");
+    let (ok, out, err) = run(env!("CARGO_BIN_EXE_devices"), &["--json"]);
+    assert!(ok, "{err}");
+    let listed: Vec<serde_json::Value> = out
+        .lines()
+        .map(|l| serde_json::from_str(l).expect("one JSON object per line"))
+        .collect();
+    let reader = listed
+        .iter()
+        .find(|d| d["name"] == "Virtual PCD 00 01")
+        .expect("the second vpcd reader is listed");
+    assert_eq!(reader["driver"], "pcsc");
+    assert_eq!(reader["kind"], "contact-reader");
+    let selector = reader["selector"].as_str().expect("selector");
+    assert_eq!(selector, "pcsc:Virtual PCD 00 01");
+    let (ok, out, err) = run(
+        env!("CARGO_BIN_EXE_read-card"),
+        &["--device", selector, "--timeout", "3"],
+    );
+    assert!(ok, "read-card --device {selector}: {err}\n{out}");
+    assert!(out.contains("PAN: 621234******1232"), "{out}");
+    slots::remove(card, 1).expect("remove");
+}
+
+#[test]
+fn read_card_names_a_bad_selector_without_panicking() {
+    let (ok, _, err) = run(
+        env!("CARGO_BIN_EXE_read-card"),
+        &[
+            "--device",
+            "nosuch:reader",
+            "--timeout",
+            "18446744073709551615",
+        ],
+    );
+    assert!(!ok);
+    assert!(
+        err.contains("nosuch:reader") && err.contains("unknown driver"),
+        "{err}"
+    );
+    assert!(!err.contains("panicked"), "{err}");
 }
