@@ -140,10 +140,10 @@ impl<'a> Apdu<'a> {
                 len: self.data.len(),
             });
         }
-        if let Some(ne) = self.le {
-            if ne == 0 || ne > MAX_NE {
-                return Err(ApduError::InvalidLe { ne });
-            }
+        if let Some(ne) = self.le
+            && (ne == 0 || ne > MAX_NE)
+        {
+            return Err(ApduError::InvalidLe { ne });
         }
         Ok(())
     }

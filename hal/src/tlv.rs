@@ -202,10 +202,10 @@ fn find_at(bytes: &[u8], tag: u32, depth: usize) -> Result<Option<Tlv<'_>>, TlvE
         if tlv.tag == tag {
             return Ok(Some(tlv));
         }
-        if tlv.is_constructed() {
-            if let Some(found) = find_at(tlv.value, tag, depth + 1)? {
-                return Ok(Some(found));
-            }
+        if tlv.is_constructed()
+            && let Some(found) = find_at(tlv.value, tag, depth + 1)?
+        {
+            return Ok(Some(found));
         }
     }
     Ok(None)

@@ -9,7 +9,7 @@
 //! insufficient funds, 25 original not found, 64 amount mismatch, 12 invalid transaction).
 //! Every record is committed with `synchronous=FULL` in WAL mode before the answer goes out.
 
-use std::io::{Read, Write};
+use std::io::Read;
 use std::net::{SocketAddr, TcpListener, TcpStream};
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
@@ -17,6 +17,7 @@ use std::sync::{Arc, mpsc};
 use std::thread::JoinHandle;
 use std::time::Duration;
 
+use pos_io::frame;
 use pos_terminal::crypto::{
     KeyBlockLayout, SecretKey, WorkingKeys, build_key_block, cup_mac, decrypt_pin_block,
     decrypt_track, verify_cup_mac,
@@ -30,6 +31,9 @@ pub enum HostError {
     /// Socket trouble.
     #[error("host socket: {0}")]
     Io(#[from] std::io::Error),
+    /// A frame could not be read or written (truncated, oversize).
+    #[error("host framing: {0}")]
+    Frame(#[from] pos_io::frame::FrameError),
     /// Database trouble.
     #[error("host ledger: {0}")]
     Db(#[from] rusqlite::Error),
@@ -254,23 +258,14 @@ impl Drop for HostSim {
     }
 }
 
-fn read_frame(s: &mut TcpStream) -> std::io::Result<Option<Vec<u8>>> {
-    let mut len = [0u8; 2];
-    match s.read_exact(&mut len) {
-        Ok(()) => {}
-        Err(e) if e.kind() == std::io::ErrorKind::UnexpectedEof => return Ok(None),
-        Err(e) => return Err(e),
-    }
-    let mut body = vec![0u8; usize::from(u16::from_be_bytes(len))];
-    s.read_exact(&mut body)?;
-    Ok(Some(body))
+fn read_frame(s: &mut TcpStream) -> Result<Option<Vec<u8>>, HostError> {
+    Ok(frame::read(s, frame::MAX_PAYLOAD)?)
 }
 
-fn write_frame(s: &mut TcpStream, body: &[u8]) -> std::io::Result<()> {
-    let mut f = Vec::with_capacity(body.len() + 2);
-    f.extend_from_slice(&u16::try_from(body.len()).unwrap_or(u16::MAX).to_be_bytes());
-    f.extend_from_slice(body);
-    s.write_all(&f)
+/// An answer too long for its 2-byte length is refused (an error), never sent with a
+/// clamped length.
+fn write_frame(s: &mut TcpStream, body: &[u8]) -> Result<(), HostError> {
+    Ok(frame::write(s, body)?)
 }
 
 /// One request for the ledger thread and where its answer goes.
@@ -596,19 +591,19 @@ fn financial(
                 |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get::<_, Option<String>>(3)?.unwrap_or_default(), r.get(4)?)),
             )
             .optional()?;
-        if let Some((id, kind, amt, pan, state)) = row {
-            if state == "approved" {
-                let delta = match kind.as_str() {
-                    "sale" | "completion" => amt,
-                    "void" | "refund" => -amt,
-                    _ => 0,
-                };
-                tx.execute(
-                    "UPDATE accounts SET balance = balance + ?2 WHERE pan = ?1",
-                    params![pan, delta],
-                )?;
-                tx.execute("UPDATE txns SET state = 'reversed' WHERE id = ?1", [id])?;
-            }
+        if let Some((id, kind, amt, pan, state)) = row
+            && state == "approved"
+        {
+            let delta = match kind.as_str() {
+                "sale" | "completion" => amt,
+                "void" | "refund" => -amt,
+                _ => 0,
+            };
+            tx.execute(
+                "UPDATE accounts SET balance = balance + ?2 WHERE pan = ?1",
+                params![pan, delta],
+            )?;
+            tx.execute("UPDATE txns SET state = 'reversed' WHERE id = ?1", [id])?;
         }
         return Ok("00"); // idempotent: reversing twice, or something never seen, is fine
     }

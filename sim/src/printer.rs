@@ -508,11 +508,11 @@ impl Parser {
         }
         self.elements.push(element);
         self.lines_in_job += 1;
-        if let Some(n) = s.faults.paper_out_after_lines {
-            if self.lines_in_job >= n {
-                s.faults.paper = Paper::Out;
-                s.faults.paper_out_after_lines = None;
-            }
+        if let Some(n) = s.faults.paper_out_after_lines
+            && self.lines_in_job >= n
+        {
+            s.faults.paper = Paper::Out;
+            s.faults.paper_out_after_lines = None;
         }
     }
 

@@ -7,7 +7,7 @@
 //! the card must re-arm `TCP_QUICKACK` before every read or each APDU stalls ~40 ms on a
 //! delayed ACK (notes/pcsc-vpcd.md §4).
 
-use std::io::{self, Read, Write};
+use std::io;
 use std::net::{Shutdown, SocketAddr, TcpStream};
 use std::os::fd::AsRawFd;
 use std::sync::atomic::{AtomicUsize, Ordering};
@@ -67,26 +67,22 @@ fn quickack(stream: &TcpStream) {
 
 fn read_frame(stream: &mut TcpStream) -> io::Result<Option<Vec<u8>>> {
     quickack(stream);
-    let mut len = [0u8; 2];
-    match stream.read_exact(&mut len) {
-        Ok(()) => {}
-        Err(e) if e.kind() == io::ErrorKind::UnexpectedEof => return Ok(None),
-        Err(e) => return Err(e),
-    }
-    let mut payload = vec![0u8; usize::from(u16::from_be_bytes(len))];
+    let frame = pos_io::frame::read(stream, pos_io::frame::MAX_PAYLOAD).map_err(frame_io)?;
     quickack(stream);
-    stream.read_exact(&mut payload)?;
-    Ok(Some(payload))
+    Ok(frame)
 }
 
 fn write_frame(stream: &mut TcpStream, payload: &[u8]) -> io::Result<()> {
-    let len = u16::try_from(payload.len())
-        .map_err(|_| io::Error::new(io::ErrorKind::InvalidInput, "vpcd frame over 65535 bytes"))?;
     // Header and payload in one write: with TCP_NODELAY this is one segment.
-    let mut frame = Vec::with_capacity(payload.len() + 2);
-    frame.extend_from_slice(&len.to_be_bytes());
-    frame.extend_from_slice(payload);
-    stream.write_all(&frame)
+    pos_io::frame::write(stream, payload).map_err(frame_io)
+}
+
+fn frame_io(e: pos_io::frame::FrameError) -> io::Error {
+    match e {
+        pos_io::frame::FrameError::Io(io) => io,
+        pos_io::frame::FrameError::Truncated { .. } => io::ErrorKind::UnexpectedEof.into(),
+        other => io::Error::new(io::ErrorKind::InvalidData, other),
+    }
 }
 
 const GARBAGE_ATR: &[u8] = &[0x12, 0x34, 0x56];

@@ -5,13 +5,14 @@ use std::sync::atomic::Ordering;
 use std::time::Duration;
 
 use pos_hal::Amount;
+use pos_hal::{Error as _, ErrorKind};
 use pos_platform::TcpHostLink;
 use pos_sim::acquirer::{HostConfig, HostSim};
 use pos_terminal::crypto::{
     KeyBlockLayout, SecretKey, WorkingKeys, cup_mac, encrypt_pin_block, encrypt_track,
     parse_key_block, verify_cup_mac,
 };
-use pos_terminal::host::{HostError, HostLink};
+use pos_terminal::host::HostLink;
 use pos_terminal::iso8583::{Frame, Message, Mti};
 
 const TID: &str = "12345678";
@@ -44,7 +45,8 @@ struct Answer {
 
 #[derive(Debug, PartialEq)]
 enum Failure {
-    Link(HostError),
+    /// The link failed; its HAL kind.
+    Link(ErrorKind),
     Garbage,
     BadMac,
     NotForUs,
@@ -88,7 +90,7 @@ impl Terminal {
         let bytes = self
             .link
             .exchange(&payload, Duration::from_secs(2))
-            .map_err(Failure::Link)?;
+            .map_err(|e| Failure::Link(e.kind()))?;
         let (_, rsp) = Frame::decode_payload(&bytes).map_err(|_| Failure::Garbage)?;
         // Response validation (notes §2.13): MTI, 11, 41, MAC.
         if rsp.mti() != req.mti().response()
@@ -451,14 +453,14 @@ fn host_faults_are_caught_by_the_terminal() {
     let m = t.balance_request(UNIONPAY, "123456");
     assert_eq!(
         t.send(m, true).expect_err("drop"),
-        Failure::Link(HostError::Disconnected)
+        Failure::Link(ErrorKind::Disconnected)
     );
     host.faults().drop.store(false, Ordering::Relaxed);
     host.faults().delay_ms.store(2_500, Ordering::Relaxed);
     let m = t.balance_request(UNIONPAY, "123456");
     assert_eq!(
         t.send(m, true).expect_err("slow"),
-        Failure::Link(HostError::Timeout)
+        Failure::Link(ErrorKind::Timeout)
     );
     host.faults().delay_ms.store(0, Ordering::Relaxed);
     assert_eq!(t.balance(UNIONPAY, "123456").0, "00", "works again");

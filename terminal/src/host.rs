@@ -4,7 +4,7 @@ use alloc::vec::Vec;
 use core::fmt;
 use core::time::Duration;
 
-use pos_hal::ErrorKind;
+use pos_hal::{ErrorKind, ErrorType};
 
 /// Why an exchange with the host failed. After any of these the outcome of a financial
 /// request is unknown: the core keeps the reversal pending.
@@ -21,9 +21,8 @@ pub enum HostError {
     Framing,
 }
 
-impl HostError {
-    /// The HAL kind, for generic handling.
-    pub fn kind(self) -> ErrorKind {
+impl pos_hal::Error for HostError {
+    fn kind(&self) -> ErrorKind {
         match self {
             HostError::Connect => ErrorKind::NoDevice,
             HostError::Timeout => ErrorKind::Timeout,
@@ -49,7 +48,23 @@ impl core::error::Error for HostError {}
 /// Sends one framed request (TPDU + header + message, without the length prefix) and returns
 /// the answer in the same form. Implementations add and strip the 2-byte length, apply
 /// `timeout` to the whole exchange, and never return a late answer to an earlier request.
-pub trait HostLink {
+///
+/// Errors follow the HAL's kind table: `Timeout`, `Disconnected` (the link broke mid-way),
+/// `NoDevice` (cannot reach the host), `Protocol` (bad framing), `InvalidInput` (a request
+/// the link cannot carry). [`HostError`] is a ready-made error type for simple links.
+pub trait HostLink: ErrorType {
     /// One request/response exchange.
-    fn exchange(&mut self, request: &[u8], timeout: Duration) -> Result<Vec<u8>, HostError>;
+    fn exchange(&mut self, request: &[u8], timeout: Duration) -> Result<Vec<u8>, Self::Error>;
+}
+
+impl<T: HostLink + ?Sized> HostLink for &mut T {
+    fn exchange(&mut self, request: &[u8], timeout: Duration) -> Result<Vec<u8>, Self::Error> {
+        T::exchange(self, request, timeout)
+    }
+}
+
+impl<T: HostLink + ?Sized> HostLink for alloc::boxed::Box<T> {
+    fn exchange(&mut self, request: &[u8], timeout: Duration) -> Result<Vec<u8>, Self::Error> {
+        T::exchange(self, request, timeout)
+    }
 }

@@ -378,15 +378,15 @@ fn find_and_claim(
     let context = rusb::Context::new()?;
     for device in rusb::UsbContext::devices(&context)?.iter() {
         let desc = device.device_descriptor()?;
-        if let Some((vid, pid)) = ids {
-            if desc.vendor_id() != vid || desc.product_id() != pid {
-                continue;
-            }
+        if let Some((vid, pid)) = ids
+            && (desc.vendor_id() != vid || desc.product_id() != pid)
+        {
+            continue;
         }
-        if let Some(want) = serial {
-            if serial_number(&device, &desc).as_deref() != Some(want) {
-                continue;
-            }
+        if let Some(want) = serial
+            && serial_number(&device, &desc).as_deref() != Some(want)
+        {
+            continue;
         }
         let Ok(config) = device.active_config_descriptor() else {
             continue;

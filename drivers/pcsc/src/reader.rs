@@ -653,14 +653,13 @@ impl Claim for PcscReader {
     fn release(&mut self) {
         self.exclusive = false;
         let protocols = self.options.protocols();
-        if let Some(c) = self.connected.as_mut() {
-            if let Err(e) = c
+        if let Some(c) = self.connected.as_mut()
+            && let Err(e) = c
                 .card
                 .reconnect(ShareMode::Shared, protocols, Disposition::LeaveCard)
-            {
-                tracing::warn!(reader = %self.display_name, error = %e, "could not share the card again");
-                self.connected = None;
-            }
+        {
+            tracing::warn!(reader = %self.display_name, error = %e, "could not share the card again");
+            self.connected = None;
         }
     }
 }

@@ -225,10 +225,10 @@ impl Watcher {
 
     fn shutdown(&mut self) {
         self.stop.store(true, Ordering::Release);
-        if let Ok(slot) = self.current.lock() {
-            if let Some(ctx) = slot.as_ref() {
-                let _ = ctx.cancel();
-            }
+        if let Ok(slot) = self.current.lock()
+            && let Some(ctx) = slot.as_ref()
+        {
+            let _ = ctx.cancel();
         }
         if let Some(thread) = self.thread.take() {
             let _ = thread.join();

@@ -124,12 +124,12 @@ fn listening_ports() -> Vec<u16> {
         };
         for line in text.lines().skip(1) {
             let cols: Vec<&str> = line.split_whitespace().collect();
-            if cols.len() > 3 && cols[3] == "0A" {
-                if let Some(port) = cols[1].rsplit(':').next() {
-                    if let Ok(p) = u16::from_str_radix(port, 16) {
-                        ports.push(p);
-                    }
-                }
+            if cols.len() > 3
+                && cols[3] == "0A"
+                && let Some(port) = cols[1].rsplit(':').next()
+                && let Ok(p) = u16::from_str_radix(port, 16)
+            {
+                ports.push(p);
             }
         }
     }

@@ -28,7 +28,7 @@ fn engine(key: &SecretKey) -> Result<Engine, CryptoError> {
 
 fn run(key: &SecretKey, data: &mut [u8], encrypt: bool) -> Result<(), CryptoError> {
     let bs = key.block_size();
-    if data.len() % bs != 0 {
+    if !data.len().is_multiple_of(bs) {
         return Err(CryptoError::DataLength(data.len()));
     }
     let e = engine(key)?;

@@ -90,7 +90,11 @@ pub fn decrypt_pin_block(
     let nibbles = clear.len() * 2;
     let nib = |k: usize| -> u8 {
         let byte = clear[k / 2];
-        let v = if k % 2 == 0 { byte >> 4 } else { byte & 0x0F };
+        let v = if k.is_multiple_of(2) {
+            byte >> 4
+        } else {
+            byte & 0x0F
+        };
         let p = k
             .checked_sub(nibbles - 12)
             .map(|p| pan[p] - b'0')

@@ -1,25 +1,25 @@
 //! TcpHostLink against a real TCP peer on loopback.
 
-use std::io::{Read, Write};
+use std::io::Write;
 use std::net::{TcpListener, TcpStream};
 use std::thread;
 use std::time::{Duration, Instant};
 
+use pos_hal::{Error as _, ErrorKind};
 use pos_platform::TcpHostLink;
-use pos_terminal::host::{HostError, HostLink};
+use pos_platform::TcpLinkError;
+use pos_terminal::host::HostLink;
 
 fn read_frame(s: &mut TcpStream) -> Option<Vec<u8>> {
-    let mut len = [0u8; 2];
-    s.read_exact(&mut len).ok()?;
-    let mut body = vec![0u8; usize::from(u16::from_be_bytes(len))];
-    s.read_exact(&mut body).ok()?;
-    Some(body)
+    pos_io::frame::read(s, pos_io::frame::MAX_PAYLOAD).ok()?
 }
 
 fn write_frame(s: &mut TcpStream, body: &[u8]) {
-    let mut f = (body.len() as u16).to_be_bytes().to_vec();
-    f.extend_from_slice(body);
-    let _ = s.write_all(&f);
+    let _ = pos_io::frame::write(s, body);
+}
+
+fn kind(r: Result<Vec<u8>, TcpLinkError>) -> Result<Vec<u8>, ErrorKind> {
+    r.map_err(|e| e.kind())
 }
 
 /// A peer that handles each connection with `handler` (request → what to do).
@@ -67,12 +67,15 @@ fn a_late_answer_is_never_taken_for_the_next_one() {
     let mut link = TcpHostLink::new(addr).keep_open(true);
     let start = Instant::now();
     assert_eq!(
-        link.exchange(&[1], Duration::from_millis(150)),
-        Err(HostError::Timeout)
+        kind(link.exchange(&[1], Duration::from_millis(150))),
+        Err(ErrorKind::Timeout)
     );
     assert!(start.elapsed() < Duration::from_millis(350));
     thread::sleep(Duration::from_millis(400)); // the late answer to [1] arrives now
-    assert_eq!(link.exchange(&[2], Duration::from_secs(2)), Ok(vec![2]));
+    assert_eq!(
+        kind(link.exchange(&[2], Duration::from_secs(2))),
+        Ok(vec![2])
+    );
 }
 
 #[test]
@@ -83,16 +86,16 @@ fn broken_peers_give_typed_errors() {
     });
     let mut link = TcpHostLink::new(addr);
     assert_eq!(
-        link.exchange(&[1], Duration::from_secs(2)),
-        Err(HostError::Disconnected)
+        kind(link.exchange(&[1], Duration::from_secs(2))),
+        Err(ErrorKind::Disconnected)
     );
     let (addr, _t) = peer(|s, _| {
         let _ = s.write_all(&[0x00, 0x00]); // zero-length answer
     });
     let mut link = TcpHostLink::new(addr);
     assert_eq!(
-        link.exchange(&[1], Duration::from_secs(2)),
-        Err(HostError::Framing)
+        kind(link.exchange(&[1], Duration::from_secs(2))),
+        Err(ErrorKind::Protocol)
     );
     // Nobody listening.
     let closed = TcpListener::bind("127.0.0.1:0").expect("bind");
@@ -100,12 +103,56 @@ fn broken_peers_give_typed_errors() {
     drop(closed);
     let mut link = TcpHostLink::new(format!("127.0.0.1:{port}"));
     assert_eq!(
-        link.exchange(&[1], Duration::from_secs(2)),
-        Err(HostError::Connect)
+        kind(link.exchange(&[1], Duration::from_secs(2))),
+        Err(ErrorKind::NoDevice)
     );
     let mut link = TcpHostLink::new("no-such-host.invalid:1");
     assert_eq!(
-        link.exchange(&[1], Duration::from_secs(2)),
-        Err(HostError::Connect)
+        kind(link.exchange(&[1], Duration::from_secs(2))),
+        Err(ErrorKind::NoDevice)
     );
+}
+
+#[test]
+fn errors_keep_the_io_error_as_source() {
+    let closed = TcpListener::bind("127.0.0.1:0").expect("bind");
+    let port = closed.local_addr().expect("addr").port();
+    drop(closed);
+    let mut link = TcpHostLink::new(format!("127.0.0.1:{port}"));
+    let err = link
+        .exchange(&[1], Duration::from_secs(2))
+        .expect_err("refused");
+    let source = std::error::Error::source(&err).expect("io source");
+    let io = source
+        .downcast_ref::<std::io::Error>()
+        .expect("an io::Error");
+    assert_eq!(io.kind(), std::io::ErrorKind::ConnectionRefused);
+    assert!(err.to_string().contains(&port.to_string()), "{err}");
+}
+
+#[test]
+fn bytes_waiting_before_a_request_are_not_its_answer() {
+    // The peer answers every request, then volunteers a stray frame: on a kept-open link the
+    // stray frame must not be taken for the answer to the next request.
+    let (addr, _t) = peer(|s, req| {
+        write_frame(s, &req);
+        write_frame(s, b"stray");
+    });
+    let mut link = TcpHostLink::new(addr).keep_open(true);
+    assert_eq!(
+        kind(link.exchange(&[1], Duration::from_secs(2))),
+        Ok(vec![1])
+    );
+    thread::sleep(Duration::from_millis(100)); // the stray frame arrives now
+    assert_eq!(
+        kind(link.exchange(&[2], Duration::from_secs(2))),
+        Ok(vec![2])
+    );
+}
+
+#[test]
+fn any_timeout_saturates() {
+    let (addr, _t) = peer(|s, req| write_frame(s, &req));
+    let mut link = TcpHostLink::new(addr);
+    assert_eq!(kind(link.exchange(&[7], Duration::MAX)), Ok(vec![7]));
 }

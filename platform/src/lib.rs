@@ -1,0 +1,245 @@
+//! # pos-platform — std implementations of the terminal core's ports
+//!
+//! [`TcpHostLink`] implements [`pos_terminal::host::HostLink`] over TCP with the CUP 2-byte
+//! length framing of `pos-io`.
+//!
+//! ```no_run
+//! use std::time::Duration;
+//! use pos_platform::TcpHostLink;
+//! use pos_terminal::host::HostLink;
+//!
+//! let mut link = TcpHostLink::new("acquirer.example:5000");
+//! let answer = link.exchange(&[0x60, 0x00, 0x03, 0x00, 0x00 /* … */], Duration::from_secs(30));
+//! ```
+
+#![warn(missing_docs)]
+
+use std::io::{ErrorKind as IoKind, Read, Write};
+use std::net::{SocketAddr, TcpStream, ToSocketAddrs};
+use std::sync::mpsc;
+use std::time::Duration;
+
+use pos_hal::{ErrorKind, ErrorType};
+use pos_io::Deadline;
+use pos_io::frame::{self, FrameError};
+use pos_terminal::host::HostLink;
+
+/// Largest answer accepted (the 2-byte length allows 65535).
+const MAX_FRAME: usize = frame::MAX_PAYLOAD;
+
+/// Why a TCP exchange with the host failed. After any of these the outcome of a financial
+/// request is unknown: the core keeps the reversal pending.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum TcpLinkError {
+    /// The host name did not resolve (or not before the deadline).
+    #[error("cannot resolve {address}: {source}")]
+    Resolve {
+        /// `host:port`.
+        address: String,
+        /// Why.
+        #[source]
+        source: std::io::Error,
+    },
+    /// No connection could be made.
+    #[error("cannot connect to {address}: {source}")]
+    Connect {
+        /// `host:port`.
+        address: String,
+        /// The last attempt's error.
+        #[source]
+        source: std::io::Error,
+    },
+    /// No complete answer before the deadline.
+    #[error("host did not answer within {0:?}")]
+    Timeout(Duration),
+    /// The connection broke while sending or receiving.
+    #[error("host connection lost: {0}")]
+    Disconnected(#[source] std::io::Error),
+    /// The answer's framing is broken (empty, truncated, over the limit).
+    #[error("host answer badly framed: {0}")]
+    Framing(#[source] FrameError),
+    /// The request does not fit a frame.
+    #[error("request of {0} bytes does not fit a 2-byte length frame")]
+    RequestTooLong(usize),
+}
+
+impl pos_hal::Error for TcpLinkError {
+    fn kind(&self) -> ErrorKind {
+        match self {
+            TcpLinkError::Resolve { .. } | TcpLinkError::Connect { .. } => ErrorKind::NoDevice,
+            TcpLinkError::Timeout(_) => ErrorKind::Timeout,
+            TcpLinkError::Disconnected(_) => ErrorKind::Disconnected,
+            TcpLinkError::Framing(_) => ErrorKind::Protocol,
+            TcpLinkError::RequestTooLong(_) => ErrorKind::InvalidInput,
+        }
+    }
+}
+
+/// A TCP connection to the acquirer host.
+#[derive(Debug)]
+pub struct TcpHostLink {
+    address: String,
+    connect_timeout: Duration,
+    keep_open: bool,
+    stream: Option<TcpStream>,
+}
+
+impl TcpHostLink {
+    /// A link to `address` (`host:port`; names are resolved at each connect). Connects lazily.
+    pub fn new(address: impl Into<String>) -> Self {
+        Self {
+            address: address.into(),
+            connect_timeout: Duration::from_secs(10),
+            keep_open: false,
+            stream: None,
+        }
+    }
+
+    /// Caps the time one connect attempt may take (the exchange deadline caps it too).
+    pub fn with_connect_timeout(mut self, timeout: Duration) -> Self {
+        self.connect_timeout = timeout;
+        self
+    }
+
+    /// Keeps the connection open between exchanges (long-connection front-ends).
+    pub fn keep_open(mut self, keep: bool) -> Self {
+        self.keep_open = keep;
+        self
+    }
+
+    /// True while a connection is open.
+    pub fn is_connected(&self) -> bool {
+        self.stream.is_some()
+    }
+
+    /// Resolves the address on a helper thread, so that a hanging resolver cannot outlive the
+    /// deadline (`getaddrinfo` has no timeout of its own).
+    fn resolve(&self, deadline: Deadline) -> Result<Vec<SocketAddr>, TcpLinkError> {
+        let (tx, rx) = mpsc::channel();
+        let address = self.address.clone();
+        std::thread::spawn(move || {
+            let _ = tx.send(address.to_socket_addrs().map(Iterator::collect::<Vec<_>>));
+        });
+        let resolve_err = |source| TcpLinkError::Resolve {
+            address: self.address.clone(),
+            source,
+        };
+        match rx.recv_timeout(deadline.remaining()) {
+            Ok(Ok(addrs)) => Ok(addrs),
+            Ok(Err(e)) => Err(resolve_err(e)),
+            Err(_) => Err(resolve_err(std::io::Error::from(IoKind::TimedOut))),
+        }
+    }
+
+    fn connect(&mut self, deadline: Deadline) -> Result<&mut TcpStream, TcpLinkError> {
+        if self.stream.is_none() {
+            let addrs = self.resolve(deadline)?;
+            let mut last = std::io::Error::from(IoKind::AddrNotAvailable);
+            for addr in addrs {
+                let left = deadline
+                    .remaining_nonzero()
+                    .ok_or(TcpLinkError::Timeout(self.connect_timeout))?;
+                match TcpStream::connect_timeout(&addr, left.min(self.connect_timeout)) {
+                    Ok(s) => {
+                        let _ = s.set_nodelay(true);
+                        self.stream = Some(s);
+                        break;
+                    }
+                    Err(e) => last = e,
+                }
+            }
+            if self.stream.is_none() {
+                return Err(TcpLinkError::Connect {
+                    address: self.address.clone(),
+                    source: last,
+                });
+            }
+        }
+        self.stream
+            .as_mut()
+            .ok_or_else(|| TcpLinkError::Disconnected(IoKind::NotConnected.into()))
+    }
+
+    fn exchange_once(
+        &mut self,
+        request: &[u8],
+        deadline: Deadline,
+        timeout: Duration,
+    ) -> Result<Vec<u8>, TcpLinkError> {
+        let framed =
+            frame::encode(request).map_err(|_| TcpLinkError::RequestTooLong(request.len()))?;
+        // On a kept-open connection, bytes already waiting belong to no request of ours (a
+        // late answer, a host's idle message): drop them, or they would be taken as the answer.
+        // A host that closed the idle connection meanwhile gets one fresh connection.
+        if let Err(e) = drain(self.connect(deadline)?) {
+            tracing::debug!(address = %self.address, error = %e, "idle connection gone; reconnecting");
+            self.stream = None;
+        }
+        let stream = self.connect(deadline)?;
+        let left = deadline
+            .remaining_nonzero()
+            .ok_or(TcpLinkError::Timeout(timeout))?;
+        stream
+            .set_write_timeout(Some(left))
+            .map_err(TcpLinkError::Disconnected)?;
+        stream.write_all(&framed).map_err(|e| match e.kind() {
+            IoKind::WouldBlock | IoKind::TimedOut => TcpLinkError::Timeout(timeout),
+            _ => TcpLinkError::Disconnected(e),
+        })?;
+        let answer = frame::read_by(stream, MAX_FRAME, deadline).map_err(|e| match e {
+            FrameError::Timeout => TcpLinkError::Timeout(timeout),
+            FrameError::Io(io) => TcpLinkError::Disconnected(io),
+            // The peer closed before the answer was complete: the connection broke.
+            FrameError::Truncated { .. } => {
+                TcpLinkError::Disconnected(IoKind::UnexpectedEof.into())
+            }
+            other => TcpLinkError::Framing(other),
+        })?;
+        if answer.is_empty() {
+            return Err(TcpLinkError::Framing(FrameError::Truncated {
+                got: 2,
+                expected: 3,
+            }));
+        }
+        Ok(answer)
+    }
+}
+
+/// Reads and discards whatever is already waiting, without blocking.
+fn drain(stream: &mut TcpStream) -> std::io::Result<()> {
+    stream.set_nonblocking(true)?;
+    let mut buf = [0u8; 512];
+    let result = loop {
+        match stream.read(&mut buf) {
+            Ok(0) => break Err(IoKind::UnexpectedEof.into()),
+            Ok(n) => tracing::warn!(bytes = n, "dropped unsolicited bytes from the host"),
+            Err(e) if e.kind() == IoKind::WouldBlock => break Ok(()),
+            Err(e) if e.kind() == IoKind::Interrupted => {}
+            Err(e) => break Err(e),
+        }
+    };
+    stream.set_nonblocking(false)?;
+    result
+}
+
+impl ErrorType for TcpHostLink {
+    type Error = TcpLinkError;
+}
+
+impl HostLink for TcpHostLink {
+    fn exchange(&mut self, request: &[u8], timeout: Duration) -> Result<Vec<u8>, TcpLinkError> {
+        let deadline = Deadline::after(timeout);
+        let result = self.exchange_once(request, deadline, timeout);
+        if result.is_err() || !self.keep_open {
+            // After a failure the stream may still deliver a late answer: never read it.
+            if let Some(s) = self.stream.take() {
+                let _ = s.shutdown(std::net::Shutdown::Both);
+            }
+        }
+        if let Err(e) = &result {
+            tracing::warn!(address = %self.address, error = %e, "host exchange failed");
+        }
+        result
+    }
+}
