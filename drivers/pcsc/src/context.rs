@@ -20,7 +20,14 @@ impl std::fmt::Debug for ContextSlot {
 
 impl ContextSlot {
     pub(crate) fn get(&mut self) -> Result<&Context, PcscError> {
-        if self.ctx.is_none() {
+        self.get_fresh().map(|(ctx, _)| ctx)
+    }
+
+    /// The context, and whether it was established just now (pcscd may have restarted and
+    /// renamed its readers since the last one).
+    pub(crate) fn get_fresh(&mut self) -> Result<(&Context, bool), PcscError> {
+        let fresh = self.ctx.is_none();
+        if fresh {
             let ctx = Context::establish(Scope::User)
                 .map_err(|e| PcscError::from_pcsc("establish", "", e))?;
             tracing::debug!("PC/SC context established");
@@ -28,6 +35,7 @@ impl ContextSlot {
         }
         self.ctx
             .as_ref()
+            .map(|ctx| (ctx, fresh))
             .ok_or(PcscError::NoService { op: "establish" })
     }
 

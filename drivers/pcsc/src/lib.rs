@@ -43,5 +43,5 @@ mod watcher;
 pub use context::Canceller;
 pub use discovery::{CardState, ReaderInfo, readers};
 pub use error::PcscError;
-pub use reader::{ConnectOptions, PcscReader, ProtocolChoice, ReaderSelector};
+pub use reader::{ConnectOptions, PcscReader, PcscTransaction, ProtocolChoice, ReaderSelector};
 pub use watcher::{ReaderEvent, Watcher};

@@ -98,6 +98,8 @@ struct Connected {
 /// A PC/SC reader. It is `Send`: move it to the thread that uses it. Use one handle per
 /// thread; two readers in two threads work concurrently.
 pub struct PcscReader {
+    /// How the reader was chosen, to find it again when pcscd renames it after a restart.
+    selector: ReaderSelector,
     name: CString,
     display_name: String,
     options: ConnectOptions,
@@ -149,6 +151,39 @@ fn find_reader(ctx: &pcsc::Context, selector: &ReaderSelector) -> Result<CString
     })
 }
 
+/// pcsc-lite names readers `<name> II SS` (reader index, slot). After a restart the same reader
+/// may come back with another index: the same name minus that suffix finds it again; failing
+/// that, a substring selector is run again. `None` when nothing matches (the reader is gone).
+fn find_again(
+    current: &CString,
+    selector: &ReaderSelector,
+    names: Vec<CString>,
+) -> Option<CString> {
+    if names.iter().any(|n| n == current) {
+        return Some(current.clone());
+    }
+    let base = |n: &CString| {
+        let text = n.to_string_lossy().into_owned();
+        match text.len().checked_sub(6) {
+            Some(cut) if text.is_char_boundary(cut) => text[..cut].to_string(),
+            _ => text,
+        }
+    };
+    let want = base(current);
+    if let Some(same) = names.iter().find(|n| base(n) == want) {
+        return Some(same.clone());
+    }
+    match selector {
+        ReaderSelector::Contains(part) => {
+            let part = part.to_lowercase();
+            names
+                .into_iter()
+                .find(|n| n.to_string_lossy().to_lowercase().contains(&part))
+        }
+        _ => None,
+    }
+}
+
 impl PcscReader {
     /// Opens the reader `selector` picks, with default options.
     pub fn open(selector: &ReaderSelector) -> Result<Self, PcscError> {
@@ -164,6 +199,7 @@ impl PcscReader {
         let name = find_reader(slot.get()?, selector)?;
         let display_name = name.to_string_lossy().into_owned();
         Ok(Self {
+            selector: selector.clone(),
             name,
             display_name,
             options,
@@ -218,6 +254,19 @@ impl PcscReader {
         op: &'static str,
         call: impl FnOnce(&pcsc::Context, &str) -> Result<T, pcsc::Error>,
     ) -> Result<T, PcscError> {
+        let (ctx, fresh) = self.slot.get_fresh()?;
+        if fresh {
+            // A new context after a lost service: pcscd may have re-numbered its readers.
+            if let Ok(names) = list_names(ctx) {
+                if let Some(name) = find_again(&self.name, &self.selector, names) {
+                    if name != self.name {
+                        tracing::info!(old = %self.display_name, new = ?name, "reader renamed by pcscd; following it");
+                        self.display_name = name.to_string_lossy().into_owned();
+                        self.name = name;
+                    }
+                }
+            }
+        }
         let ctx = self.slot.get()?;
         call(ctx, &self.display_name).map_err(|e| {
             let err = PcscError::from_pcsc(op, &self.display_name, e);
@@ -280,45 +329,29 @@ impl PcscReader {
         Atr::parse(states[0].atr()).err().map(PcscError::Atr)
     }
 
-    /// One raw exchange; returns the response length in `self.rx`.
-    fn exchange(&mut self, command: &Apdu<'_>) -> Result<usize, PcscError> {
-        self.tx.resize(command.encoded_len(), 0);
-        let n = command.encode_into(&mut self.tx)?;
-        let Some(connected) = self.connected.as_ref() else {
-            // Not powered because the card is gone (pulled earlier) is "no card": the caller
-            // asks for the card again; with a card there, the caller forgot power_on.
-            return Err(match self.state() {
-                Ok(state) if !state.has_card() => PcscError::NoCard {
-                    reader: self.display_name.clone(),
-                },
-                _ => PcscError::NotPowered,
-            });
-        };
-        let result = connected
-            .card
-            .transmit(&self.tx[..n], &mut self.rx)
-            .map(<[u8]>::len);
-        match result {
-            Ok(len) if len >= 2 => Ok(len),
-            Ok(len) => {
-                // pcscd returns an empty "success" when the card vanished mid-command.
+    /// Why there is no connection to transmit on: no card (pulled earlier) or not powered.
+    fn not_connected(&mut self) -> PcscError {
+        // Not powered because the card is gone is "no card": the caller asks for the card
+        // again; with a card there, the caller forgot power_on.
+        match self.state() {
+            Ok(state) if !state.has_card() => PcscError::NoCard {
+                reader: self.display_name.clone(),
+            },
+            _ => PcscError::NotPowered,
+        }
+    }
+
+    /// After a failed exchange: forget what the error says is gone.
+    fn after_failure(&mut self, err: &PcscError) {
+        match err {
+            PcscError::NoService { .. } => {
                 self.connected = None;
-                Err(PcscError::ResponseTooShort { len })
+                self.slot.invalidate();
             }
-            Err(e) => {
-                let err = PcscError::from_pcsc("transmit", &self.display_name, e);
-                match &err {
-                    PcscError::NoService { .. } => {
-                        self.connected = None;
-                        self.slot.invalidate();
-                    }
-                    PcscError::CardRemoved { .. } | PcscError::NoCard { .. } => {
-                        self.connected = None
-                    }
-                    _ => {}
-                }
-                Err(err)
-            }
+            PcscError::CardRemoved { .. }
+            | PcscError::NoCard { .. }
+            | PcscError::ResponseTooShort { .. } => self.connected = None,
+            _ => {}
         }
     }
 
@@ -396,14 +429,109 @@ impl PcscReader {
         command: &Apdu<'_>,
         out: &'r mut [u8],
     ) -> Result<Rapdu<'r>, PcscError> {
+        let Some(connected) = self.connected.as_ref() else {
+            return Err(self.not_connected());
+        };
+        let mut wire = Wire {
+            card: &connected.card,
+            tx: &mut self.tx,
+            rx: &mut self.rx,
+            reader: &self.display_name,
+        };
+        let result = wire.transmit(&self.options, command, out);
+        if let Err(e) = &result {
+            self.after_failure(e);
+        }
+        result
+    }
+
+    /// Runs `body` inside a PC/SC transaction (`SCardBeginTransaction`): while it runs, no
+    /// other application sharing the reader can slip an APDU between ours, so a multi-APDU
+    /// sequence (SELECT, GET PROCESSING OPTIONS, READ RECORD…) sees the card state it left.
+    /// The transaction ends (leaving the card powered) when `body` returns, also on error.
+    pub fn transaction<T>(
+        &mut self,
+        body: impl FnOnce(&mut PcscTransaction<'_>) -> Result<T, PcscError>,
+    ) -> Result<T, PcscError> {
+        let Some(mut connected) = self.connected.take() else {
+            return Err(self.not_connected());
+        };
+        let result = match connected.card.transaction2() {
+            Ok(held) => {
+                let mut t = PcscTransaction {
+                    wire: Wire {
+                        card: &held,
+                        tx: &mut self.tx,
+                        rx: &mut self.rx,
+                        reader: &self.display_name,
+                    },
+                    options: self.options,
+                };
+                let result = body(&mut t);
+                match (held.end(Disposition::LeaveCard), result) {
+                    (Ok(()), result) => result,
+                    (Err((_, e)), Ok(_)) => Err(PcscError::from_pcsc(
+                        "end_transaction",
+                        &self.display_name,
+                        e,
+                    )),
+                    (Err(_), Err(e)) => Err(e),
+                }
+            }
+            Err((_, e)) => Err(PcscError::from_pcsc(
+                "begin_transaction",
+                &self.display_name,
+                e,
+            )),
+        };
+        self.connected = Some(connected);
+        if let Err(e) = &result {
+            self.after_failure(e);
+        }
+        result
+    }
+}
+
+/// The card side of one exchange: the card handle (or a transaction on it) and the buffers.
+struct Wire<'a> {
+    card: &'a Card,
+    tx: &'a mut Vec<u8>,
+    rx: &'a mut Vec<u8>,
+    reader: &'a str,
+}
+
+impl Wire<'_> {
+    /// One raw exchange; returns the response length in `rx`.
+    fn exchange(&mut self, command: &Apdu<'_>) -> Result<usize, PcscError> {
+        self.tx.resize(command.encoded_len(), 0);
+        let n = command.encode_into(self.tx)?;
+        match self.card.transmit(&self.tx[..n], self.rx).map(<[u8]>::len) {
+            Ok(len) if len >= 2 => Ok(len),
+            // pcscd returns an empty "success" when the card vanished mid-command.
+            Ok(len) => Err(PcscError::ResponseTooShort { len }),
+            Err(e) => Err(PcscError::from_pcsc("transmit", self.reader, e)),
+        }
+    }
+
+    fn sw(&self, len: usize) -> StatusWord {
+        StatusWord::from_bytes(self.rx[len - 2], self.rx[len - 1])
+    }
+
+    /// A command with `61xx` (GET RESPONSE) and `6Cxx` (resend with Le) handled as `options` say.
+    fn transmit<'r>(
+        &mut self,
+        options: &ConnectOptions,
+        command: &Apdu<'_>,
+        out: &'r mut [u8],
+    ) -> Result<Rapdu<'r>, PcscError> {
         let mut len = self.exchange(command)?;
-        let mut sw = StatusWord::from_bytes(self.rx[len - 2], self.rx[len - 1]);
-        if let (true, Some(ne)) = (self.options.auto_resend_on_6c, sw.exact_length()) {
+        let mut sw = self.sw(len);
+        if let (true, Some(ne)) = (options.auto_resend_on_6c, sw.exact_length()) {
             len = self.exchange(&Apdu {
                 le: Some(ne as u32),
                 ..*command
             })?;
-            sw = StatusWord::from_bytes(self.rx[len - 2], self.rx[len - 1]);
+            sw = self.sw(len);
         }
         let mut at = 0;
         let capacity = out.len();
@@ -419,14 +547,14 @@ impl PcscReader {
         };
         append(&self.rx[..len - 2], &mut at)?;
         let mut rounds = 0;
-        while let (true, Some(available)) = (self.options.auto_get_response, sw.bytes_available()) {
+        while let (true, Some(available)) = (options.auto_get_response, sw.bytes_available()) {
             rounds += 1;
-            if rounds > self.options.max_get_response {
+            if rounds > options.max_get_response {
                 return Err(PcscError::GetResponseLoop(rounds - 1));
             }
             let get = Apdu::new(command.cla & 0x03, 0xC0, 0x00, 0x00).with_le(available as u32);
             let n = self.exchange(&get)?;
-            sw = StatusWord::from_bytes(self.rx[n - 2], self.rx[n - 1]);
+            sw = self.sw(n);
             append(&self.rx[..n - 2], &mut at)?;
         }
         let end = at + 2;
@@ -436,6 +564,35 @@ impl PcscReader {
         })?;
         tail.copy_from_slice(&[sw.sw1(), sw.sw2()]);
         Ok(Rapdu::parse(&out[..end])?)
+    }
+}
+
+/// A card held in a PC/SC transaction; see [`PcscReader::transaction`]. It is a
+/// [`CardChannel`], so the EMV kernel runs on it unchanged.
+pub struct PcscTransaction<'a> {
+    wire: Wire<'a>,
+    options: ConnectOptions,
+}
+
+impl std::fmt::Debug for PcscTransaction<'_> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("PcscTransaction")
+            .field("reader", &self.wire.reader)
+            .finish()
+    }
+}
+
+impl ErrorType for PcscTransaction<'_> {
+    type Error = PcscError;
+}
+
+impl CardChannel for PcscTransaction<'_> {
+    fn transmit<'r>(
+        &mut self,
+        command: &Apdu<'_>,
+        out: &'r mut [u8],
+    ) -> Result<Rapdu<'r>, PcscError> {
+        self.wire.transmit(&self.options, command, out)
     }
 }
 
@@ -674,6 +831,40 @@ mod tests {
     fn reader_handle_is_send() {
         assert_send::<PcscReader>();
         assert_send::<Canceller>();
+    }
+
+    fn names(list: &[&str]) -> Vec<CString> {
+        list.iter()
+            .map(|n| CString::new(*n).expect("no NUL"))
+            .collect()
+    }
+
+    #[test]
+    fn a_renumbered_reader_is_found_again() {
+        let current = CString::new("ACS ACR1252 1S CL Reader PICC 00 00").expect("no NUL");
+        let after = names(&["Virtual PCD 00 00", "ACS ACR1252 1S CL Reader PICC 01 00"]);
+        let exact = ReaderSelector::Exact("ACS ACR1252 1S CL Reader PICC 00 00".into());
+        assert_eq!(
+            find_again(&current, &exact, after.clone()),
+            Some(after[1].clone())
+        );
+        assert_eq!(
+            find_again(&current, &exact, names(&["Virtual PCD 00 00"])),
+            None,
+            "gone is gone"
+        );
+        let same = names(&["ACS ACR1252 1S CL Reader PICC 00 00"]);
+        assert_eq!(
+            find_again(&current, &exact, same.clone()),
+            Some(same[0].clone())
+        );
+        let part = ReaderSelector::Contains("pcd".into());
+        let v = CString::new("Virtual PCD 00 00").expect("no NUL");
+        let renamed = names(&["Virtual PCD 01 00"]);
+        assert_eq!(
+            find_again(&v, &part, renamed.clone()),
+            Some(renamed[0].clone())
+        );
     }
 
     #[test]

@@ -565,3 +565,54 @@ fn unknown_reader_is_a_typed_error() {
     let found = PcscReader::open(&ReaderSelector::Contains("pcd 00 01".into())).expect("substring");
     assert_eq!(found.name(), READERS[1]);
 }
+
+#[test]
+#[ignore = "needs pcscd + vpcd: run by `cargo xtask test`"]
+fn a_transaction_keeps_other_handles_out_until_it_ends() {
+    require_stack();
+    let card = insert_profile(0, "unionpay-debit", Faults::default());
+    let mut holder = open(0);
+    let mut other = open(0);
+    holder.power_on().expect("holder powers");
+    other
+        .power_on()
+        .expect("shared: the other handle connects too");
+    let bytes = select(PSE);
+    let pse = Apdu::parse(&bytes).expect("apdu");
+    let (tx, rx) = std::sync::mpsc::channel();
+    std::thread::scope(|s| {
+        let during = holder
+            .transaction(|t| {
+                let mut buf = [0u8; 300];
+                assert!(t.transmit(&pse, &mut buf)?.sw.is_success());
+                // The other application tries to slip a command in between ours.
+                let tx = tx.clone();
+                let other = &mut other;
+                let pse = &pse;
+                s.spawn(move || {
+                    let mut buf = [0u8; 300];
+                    let r = CardChannel::transmit(other, pse, &mut buf).map(|r| r.sw);
+                    let _ = tx.send(r.map_err(|e| e.kind()));
+                });
+                let early = rx.recv_timeout(Duration::from_millis(400));
+                let record = Apdu::parse(&[0x00, 0xB2, 0x01, 0x0C, 0x00]).expect("apdu");
+                assert!(t.transmit(&record, &mut buf)?.sw.is_success());
+                Ok(early)
+            })
+            .expect("transaction");
+        match during {
+            // pcsc-lite made the other handle wait: it gets through once we are done.
+            Err(_) => {
+                let after = rx.recv_timeout(Duration::from_secs(5)).expect("released");
+                assert_eq!(after, Ok(StatusWord::OK));
+            }
+            // Or it refused it at once; it never got an answer inside our transaction.
+            Ok(result) => assert_eq!(result, Err(ErrorKind::Busy)),
+        }
+    });
+    let mut buf = [0u8; 300];
+    let r = CardChannel::transmit(&mut other, &pse, &mut buf).expect("free again");
+    assert!(r.sw.is_success());
+    drop((holder, other));
+    remove(card, 0);
+}
