@@ -257,14 +257,13 @@ impl PcscReader {
         let (ctx, fresh) = self.slot.get_fresh()?;
         if fresh {
             // A new context after a lost service: pcscd may have re-numbered its readers.
-            if let Ok(names) = list_names(ctx) {
-                if let Some(name) = find_again(&self.name, &self.selector, names) {
-                    if name != self.name {
-                        tracing::info!(old = %self.display_name, new = ?name, "reader renamed by pcscd; following it");
-                        self.display_name = name.to_string_lossy().into_owned();
-                        self.name = name;
-                    }
-                }
+            if let Ok(names) = list_names(ctx)
+                && let Some(name) = find_again(&self.name, &self.selector, names)
+                && name != self.name
+            {
+                tracing::info!(old = %self.display_name, new = ?name, "reader renamed by pcscd; following it");
+                self.display_name = name.to_string_lossy().into_owned();
+                self.name = name;
             }
         }
         let ctx = self.slot.get()?;
