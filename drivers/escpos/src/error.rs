@@ -58,10 +58,15 @@ pub enum EscposError {
     /// The job or status query was cancelled; a job is then not printed.
     #[error("cancelled; the job was not printed")]
     Cancelled,
+    /// This build has no support for the transport the address names.
+    #[error("printer {0} needs the `{1}` feature of pos-escpos, which this build lacks")]
+    TransportNotBuilt(String, &'static str),
     /// USB trouble.
+    #[cfg(feature = "usb")]
     #[error("USB: {0}")]
     Usb(#[from] rusb::Error),
     /// Serial port trouble.
+    #[cfg(feature = "serial")]
     #[error("serial port: {0}")]
     Serial(#[from] serialport::Error),
 }
@@ -82,7 +87,8 @@ impl pos_hal::Error for EscposError {
             EscposError::CoverOpen => ErrorKind::CoverOpen,
             EscposError::Offline => ErrorKind::NotReady,
             EscposError::BadStatus(_) => ErrorKind::Protocol,
-            EscposError::NoStatus => ErrorKind::NotSupported,
+            EscposError::NoStatus | EscposError::TransportNotBuilt(..) => ErrorKind::NotSupported,
+            #[cfg(feature = "usb")]
             EscposError::Usb(e) => match e {
                 rusb::Error::Access => ErrorKind::PermissionDenied,
                 rusb::Error::NoDevice | rusb::Error::NotFound => ErrorKind::NoDevice,
@@ -91,6 +97,7 @@ impl pos_hal::Error for EscposError {
                 rusb::Error::InvalidParam => ErrorKind::InvalidInput,
                 _ => ErrorKind::Other,
             },
+            #[cfg(feature = "serial")]
             EscposError::Serial(e) => match e.kind() {
                 serialport::ErrorKind::NoDevice => ErrorKind::NoDevice,
                 serialport::ErrorKind::InvalidInput => ErrorKind::InvalidInput,

@@ -12,7 +12,7 @@ use pos_io::Deadline;
 
 use crate::encode::{DRAWER_PULSE, Profile, encode_receipt};
 use crate::status::{DLE_EOT, decode, is_status_byte};
-use crate::transport::{FileTransport, SerialTransport, TcpTransport, Transport, UsbTransport};
+use crate::transport::{FileTransport, Transport};
 use crate::{EscposError, PrinterAddress};
 
 /// `GS r 1`: paper sensor status, answered only once the printer has processed everything
@@ -49,20 +49,34 @@ impl EscposPrinter<Box<dyn Transport>> {
             target: address.to_string(),
             source,
         };
+        #[allow(
+            unused_variables,
+            reason = "some arms are compiled out by transport features"
+        )]
+        let not_built = |feature| EscposError::TransportNotBuilt(address.to_string(), feature);
         let transport: Box<dyn Transport> = match address {
+            #[cfg(feature = "tcp")]
             PrinterAddress::Tcp { host, port } => {
-                let mut t = TcpTransport::new(format!("{host}:{port}"));
+                let mut t = crate::transport::TcpTransport::new(format!("{host}:{port}"));
                 t.connect().map_err(open_err)?;
                 Box::new(t)
             }
+            #[cfg(not(feature = "tcp"))]
+            PrinterAddress::Tcp { .. } => return Err(not_built("tcp")),
+            #[cfg(feature = "serial")]
             PrinterAddress::Serial { path, baud, rtscts } => {
-                let mut t = SerialTransport::new(path.clone(), *baud, *rtscts);
+                let mut t = crate::transport::SerialTransport::new(path.clone(), *baud, *rtscts);
                 t.connect().map_err(open_err)?;
                 Box::new(t)
             }
-            PrinterAddress::Usb { ids, serial } => {
-                Box::new(UsbTransport::open_serial(*ids, serial.as_deref())?)
-            }
+            #[cfg(not(feature = "serial"))]
+            PrinterAddress::Serial { .. } => return Err(not_built("serial")),
+            #[cfg(feature = "usb")]
+            PrinterAddress::Usb { ids, serial } => Box::new(
+                crate::transport::UsbTransport::open_serial(*ids, serial.as_deref())?,
+            ),
+            #[cfg(not(feature = "usb"))]
+            PrinterAddress::Usb { .. } => return Err(not_built("usb")),
             PrinterAddress::File { path } => {
                 let mut t = FileTransport::new(path.clone());
                 t.connect().map_err(open_err)?;
@@ -160,9 +174,19 @@ impl<T: Transport> EscposPrinter<T> {
     }
 
     /// Discards input until the line has been quiet for `quiet`.
+    /// Discards input until the line has been quiet for `quiet`, for at most two seconds: a
+    /// printer that keeps sending (ASB storm, a stuck byte) gets its connection closed instead,
+    /// so that the next query starts on a fresh line.
     fn resynchronise(&mut self, quiet: Duration) {
+        let limit = Deadline::after(Duration::from_secs(2));
         let mut buf = [0u8; 64];
-        while matches!(self.transport.read(&mut buf, quiet), Ok(n) if n > 0) {}
+        while matches!(self.transport.read(&mut buf, quiet), Ok(n) if n > 0) {
+            if limit.expired() {
+                tracing::warn!(printer = %self.transport.describe(), "printer keeps sending; reconnecting");
+                self.transport.reset();
+                break;
+            }
+        }
         self.resync = false;
     }
 
@@ -173,7 +197,7 @@ impl<T: Transport> EscposPrinter<T> {
         if self.resync {
             self.resynchronise(Duration::from_millis(200));
         } else {
-            self.transport.drain();
+            self.transport.drain(Duration::from_millis(500));
         }
         let printer = self.query(&DLE_EOT[0], cancel)?;
         let offline = self.query(&DLE_EOT[1], cancel)?;
@@ -365,22 +389,11 @@ pub fn discover() -> Vec<DeviceInfo> {
             }
         }
     }
-    if let Ok(devices) = rusb::devices() {
-        for d in devices.iter() {
-            let (Ok(desc), Ok(config)) = (d.device_descriptor(), d.active_config_descriptor())
-            else {
-                continue;
-            };
-            let printer = config
-                .interfaces()
-                .any(|i| i.descriptors().any(|a| a.class_code() == 7));
-            if printer {
-                let mut sel = format!("usb:{:04x}:{:04x}", desc.vendor_id(), desc.product_id());
-                if let Some(serial) = crate::transport::serial_number(&d, &desc) {
-                    sel = format!("{sel}:{serial}");
-                }
-                found.push(info(format!("USB printer {sel}"), sel));
-            }
+    #[cfg(feature = "usb")]
+    if let Ok(devices) = pos_io::usb::devices() {
+        for d in devices.into_iter().filter(|d| d.classes.contains(&7)) {
+            let address = d.describe();
+            found.push(info(format!("USB printer {address}"), address));
         }
     }
     found

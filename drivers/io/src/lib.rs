@@ -4,8 +4,23 @@
 //!   of these; it saturates instead of overflowing.
 //! * [`frame`]: the 2-byte big-endian length-prefixed framing of the CUP host link and the
 //!   vpcd protocol, written once for the terminal, the host simulator and the virtual card.
+//! * [`Transport`]: a byte pipe to a device where every call has a deadline, with
+//!   [`FileTransport`] (device nodes, non-blocking + `poll`), and behind features
+//!   [`tcp::TcpTransport`] (`tcp`), [`serial::SerialTransport`] and its builder (`serial`,
+//!   needs libudev), [`usb::UsbBulk`] and USB enumeration with serial numbers (`usb`, needs
+//!   libusb). Without `serial` and `usb` nothing here links a system library.
 
 mod deadline;
+mod file;
 pub mod frame;
+#[cfg(feature = "serial")]
+pub mod serial;
+#[cfg(feature = "tcp")]
+pub mod tcp;
+mod transport;
+#[cfg(feature = "usb")]
+pub mod usb;
 
 pub use deadline::Deadline;
+pub use file::FileTransport;
+pub use transport::{Transport, timed_out, write_by_deadline};
