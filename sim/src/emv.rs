@@ -15,8 +15,8 @@ use std::path::Path;
 use pos_hal::{Apdu, StatusWord};
 use serde::Deserialize;
 
+use crate::card::Card;
 use crate::tlv::{push, tlv};
-use crate::vpcd::Card;
 
 /// Bytes written as hex in profile files (`"3B 80 80 01 01"` or `"3B80800101"`).
 #[derive(Debug, Clone, PartialEq, Eq, Default)]

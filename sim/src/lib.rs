@@ -1,5 +1,6 @@
 //! # pos-sim — simulators that speak the real protocols
 //!
+//! * [`card`]: the card model ([`card::Card`]) every card transport presents.
 //! * [`vpcd`]: a virtual card that plugs into pcscd through vsmartcard's vpcd driver, as a TCP
 //!   client, with fault switches (removal after N APDUs, delays, mute, garbage ATR, raw
 //!   responses). In-process for tests ([`vpcd::VirtualCard`]) or as the `sim-card` binary.
@@ -7,9 +8,11 @@
 //!   and by the driver tests that restart the daemon).
 //! * [`slots`]: inserting a card into a vpcd slot and waiting until pcscd shows it.
 //! * [`acquirer`]: the acquirer host (CUP ISO 8583 over TCP, SQLite ledger, faults), also as
-//!   the `host-sim` binary.
-//! * [`printer`]: a virtual ESC/POS printer on TCP or a pty (transcripts, PNG rendering via
-//!   [`render`], `DLE EOT`/`GS r` answers, faults), also as the `sim-printer` binary.
+//!   the `host-sim` binary; split into ledger / server / handlers.
+//! * [`printer`]: a virtual ESC/POS printer on TCP, a pty or a USB gadget (transcripts, PNG
+//!   rendering via [`printer::render`], `DLE EOT`/`GS r` answers, faults), also as the
+//!   `sim-printer` binary; split into model / parser / servers / control, with one typed
+//!   [`printer::ControlCommand`] shared by the binary and [`printer::PrinterControl`].
 //! * [`hid_gadget`]: MagTek HID reports and keyboard-wedge keystrokes for the USB rig's
 //!   magstripe gadgets.
 //! * [`emv`]: an EMV/PBOC card built from a profile file (ATR, PSE/PPSE, applications,
@@ -30,11 +33,13 @@
 #![warn(missing_docs)]
 
 pub mod acquirer;
+pub mod card;
 pub mod emv;
 pub mod hid_gadget;
 pub mod printer;
-pub mod render;
+
 mod require;
+mod server;
 pub mod slots;
 pub mod tlv;
 pub mod vpcd;

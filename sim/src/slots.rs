@@ -7,7 +7,8 @@ use std::time::{Duration, Instant};
 
 use pcsc::{Context, ReaderState, Scope, State};
 
-use crate::vpcd::{Card, Faults, VirtualCard};
+use crate::card::Card;
+use crate::vpcd::{Faults, VirtualCard};
 
 pub use pos_sim_stack::{PORTS, READERS};
 

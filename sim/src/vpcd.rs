@@ -15,15 +15,7 @@ use std::sync::{Arc, Mutex};
 use std::thread::JoinHandle;
 use std::time::Duration;
 
-/// What a virtual card does; the transport calls it from its own thread.
-pub trait Card: Send + 'static {
-    /// The ATR sent on every `04` poll.
-    fn atr(&self) -> Vec<u8>;
-    /// Power off, on or reset: forget volatile state (selected application, pending data).
-    fn reset(&mut self);
-    /// Answers one C-APDU with data + SW1 SW2. Must answer everything, never hang.
-    fn transmit(&mut self, apdu: &[u8]) -> Vec<u8>;
-}
+pub use crate::card::Card;
 
 /// Faults to inject, fixed at insertion.
 #[derive(Debug, Clone, Default)]

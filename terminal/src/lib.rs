@@ -6,7 +6,7 @@
 //! * [`iso8583`]: the China UnionPay POS dialect of ISO 8583 — a declarative field table,
 //!   pack/unpack with the bitmap, framing with length, TPDU and header, typed accessors.
 //! * [`crypto`]: TDES/SM4, key check values, sign-in key blocks (field 62), PIN blocks
-//!   (ISO 9564 format 0), the CUP ECB MAC, track encryption, and the [`crypto::KeyStore`] port.
+//!   (ISO 9564 format 0), the CUP ECB MAC, track encryption, and [`crypto::SoftwareKeyStore`], the software [`pos_hal::KeyStore`].
 //! * [`slip`]: the merchant and cardholder sale slips as device-neutral receipts.
 //! * [`host`]: the [`host::HostLink`] port the platform implements (TCP in `pos-platform`).
 //!

@@ -9,7 +9,7 @@ use std::time::{Duration, Instant};
 use pos_escpos::transport::UsbTransport;
 use pos_escpos::{EscposPrinter, Profile, discover};
 use pos_hal::{Amount, CancelToken, Error as _, ErrorKind, Receipt, ReceiptPrinter};
-use pos_sim::printer::PrinterControl;
+use pos_sim::printer::{ControlCommand, Paper, PrinterControl};
 use pos_terminal::slip::{Copy, SaleSlip};
 
 const GADGET_DEV: &str = "/dev/g_printer0";
@@ -67,7 +67,7 @@ fn slip() -> SaleSlip {
 fn gadget() -> (PrinterControl, usize) {
     let mut c =
         PrinterControl::connect(CONTROL, Duration::from_secs(5)).expect("sim-printer control port");
-    c.command("clear").expect("clear");
+    c.command(ControlCommand::Clear).expect("clear");
     let before = c.jobs().expect("jobs").len();
     (c, before)
 }
@@ -170,7 +170,8 @@ fn rig_paper_out_is_reported_and_the_job_not_printed() {
     printer.job_timeout = Duration::from_secs(3);
     let layout = slip().layout(Copy::Merchant);
     let lines = layout.lines();
-    vp.command("paper out").expect("fault");
+    vp.command(ControlCommand::Paper(Paper::Out))
+        .expect("fault");
     assert_eq!(
         printer
             .print(&Receipt::new(&lines), &CancelToken::new())
@@ -178,8 +179,9 @@ fn rig_paper_out_is_reported_and_the_job_not_printed() {
             .kind(),
         ErrorKind::PaperOut
     );
-    vp.command("paper ok").expect("fault");
-    vp.command("lines 6").expect("fault");
+    vp.command(ControlCommand::Paper(Paper::Ok)).expect("fault");
+    vp.command(ControlCommand::PaperOutAfterLines(Some(6)))
+        .expect("fault");
     assert_eq!(
         printer
             .print(&Receipt::new(&lines), &CancelToken::new())
@@ -192,7 +194,7 @@ fn rig_paper_out_is_reported_and_the_job_not_printed() {
         jobs[before..].iter().all(|j| !j.complete),
         "nothing complete was printed"
     );
-    vp.command("clear").expect("clear");
+    vp.command(ControlCommand::Clear).expect("clear");
 }
 
 #[test]
@@ -203,7 +205,8 @@ fn rig_unplug_mid_job_is_disconnected_and_not_printed() {
     let (mut vp, before) = gadget();
     let mut printer = EscposPrinter::open("usb:04b8:0e15", Profile::MM58).expect("open");
     printer.write_timeout = Duration::from_secs(3);
-    vp.command("drop 200").expect("fault");
+    vp.command(ControlCommand::DropAfterBytes(Some(200)))
+        .expect("fault");
     let layout = slip().layout(Copy::Merchant);
     let lines = layout.lines();
     let err = printer
@@ -219,7 +222,7 @@ fn rig_unplug_mid_job_is_disconnected_and_not_printed() {
         before,
         "the job was not printed"
     );
-    vp.command("replug").expect("plug back in");
+    vp.command(ControlCommand::Replug).expect("plug back in");
     // The driver finds the device again by itself.
     let start = Instant::now();
     let job = loop {

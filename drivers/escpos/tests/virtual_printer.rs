@@ -8,8 +8,8 @@ use pos_hal::{
     CancelToken, Device, Error as _, ErrorKind, HealthLevel, HealthStatus, PaperState, Receipt,
     ReceiptPrinter,
 };
+use pos_sim::printer::render::ink_rows;
 use pos_sim::printer::{Paper, VirtualPrinter};
-use pos_sim::render::ink_rows;
 use pos_terminal::slip::{Copy, SaleSlip};
 
 fn slip() -> SaleSlip {

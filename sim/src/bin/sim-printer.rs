@@ -13,7 +13,7 @@ use std::process::ExitCode;
 use std::time::Duration;
 
 use clap::Parser;
-use pos_sim::printer::{Paper, VirtualPrinter};
+use pos_sim::printer::{ControlCommand, VirtualPrinter, serve_control};
 
 #[derive(Parser, Debug)]
 #[command(
@@ -45,63 +45,6 @@ struct Args {
     /// Do not render PNGs.
     #[arg(long)]
     no_png: bool,
-}
-
-fn control(vp: &VirtualPrinter, line: &str) -> bool {
-    let words: Vec<&str> = line.split_whitespace().collect();
-    match words.as_slice() {
-        ["paper", "out"] => vp.set_paper(Paper::Out),
-        ["paper", "near"] => vp.set_paper(Paper::NearEnd),
-        ["paper", "ok"] => vp.set_paper(Paper::Ok),
-        ["cover", "open"] => vp.set_cover_open(true),
-        ["cover", "closed"] => vp.set_cover_open(false),
-        ["offline"] => vp.set_offline(true),
-        ["online"] => vp.set_offline(false),
-        ["stall"] => vp.set_stall(true),
-        ["resume"] => vp.set_stall(false),
-        ["drop", n] => vp.drop_after_bytes(n.parse().ok()),
-        ["lines", n] => vp.paper_out_after_lines(n.parse().ok()),
-        ["clear"] => vp.clear_faults(),
-        _ => return false,
-    }
-    true
-}
-
-/// One control connection: a command per line; each answer ends with a line `OK` or `ERR`.
-fn serve_control(vp: &VirtualPrinter, stream: std::net::TcpStream, udc_file: &str, udc: &str) {
-    use std::io::Write;
-    let Ok(mut out) = stream.try_clone() else {
-        return;
-    };
-    for line in std::io::BufReader::new(stream)
-        .lines()
-        .map_while(Result::ok)
-    {
-        let reply = match line.trim() {
-            "jobs" => {
-                let mut text = String::new();
-                for job in vp.jobs() {
-                    text.push_str(if job.complete {
-                        "JOB complete\n"
-                    } else {
-                        "JOB interrupted\n"
-                    });
-                    text.push_str(&job.transcript());
-                    text.push_str("END\n");
-                }
-                text + "OK\n"
-            }
-            "replug" => match vp.replug(udc_file, udc) {
-                Ok(()) => "OK\n".to_string(),
-                Err(e) => format!("ERR {e}\n"),
-            },
-            other if control(vp, other) => "OK\n".to_string(),
-            other => format!("ERR unknown command {other:?}\n"),
-        };
-        if out.write_all(reply.as_bytes()).is_err() {
-            return;
-        }
-    }
 }
 
 fn main() -> ExitCode {
@@ -147,7 +90,7 @@ fn main() -> ExitCode {
             .to_string();
         std::thread::spawn(move || {
             for stream in listener.incoming().map_while(Result::ok) {
-                serve_control(&vp, stream, &udc_file, &udc);
+                serve_control(&vp, stream, &|| vp.replug(&udc_file, &udc));
             }
         });
     }
@@ -162,11 +105,11 @@ fn main() -> ExitCode {
     let mut shown = 0;
     loop {
         if let Ok(line) = rx.recv_timeout(Duration::from_millis(200)) {
-            let ok = control(&vp, &line);
-            println!(
-                "sim-printer: {} {line:?}",
-                if ok { "fault set:" } else { "unknown control" }
-            );
+            match line.parse::<ControlCommand>() {
+                Ok(cmd) if cmd.apply(&vp) => println!("sim-printer: fault set: {cmd}"),
+                Ok(cmd) => println!("sim-printer: {cmd:?} works on the control port only"),
+                Err(e) => println!("sim-printer: {e}"),
+            }
         }
         let jobs = vp.jobs();
         for job in &jobs[shown..] {

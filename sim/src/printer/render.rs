@@ -4,7 +4,7 @@
 use std::path::Path;
 use std::sync::OnceLock;
 
-use crate::printer::{Element, Style};
+use super::model::{Element, Style};
 
 const FONT_PATHS: &[&str] = &[
     "/usr/share/fonts/truetype/wqy/wqy-microhei.ttc",

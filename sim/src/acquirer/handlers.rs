@@ -1,0 +1,361 @@
+//! One handler per message type: sign-in, financial requests, settlement and batch upload.
+
+#[allow(clippy::wildcard_imports)]
+use super::*;
+
+/// Builds the answer to one framed request; `None` closes the connection (unreadable input).
+pub(super) fn handle(
+    db: &Connection,
+    config: &HostConfig,
+    request: &[u8],
+) -> Result<Option<Vec<u8>>, HostError> {
+    let Ok((frame, req)) = Frame::decode_payload(request) else {
+        return Ok(None);
+    };
+    let reply = frame.reply_frame();
+    let mut rsp = Message::new(req.mti().response());
+    // Echo what the terminal checks (3, 4, 11, 41, 42 must match its request).
+    for n in [3u8, 4, 11, 25, 41, 42, 49, 60] {
+        if let Ok(Some(v)) = req.string(n) {
+            let _ = rsp.set_text(n, v);
+        }
+    }
+    let tid = req.terminal_id()?.unwrap_or_default();
+    let Some(term) = load_terminal(db, &tid)? else {
+        rsp.set_text(39, "97")?;
+        return Ok(Some(reply.encode_payload(&rsp)?));
+    };
+    let now = Now::get();
+    rsp.set_text(12, now.hhmmss.clone())?
+        .set_text(13, now.mmdd.clone())?;
+    let mti = req.mti();
+    // Management messages carry no MAC.
+    if mti == Mti::NETWORK_REQUEST {
+        return sign_in(db, config, &term, &req, rsp, reply).map(Some);
+    }
+    if mti == Mti::NETWORK_ADVICE {
+        rsp.set_text(39, "00")?;
+        return Ok(Some(reply.encode_payload(&rsp)?));
+    }
+    if mti == Mti::SETTLEMENT {
+        return settle(db, &term, &req, rsp, reply, &now).map(Some);
+    }
+    if mti == Mti::BATCH_UPLOAD {
+        rsp.set_text(39, "00")?;
+        return Ok(Some(reply.encode_payload(&rsp)?));
+    }
+    let Some(mak) = term.mak.as_ref() else {
+        rsp.set_text(39, "A0")?; // not signed in: no working keys
+        return Ok(Some(reply.encode_payload(&rsp)?));
+    };
+    let mac_ok = match Frame::mac_parts(request) {
+        Some((mab, mac)) if req.has(64) => verify_cup_mac(mak, mab, mac)?,
+        _ => false,
+    };
+    if !mac_ok {
+        rsp.set_text(39, "A0")?;
+        return Ok(Some(reply.encode_payload(&rsp)?));
+    }
+    // Terminal and merchant id are bound together (anti code-jumping).
+    let rc = if req.merchant_id()?.as_deref() != Some(term.mid.as_str()) {
+        "03"
+    } else {
+        financial(db, &term, &req, &mut rsp, &now)?
+    };
+    rsp.set_text(39, rc)?;
+    Ok(Some(reply.encode_payload_with_mac(&mut rsp, |mab| {
+        cup_mac(mak, mab).unwrap_or([0; 8])
+    })?))
+}
+
+pub(super) struct Now {
+    hhmmss: String,
+    mmdd: String,
+    /// For expiry checks against field 14 / the account's `YYMM`.
+    yymm: String,
+}
+
+impl Now {
+    fn get() -> Self {
+        let secs = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map(|d| d.as_secs())
+            .unwrap_or(0);
+        let rem = secs % 86_400;
+        // Civil date from days since 1970 (Howard Hinnant's algorithm).
+        let z = (secs / 86_400) as i64 + 719_468;
+        let era = z.div_euclid(146_097);
+        let doe = z - era * 146_097;
+        let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
+        let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+        let mp = (5 * doy + 2) / 153;
+        let d = doy - (153 * mp + 2) / 5 + 1;
+        let m = if mp < 10 { mp + 3 } else { mp - 9 };
+        let y = yoe + era * 400 + i64::from(m <= 2);
+        Self {
+            hhmmss: format!("{:02}{:02}{:02}", rem / 3600, rem % 3600 / 60, rem % 60),
+            mmdd: format!("{m:02}{d:02}"),
+            yymm: format!("{:02}{m:02}", y % 100),
+        }
+    }
+}
+
+pub(super) fn sign_in(
+    db: &Connection,
+    config: &HostConfig,
+    term: &Terminal,
+    req: &Message<'_>,
+    mut rsp: Message<'_>,
+    reply: Frame,
+) -> Result<Vec<u8>, HostError> {
+    let code = req.network_code()?.unwrap_or_else(|| "003".into());
+    let with_tdk = code == "004" || config.issue_tdk;
+    let keys = WorkingKeys {
+        pik: SecretKey::tdes(&random_bytes(16))?,
+        mak: SecretKey::tdes(&random_bytes(8))?,
+        tdk: if with_tdk {
+            Some(SecretKey::tdes(&random_bytes(16))?)
+        } else {
+            None
+        },
+    };
+    let block = build_key_block(&term.tmk, &keys, &KeyBlockLayout::default())?;
+    let batch = term.batch;
+    db.execute(
+        "UPDATE terminals SET pik = ?2, mak = ?3, tdk = ?4 WHERE tid = ?1",
+        params![
+            term.tid,
+            keys.pik.expose(),
+            keys.mak.expose(),
+            keys.tdk.as_ref().map(|k| k.expose().to_vec())
+        ],
+    )?;
+    rsp.set_text(37, "000000000000")?;
+    rsp.set_text(39, "00")?;
+    rsp.set_text(
+        60,
+        format!("00{batch:06}{}", if with_tdk { "004" } else { "003" }),
+    )?;
+    rsp.set_bytes(62, block)?;
+    Ok(reply.encode_payload(&rsp)?)
+}
+
+pub(super) fn amount_of(req: &Message<'_>) -> Result<i64, HostError> {
+    Ok(req.amount()?.map(|a| a.minor() as i64).unwrap_or(0))
+}
+
+/// The card number from field 2, else from track 2 (decrypted when 53 says so).
+pub(super) fn card_number(term: &Terminal, req: &Message<'_>) -> Result<Option<String>, HostError> {
+    if let Some(pan) = req.string(2)? {
+        return Ok(Some(pan));
+    }
+    let Some(track) = req.string(35)? else {
+        return Ok(None);
+    };
+    let encrypted = req
+        .string(53)?
+        .is_some_and(|s| s.as_bytes().get(2) == Some(&b'1'));
+    let clear = match (encrypted, &term.tdk) {
+        (true, Some(tdk)) => decrypt_track(tdk, &track)?,
+        _ => track,
+    };
+    Ok(clear.split('=').next().map(String::from))
+}
+
+pub(super) fn financial(
+    db: &Connection,
+    term: &Terminal,
+    req: &Message<'_>,
+    rsp: &mut Message<'_>,
+    now: &Now,
+) -> Result<&'static str, HostError> {
+    let mti = req.mti();
+    let proc_code = req.processing_code()?.unwrap_or_default();
+    let kind60 = req.transaction_type()?.unwrap_or_default();
+    let stan = req.stan()?.unwrap_or(0);
+    let batch = req.batch_number()?.unwrap_or(term.batch);
+    let amount = amount_of(req)?;
+    let tx: &Connection = db;
+
+    if mti == Mti::REVERSAL {
+        let row: Option<(i64, String, i64, String, String)> = tx
+            .query_row(
+                "SELECT id, kind, amount, pan, state FROM txns WHERE tid = ?1 AND batch = ?2 AND stan = ?3 AND kind != 'reversal'",
+                params![term.tid, batch, stan],
+                |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get::<_, Option<String>>(3)?.unwrap_or_default(), r.get(4)?)),
+            )
+            .optional()?;
+        if let Some((id, kind, amt, pan, state)) = row
+            && state == "approved"
+        {
+            let delta = match kind.as_str() {
+                "sale" | "completion" => amt,
+                "void" | "refund" => -amt,
+                _ => 0,
+            };
+            tx.execute(
+                "UPDATE accounts SET balance = balance + ?2 WHERE pan = ?1",
+                params![pan, delta],
+            )?;
+            tx.execute("UPDATE txns SET state = 'reversed' WHERE id = ?1", [id])?;
+        }
+        return Ok("00"); // idempotent: reversing twice, or something never seen, is fine
+    }
+
+    let Some(pan) = card_number(term, req)? else {
+        return Ok("14");
+    };
+    let account: Option<(String, i64, String)> = tx
+        .query_row(
+            "SELECT pin, balance, expiry FROM accounts WHERE pan = ?1",
+            [&pan],
+            |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)),
+        )
+        .optional()?;
+    let Some((pin, balance, expiry)) = account else {
+        return Ok("14");
+    };
+    if expiry.as_str() < now.yymm.as_str() {
+        return Ok("54");
+    }
+    if let (Some(block), Some(pik)) = (req.text(52)?, term.pik.as_ref()) {
+        match decrypt_pin_block(pik, &block, &pan) {
+            Ok(entered) if entered.as_slice() == pin.as_bytes() => {}
+            _ => return Ok("55"),
+        }
+    }
+    let kind = match (mti.as_str(), proc_code.get(..2), kind60.as_str()) {
+        ("0200", Some("31"), _) => "balance",
+        ("0200", Some("00"), "20") => "completion",
+        ("0200", Some("00"), _) => "sale",
+        ("0200", Some("20"), _) => "void",
+        ("0220", Some("20"), _) => "refund",
+        ("0100", Some("03"), _) => "preauth",
+        ("0100", Some("20"), _) => "preauth_cancel",
+        _ => return Ok("12"),
+    };
+    if kind == "balance" {
+        rsp.set_text(54, format!("1002156C{balance:012}"))?;
+        return Ok("00");
+    }
+    let orig_rrn = req.string(37)?;
+    let (rc, delta, orig_id): (&'static str, i64, Option<i64>) = match kind {
+        "sale" | "completion" if amount > balance => ("51", 0, None),
+        "sale" => ("00", -amount, None),
+        "completion" => {
+            let auth = req.string(38)?.unwrap_or_default();
+            let pre: Option<i64> = tx
+                .query_row(
+                    "SELECT id FROM txns WHERE tid = ?1 AND kind = 'preauth' AND auth = ?2 AND state = 'approved'",
+                    params![term.tid, auth],
+                    |r| r.get(0),
+                )
+                .optional()?;
+            match pre {
+                Some(id) => ("00", -amount, Some(id)),
+                None => ("25", 0, None),
+            }
+        }
+        "preauth" => ("00", 0, None),
+        "void" | "refund" | "preauth_cancel" => {
+            let want = if kind == "preauth_cancel" {
+                "preauth"
+            } else {
+                "sale"
+            };
+            let orig: Option<(i64, i64, String)> = tx
+                .query_row(
+                    "SELECT id, amount, state FROM txns WHERE tid = ?1 AND rrn = ?2 AND kind = ?3",
+                    params![term.tid, orig_rrn, want],
+                    |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)),
+                )
+                .optional()?;
+            match orig {
+                None => ("25", 0, None),
+                Some((_, _, state)) if state != "approved" && kind != "refund" => ("12", 0, None),
+                Some((_, orig_amount, _)) if kind == "void" && orig_amount != amount => {
+                    ("64", 0, None)
+                }
+                Some((_, orig_amount, _)) if amount > orig_amount => ("61", 0, None),
+                Some((id, _, _)) => (
+                    "00",
+                    if kind == "preauth_cancel" { 0 } else { amount },
+                    Some(id),
+                ),
+            }
+        }
+        _ => ("12", 0, None),
+    };
+    let id: i64 = tx.query_row(
+        "INSERT INTO txns(tid, batch, stan, kind, pan, amount, rc, state, orig_rrn) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)
+         ON CONFLICT(tid, batch, stan, kind) DO UPDATE SET rc = excluded.rc RETURNING id",
+        params![term.tid, batch, stan, kind, pan, amount, rc, if rc == "00" { "approved" } else { "declined" }, orig_rrn],
+        |r| r.get(0),
+    )?;
+    let rrn = format!("{id:012}");
+    let auth = format!("{:06}", (id * 7919) % 1_000_000);
+    tx.execute(
+        "UPDATE txns SET rrn = ?2, auth = ?3 WHERE id = ?1",
+        params![id, rrn, auth],
+    )?;
+    if rc == "00" {
+        tx.execute(
+            "UPDATE accounts SET balance = balance + ?2 WHERE pan = ?1",
+            params![pan, delta],
+        )?;
+        if let (Some(orig), true) = (
+            orig_id,
+            matches!(kind, "void" | "preauth_cancel" | "completion"),
+        ) {
+            let new_state = if kind == "completion" {
+                "completed"
+            } else {
+                "voided"
+            };
+            tx.execute(
+                "UPDATE txns SET state = ?2 WHERE id = ?1",
+                params![orig, new_state],
+            )?;
+        }
+    }
+    rsp.set_text(37, rrn)?;
+    if rc == "00" {
+        rsp.set_text(38, auth)?;
+    }
+    Ok(rc)
+}
+
+pub(super) fn settle(
+    db: &Connection,
+    term: &Terminal,
+    req: &Message<'_>,
+    mut rsp: Message<'_>,
+    reply: Frame,
+    now: &Now,
+) -> Result<Vec<u8>, HostError> {
+    let batch = req.batch_number()?.unwrap_or(term.batch);
+    let sum = |kinds: &str| -> Result<(i64, i64), HostError> {
+        let q = format!(
+            "SELECT COALESCE(SUM(amount), 0), COUNT(*) FROM txns WHERE tid = ?1 AND batch = ?2 AND rc = '00' AND state != 'reversed' AND kind IN ({kinds})"
+        );
+        Ok(db.query_row(&q, params![term.tid, batch], |r| Ok((r.get(0)?, r.get(1)?)))?)
+    };
+    let (debit_amt, debit_cnt) = sum("'sale', 'completion'")?;
+    let (credit_amt, credit_cnt) = sum("'void', 'refund'")?;
+    let ours = format!("{debit_amt:012}{debit_cnt:03}{credit_amt:012}{credit_cnt:03}");
+    let theirs = req.string(48)?.unwrap_or_default();
+    let balanced = theirs.get(..30) == Some(ours.as_str());
+    let mut f48 = ours;
+    f48.push(if balanced { '1' } else { '2' });
+    f48.push_str(&"0".repeat(31));
+    rsp.set_text(48, f48)?;
+    rsp.set_text(15, now.mmdd.clone())?;
+    rsp.set_text(39, "00")?;
+    if balanced {
+        db.execute(
+            "UPDATE terminals SET batch = batch + 1 WHERE tid = ?1",
+            [&term.tid],
+        )?;
+    }
+    Ok(reply.encode_payload(&rsp)?)
+}

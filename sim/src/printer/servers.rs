@@ -1,0 +1,127 @@
+//! The transports the virtual printer serves: TCP, a pty, a USB gadget device node.
+
+use std::io::{Read, Write};
+use std::net::TcpStream;
+use std::sync::Mutex;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::time::Duration;
+
+use super::lock;
+use super::model::State;
+use super::parser::{Parser, Verdict};
+
+pub(crate) fn serve_tcp(mut stream: TcpStream, state: &Mutex<State>, stop: &AtomicBool) {
+    let _ = stream.set_read_timeout(Some(Duration::from_millis(50)));
+    let mut parser = Parser::default();
+    let mut buf = [0u8; 4096];
+    while !stop.load(Ordering::Acquire) {
+        if lock(state).faults.stall {
+            std::thread::sleep(Duration::from_millis(20));
+            continue;
+        }
+        match stream.read(&mut buf) {
+            Ok(0) => break,
+            Ok(n) => {
+                let mut replies = Vec::new();
+                let verdict = parser.feed(&buf[..n], state, &mut replies);
+                if !replies.is_empty() && stream.write_all(&replies).is_err() {
+                    break;
+                }
+                if let Verdict::Drop = verdict {
+                    let _ = stream.shutdown(std::net::Shutdown::Both);
+                    break;
+                }
+            }
+            Err(e)
+                if matches!(
+                    e.kind(),
+                    std::io::ErrorKind::WouldBlock | std::io::ErrorKind::TimedOut
+                ) => {}
+            Err(_) => break,
+        }
+    }
+    parser.abandon(state);
+}
+
+pub(crate) fn open_pty() -> std::io::Result<(std::fs::File, std::fs::File, String)> {
+    use std::os::fd::FromRawFd;
+    let (mut master, mut slave) = (0, 0);
+    let mut name = [0 as libc::c_char; 128];
+    // SAFETY: openpty writes two fds and a NUL-terminated name into the buffers we pass.
+    let rc = unsafe {
+        libc::openpty(
+            &mut master,
+            &mut slave,
+            name.as_mut_ptr(),
+            std::ptr::null(),
+            std::ptr::null(),
+        )
+    };
+    if rc != 0 {
+        return Err(std::io::Error::last_os_error());
+    }
+    // Raw mode: no echo, no line editing, no CR/LF translation of receipt bytes.
+    // SAFETY: `slave` is a valid tty fd; termios is fully initialised by tcgetattr.
+    unsafe {
+        let mut t: libc::termios = std::mem::zeroed();
+        if libc::tcgetattr(slave, &mut t) == 0 {
+            libc::cfmakeraw(&mut t);
+            libc::tcsetattr(slave, libc::TCSANOW, &t);
+        }
+    }
+    // SAFETY: the name buffer is NUL-terminated by openpty.
+    let path = unsafe { std::ffi::CStr::from_ptr(name.as_ptr()) }
+        .to_string_lossy()
+        .into_owned();
+    // SAFETY: both fds are fresh and owned by nobody else.
+    Ok(unsafe {
+        (
+            std::fs::File::from_raw_fd(master),
+            std::fs::File::from_raw_fd(slave),
+            path,
+        )
+    })
+}
+
+/// Serves a character device (pty master, USB gadget): poll, read, parse, answer.
+/// `on_drop` runs when the "drop the connection" fault fires (a pty has nothing to drop).
+pub(crate) fn serve_device(
+    mut dev: std::fs::File,
+    state: &Mutex<State>,
+    stop: &AtomicBool,
+    on_drop: impl Fn(),
+) {
+    use std::os::fd::AsRawFd;
+    let mut parser = Parser::default();
+    let mut buf = [0u8; 4096];
+    while !stop.load(Ordering::Acquire) {
+        if lock(state).faults.stall {
+            std::thread::sleep(Duration::from_millis(20));
+            continue;
+        }
+        let mut pfd = libc::pollfd {
+            fd: dev.as_raw_fd(),
+            events: libc::POLLIN,
+            revents: 0,
+        };
+        // SAFETY: one valid pollfd.
+        let ready = unsafe { libc::poll(&mut pfd, 1, 50) };
+        if ready <= 0 || pfd.revents & libc::POLLIN == 0 {
+            continue;
+        }
+        match dev.read(&mut buf) {
+            Ok(0) | Err(_) => std::thread::sleep(Duration::from_millis(20)),
+            Ok(n) => {
+                let mut replies = Vec::new();
+                if let Verdict::Drop = parser.feed(&buf[..n], state, &mut replies) {
+                    on_drop();
+                    parser = Parser::default();
+                    continue;
+                }
+                if !replies.is_empty() {
+                    let _ = dev.write_all(&replies);
+                }
+            }
+        }
+    }
+}
