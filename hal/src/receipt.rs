@@ -2,6 +2,7 @@
 
 /// Horizontal alignment.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+#[non_exhaustive]
 pub enum Align {
     /// Left (default).
     #[default]
@@ -14,6 +15,7 @@ pub enum Align {
 
 /// Character magnification.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+#[non_exhaustive]
 pub enum TextSize {
     /// Normal size.
     #[default]
@@ -38,6 +40,7 @@ impl TextSize {
 
 /// How a text line looks.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+#[non_exhaustive]
 pub struct TextStyle {
     /// Alignment.
     pub align: Align,
@@ -57,6 +60,10 @@ impl TextStyle {
         underline: false,
         size: TextSize::Normal,
     };
+    /// With the alignment given.
+    pub const fn aligned(self, align: Align) -> Self {
+        Self { align, ..self }
+    }
     /// Centred.
     pub const fn centered(self) -> Self {
         Self {
@@ -88,6 +95,7 @@ pub enum BarcodeKind {
 
 /// Paper cut at the end of a slip.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
 pub enum CutKind {
     /// Full cut.
     Full,

@@ -326,12 +326,13 @@ impl Track3 {
 ///
 /// ```
 /// use pos_hal::{Track2, Tracks};
-/// let tracks = Tracks { track2: Some(Track2::parse(";6234560000041234=30122011234?")?), ..Tracks::default() };
+/// let tracks = Tracks::new(None, Some(Track2::parse(";6234560000041234=30122011234?")?), None);
 /// assert_eq!(tracks.pan()?.to_string(), "623456******1234");
 /// assert!(!format!("{tracks:?}").contains("6234560000041234"));
 /// # Ok::<(), pos_hal::TrackError>(())
 /// ```
 #[derive(Clone, Default, PartialEq, Eq, Debug)]
+#[non_exhaustive]
 pub struct Tracks {
     /// Track 1, if read.
     pub track1: Option<Track1>,
@@ -342,6 +343,15 @@ pub struct Tracks {
 }
 
 impl Tracks {
+    /// The tracks of one swipe.
+    pub fn new(track1: Option<Track1>, track2: Option<Track2>, track3: Option<Track3>) -> Self {
+        Self {
+            track1,
+            track2,
+            track3,
+        }
+    }
+
     /// The PAN from track 2, else track 1.
     pub fn pan(&self) -> Result<Pan, TrackError> {
         match (&self.track2, &self.track1) {

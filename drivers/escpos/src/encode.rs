@@ -121,14 +121,7 @@ pub fn encode_receipt(receipt: &Receipt<'_>, profile: Profile) -> Result<Vec<u8>
                 reset(&mut p, line_no)?;
             }
             ReceiptLine::Columns { left, right, style } => {
-                apply(
-                    &mut p,
-                    &TextStyle {
-                        align: Align::Left,
-                        ..*style
-                    },
-                    line_no,
-                )?;
+                apply(&mut p, &style.aligned(Align::Left), line_no)?;
                 let width = usize::from(profile.columns) / style.size.width_factor();
                 for row in columns(&printable(left), &printable(right), width) {
                     p.writeln(&row).map_err(fail(line_no, "text"))?;
@@ -199,6 +192,12 @@ pub fn encode_receipt(receipt: &Receipt<'_>, profile: Profile) -> Result<Vec<u8>
                 match kind {
                     CutKind::Full => p.cut(),
                     CutKind::Partial => p.partial_cut(),
+                    _ => {
+                        return Err(EscposError::Encode {
+                            line: line_no,
+                            what: "cut kind",
+                        });
+                    }
                 }
                 .map_err(fail(line_no, "cut"))?;
             }
@@ -222,12 +221,15 @@ fn apply(p: &mut P, style: &TextStyle, line: usize) -> Result<(), EscposError> {
         Align::Left => JustifyMode::LEFT,
         Align::Center => JustifyMode::CENTER,
         Align::Right => JustifyMode::RIGHT,
+        // An alignment added to the HAL later prints left-aligned until encoded here.
+        _ => JustifyMode::LEFT,
     };
     let (w, h) = match style.size {
         TextSize::Normal => (1, 1),
         TextSize::DoubleWidth => (2, 1),
         TextSize::DoubleHeight => (1, 2),
         TextSize::Double => (2, 2),
+        _ => (1, 1),
     };
     p.justify(justify)
         .and_then(|p| p.bold(style.bold))
