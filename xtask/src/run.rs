@@ -158,6 +158,9 @@ const FUZZ_TARGETS: &[&str] = &[
     "iso8583",
     "printer_status",
     "printer_stream",
+    "selector",
+    "frame",
+    "printer_control",
 ];
 
 /// Runs one or all fuzz targets for `seconds` each.
