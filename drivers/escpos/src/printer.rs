@@ -11,7 +11,7 @@ use pos_hal::{
 use pos_io::Deadline;
 
 use crate::encode::{DRAWER_PULSE, Profile, encode_receipt};
-use crate::status::{DLE_EOT, decode, is_status_byte};
+use crate::status::{DLE_EOT, Inbound, InboundDecoder, asb_fault, decode};
 use crate::transport::{FileTransport, Transport};
 use crate::{EscposError, PrinterAddress};
 
@@ -30,8 +30,12 @@ pub struct EscposPrinter<T: Transport = Box<dyn Transport>> {
     pub status_timeout: Duration,
     /// Time allowed for the printer to reach the end of a job.
     pub job_timeout: Duration,
-    /// A `GS r` answer (`0xx0xxxx`) arrived, possibly while waiting for a status byte.
+    /// A `GS r` answer arrived (outside any ASB block), possibly while waiting for status.
     job_end_seen: bool,
+    /// What the last ASB block said is stopping the printer.
+    asb_stop: Option<EscposError>,
+    /// Splits what the printer sends into answers and ASB blocks.
+    inbound: InboundDecoder,
     /// A query timed out: late answers may still come and must not be taken for new ones.
     resync: bool,
 }
@@ -97,6 +101,8 @@ impl<T: Transport> EscposPrinter<T> {
             status_timeout: Duration::from_millis(1500),
             job_timeout: Duration::from_secs(15),
             job_end_seen: false,
+            asb_stop: None,
+            inbound: InboundDecoder::default(),
             resync: false,
         }
     }
@@ -120,12 +126,14 @@ impl<T: Transport> EscposPrinter<T> {
             })
     }
 
-    /// Waits for the first byte that `accept` takes; other bytes (ASB, XON/XOFF) are skipped.
-    fn await_byte(
+    /// Reads until a `DLE EOT` answer arrives (`Some`), or only until a `GS r` answer was seen
+    /// (`want_status == false`), or time is up (`None`). ASB blocks on the way are decoded: one
+    /// that reports a stop is kept in `asb_stop`; their bytes are never taken for answers.
+    fn await_inbound(
         &mut self,
         timeout: Duration,
         cancel: &CancelToken,
-        accept: impl Fn(u8) -> bool,
+        want_status: bool,
     ) -> Result<Option<u8>, EscposError> {
         let deadline = Deadline::after(timeout);
         let mut buf = [0u8; 16];
@@ -140,19 +148,30 @@ impl<T: Transport> EscposPrinter<T> {
                 .read(&mut buf, deadline.slice(Duration::from_millis(100)))
                 .map_err(|source| {
                     self.transport.reset();
+                    self.inbound.reset();
                     EscposError::Disconnected {
                         bytes_sent: 0,
                         source,
                     }
                 })?;
-            // Bytes are answers in order: note a job-end answer even when waiting for status.
+            let mut status = None;
             for &b in &buf[..n] {
-                if b & 0x90 == 0 {
-                    self.job_end_seen = true;
+                match self.inbound.push(b) {
+                    Some(Inbound::Status(s)) if status.is_none() => status = Some(s),
+                    Some(Inbound::PaperSensor(_)) => self.job_end_seen = true,
+                    Some(Inbound::Asb(block)) => {
+                        if let Some(stop) = asb_fault(block) {
+                            self.asb_stop = Some(stop);
+                        }
+                    }
+                    _ => {}
                 }
             }
-            if let Some(b) = buf[..n].iter().copied().find(|b| accept(*b)) {
-                return Ok(Some(b));
+            if want_status && status.is_some() {
+                return Ok(status);
+            }
+            if !want_status && self.job_end_seen {
+                return Ok(None);
             }
         }
         Ok(None)
@@ -161,7 +180,7 @@ impl<T: Transport> EscposPrinter<T> {
     fn query(&mut self, cmd: &[u8; 3], cancel: &CancelToken) -> Result<u8, EscposError> {
         self.send(cmd)?;
         let timeout = self.status_timeout;
-        match self.await_byte(timeout, cancel, is_status_byte)? {
+        match self.await_inbound(timeout, cancel, true)? {
             Some(b) => Ok(b),
             None => {
                 // The answer may still come: close the connection (TCP, USB) and swallow late
@@ -198,6 +217,7 @@ impl<T: Transport> EscposPrinter<T> {
             self.resynchronise(Duration::from_millis(200));
         } else {
             self.transport.drain(Duration::from_millis(500));
+            self.inbound.reset();
         }
         let printer = self.query(&DLE_EOT[0], cancel)?;
         let offline = self.query(&DLE_EOT[1], cancel)?;
@@ -220,12 +240,19 @@ impl<T: Transport> EscposPrinter<T> {
     /// After the job: wait for `GS r 1`'s answer (the printer reached the end); meanwhile
     /// look at paper and cover so that a stop is explained instead of waited out.
     fn await_job_end(&mut self, cancel: &CancelToken) -> Result<(), EscposError> {
+        // Whatever arrived while the job was written (ASB blocks, stray bytes) answers nothing
+        // we are about to ask: drop it, so only bytes after our GS r 1 can end the job.
+        self.transport.drain(Duration::from_millis(500));
+        self.inbound.reset();
         self.job_end_seen = false;
+        self.asb_stop = None;
         self.send(&GS_R_1)?;
         let deadline = Deadline::after(self.job_timeout);
         loop {
-            // GS r answers `0xx0xxxx`; DLE EOT answers have bit 4 set.
-            let _ = self.await_byte(Duration::from_millis(250), cancel, |b| b & 0x90 == 0)?;
+            let _ = self.await_inbound(Duration::from_millis(250), cancel, false)?;
+            if let Some(stop) = self.asb_stop.take() {
+                return Err(stop);
+            }
             if self.job_end_seen {
                 return Ok(());
             }
@@ -314,7 +341,10 @@ impl<T: Transport> ReceiptPrinter for EscposPrinter<T> {
         }
         self.send(&job)?;
         self.await_job_end(cancel)?;
+        // The end-of-job answer is one byte and cannot be told from a stray one for sure: the
+        // job counts as printed only if the printer is still ready after it.
         let after = self.read_status(cancel)?;
+        Self::refuse(&after)?;
         tracing::debug!(printer = %self.transport.describe(), bytes = job.len(), ?after, "job printed");
         Ok(JobResult::new(job.len(), Some(after)))
     }

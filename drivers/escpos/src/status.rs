@@ -79,3 +79,109 @@ mod tests {
         }
     }
 }
+
+/// One message in the byte stream a printer sends back.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Inbound {
+    /// An answer to `DLE EOT n` (`0xx1xx10`).
+    Status(u8),
+    /// A `GS r` answer (`0xx0xxxx`) outside any ASB block: the printer reached our request.
+    PaperSensor(u8),
+    /// A complete Automatic Status Back block (`0xx1xx00` + three `0xx0xxxx` bytes).
+    Asb([u8; 4]),
+    /// Anything else (XON/XOFF, bytes with bit 7 set): ignored.
+    Other(u8),
+}
+
+/// Splits the printer's byte stream into messages. ASB blocks are 4 bytes whose last three
+/// look exactly like `GS r` answers: only a decoder that knows where a block starts can tell
+/// them apart, so every byte from the printer goes through one of these.
+///
+/// ```
+/// use pos_escpos::status::{Inbound, InboundDecoder};
+/// let mut d = InboundDecoder::default();
+/// let got: Vec<_> = [0x10, 0x00, 0x0F, 0x00, 0x00, 0x12]
+///     .into_iter()
+///     .filter_map(|b| d.push(b))
+///     .collect();
+/// assert_eq!(got, [Inbound::Asb([0x10, 0x00, 0x0F, 0x00]), Inbound::PaperSensor(0x00), Inbound::Status(0x12)]);
+/// ```
+#[derive(Debug, Clone, Default)]
+pub struct InboundDecoder {
+    asb: [u8; 4],
+    asb_len: usize,
+}
+
+impl InboundDecoder {
+    /// Feeds one byte; a message when one is complete.
+    pub fn push(&mut self, b: u8) -> Option<Inbound> {
+        if self.asb_len > 0 {
+            if b & 0x90 == 0 {
+                self.asb[self.asb_len] = b;
+                self.asb_len += 1;
+                if self.asb_len == 4 {
+                    self.asb_len = 0;
+                    return Some(Inbound::Asb(self.asb));
+                }
+                return None;
+            }
+            // Not a continuation byte: the block was cut short; take this byte afresh.
+            self.asb_len = 0;
+        }
+        match b {
+            b if b & 0x93 == 0x10 => {
+                self.asb = [b, 0, 0, 0];
+                self.asb_len = 1;
+                None
+            }
+            b if b & 0x93 == 0x12 => Some(Inbound::Status(b)),
+            b if b & 0x90 == 0 => Some(Inbound::PaperSensor(b)),
+            b => Some(Inbound::Other(b)),
+        }
+    }
+
+    /// Forgets a partial block (after a drain or a reconnect).
+    pub fn reset(&mut self) {
+        self.asb_len = 0;
+    }
+}
+
+/// What an ASB block says is stopping the printer, if anything.
+pub fn asb_fault(block: [u8; 4]) -> Option<EscposError> {
+    if block[2] & 0x0C != 0 {
+        Some(EscposError::PaperOut)
+    } else if block[0] & 0x20 != 0 {
+        Some(EscposError::CoverOpen)
+    } else if block[0] & 0x08 != 0 {
+        Some(EscposError::Offline)
+    } else {
+        None
+    }
+}
+
+#[cfg(test)]
+mod inbound_tests {
+    use super::*;
+    use proptest::prelude::*;
+
+    proptest! {
+        #[test]
+        fn asb_continuation_bytes_are_never_paper_sensor_answers(noise in proptest::collection::vec((0u8..0x04, 0u8..0x10), 0..20)) {
+            // Any number of ASB blocks in a row decode as blocks only.
+            let mut d = InboundDecoder::default();
+            for (flags, paper) in noise {
+                let block = [0x10 | (flags << 2), 0x00, paper & 0x0F, 0x00];
+                let got: Vec<_> = block.into_iter().filter_map(|b| d.push(b)).collect();
+                prop_assert_eq!(got, vec![Inbound::Asb(block)]);
+            }
+        }
+
+        #[test]
+        fn any_stream_decodes_without_panicking(bytes in proptest::collection::vec(any::<u8>(), 0..64)) {
+            let mut d = InboundDecoder::default();
+            for b in bytes {
+                let _ = d.push(b);
+            }
+        }
+    }
+}

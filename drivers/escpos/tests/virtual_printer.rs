@@ -174,6 +174,30 @@ fn paper_out_mid_job_is_reported_as_not_printed() {
 }
 
 #[test]
+fn status_blocks_and_stray_bytes_never_make_a_stopped_job_look_printed() {
+    let vp = VirtualPrinter::tcp(0, 384, None).expect("virtual printer");
+    let mut printer =
+        EscposPrinter::open(&format!("tcp:{}", vp.endpoint()), Profile::MM58).expect("open");
+    printer.job_timeout = Duration::from_secs(3);
+    let layout = slip().layout(Copy::Merchant);
+    let lines = layout.lines();
+    // A chatty printer: ASB blocks and stray bytes while it prints, then paper runs out.
+    vp.set_noise(true);
+    vp.paper_out_after_lines(Some(5));
+    let err = printer
+        .print(&Receipt::new(&lines), &CancelToken::new())
+        .expect_err("the job stopped for paper");
+    assert_eq!(err.kind(), ErrorKind::PaperOut, "{err}");
+    assert!(!vp.jobs()[0].complete, "the printer stopped mid-job");
+    // With paper, the same chatter does not stop a good job from being confirmed.
+    vp.set_paper(Paper::Ok);
+    printer
+        .print(&Receipt::new(&lines), &CancelToken::new())
+        .expect("printed despite the chatter");
+    assert!(vp.jobs().last().is_some_and(|j| j.complete));
+}
+
+#[test]
 fn connection_dropped_mid_job_then_reconnect() {
     let vp = VirtualPrinter::tcp(0, 384, None).expect("virtual printer");
     let mut printer =

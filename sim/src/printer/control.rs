@@ -32,6 +32,8 @@ pub enum ControlCommand {
     Offline(bool),
     /// `stall` (stop reading) / `resume`.
     Stall(bool),
+    /// `noise on|off`: ASB blocks and stray bytes while printing.
+    Noise(bool),
     /// `drop N`: close the connection after N bytes of a job; `drop off`.
     DropAfterBytes(Option<usize>),
     /// `lines N`: paper runs out after N printed lines; `lines off`.
@@ -71,6 +73,8 @@ impl FromStr for ControlCommand {
             ["online"] => ControlCommand::Offline(false),
             ["stall"] => ControlCommand::Stall(true),
             ["resume"] => ControlCommand::Stall(false),
+            ["noise", "on"] => ControlCommand::Noise(true),
+            ["noise", "off"] => ControlCommand::Noise(false),
             ["drop", n] => ControlCommand::DropAfterBytes(
                 count(n).ok_or_else(|| UnknownCommand(line.to_string()))?,
             ),
@@ -99,6 +103,8 @@ impl fmt::Display for ControlCommand {
             ControlCommand::Offline(false) => f.write_str("online"),
             ControlCommand::Stall(true) => f.write_str("stall"),
             ControlCommand::Stall(false) => f.write_str("resume"),
+            ControlCommand::Noise(true) => f.write_str("noise on"),
+            ControlCommand::Noise(false) => f.write_str("noise off"),
             ControlCommand::DropAfterBytes(b) => write!(f, "drop {}", n(b)),
             ControlCommand::PaperOutAfterLines(l) => write!(f, "lines {}", n(l)),
             ControlCommand::Clear => f.write_str("clear"),
@@ -117,6 +123,7 @@ impl ControlCommand {
             ControlCommand::CoverOpen(open) => vp.set_cover_open(open),
             ControlCommand::Offline(off) => vp.set_offline(off),
             ControlCommand::Stall(stall) => vp.set_stall(stall),
+            ControlCommand::Noise(noise) => vp.set_noise(noise),
             ControlCommand::DropAfterBytes(b) => vp.drop_after_bytes(b),
             ControlCommand::PaperOutAfterLines(l) => vp.paper_out_after_lines(l),
             ControlCommand::Clear => vp.clear_faults(),
@@ -263,6 +270,8 @@ mod tests {
             ControlCommand::Offline(false),
             ControlCommand::Stall(true),
             ControlCommand::Stall(false),
+            ControlCommand::Noise(true),
+            ControlCommand::Noise(false),
             ControlCommand::DropAfterBytes(Some(200)),
             ControlCommand::DropAfterBytes(None),
             ControlCommand::PaperOutAfterLines(Some(6)),

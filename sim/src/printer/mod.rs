@@ -195,6 +195,13 @@ impl VirtualPrinter {
         lock(&self.state).faults.stall = stall;
     }
 
+    /// Talks while printing: after every chunk of data it reads it sends an Automatic Status
+    /// Back block (4 bytes, its current state) and a stray `00` byte, as chatty printers and
+    /// noisy serial lines do. A driver must not take any of it for the end of a job.
+    pub fn set_noise(&self, noise: bool) {
+        lock(&self.state).faults.noise = noise;
+    }
+
     /// Closes the connection once a job has sent this many bytes.
     pub fn drop_after_bytes(&self, bytes: Option<usize>) {
         lock(&self.state).faults.drop_after_bytes = bytes;

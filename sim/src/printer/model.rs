@@ -21,6 +21,7 @@ pub(crate) struct Faults {
     pub(crate) cover_open: bool,
     pub(crate) offline: bool,
     pub(crate) stall: bool,
+    pub(crate) noise: bool,
     pub(crate) drop_after_bytes: Option<usize>,
     pub(crate) paper_out_after_lines: Option<usize>,
 }

@@ -234,7 +234,24 @@ impl Parser {
             self.command(&cmd, state, replies);
         }
         self.pending.drain(..at);
+        let faults = lock(state).faults.clone();
+        if faults.noise {
+            replies.extend_from_slice(&Self::asb(&faults));
+            replies.push(0x00);
+        }
         Verdict::Continue
+    }
+
+    /// An Automatic Status Back block: `0xx1xx00` then three `0xx0xxxx` bytes (drawer, offline
+    /// and cover in the first; paper near end / end in the third).
+    fn asb(f: &Faults) -> [u8; 4] {
+        let first = 0x10 | if f.offline { 0x08 } else { 0 } | if f.cover_open { 0x20 } else { 0 };
+        let paper = match f.paper {
+            Paper::Ok => 0x00,
+            Paper::NearEnd => 0x03,
+            Paper::Out => 0x0F,
+        };
+        [first, 0x00, paper, 0x00]
     }
 
     fn command(&mut self, cmd: &[u8], state: &Mutex<State>, replies: &mut Vec<u8>) {
