@@ -47,6 +47,10 @@ pub enum ReadError<E: pos_hal::Error + std::fmt::Display> {
         /// Its status word.
         sw: StatusWord,
     },
+    /// The card's AFL names an invalid SFI/record range, or more records than any payment
+    /// card has (a card that would keep the terminal reading).
+    #[error("card's AFL is invalid or asks for more than {MAX_RECORDS} records")]
+    BadAfl,
     /// Neither PSE nor PPSE lists an application.
     #[error("no payment application found (neither PSE nor PPSE)")]
     NoApplication,
@@ -221,9 +225,8 @@ where
     };
     let mut pan = None;
     let mut expiry = None;
-    'afl: for entry in afl.chunks_exact(4) {
-        let sfi = entry[0] >> 3;
-        for record in entry[1]..=entry[2] {
+    'afl: for (sfi, record) in records_to_read(&afl)? {
+        {
             let Some(data) = s.read_record(sfi, record)? else {
                 continue;
             };
@@ -253,9 +256,59 @@ where
     })
 }
 
+/// The most records a terminal reads from one application (EMV cards use well under 20).
+pub const MAX_RECORDS: usize = 64;
+
+/// The (SFI, record) pairs an AFL names, checked: 4-byte entries, SFI 1..=30, first record
+/// at least 1 and not after the last, at most [`MAX_RECORDS`] in all.
+pub fn records_to_read<E: pos_hal::Error + std::fmt::Display>(
+    afl: &[u8],
+) -> Result<Vec<(u8, u8)>, ReadError<E>> {
+    if !afl.len().is_multiple_of(4) {
+        return Err(ReadError::BadAfl);
+    }
+    let mut out = Vec::new();
+    for entry in afl.chunks_exact(4) {
+        let sfi = entry[0] >> 3;
+        let (first, last) = (entry[1], entry[2]);
+        if !(1..=30).contains(&sfi) || first == 0 || last < first {
+            return Err(ReadError::BadAfl);
+        }
+        for record in first..=last {
+            if out.len() == MAX_RECORDS {
+                return Err(ReadError::BadAfl);
+            }
+            out.push((sfi, record));
+        }
+    }
+    Ok(out)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    type R = Result<Vec<(u8, u8)>, ReadError<ErrorKind>>;
+
+    #[test]
+    fn the_card_cannot_make_the_terminal_read_for_ever() {
+        let ok: R = records_to_read(&[0x08, 0x01, 0x02, 0x00, 0x10, 0x01, 0x01, 0x00]);
+        assert_eq!(ok.ok(), Some(vec![(1, 1), (1, 2), (2, 1)]));
+        // One entry asking for 255 records, or many entries adding up: refused.
+        let greedy: R = records_to_read(&[0x08, 0x01, 0xFF, 0x00]);
+        assert!(matches!(greedy, Err(ReadError::BadAfl)));
+        let many: R = records_to_read(&[0x08, 0x01, 0x20, 0x00].repeat(3));
+        assert!(matches!(many, Err(ReadError::BadAfl)));
+        for bad in [
+            &[0x00, 0x01, 0x01, 0x00][..],
+            &[0x08, 0x00, 0x01, 0x00],
+            &[0x08, 0x02, 0x01, 0x00],
+            &[0x08, 0x01],
+        ] {
+            let r: R = records_to_read(bad);
+            assert!(matches!(r, Err(ReadError::BadAfl)), "{bad:02X?}");
+        }
+    }
 
     #[test]
     fn pdol_lengths_add_up() {

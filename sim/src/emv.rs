@@ -173,6 +173,9 @@ impl CardProfile {
         if profile.atr.0.is_empty() || profile.atr.0.len() > 33 {
             return Err(invalid("ATR must have 1..=33 bytes"));
         }
+        if profile.ac_key.as_ref().is_some_and(|k| k.0.is_empty()) {
+            return Err(invalid("ac_key must not be empty"));
+        }
         for app in &profile.applications {
             if !(5..=16).contains(&app.aid.0.len()) {
                 return Err(invalid("AID must have 5..=16 bytes"));
@@ -369,11 +372,13 @@ impl EmvCard {
         self.atc = self.atc.wrapping_add(1);
         // P1 bits 8-7: 00 AAC, 01 TC, 10 ARQC. The card answers with what it was asked for.
         let cid = apdu.p1 & 0xC0;
+        // A profile built in code can carry an empty key: use the default, never index it.
         let key = self
             .profile
             .ac_key
             .as_ref()
             .map(|k| k.0.as_slice())
+            .filter(|k| !k.is_empty())
             .unwrap_or(&[0x5A; 8]);
         let mut ac = [0u8; 8];
         for (i, b) in apdu
@@ -382,7 +387,7 @@ impl EmvCard {
             .chain(self.atc.to_be_bytes().iter())
             .enumerate()
         {
-            ac[i % 8] = ac[i % 8].rotate_left(3) ^ b ^ key[i % key.len().max(1)];
+            ac[i % 8] = ac[i % 8].rotate_left(3) ^ b ^ key[i % key.len()];
         }
         let mut body = tlv(0x9F27, &[cid]);
         push(&mut body, 0x9F36, &self.atc.to_be_bytes());
@@ -504,6 +509,24 @@ mod tests {
         let pan = find(&rec[..rec.len() - 2], 0x5A).expect("tlv").expect("5A");
         let pan = pos_hal::Pan::from_bcd(pan.value).expect("valid PAN");
         assert_eq!(pan.to_string(), "621234******1232");
+    }
+
+    #[test]
+    fn an_empty_cryptogram_key_is_refused_at_load_and_harmless_in_code() {
+        let mut profile = CardProfile::builtin("unionpay-debit").expect("profile");
+        profile.ac_key = Some(HexBytes(Vec::new()));
+        let aid = profile.applications[0].aid.0.clone();
+        let mut c = EmvCard::new(profile);
+        c.reset();
+        assert!(c.transmit(&select(&aid)).ends_with(&[0x90, 0x00]));
+        let gen_ac = vec![0x80, 0xAE, 0x80, 0x00, 0x04, 0x01, 0x02, 0x03, 0x04, 0x00];
+        let rsp = c.transmit(&gen_ac);
+        assert!(rsp.ends_with(&[0x90, 0x00]), "{rsp:02X?}");
+        let toml = "name = \"x\"\natr = \"3B00\"\nac_key = \"\"\napplications = []\n";
+        assert!(matches!(
+            CardProfile::from_toml(toml),
+            Err(ProfileError::Invalid { .. })
+        ));
     }
 
     #[test]

@@ -40,3 +40,19 @@ fn up_recovers_from_a_killed_pcscd() {
     // Idempotent: a second `up` finds it running.
     assert_eq!(pcscd::up().expect("second up"), new_pid);
 }
+
+#[test]
+#[ignore = "needs pcscd + vpcd: run by `cargo xtask test`"]
+fn a_pcscd_that_never_becomes_ready_is_not_left_running() {
+    pos_sim::require_stack();
+    pcscd::down().expect("stop the shared pcscd");
+    let err = pcscd::up_within(Duration::ZERO).expect_err("no time to become ready");
+    assert!(matches!(err, pcscd::PcscdError::NotReady { .. }), "{err}");
+    assert_eq!(
+        pcscd::our_pcscd(),
+        None,
+        "the half-started pcscd was stopped"
+    );
+    pcscd::up().expect("the shared pcscd comes back for the other tests");
+    assert!(slots::stack_available());
+}

@@ -88,6 +88,11 @@ fn run(tx: Sender<ReaderEvent>, stop: Arc<AtomicBool>, current: Arc<Mutex<Option
             *slot = Some(ctx.clone());
         }
         let lost = watch(&ctx, &tx, &stop, &mut readers).is_err();
+        if lost && !stop.load(Ordering::Acquire) {
+            // A persistent error (or a service that fails right after it accepted us) must not
+            // spin: wait a poll period before establishing again.
+            std::thread::sleep(POLL);
+        }
         if lost && service_up {
             service_up = false;
             for (name, _) in std::mem::take(&mut readers) {
@@ -107,6 +112,7 @@ fn watch(
 ) -> Result<(), PcscError> {
     let mut states = vec![ReaderState::new(PNP_NOTIFICATION(), State::UNAWARE)];
     let mut relist = true;
+    let mut unknown_in_a_row = 0u32;
     while !stop.load(Ordering::Acquire) {
         if relist {
             relist = false;
@@ -130,9 +136,15 @@ fn watch(
             }
         }
         match ctx.get_status_change(POLL, &mut states) {
-            Ok(()) => {}
+            Ok(()) => unknown_in_a_row = 0,
             Err(pcsc::Error::Timeout) | Err(pcsc::Error::Cancelled) => continue,
             Err(pcsc::Error::UnknownReader) => {
+                // A reader vanished between listing and watching; if it keeps failing, do not
+                // spin on it.
+                unknown_in_a_row += 1;
+                if unknown_in_a_row > 1 {
+                    std::thread::sleep(POLL);
+                }
                 relist = true;
                 continue;
             }

@@ -168,6 +168,12 @@ fn remove_stale_system_files() {
 
 /// Starts pcscd unless ours already runs. Returns its PID.
 pub fn up() -> Result<u32, PcscdError> {
+    up_within(Duration::from_secs(15))
+}
+
+/// Like [`up`], but gives pcscd only `limit` to become ready; a pcscd that is not ready by
+/// then is stopped again, never left running half-started.
+pub fn up_within(limit: Duration) -> Result<u32, PcscdError> {
     if let Some(pid) = our_pcscd() {
         eprintln!("pcscd: already running (pid {pid})");
         return Ok(pid);
@@ -217,7 +223,6 @@ pub fn up() -> Result<u32, PcscdError> {
     drop(child);
 
     let started = Instant::now();
-    let limit = Duration::from_secs(15);
     loop {
         if !alive(pid) {
             let _ = fs::remove_file(&pid_path);
@@ -232,6 +237,7 @@ pub fn up() -> Result<u32, PcscdError> {
             break;
         }
         if started.elapsed() > limit {
+            let _ = down();
             return Err(PcscdError::NotReady {
                 seconds: limit.as_secs(),
                 log: log_path.display().to_string(),

@@ -43,6 +43,8 @@ pub enum CryptoError {
     Unsupported,
     /// A track that is not digits and `=`.
     Track,
+    /// A track of this many digits is too short to encrypt (fewer than 17).
+    TrackTooShort(usize),
 }
 
 impl fmt::Display for CryptoError {
@@ -56,6 +58,9 @@ impl fmt::Display for CryptoError {
             CryptoError::Pan => f.write_str("PAN too short for a PIN block"),
             CryptoError::Unsupported => f.write_str("operation not supported for this key"),
             CryptoError::Track => f.write_str("track must be digits and '='"),
+            CryptoError::TrackTooShort(n) => {
+                write!(f, "track of {n} digits is too short to encrypt")
+            }
         }
     }
 }

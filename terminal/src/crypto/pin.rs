@@ -16,14 +16,17 @@ fn check_pin(pin: &[u8]) -> Result<(), CryptoError> {
     Ok(())
 }
 
-/// The 12 rightmost PAN digits without the check digit.
+/// The 12 rightmost PAN digits without the check digit; a shorter PAN (12 digits) is right
+/// justified and padded with `0` on the left (ISO 9564-1 format 0).
 fn pan12(pan: &str) -> Result<[u8; 12], CryptoError> {
     let digits = pan.as_bytes();
-    if digits.len() < 13 || !digits.iter().all(u8::is_ascii_digit) {
+    if !(12..=19).contains(&digits.len()) || !digits.iter().all(u8::is_ascii_digit) {
         return Err(CryptoError::Pan);
     }
-    let mut out = [0u8; 12];
-    out.copy_from_slice(&digits[digits.len() - 13..digits.len() - 1]);
+    let body = &digits[..digits.len() - 1];
+    let take = body.len().min(12);
+    let mut out = [b'0'; 12];
+    out[12 - take..].copy_from_slice(&body[body.len() - take..]);
     Ok(out)
 }
 
@@ -84,6 +87,9 @@ pub fn decrypt_pin_block(
     block: &[u8],
     pan: &str,
 ) -> Result<Zeroizing<Vec<u8>>, CryptoError> {
+    if block.len() != pik.block_size() {
+        return Err(CryptoError::DataLength(block.len()));
+    }
     let mut clear = Zeroizing::new(block.to_vec());
     decrypt_ecb(pik, &mut clear)?;
     let pan = pan12(pan)?;
@@ -125,6 +131,36 @@ pub fn decrypt_pin_block(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_pin_block_that_is_not_one_block_is_an_error_not_a_panic() {
+        let pik = SecretKey::tdes(&[0x11; 16]).expect("k");
+        for len in [0, 1, 7, 9, 24] {
+            assert!(
+                decrypt_pin_block(&pik, &alloc::vec![0u8; len], "6212345678901232").is_err(),
+                "{len} bytes"
+            );
+        }
+    }
+
+    #[test]
+    fn twelve_digit_pans_are_left_padded_as_iso_9564_says() {
+        // PAN 123456789012 (12 digits, check digit 2): the 11 digits before it, right
+        // justified and padded with one zero on the left.
+        let block = pin_block_iso0(b"1234", "123456789012").expect("12-digit PAN");
+        let pin_field = [0x04, 0x12, 0x34, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF];
+        let pan_field = [0x00, 0x00, 0x01, 0x23, 0x45, 0x67, 0x89, 0x01];
+        let want: Vec<u8> = pin_field
+            .iter()
+            .zip(pan_field)
+            .map(|(a, b)| a ^ b)
+            .collect();
+        assert_eq!(block.as_slice(), want.as_slice());
+        assert!(
+            pin_block_iso0(b"1234", "12345678901").is_err(),
+            "under 12 digits is no PAN"
+        );
+    }
 
     #[test]
     fn encrypt_decrypt_round_trip_tdes_and_sm4() {
@@ -171,8 +207,9 @@ mod tests {
             pin_block_iso0(b"12a4", "6212345678901232").err(),
             Some(CryptoError::Pin)
         );
+        // 12 digits is a valid PAN (left-padded, see above); 11 is not.
         assert_eq!(
-            pin_block_iso0(b"1234", "123456789012").err(),
+            pin_block_iso0(b"1234", "12345678901").err(),
             Some(CryptoError::Pan)
         );
     }

@@ -40,8 +40,10 @@ fn unpack(bytes: &[u8], digits: usize) -> String {
 fn transform(tdk: &SecretKey, track: &str, encrypt: bool) -> Result<String, CryptoError> {
     let (mut packed, digits) = pack(track)?;
     if packed.len() < 9 {
-        // Too short to have 8 bytes before the last one: sent as is.
-        return Ok(unpack(&packed, digits));
+        // Too short to have 8 bytes before the last one: there is nothing to encrypt, and
+        // sending it as is would put track data on the wire in clear.
+        zeroize::Zeroize::zeroize(&mut packed);
+        return Err(CryptoError::TrackTooShort(digits));
     }
     let end = packed.len() - 1;
     let block = &mut packed[end - 8..end];
@@ -82,5 +84,16 @@ mod tests {
         assert_eq!(&enc[..2], "62", "the first digits stay in clear");
         assert_eq!(decrypt_track(&tdk, &enc).expect("dec"), track);
         assert_eq!(encrypt_track(&tdk, "12x"), Err(CryptoError::Track));
+    }
+
+    #[test]
+    fn a_track_too_short_to_encrypt_is_refused_not_sent_in_clear() {
+        let tdk = SecretKey::tdes(&[0x22; 16]).expect("k");
+        let short = "6212345678901232";
+        assert_eq!(
+            encrypt_track(&tdk, short),
+            Err(CryptoError::TrackTooShort(16))
+        );
+        assert!(encrypt_track(&tdk, "621234567890123=3012").is_ok());
     }
 }
