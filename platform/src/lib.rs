@@ -9,7 +9,7 @@
 //! use pos_terminal::host::HostLink;
 //!
 //! let mut link = TcpHostLink::new("acquirer.example:5000");
-//! let answer = link.exchange(&[0x60, 0x00, 0x03, 0x00, 0x00 /* … */], Duration::from_secs(30));
+//! let answer = link.exchange(&[0x60, 0x00, 0x03, 0x00, 0x00 /* … */], Duration::from_secs(30), &pos_hal::CancelToken::new());
 //! ```
 
 #![warn(missing_docs)]
@@ -19,13 +19,10 @@ use std::net::{SocketAddr, TcpStream, ToSocketAddrs};
 use std::sync::mpsc;
 use std::time::Duration;
 
-use pos_hal::{ErrorKind, ErrorType};
+use pos_hal::{CancelToken, ErrorKind, ErrorType};
 use pos_io::Deadline;
 use pos_io::frame::{self, FrameError};
 use pos_terminal::host::HostLink;
-
-/// Largest answer accepted (the 2-byte length allows 65535).
-const MAX_FRAME: usize = frame::MAX_PAYLOAD;
 
 /// Why a TCP exchange with the host failed. After any of these the outcome of a financial
 /// request is unknown: the core keeps the reversal pending.
@@ -59,6 +56,9 @@ pub enum TcpLinkError {
     /// The answer's framing is broken (empty, truncated, over the limit).
     #[error("host answer badly framed: {0}")]
     Framing(#[source] FrameError),
+    /// The exchange was cancelled; the outcome of the request is unknown.
+    #[error("cancelled while waiting for the host")]
+    Cancelled,
     /// The request does not fit a frame.
     #[error("request of {0} bytes does not fit a 2-byte length frame")]
     RequestTooLong(usize),
@@ -72,6 +72,7 @@ impl pos_hal::Error for TcpLinkError {
             TcpLinkError::Disconnected(_) => ErrorKind::Disconnected,
             TcpLinkError::Framing(_) => ErrorKind::Protocol,
             TcpLinkError::RequestTooLong(_) => ErrorKind::InvalidInput,
+            TcpLinkError::Cancelled => ErrorKind::Cancelled,
         }
     }
 }
@@ -166,6 +167,8 @@ impl TcpHostLink {
         request: &[u8],
         deadline: Deadline,
         timeout: Duration,
+        cancel: &CancelToken,
+        is_answer: &dyn Fn(&[u8]) -> bool,
     ) -> Result<Vec<u8>, TcpLinkError> {
         let framed =
             frame::encode(request).map_err(|_| TcpLinkError::RequestTooLong(request.len()))?;
@@ -176,6 +179,7 @@ impl TcpHostLink {
             tracing::debug!(address = %self.address, error = %e, "idle connection gone; reconnecting");
             self.stream = None;
         }
+        let address = self.address.clone();
         let stream = self.connect(deadline)?;
         let left = deadline
             .remaining_nonzero()
@@ -187,22 +191,50 @@ impl TcpHostLink {
             IoKind::WouldBlock | IoKind::TimedOut => TcpLinkError::Timeout(timeout),
             _ => TcpLinkError::Disconnected(e),
         })?;
-        let answer = frame::read_by(stream, MAX_FRAME, deadline).map_err(|e| match e {
-            FrameError::Timeout => TcpLinkError::Timeout(timeout),
-            FrameError::Io(io) => TcpLinkError::Disconnected(io),
-            // The peer closed before the answer was complete: the connection broke.
-            FrameError::Truncated { .. } => {
-                TcpLinkError::Disconnected(IoKind::UnexpectedEof.into())
+        let mut pending: Vec<u8> = Vec::new();
+        let mut chunk = [0u8; 1024];
+        loop {
+            // Every complete frame: the answer, or something that is not (dropped).
+            while let Some(len) = pending
+                .get(..2)
+                .map(|p| usize::from(u16::from_be_bytes([p[0], p[1]])))
+            {
+                if len == 0 {
+                    return Err(TcpLinkError::Framing(FrameError::Truncated {
+                        got: 2,
+                        expected: 3,
+                    }));
+                }
+                if pending.len() < 2 + len {
+                    break;
+                }
+                let frame: Vec<u8> = pending.drain(..2 + len).skip(2).collect();
+                if is_answer(&frame) {
+                    return Ok(frame);
+                }
+                tracing::warn!(address = %address, bytes = frame.len(), "dropped a host frame that does not answer this request");
             }
-            other => TcpLinkError::Framing(other),
-        })?;
-        if answer.is_empty() {
-            return Err(TcpLinkError::Framing(FrameError::Truncated {
-                got: 2,
-                expected: 3,
-            }));
+            if cancel.is_cancelled() {
+                return Err(TcpLinkError::Cancelled);
+            }
+            let slice = deadline
+                .remaining_nonzero()
+                .ok_or(TcpLinkError::Timeout(timeout))?
+                .min(Duration::from_millis(50));
+            stream
+                .set_read_timeout(Some(slice))
+                .map_err(TcpLinkError::Disconnected)?;
+            match stream.read(&mut chunk) {
+                Ok(0) => return Err(TcpLinkError::Disconnected(IoKind::UnexpectedEof.into())),
+                Ok(n) => pending.extend_from_slice(&chunk[..n]),
+                Err(e)
+                    if matches!(
+                        e.kind(),
+                        IoKind::WouldBlock | IoKind::TimedOut | IoKind::Interrupted
+                    ) => {}
+                Err(e) => return Err(TcpLinkError::Disconnected(e)),
+            }
         }
-        Ok(answer)
     }
 }
 
@@ -228,9 +260,15 @@ impl ErrorType for TcpHostLink {
 }
 
 impl HostLink for TcpHostLink {
-    fn exchange(&mut self, request: &[u8], timeout: Duration) -> Result<Vec<u8>, TcpLinkError> {
+    fn exchange_matching(
+        &mut self,
+        request: &[u8],
+        timeout: Duration,
+        cancel: &CancelToken,
+        is_answer: &dyn Fn(&[u8]) -> bool,
+    ) -> Result<Vec<u8>, TcpLinkError> {
         let deadline = Deadline::after(timeout);
-        let result = self.exchange_once(request, deadline, timeout);
+        let result = self.exchange_once(request, deadline, timeout, cancel, is_answer);
         if result.is_err() || !self.keep_open {
             // After a failure the stream may still deliver a late answer: never read it.
             if let Some(s) = self.stream.take() {

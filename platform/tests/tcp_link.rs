@@ -5,7 +5,7 @@ use std::net::{TcpListener, TcpStream};
 use std::thread;
 use std::time::{Duration, Instant};
 
-use pos_hal::{Error as _, ErrorKind};
+use pos_hal::{CancelToken, Error as _, ErrorKind};
 use pos_platform::TcpHostLink;
 use pos_platform::TcpLinkError;
 use pos_terminal::host::HostLink;
@@ -16,6 +16,11 @@ fn read_frame(s: &mut TcpStream) -> Option<Vec<u8>> {
 
 fn write_frame(s: &mut TcpStream, body: &[u8]) {
     let _ = pos_io::frame::write(s, body);
+}
+
+/// These peers speak raw frames, not ISO 8583: every frame is the answer.
+fn ex(link: &mut TcpHostLink, request: &[u8], timeout: Duration) -> Result<Vec<u8>, TcpLinkError> {
+    link.exchange_matching(request, timeout, &CancelToken::new(), &|_| true)
 }
 
 fn kind(r: Result<Vec<u8>, TcpLinkError>) -> Result<Vec<u8>, ErrorKind> {
@@ -45,14 +50,10 @@ fn exchanges_by_host_name_with_length_framing() {
         write_frame(s, &answer);
     });
     let mut link = TcpHostLink::new(addr);
-    let answer = link
-        .exchange(&[1, 2, 3], Duration::from_secs(2))
-        .expect("answer");
+    let answer = ex(&mut link, &[1, 2, 3], Duration::from_secs(2)).expect("answer");
     assert_eq!(answer, vec![3, 2, 1]);
     assert!(!link.is_connected(), "short connection by default");
-    let again = link
-        .exchange(&[4, 5], Duration::from_secs(2))
-        .expect("reconnects");
+    let again = ex(&mut link, &[4, 5], Duration::from_secs(2)).expect("reconnects");
     assert_eq!(again, vec![5, 4]);
 }
 
@@ -67,13 +68,13 @@ fn a_late_answer_is_never_taken_for_the_next_one() {
     let mut link = TcpHostLink::new(addr).keep_open(true);
     let start = Instant::now();
     assert_eq!(
-        kind(link.exchange(&[1], Duration::from_millis(150))),
+        kind(ex(&mut link, &[1], Duration::from_millis(150))),
         Err(ErrorKind::Timeout)
     );
     assert!(start.elapsed() < Duration::from_millis(350));
     thread::sleep(Duration::from_millis(400)); // the late answer to [1] arrives now
     assert_eq!(
-        kind(link.exchange(&[2], Duration::from_secs(2))),
+        kind(ex(&mut link, &[2], Duration::from_secs(2))),
         Ok(vec![2])
     );
 }
@@ -86,7 +87,7 @@ fn broken_peers_give_typed_errors() {
     });
     let mut link = TcpHostLink::new(addr);
     assert_eq!(
-        kind(link.exchange(&[1], Duration::from_secs(2))),
+        kind(ex(&mut link, &[1], Duration::from_secs(2))),
         Err(ErrorKind::Disconnected)
     );
     let (addr, _t) = peer(|s, _| {
@@ -94,7 +95,7 @@ fn broken_peers_give_typed_errors() {
     });
     let mut link = TcpHostLink::new(addr);
     assert_eq!(
-        kind(link.exchange(&[1], Duration::from_secs(2))),
+        kind(ex(&mut link, &[1], Duration::from_secs(2))),
         Err(ErrorKind::Protocol)
     );
     // Nobody listening.
@@ -103,12 +104,12 @@ fn broken_peers_give_typed_errors() {
     drop(closed);
     let mut link = TcpHostLink::new(format!("127.0.0.1:{port}"));
     assert_eq!(
-        kind(link.exchange(&[1], Duration::from_secs(2))),
+        kind(ex(&mut link, &[1], Duration::from_secs(2))),
         Err(ErrorKind::NoDevice)
     );
     let mut link = TcpHostLink::new("no-such-host.invalid:1");
     assert_eq!(
-        kind(link.exchange(&[1], Duration::from_secs(2))),
+        kind(ex(&mut link, &[1], Duration::from_secs(2))),
         Err(ErrorKind::NoDevice)
     );
 }
@@ -119,9 +120,7 @@ fn errors_keep_the_io_error_as_source() {
     let port = closed.local_addr().expect("addr").port();
     drop(closed);
     let mut link = TcpHostLink::new(format!("127.0.0.1:{port}"));
-    let err = link
-        .exchange(&[1], Duration::from_secs(2))
-        .expect_err("refused");
+    let err = ex(&mut link, &[1], Duration::from_secs(2)).expect_err("refused");
     let source = std::error::Error::source(&err).expect("io source");
     let io = source
         .downcast_ref::<std::io::Error>()
@@ -140,12 +139,12 @@ fn bytes_waiting_before_a_request_are_not_its_answer() {
     });
     let mut link = TcpHostLink::new(addr).keep_open(true);
     assert_eq!(
-        kind(link.exchange(&[1], Duration::from_secs(2))),
+        kind(ex(&mut link, &[1], Duration::from_secs(2))),
         Ok(vec![1])
     );
     thread::sleep(Duration::from_millis(100)); // the stray frame arrives now
     assert_eq!(
-        kind(link.exchange(&[2], Duration::from_secs(2))),
+        kind(ex(&mut link, &[2], Duration::from_secs(2))),
         Ok(vec![2])
     );
 }
@@ -154,5 +153,41 @@ fn bytes_waiting_before_a_request_are_not_its_answer() {
 fn any_timeout_saturates() {
     let (addr, _t) = peer(|s, req| write_frame(s, &req));
     let mut link = TcpHostLink::new(addr);
-    assert_eq!(kind(link.exchange(&[7], Duration::MAX)), Ok(vec![7]));
+    assert_eq!(kind(ex(&mut link, &[7], Duration::MAX)), Ok(vec![7]));
+}
+
+#[test]
+fn a_frame_that_is_not_the_answer_is_dropped_and_the_answer_taken() {
+    // The peer first sends an answer meant for someone else, then the real one.
+    let (addr, _t) = peer(|s, req| {
+        write_frame(s, b"for another request");
+        write_frame(s, &req);
+    });
+    let mut link = TcpHostLink::new(addr);
+    let want = vec![9, 9, 9];
+    let expected = want.clone();
+    let got = link.exchange_matching(&want, Duration::from_secs(2), &CancelToken::new(), &|a| {
+        a == expected.as_slice()
+    });
+    assert_eq!(kind(got), Ok(want));
+}
+
+#[test]
+fn an_exchange_can_be_cancelled_from_another_thread() {
+    let (addr, _t) = peer(|_, _| thread::sleep(Duration::from_secs(3)));
+    let mut link = TcpHostLink::new(addr);
+    let cancel = std::sync::Arc::new(CancelToken::new());
+    let remote = cancel.clone();
+    let canceller = thread::spawn(move || {
+        thread::sleep(Duration::from_millis(100));
+        remote.cancel();
+    });
+    let start = Instant::now();
+    let err = link.exchange_matching(&[1], Duration::from_secs(10), &cancel, &|_| true);
+    assert_eq!(kind(err), Err(ErrorKind::Cancelled));
+    assert!(
+        start.elapsed() < Duration::from_secs(2),
+        "cancel ends the wait, not the timeout"
+    );
+    canceller.join().expect("canceller");
 }

@@ -27,7 +27,11 @@ fn sign_in(link: &mut TcpHostLink) -> Option<WorkingKeys> {
         .ok()?;
     m.set_text(60, "00000000003").ok()?;
     let rsp = link
-        .exchange(&FRAME.encode_payload(&m).ok()?, Duration::from_secs(5))
+        .exchange(
+            &FRAME.encode_payload(&m).ok()?,
+            Duration::from_secs(5),
+            &pos_hal::CancelToken::new(),
+        )
         .ok()?;
     let (_, msg) = Frame::decode_payload(&rsp).ok()?;
     let block = msg.text(62).ok()??.into_owned();
@@ -53,7 +57,13 @@ fn sale(link: &mut TcpHostLink, keys: &WorkingKeys, stan: u32) -> bool {
         let payload = FRAME
             .encode_payload_with_mac(&mut m, |mab| cup_mac(&keys.mak, mab).unwrap_or([0; 8]))
             .ok()?;
-        let rsp = link.exchange(&payload, Duration::from_secs(5)).ok()?;
+        let rsp = link
+            .exchange(
+                &payload,
+                Duration::from_secs(5),
+                &pos_hal::CancelToken::new(),
+            )
+            .ok()?;
         let (_, msg) = Frame::decode_payload(&rsp).ok()?;
         Some(msg.response_code().ok()?.as_deref() == Some("00"))
     })();

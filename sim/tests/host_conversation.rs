@@ -89,7 +89,11 @@ impl Terminal {
         .expect("encode");
         let bytes = self
             .link
-            .exchange(&payload, Duration::from_secs(2))
+            .exchange(
+                &payload,
+                Duration::from_secs(2),
+                &pos_hal::CancelToken::new(),
+            )
             .map_err(|e| Failure::Link(e.kind()))?;
         let (_, rsp) = Frame::decode_payload(&bytes).map_err(|_| Failure::Garbage)?;
         // Response validation (notes §2.13): MTI, 11, 41, MAC.
@@ -371,7 +375,11 @@ fn declines_follow_the_ledger() {
     let payload = FRAME.encode_payload(&forged).expect("encode");
     let bytes = t
         .link
-        .exchange(&payload, Duration::from_secs(2))
+        .exchange(
+            &payload,
+            Duration::from_secs(2),
+            &pos_hal::CancelToken::new(),
+        )
         .expect("answer");
     let (_, rsp) = Frame::decode_payload(&bytes).expect("decode");
     assert_eq!(rsp.response_code().expect("39").as_deref(), Some("A0"));
@@ -439,15 +447,21 @@ fn host_faults_are_caught_by_the_terminal() {
     assert_eq!(t.send(m, true).expect_err("MAC"), Failure::BadMac);
     host.faults().wrong_mac.store(false, Ordering::Relaxed);
     host.faults().other_terminal.store(true, Ordering::Relaxed);
+    // An answer for another terminal is not this request's answer: the link drops it and the
+    // exchange ends without one (an unknown outcome the terminal reverses).
     let m = t.balance_request(UNIONPAY, "123456");
-    assert_eq!(t.send(m, true).expect_err("tid"), Failure::NotForUs);
+    assert_eq!(
+        t.send(m, true).expect_err("tid"),
+        Failure::Link(ErrorKind::Timeout)
+    );
     host.faults().other_terminal.store(false, Ordering::Relaxed);
     host.faults().garbage.store(true, Ordering::Relaxed);
     let m = t.balance_request(UNIONPAY, "123456");
-    assert!(matches!(
+    assert_eq!(
         t.send(m, true).expect_err("garbage"),
-        Failure::Garbage | Failure::NotForUs
-    ));
+        Failure::Link(ErrorKind::Timeout),
+        "garbage is nobody's answer"
+    );
     host.faults().garbage.store(false, Ordering::Relaxed);
     host.faults().drop.store(true, Ordering::Relaxed);
     let m = t.balance_request(UNIONPAY, "123456");
