@@ -153,7 +153,7 @@ impl Terminal {
         m.set_text(49, "156").expect("49");
         if let (Some(pin), Some(keys)) = (pin, &self.keys) {
             let block = encrypt_pin_block(&keys.pik, pin.as_bytes(), pan).expect("pin block");
-            m.set_bytes(52, block.to_vec()).expect("52");
+            m.set_bytes(52, block.expose_secret().to_vec()).expect("52");
             m.set_text(53, "2600000000000000").expect("53");
         }
         m.set_text(60, format!("{t60}{:06}000", self.batch))

@@ -10,6 +10,7 @@ use pos_hal::{
     PollOutcome, Rapdu, RfType, StatusWord, Target, TargetTypes,
 };
 use pos_io::Deadline;
+use zeroize::Zeroize;
 
 use crate::PcscError;
 use crate::context::{Canceller, ContextSlot};
@@ -436,6 +437,7 @@ impl PcscReader {
             tx: &mut self.tx,
             rx: &mut self.rx,
             reader: &self.display_name,
+            used: 0,
         };
         let result = wire.transmit(&self.options, command, out);
         if let Err(e) = &result {
@@ -463,6 +465,7 @@ impl PcscReader {
                         tx: &mut self.tx,
                         rx: &mut self.rx,
                         reader: &self.display_name,
+                        used: 0,
                     },
                     options: self.options,
                 };
@@ -497,11 +500,35 @@ struct Wire<'a> {
     tx: &'a mut Vec<u8>,
     rx: &'a mut Vec<u8>,
     reader: &'a str,
+    /// The most bytes a response put into `rx` (what must be wiped).
+    used: usize,
+}
+
+/// Wipes the part of the buffers a command used: responses hold PANs and tracks, commands may
+/// hold PIN blocks (VERIFY) — nothing of a card session stays in the reader handle.
+struct WipeOnDrop<'w, 'a>(&'w mut Wire<'a>);
+
+impl Drop for WipeOnDrop<'_, '_> {
+    fn drop(&mut self) {
+        let used = self.0.used.min(self.0.rx.len());
+        self.0.rx[..used].zeroize();
+        self.0.used = 0;
+    }
 }
 
 impl Wire<'_> {
     /// One raw exchange; returns the response length in `rx`.
     fn exchange(&mut self, command: &Apdu<'_>) -> Result<usize, PcscError> {
+        let result = self.exchange_raw(command);
+        let sent = command.encoded_len().min(self.tx.len());
+        self.tx[..sent].zeroize();
+        if let Ok(len) = result {
+            self.used = self.used.max(len);
+        }
+        result
+    }
+
+    fn exchange_raw(&mut self, command: &Apdu<'_>) -> Result<usize, PcscError> {
         self.tx.resize(command.encoded_len(), 0);
         let n = command.encode_into(self.tx)?;
         match self.card.transmit(&self.tx[..n], self.rx).map(<[u8]>::len) {
@@ -516,8 +543,19 @@ impl Wire<'_> {
         StatusWord::from_bytes(self.rx[len - 2], self.rx[len - 1])
     }
 
-    /// A command with `61xx` (GET RESPONSE) and `6Cxx` (resend with Le) handled as `options` say.
+    /// A command with `61xx` (GET RESPONSE) and `6Cxx` (resend with Le) handled as `options` say;
+    /// the receive buffer is wiped afterwards.
     fn transmit<'r>(
+        &mut self,
+        options: &ConnectOptions,
+        command: &Apdu<'_>,
+        out: &'r mut [u8],
+    ) -> Result<Rapdu<'r>, PcscError> {
+        let guard = WipeOnDrop(self);
+        guard.0.transmit_inner(options, command, out)
+    }
+
+    fn transmit_inner<'r>(
         &mut self,
         options: &ConnectOptions,
         command: &Apdu<'_>,

@@ -220,7 +220,7 @@ pub(super) fn financial(
     }
     if let (Some(block), Some(pik)) = (req.text(52)?, term.pik.as_ref()) {
         match decrypt_pin_block(pik, &block, &pan) {
-            Ok(entered) if entered.as_slice() == pin.as_bytes() => {}
+            Ok(entered) if entered.expose_secret().as_slice() == pin.as_bytes() => {}
             _ => return Ok("55"),
         }
     }

@@ -69,7 +69,7 @@ pub struct Faults {
 }
 
 /// A terminal the host knows.
-#[derive(Debug, Clone)]
+#[derive(Clone)]
 pub struct TerminalConfig {
     /// Field 41.
     pub tid: String,
@@ -80,7 +80,7 @@ pub struct TerminalConfig {
 }
 
 /// A card account the host knows.
-#[derive(Debug, Clone)]
+#[derive(Clone)]
 pub struct AccountConfig {
     /// Card number.
     pub pan: String,
@@ -90,6 +90,32 @@ pub struct AccountConfig {
     pub balance: i64,
     /// Expiry YYMM.
     pub expiry: String,
+}
+
+/// Ids only: the master key never appears in logs.
+impl std::fmt::Debug for TerminalConfig {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("TerminalConfig")
+            .field("tid", &self.tid)
+            .field("mid", &self.mid)
+            .field("tmk", &"<redacted>")
+            .finish()
+    }
+}
+
+/// The card number masked 6+4 and no PIN.
+impl std::fmt::Debug for AccountConfig {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let masked = pos_hal::Pan::parse(&self.pan)
+            .map(|p| p.to_string())
+            .unwrap_or_else(|_| "<invalid PAN>".into());
+        f.debug_struct("AccountConfig")
+            .field("pan", &masked)
+            .field("pin", &"<redacted>")
+            .field("balance", &self.balance)
+            .field("expiry", &self.expiry)
+            .finish()
+    }
 }
 
 /// Host configuration.
@@ -224,5 +250,27 @@ impl Drop for HostSim {
         if let Some(t) = self.thread.take() {
             let _ = t.join();
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_host_configuration_never_prints_keys_pins_or_card_numbers() {
+        let config = HostConfig::demo(Path::new("/tmp/unused.sqlite"));
+        let text = format!("{config:?} {config:#?}");
+        for secret in [
+            "70F2A84C",
+            "112, 242, 168",
+            "\"123456\"",
+            "\"1234\"",
+            "4761739001010010",
+            "621234567890",
+        ] {
+            assert!(!text.contains(secret), "{secret} in {text}");
+        }
+        assert!(text.contains("621234******1232"), "{text}");
     }
 }

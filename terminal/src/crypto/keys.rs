@@ -233,7 +233,7 @@ impl KeyStore for SoftwareKeyStore {
             }
             _ => return Err(KeyStoreError::Crypto(CryptoError::Unsupported)),
         };
-        EncryptedPinBlock::new(&block, format)
+        EncryptedPinBlock::new(block.expose_secret(), format)
             .ok_or(KeyStoreError::Crypto(CryptoError::Unsupported))
     }
 
@@ -322,7 +322,7 @@ mod tests {
             .encrypt_pin_block(KeySlot::Pin, &pan, &pin, PinBlockFormat::Iso0Tdes)
             .expect("block");
         let clear = super::super::pin_block_iso0(b"123456", pan.reveal()).expect("clear");
-        assert_ne!(block.reveal(), clear.as_slice());
+        assert_ne!(block.reveal(), clear.expose_secret().as_slice());
         assert!(format!("{block:?}").contains("redacted"));
         let sm4 = keys.encrypt_pin_block(KeySlot::Pin, &pan, &pin, PinBlockFormat::Iso0Sm4);
         assert!(sm4.is_err(), "a TDES key never makes an SM4 block");

@@ -2,12 +2,14 @@
 
 use alloc::vec::Vec;
 
+use pos_hal::Secret;
 use zeroize::Zeroizing;
 
 use super::{CryptoError, SecretKey, decrypt_ecb, encrypt_ecb};
 
-/// A clear or encrypted PIN block (8 bytes TDES, 16 bytes SM4), zeroized on drop.
-pub type PinBlock = Zeroizing<Vec<u8>>;
+/// A clear or encrypted PIN block (8 bytes TDES, 16 bytes SM4): zeroized on drop, redacted in
+/// `Debug`; read it with `expose_secret()`.
+pub type PinBlock = Secret<Vec<u8>>;
 
 fn check_pin(pin: &[u8]) -> Result<(), CryptoError> {
     if !(4..=12).contains(&pin.len()) || !pin.iter().all(u8::is_ascii_digit) {
@@ -39,8 +41,8 @@ fn build(pin: &[u8], pan: &str, size: usize) -> Result<PinBlock, CryptoError> {
     pin_field.push(pin.len() as u8);
     pin_field.extend(pin.iter().map(|d| d - b'0'));
     pin_field.resize(nibbles, 0x0F);
-    let mut block = Zeroizing::new(alloc::vec![0u8; size]);
-    for (i, b) in block.iter_mut().enumerate() {
+    let mut block = Secret::new(alloc::vec![0u8; size]);
+    for (i, b) in block.expose_secret_mut().iter_mut().enumerate() {
         let p = (pin_field[2 * i] << 4) | pin_field[2 * i + 1];
         let pan_nibble = |k: usize| -> u8 {
             let pos = k.checked_sub(nibbles - 12);
@@ -77,7 +79,7 @@ pub fn encrypt_pin_block(pik: &SecretKey, pin: &[u8], pan: &str) -> Result<PinBl
     } else {
         pin_block_iso0(pin, pan)?
     };
-    encrypt_ecb(pik, &mut block)?;
+    encrypt_ecb(pik, block.expose_secret_mut())?;
     Ok(block)
 }
 
@@ -86,7 +88,7 @@ pub fn decrypt_pin_block(
     pik: &SecretKey,
     block: &[u8],
     pan: &str,
-) -> Result<Zeroizing<Vec<u8>>, CryptoError> {
+) -> Result<Secret<Vec<u8>>, CryptoError> {
     if block.len() != pik.block_size() {
         return Err(CryptoError::DataLength(block.len()));
     }
@@ -114,13 +116,13 @@ pub fn decrypt_pin_block(
     if !(4..=12).contains(&len) {
         return Err(CryptoError::Pin);
     }
-    let mut pin = Zeroizing::new(Vec::with_capacity(len));
+    let mut pin = Secret::new(Vec::with_capacity(len));
     for k in 2..2 + len {
         let d = nib(k);
         if d > 9 {
             return Err(CryptoError::Pin);
         }
-        pin.push(b'0' + d);
+        pin.expose_secret_mut().push(b'0' + d);
     }
     if (2 + len..nibbles).any(|k| nib(k) != 0x0F) {
         return Err(CryptoError::Pin);
@@ -155,7 +157,7 @@ mod tests {
             .zip(pan_field)
             .map(|(a, b)| a ^ b)
             .collect();
-        assert_eq!(block.as_slice(), want.as_slice());
+        assert_eq!(block.expose_secret().as_slice(), want.as_slice());
         assert!(
             pin_block_iso0(b"1234", "12345678901").is_err(),
             "under 12 digits is no PAN"
@@ -167,30 +169,38 @@ mod tests {
         let pik = SecretKey::tdes(&hex::decode("11223344556677888877665544332211").expect("hex"))
             .expect("k");
         let block = encrypt_pin_block(&pik, b"123456", "6212345678901232").expect("enc");
-        assert_eq!(block.len(), 8);
+        assert_eq!(block.expose_secret().len(), 8);
         assert_eq!(
-            decrypt_pin_block(&pik, &block, "6212345678901232")
+            decrypt_pin_block(&pik, block.expose_secret(), "6212345678901232")
                 .expect("dec")
+                .expose_secret()
                 .as_slice(),
             b"123456"
         );
         let sm4 = SecretKey::sm4(&hex::decode("0123456789ABCDEFFEDCBA9876543210").expect("hex"))
             .expect("k");
         let block = encrypt_pin_block(&sm4, b"1234", "6212345678901232").expect("enc");
-        assert_eq!(block.len(), 16);
+        assert_eq!(block.expose_secret().len(), 16);
         assert_eq!(
-            decrypt_pin_block(&sm4, &block, "6212345678901232")
+            decrypt_pin_block(&sm4, block.expose_secret(), "6212345678901232")
                 .expect("dec")
+                .expose_secret()
                 .as_slice(),
             b"1234"
         );
         // Wrong PAN → the block does not decode to a PIN (or to another one).
         let other = decrypt_pin_block(
             &pik,
-            &encrypt_pin_block(&pik, b"1234", "6212345678901232").expect("e"),
+            encrypt_pin_block(&pik, b"1234", "6212345678901232")
+                .expect("e")
+                .expose_secret(),
             "4761739001010010",
         );
-        assert!(other.map(|p| p.as_slice() != b"1234").unwrap_or(true));
+        assert!(
+            other
+                .map(|p| p.expose_secret().as_slice() != b"1234")
+                .unwrap_or(true)
+        );
     }
 
     #[test]

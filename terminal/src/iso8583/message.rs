@@ -81,7 +81,7 @@ impl fmt::Display for Mti {
 }
 
 /// A field's value.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Clone, PartialEq, Eq)]
 pub enum FieldValue<'a> {
     /// Logical content: digits (numeric), digits and `=` (track), characters (ASCII).
     Text(Cow<'a, [u8]>),
@@ -94,6 +94,18 @@ pub enum FieldValue<'a> {
     },
     /// Raw bytes of a binary field.
     Bytes(Cow<'a, [u8]>),
+}
+
+/// Shows the shape only: a field may hold a PAN (2), tracks (35, 36), a PIN block (52), keys
+/// (62) or a MAC (64).
+impl fmt::Debug for FieldValue<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            FieldValue::Text(t) => write!(f, "Text(<{} bytes>)", t.len()),
+            FieldValue::Packed { digits, .. } => write!(f, "Packed(<{digits} digits>)"),
+            FieldValue::Bytes(b) => write!(f, "Bytes(<{} bytes>)", b.len()),
+        }
+    }
 }
 
 // Track fields carry digits and `=` in clear, and any hex nibble once encrypted with the TDK.
