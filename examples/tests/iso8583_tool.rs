@@ -80,3 +80,60 @@ fn bad_input_is_reported_not_panicked() {
     );
     assert!(!ok && err.contains("field 3"), "{err}");
 }
+
+#[test]
+fn batch_upload_data_is_masked_and_control_bytes_never_reach_the_terminal() {
+    let json = "{\"tpdu\":\"6000030000\",\"header\":\"603100310000\",\"mti\":\"0320\",
+        \"fields\":{\"11\":\"000003\",\"41\":\"12345678\",\"42\":\"123456789012345\",
+                  \"48\":\"0016212345678901232000000005000\",\"63\":\"\\u001b[2J\\u0007 \"}}";
+    let (ok, hex, err) = run(&["encode"], json);
+    assert!(ok, "{err}");
+    let (ok, out, err) = run(&["decode"], &hex);
+    assert!(ok, "{err}");
+    assert!(
+        !out.contains("6212345678901232"),
+        "PAN in field 48 leaked: {out}"
+    );
+    assert!(
+        !out.contains('\u{1b}') && !out.contains('\u{7}'),
+        "raw control bytes: {out:?}"
+    );
+    let (ok, out, _) = run(&["decode", "--reveal"], &hex);
+    assert!(ok && out.contains("6212345678901232"), "{out}");
+    assert!(
+        out.contains("\\u{1b}[2J"),
+        "escaped, even when revealed: {out}"
+    );
+}
+
+#[test]
+fn the_mak_can_come_from_a_file_or_the_environment() {
+    let (ok, by_arg, err) = run(&["mac", "--key", "C24A8FB57AA20123"], GOLDEN);
+    assert!(ok, "{err}");
+    let dir = std::env::temp_dir().join(format!("iso8583-mak-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).expect("dir");
+    let file = dir.join("mak.hex");
+    std::fs::write(&file, "C24A8FB57AA20123\n").expect("write");
+    let path = file.to_string_lossy().into_owned();
+    let (ok, by_file, err) = run(&["mac", "--key-file", &path], GOLDEN);
+    assert!(ok, "{err}");
+    assert_eq!(by_file, by_arg);
+    let mut child = Command::new(env!("CARGO_BIN_EXE_iso8583"))
+        .arg("mac")
+        .env("ISO8583_MAK", "C24A8FB57AA20123")
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .spawn()
+        .expect("runs");
+    child
+        .stdin
+        .take()
+        .expect("stdin")
+        .write_all(GOLDEN.as_bytes())
+        .expect("write");
+    let out = child.wait_with_output().expect("output");
+    assert_eq!(String::from_utf8_lossy(&out.stdout), by_arg);
+    let (ok, _, err) = run(&["mac"], GOLDEN);
+    assert!(!ok && err.contains("no MAK"), "{err}");
+    let _ = std::fs::remove_dir_all(&dir);
+}

@@ -3,10 +3,11 @@
 //! ```text
 //! echo 003C6000030000603100310000080000200000... | iso8583 decode [--reveal]
 //! echo '{"tpdu":"6000030000","header":"603100310000","mti":"0800","fields":{"11":"000001"}}' | iso8583 encode
-//! echo 0051600003... | iso8583 mac --key C24A8FB57AA20123
+//! echo 0051600003... | iso8583 mac --key-file mak.hex      # or ISO8583_MAK=…, or --key HEX
 //! ```
 //! Input is hex (spaces and newlines ignored), with or without the 2-byte length prefix.
-//! Card-holder data (PAN, expiry, tracks, PIN block, ICC data, keys) is masked unless `--reveal`.
+//! Card-holder data (PAN, expiry, tracks, PIN block, ICC data, batch upload data, keys) is
+//! masked unless `--reveal`; control characters in text fields are printed escaped.
 
 use std::io::Read;
 use std::process::ExitCode;
@@ -34,11 +35,16 @@ enum Command {
     },
     /// Build a framed message from JSON on stdin and print it as hex.
     Encode,
-    /// Print the CUP MAC of a framed message read as hex from stdin.
+    /// Print the CUP MAC of a framed message read as hex from stdin. The MAK comes from
+    /// `--key-file`, else the `ISO8583_MAK` environment variable, else `--key` (meant for
+    /// published test vectors: a key on the command line shows in `ps` and shell history).
     Mac {
         /// MAK in hex (8 bytes: DES, 16: TDES).
+        #[arg(long, conflicts_with = "key_file")]
+        key: Option<String>,
+        /// A file holding the MAK in hex.
         #[arg(long)]
-        key: String,
+        key_file: Option<std::path::PathBuf>,
     },
 }
 
@@ -56,6 +62,24 @@ enum ToolError {
     Json(#[from] serde_json::Error),
     #[error("JSON: {0}")]
     Shape(String),
+    #[error("no MAK: give --key-file FILE, set ISO8583_MAK, or --key HEX")]
+    NoKey,
+    #[error("cannot read the key file {0}: {1}")]
+    KeyFile(String, std::io::Error),
+}
+
+/// Text for a terminal: control characters (ESC sequences, BEL, CR) are shown escaped, never
+/// written raw.
+fn printable(text: &str) -> String {
+    text.chars()
+        .flat_map(|c| {
+            if c.is_control() {
+                c.escape_default().collect::<Vec<_>>()
+            } else {
+                vec![c]
+            }
+        })
+        .collect()
 }
 
 fn stdin_text() -> Result<String, ToolError> {
@@ -118,7 +142,11 @@ fn decode(reveal: bool) -> Result<(), ToolError> {
             Length::Ll(_) => format!("LL{:02} ", text.len()),
             Length::Lll(_) => format!("LLL{:03} ", text.len()),
         };
-        println!("{n:>3} {:<22} {len}{}", spec.name, shown(n, &text, reveal));
+        println!(
+            "{n:>3} {:<22} {len}{}",
+            spec.name,
+            printable(&shown(n, &text, reveal))
+        );
     }
     Ok(())
 }
@@ -160,8 +188,26 @@ fn encode() -> Result<(), ToolError> {
     Ok(())
 }
 
-fn mac(key: &str) -> Result<(), ToolError> {
-    let mak = SecretKey::tdes(&hex::decode(key)?)?;
+/// The MAK as hex text, from the file, the environment or the command line (in that order).
+fn mak_hex(
+    key: Option<String>,
+    key_file: Option<std::path::PathBuf>,
+) -> Result<pos_hal::Secret<String>, ToolError> {
+    if let Some(path) = key_file {
+        return std::fs::read_to_string(&path)
+            .map(|t| pos_hal::Secret::new(t.trim().to_string()))
+            .map_err(|e| ToolError::KeyFile(path.display().to_string(), e));
+    }
+    if let Ok(env) = std::env::var("ISO8583_MAK") {
+        return Ok(pos_hal::Secret::new(env.trim().to_string()));
+    }
+    key.map(pos_hal::Secret::new).ok_or(ToolError::NoKey)
+}
+
+fn mac(key: Option<String>, key_file: Option<std::path::PathBuf>) -> Result<(), ToolError> {
+    let key = mak_hex(key, key_file)?;
+    let bytes = pos_hal::Secret::new(hex::decode(key.expose_secret())?);
+    let mak = SecretKey::tdes(bytes.expose_secret())?;
     let bytes = stdin_hex()?;
     let payload = payload(&bytes);
     let (_, msg) = Frame::decode_payload(payload)?;
@@ -196,7 +242,7 @@ fn main() -> ExitCode {
     let result = match args.command {
         Command::Decode { reveal } => decode(reveal),
         Command::Encode => encode(),
-        Command::Mac { key } => mac(&key),
+        Command::Mac { key, key_file } => mac(key, key_file),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,

@@ -105,7 +105,8 @@ pub static CUP_POS: [Option<FieldSpec>; 65] = {
     t[41] = f(41, "terminal id", Ascii, Fixed(8), Left);
     t[42] = f(42, "merchant id", Ascii, Fixed(15), Left);
     t[44] = f(44, "additional response", Ascii, Ll(25), Left);
-    t[48] = f(48, "additional data", Bcd, Lll(322), Right);
+    // Batch upload (0320) carries card numbers here.
+    t[48] = secret(f(48, "additional data", Bcd, Lll(322), Right));
     t[49] = f(49, "currency", Ascii, Fixed(3), Left);
     t[52] = secret(f(52, "PIN block", Binary, Fixed(8), Left));
     t[53] = f(53, "security control", Bcd, Fixed(16), Left);
