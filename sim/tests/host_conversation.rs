@@ -612,3 +612,127 @@ fn pre_auth_completion_and_cancel_then_unbalanced_settlement_with_batch_upload()
         "an unbalanced batch is not closed by the host"
     );
 }
+
+/// A sale request (not sent), its STAN taken.
+fn sale_request(t: &mut Terminal, pan: &str, amount: u64, pin: &str) -> Message<'static> {
+    t.card_request(
+        Mti::FINANCIAL_REQUEST,
+        "000000",
+        "22",
+        pan,
+        Some(amount),
+        Some(pin),
+    )
+}
+
+/// The reversal of `original` (0400, reason 98), as the terminal builds it.
+fn reversal_of(original: &Message<'static>) -> Message<'static> {
+    let mut rev = original.clone();
+    rev.set_mti(Mti::REVERSAL);
+    for n in [26u8, 35, 36, 37, 52, 53, 64] {
+        rev.remove(n);
+    }
+    rev.set_text(39, "98").expect("39");
+    rev
+}
+
+#[test]
+fn a_repeated_stan_is_answered_from_the_ledger_never_booked_twice() {
+    let (host, dir) = host("duplicate");
+    let mut t = Terminal::new(&host);
+    t.sign_in();
+    let sale = sale_request(&mut t, UNIONPAY, 5_000, "123456");
+    let first = t.send(sale.clone(), true).expect("sale");
+    assert_eq!(first.rc, "00");
+    let again = t.send(sale.clone(), true).expect("retransmission");
+    assert_eq!(
+        (again.rc.as_str(), again.rrn.clone()),
+        ("00", first.rrn.clone())
+    );
+    assert_eq!(
+        t.balance(UNIONPAY, "123456").1,
+        Some(995_000),
+        "debited once"
+    );
+    // The same STAN with other content (an amount the account cannot pay): refused, and the
+    // approval in the ledger stays as it was.
+    let mut other = sale.clone();
+    other
+        .set_amount(Amount::from_minor(5_000_000).expect("amount"))
+        .expect("4");
+    assert_eq!(t.send(other, true).expect("other content").rc, "94");
+    let db = rusqlite::Connection::open(dir.path().join("ledger.sqlite")).expect("ledger");
+    let (rc, state): (String, String) = db
+        .query_row(
+            "SELECT rc, state FROM txns WHERE kind = 'sale' AND stan = ?1",
+            [sale.stan().expect("11").expect("stan")],
+            |r| Ok((r.get(0)?, r.get(1)?)),
+        )
+        .expect("row");
+    assert_eq!((rc.as_str(), state.as_str()), ("00", "approved"));
+    assert_eq!(t.balance(UNIONPAY, "123456").1, Some(995_000));
+}
+
+#[test]
+fn a_reversal_before_its_original_declines_the_late_original() {
+    let (host, _dir) = host("early-reversal");
+    let mut t = Terminal::new(&host);
+    t.sign_in();
+    let sale = sale_request(&mut t, UNIONPAY, 8_000, "123456");
+    assert_eq!(t.send(reversal_of(&sale), true).expect("reversal").rc, "00");
+    let late = t.send(sale, true).expect("late original");
+    assert_ne!(late.rc, "00", "the terminal gave it up: no money moves");
+    assert_eq!(t.balance(UNIONPAY, "123456").1, Some(1_000_000));
+}
+
+#[test]
+fn a_reversal_must_name_the_original_amount_and_card() {
+    let (host, _dir) = host("reversal-checks");
+    let mut t = Terminal::new(&host);
+    t.sign_in();
+    let sale = sale_request(&mut t, UNIONPAY, 3_000, "123456");
+    assert_eq!(t.send(sale.clone(), true).expect("sale").rc, "00");
+    let mut wrong_amount = reversal_of(&sale);
+    wrong_amount
+        .set_amount(Amount::from_minor(30_000).expect("amount"))
+        .expect("4");
+    assert_eq!(t.send(wrong_amount, true).expect("rev").rc, "64");
+    let mut wrong_card = reversal_of(&sale);
+    wrong_card.set_text(2, VISA).expect("2");
+    assert_eq!(t.send(wrong_card, true).expect("rev").rc, "25");
+    assert_eq!(
+        t.balance(UNIONPAY, "123456").1,
+        Some(997_000),
+        "still debited"
+    );
+    assert_eq!(t.send(reversal_of(&sale), true).expect("rev").rc, "00");
+    assert_eq!(t.balance(UNIONPAY, "123456").1, Some(1_000_000));
+}
+
+#[test]
+fn refunds_of_one_sale_cannot_add_up_to_more_than_it() {
+    let (host, _dir) = host("refunds");
+    let mut t = Terminal::new(&host);
+    t.sign_in();
+    let sale = t.sale(VISA, 10_000, "1234");
+    assert_eq!(sale.rc, "00");
+    let rrn = sale.rrn.clone().expect("rrn");
+    let mut refund = |t: &mut Terminal, amount: u64| {
+        let mut r = t.card_request(
+            Mti::FINANCIAL_ADVICE,
+            "200000",
+            "25",
+            VISA,
+            Some(amount),
+            None,
+        );
+        r.set_text(37, rrn.clone()).expect("37");
+        r.set_text(61, "0000000000001123").expect("61");
+        t.send(r, true).expect("refund").rc
+    };
+    assert_eq!(refund(&mut t, 6_000), "00");
+    assert_eq!(refund(&mut t, 5_000), "61", "6000 + 5000 > 10000");
+    assert_eq!(refund(&mut t, 4_000), "00");
+    assert_eq!(refund(&mut t, 1), "61");
+    assert_eq!(t.balance(VISA, "1234").1, Some(500_000));
+}

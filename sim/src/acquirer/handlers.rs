@@ -178,28 +178,7 @@ pub(super) fn financial(
     let tx: &Connection = db;
 
     if mti == Mti::REVERSAL {
-        let row: Option<(i64, String, i64, String, String)> = tx
-            .query_row(
-                "SELECT id, kind, amount, pan, state FROM txns WHERE tid = ?1 AND batch = ?2 AND stan = ?3 AND kind != 'reversal'",
-                params![term.tid, batch, stan],
-                |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get::<_, Option<String>>(3)?.unwrap_or_default(), r.get(4)?)),
-            )
-            .optional()?;
-        if let Some((id, kind, amt, pan, state)) = row
-            && state == "approved"
-        {
-            let delta = match kind.as_str() {
-                "sale" | "completion" => amt,
-                "void" | "refund" => -amt,
-                _ => 0,
-            };
-            tx.execute(
-                "UPDATE accounts SET balance = balance + ?2 WHERE pan = ?1",
-                params![pan, delta],
-            )?;
-            tx.execute("UPDATE txns SET state = 'reversed' WHERE id = ?1", [id])?;
-        }
-        return Ok("00"); // idempotent: reversing twice, or something never seen, is fine
+        return reverse(tx, term, req, batch, stan, amount);
     }
 
     let Some(pan) = card_number(term, req)? else {
@@ -237,6 +216,40 @@ pub(super) fn financial(
     if kind == "balance" {
         rsp.set_text(54, format!("1002156C{balance:012}"))?;
         return Ok("00");
+    }
+    // A reversal for this STAN arrived first: the terminal has given this request up, so it
+    // is recorded as reversed and declined, and no money moves.
+    let reversed_first: bool = tx
+        .query_row(
+            "SELECT 1 FROM txns WHERE tid = ?1 AND batch = ?2 AND stan = ?3 AND kind = 'reversal'",
+            params![term.tid, batch, stan],
+            |_| Ok(true),
+        )
+        .optional()?
+        .unwrap_or(false);
+    // The same STAN again is a retransmission: answered from the ledger, never booked twice;
+    // different content under a used STAN is refused and changes nothing.
+    let previous: Option<(String, Option<String>, Option<String>, Option<String>, i64)> = tx
+        .query_row(
+            "SELECT rc, rrn, auth, pan, amount FROM txns WHERE tid = ?1 AND batch = ?2 AND stan = ?3 AND kind = ?4",
+            params![term.tid, batch, stan, kind],
+            |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?, r.get(4)?)),
+        )
+        .optional()?;
+    if let Some((rc, rrn, auth, old_pan, old_amount)) = previous {
+        if old_pan.as_deref() != Some(pan.as_str()) || old_amount != amount {
+            return Ok("94");
+        }
+        if let Some(rrn) = rrn {
+            rsp.set_text(37, rrn)?;
+        }
+        if let (Some(auth), "00") = (auth, rc.as_str()) {
+            rsp.set_text(38, auth)?;
+        }
+        return Ok(match rc.as_str() {
+            "00" => "00",
+            other => static_rc(other),
+        });
     }
     let orig_rrn = req.string(37)?;
     let (rc, delta, orig_id): (&'static str, i64, Option<i64>) = match kind {
@@ -277,6 +290,12 @@ pub(super) fn financial(
                     ("64", 0, None)
                 }
                 Some((_, orig_amount, _)) if amount > orig_amount => ("61", 0, None),
+                Some((_, orig_amount, _))
+                    if kind == "refund"
+                        && refunded(tx, term, orig_rrn.as_deref())? + amount > orig_amount =>
+                {
+                    ("61", 0, None)
+                }
                 Some((id, _, _)) => (
                     "00",
                     if kind == "preauth_cancel" { 0 } else { amount },
@@ -286,10 +305,20 @@ pub(super) fn financial(
         }
         _ => ("12", 0, None),
     };
+    let (rc, delta) = if reversed_first {
+        ("12", 0)
+    } else {
+        (rc, delta)
+    };
+    let state = match (reversed_first, rc) {
+        (true, _) => "reversed",
+        (false, "00") => "approved",
+        _ => "declined",
+    };
     let id: i64 = tx.query_row(
         "INSERT INTO txns(tid, batch, stan, kind, pan, amount, rc, state, orig_rrn) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)
-         ON CONFLICT(tid, batch, stan, kind) DO UPDATE SET rc = excluded.rc RETURNING id",
-        params![term.tid, batch, stan, kind, pan, amount, rc, if rc == "00" { "approved" } else { "declined" }, orig_rrn],
+         RETURNING id",
+        params![term.tid, batch, stan, kind, pan, amount, rc, state, orig_rrn],
         |r| r.get(0),
     )?;
     let rrn = format!("{id:012}");
@@ -358,4 +387,72 @@ pub(super) fn settle(
         )?;
     }
     Ok(reply.encode_payload(&rsp)?)
+}
+
+/// The response codes this host gives, as `'static` strings (stored ones are read back as
+/// `String`s).
+fn static_rc(rc: &str) -> &'static str {
+    [
+        "00", "12", "14", "25", "51", "54", "55", "61", "64", "94", "A0",
+    ]
+    .into_iter()
+    .find(|c| *c == rc)
+    .unwrap_or("96")
+}
+
+/// What has been refunded of the sale with this RRN so far.
+fn refunded(tx: &Connection, term: &Terminal, orig_rrn: Option<&str>) -> Result<i64, HostError> {
+    Ok(tx.query_row(
+        "SELECT COALESCE(SUM(amount), 0) FROM txns WHERE tid = ?1 AND kind = 'refund' AND orig_rrn = ?2 AND state = 'approved'",
+        params![term.tid, orig_rrn],
+        |r| r.get(0),
+    )?)
+}
+
+/// A reversal (0400): it must name the original's amount and card; it moves money back once;
+/// one that arrives before its original is kept, so the late original is declined.
+fn reverse(
+    tx: &Connection,
+    term: &Terminal,
+    req: &Message<'_>,
+    batch: u32,
+    stan: u32,
+    amount: i64,
+) -> Result<&'static str, HostError> {
+    let rev_pan = card_number(term, req)?;
+    let row: Option<(i64, String, i64, String, String)> = tx
+        .query_row(
+            "SELECT id, kind, amount, pan, state FROM txns WHERE tid = ?1 AND batch = ?2 AND stan = ?3 AND kind != 'reversal'",
+            params![term.tid, batch, stan],
+            |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get::<_, Option<String>>(3)?.unwrap_or_default(), r.get(4)?)),
+        )
+        .optional()?;
+    let Some((id, kind, orig_amount, orig_pan, state)) = row else {
+        tx.execute(
+            "INSERT INTO txns(tid, batch, stan, kind, pan, amount, rc, state) VALUES (?1, ?2, ?3, 'reversal', ?4, ?5, '00', 'pending')
+             ON CONFLICT(tid, batch, stan, kind) DO NOTHING",
+            params![term.tid, batch, stan, rev_pan, amount],
+        )?;
+        return Ok("00");
+    };
+    if req.has(4) && amount != orig_amount {
+        return Ok("64");
+    }
+    if rev_pan.as_ref().is_some_and(|p| *p != orig_pan) {
+        return Ok("25");
+    }
+    if state == "approved" {
+        let delta = match kind.as_str() {
+            "sale" | "completion" => orig_amount,
+            "void" | "refund" => -orig_amount,
+            _ => 0,
+        };
+        tx.execute(
+            "UPDATE accounts SET balance = balance + ?2 WHERE pan = ?1",
+            params![orig_pan, delta],
+        )?;
+        tx.execute("UPDATE txns SET state = 'reversed' WHERE id = ?1", [id])?;
+    }
+    // Idempotent: reversing twice is fine.
+    Ok("00")
 }
