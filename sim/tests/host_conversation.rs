@@ -54,8 +54,12 @@ enum Failure {
 
 impl Terminal {
     fn new(host: &HostSim) -> Self {
+        Self::at(host.addr().to_string())
+    }
+
+    fn at(address: String) -> Self {
         Self {
-            link: TcpHostLink::new(host.addr().to_string()),
+            link: TcpHostLink::new(address),
             keys: None,
             stan: 0,
             batch: 0,
@@ -735,4 +739,110 @@ fn refunds_of_one_sale_cannot_add_up_to_more_than_it() {
     assert_eq!(refund(&mut t, 4_000), "00");
     assert_eq!(refund(&mut t, 1), "61");
     assert_eq!(t.balance(VISA, "1234").1, Some(500_000));
+}
+
+/// Starts the `host-sim` binary on a free port; returns it and its address once it accepts.
+fn host_process(db: &std::path::Path) -> (std::process::Child, String) {
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .and_then(|l| l.local_addr())
+        .expect("free port")
+        .port();
+    let child = std::process::Command::new(env!("CARGO_BIN_EXE_host-sim"))
+        .arg("--db")
+        .arg(db)
+        .args(["--port", &port.to_string()])
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .expect("host-sim starts");
+    let addr = format!("127.0.0.1:{port}");
+    let start = std::time::Instant::now();
+    while std::net::TcpStream::connect(&addr).is_err() {
+        assert!(
+            start.elapsed() < Duration::from_secs(10),
+            "host-sim never listened"
+        );
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    (child, addr)
+}
+
+#[test]
+fn host_killed_mid_commit_keeps_every_answered_request_and_a_consistent_ledger() {
+    let dir = tempdir::Dir::new("kill9");
+    let db = dir.path().join("ledger.sqlite");
+    let (mut child, addr) = host_process(&db);
+    let mut t = Terminal::at(addr.clone());
+    t.sign_in();
+    let (keys, batch) = (t.keys.clone().expect("keys"), t.batch);
+    let approved = std::sync::Mutex::new(Vec::new());
+    std::thread::scope(|s| {
+        for client in 0..4u32 {
+            let (addr, keys, approved) = (addr.clone(), keys.clone(), &approved);
+            s.spawn(move || {
+                let mut c = Terminal::at(addr);
+                c.keys = Some(keys);
+                c.batch = batch;
+                c.stan = 1000 * (client + 1);
+                // Sales until the host dies under us; each approved STAN is noted.
+                for _ in 0..2_000 {
+                    let m = sale_request(&mut c, UNIONPAY, 1, "123456");
+                    let stan = m.stan().expect("11").expect("stan");
+                    match c.send(m, true) {
+                        Ok(a) if a.rc == "00" => approved
+                            .lock()
+                            .unwrap_or_else(std::sync::PoisonError::into_inner)
+                            .push(stan),
+                        Ok(a) => panic!("declined {}", a.rc),
+                        Err(_) => break,
+                    }
+                }
+            });
+        }
+        std::thread::sleep(Duration::from_millis(400));
+        child.kill().expect("kill -9");
+    });
+    let _ = child.wait();
+    let approved = approved
+        .into_inner()
+        .unwrap_or_else(std::sync::PoisonError::into_inner);
+    assert!(
+        !approved.is_empty(),
+        "some sales were answered before the kill"
+    );
+
+    let (mut again, addr) = host_process(&db);
+    let db = rusqlite::Connection::open(&db).expect("ledger");
+    for stan in &approved {
+        let state: String = db
+            .query_row(
+                "SELECT state FROM txns WHERE kind = 'sale' AND stan = ?1",
+                [stan],
+                |r| r.get(0),
+            )
+            .unwrap_or_else(|e| panic!("answered sale {stan} is missing: {e}"));
+        assert_eq!(state, "approved", "stan {stan}");
+    }
+    let booked: i64 = db
+        .query_row(
+            "SELECT COUNT(*) FROM txns WHERE kind = 'sale' AND state = 'approved' AND pan = ?1",
+            [UNIONPAY],
+            |r| r.get(0),
+        )
+        .expect("count");
+    assert!(
+        booked >= approved.len() as i64,
+        "every answer was booked first"
+    );
+    let mut t = Terminal::at(addr);
+    t.keys = Some(keys);
+    t.batch = batch;
+    t.stan = 9000;
+    assert_eq!(
+        t.balance(UNIONPAY, "123456").1,
+        Some(1_000_000 - booked as u64),
+        "the balance is what the booked sales say"
+    );
+    let _ = again.kill();
+    let _ = again.wait();
 }
