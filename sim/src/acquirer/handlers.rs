@@ -229,7 +229,7 @@ pub(super) fn financial(
         .unwrap_or(false);
     // The same STAN again is a retransmission: answered from the ledger, never booked twice;
     // different content under a used STAN is refused and changes nothing.
-    let previous: Option<(String, Option<String>, Option<String>, Option<String>, i64)> = tx
+    let previous: Option<Booked> = tx
         .query_row(
             "SELECT rc, rrn, auth, pan, amount FROM txns WHERE tid = ?1 AND batch = ?2 AND stan = ?3 AND kind = ?4",
             params![term.tid, batch, stan, kind],
@@ -388,6 +388,9 @@ pub(super) fn settle(
     }
     Ok(reply.encode_payload(&rsp)?)
 }
+
+/// What the ledger holds of a booked request: rc, RRN, auth code, PAN, amount.
+type Booked = (String, Option<String>, Option<String>, Option<String>, i64);
 
 /// The response codes this host gives, as `'static` strings (stored ones are read back as
 /// `String`s).
