@@ -721,7 +721,7 @@ fn refunds_of_one_sale_cannot_add_up_to_more_than_it() {
     let sale = t.sale(VISA, 10_000, "1234");
     assert_eq!(sale.rc, "00");
     let rrn = sale.rrn.clone().expect("rrn");
-    let mut refund = |t: &mut Terminal, amount: u64| {
+    let refund = |t: &mut Terminal, amount: u64| {
         let mut r = t.card_request(
             Mti::FINANCIAL_ADVICE,
             "200000",
