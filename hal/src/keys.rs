@@ -41,6 +41,10 @@ pub enum MacAlgorithm {
     /// The CUP POS "ECB" MAC: XOR of all 8-byte blocks, then one encryption. Legacy and
     /// forgeable by XOR-preserving edits of the message; only for acquirers that require it.
     CupEcb,
+    /// ANSI X9.19 retail MAC (ISO 9797-1 algorithm 3) with a double-length TDES key.
+    X919,
+    /// SM4 CBC-MAC (ISO 9797-1 algorithm 1), first 8 bytes: for 国密 (SM) keys.
+    Sm4Cbc,
 }
 
 /// Clear PIN digits (ASCII, 4–12), wiped on drop. Only a PIN pad or a test makes one.

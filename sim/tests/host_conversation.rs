@@ -5,12 +5,11 @@ use std::sync::atomic::Ordering;
 use std::time::Duration;
 
 use pos_hal::Amount;
-use pos_hal::{Error as _, ErrorKind};
+use pos_hal::{Error as _, ErrorKind, MacAlgorithm};
 use pos_platform::TcpHostLink;
 use pos_sim::acquirer::{HostConfig, HostSim};
 use pos_terminal::crypto::{
-    KeyBlockLayout, SecretKey, WorkingKeys, cup_mac, encrypt_pin_block, encrypt_track,
-    parse_key_block, verify_cup_mac,
+    KeyBlockLayout, SecretKey, WorkingKeys, encrypt_pin_block, encrypt_track, parse_key_block,
 };
 use pos_terminal::host::HostLink;
 use pos_terminal::iso8583::{Frame, Message, Mti};
@@ -31,6 +30,8 @@ fn tmk() -> SecretKey {
 /// The terminal side of the conversation (what pos-terminal's flows will do).
 struct Terminal {
     link: TcpHostLink,
+    /// The MAC the acquirer wants of us.
+    mac: MacAlgorithm,
     keys: Option<WorkingKeys>,
     stan: u32,
     batch: u32,
@@ -60,6 +61,7 @@ impl Terminal {
     fn at(address: String) -> Self {
         Self {
             link: TcpHostLink::new(address),
+            mac: MacAlgorithm::CupEcb,
             keys: None,
             stan: 0,
             batch: 0,
@@ -85,9 +87,9 @@ impl Terminal {
 
     fn send(&mut self, mut req: Message<'static>, mac: bool) -> Result<Answer, Failure> {
         let payload = match (&self.keys, mac) {
-            (Some(k), true) => {
-                FRAME.encode_payload_with_mac(&mut req, |mab| cup_mac(&k.mak, mab).expect("mac"))
-            }
+            (Some(k), true) => FRAME.encode_payload_with_mac(&mut req, |mab| {
+                pos_terminal::crypto::mac(&k.mak, self.mac, mab).expect("mac")
+            }),
             _ => FRAME.encode_payload(&req),
         }
         .expect("encode");
@@ -109,7 +111,7 @@ impl Terminal {
         }
         if let (Some(k), true) = (&self.keys, rsp.has(64)) {
             let (mab, mac) = Frame::mac_parts(&bytes).ok_or(Failure::Garbage)?;
-            if !verify_cup_mac(&k.mak, mab, mac).expect("verify") {
+            if !pos_terminal::crypto::verify_mac(&k.mak, self.mac, mab, mac).expect("verify") {
                 return Err(Failure::BadMac);
             }
         }
@@ -130,7 +132,12 @@ impl Terminal {
         assert_eq!(a.rc, "00");
         let block = a.msg.text(62).expect("62").expect("keys").into_owned();
         self.keys = Some(
-            parse_key_block(&block, &tmk(), &KeyBlockLayout::default()).expect("key check values"),
+            parse_key_block(
+                &block,
+                &tmk(),
+                &KeyBlockLayout::default().with_double_length_mak(self.mac == MacAlgorithm::X919),
+            )
+            .expect("key check values"),
         );
         self.batch = a.msg.batch_number().expect("60").expect("batch");
         a
@@ -845,4 +852,29 @@ fn host_killed_mid_commit_keeps_every_answered_request_and_a_consistent_ledger()
     );
     let _ = again.kill();
     let _ = again.wait();
+}
+
+#[test]
+fn an_acquirer_can_require_x919_macs_with_a_double_length_mak() {
+    let dir = tempdir::Dir::new("x919");
+    let mut config = HostConfig::demo(dir.path().join("ledger.sqlite"));
+    config.terminals[0].mac = MacAlgorithm::X919;
+    let host = HostSim::start(config).expect("host");
+    let mut t = Terminal::new(&host);
+    t.mac = MacAlgorithm::X919;
+    t.sign_in();
+    assert_eq!(
+        t.keys.as_ref().map(|k| k.mak.expose().len()),
+        Some(16),
+        "X9.19 needs a double-length MAK"
+    );
+    let sale = t.sale(UNIONPAY, 2_500, "123456");
+    assert_eq!(
+        sale.rc, "00",
+        "the host checked our X9.19 MAC, we checked its"
+    );
+    // A terminal still on the CUP ECB MAC is refused by this acquirer (A0).
+    t.mac = MacAlgorithm::CupEcb;
+    let m = t.balance_request(UNIONPAY, "123456");
+    assert_eq!(t.send(m, true).expect("answer").rc, "A0");
 }

@@ -395,3 +395,31 @@ proptest! {
         let _ = Frame::decode(&bytes);
     }
 }
+
+#[test]
+fn text_fields_refuse_control_characters_both_ways() {
+    let mut m = Message::new(Mti::parse("0800").expect("mti"));
+    let err = match m.set_text(41, "1234\u{1b}678") {
+        Err(e) => Some(e),
+        Ok(_) => m.pack().err(),
+    };
+    assert_eq!(
+        err.map(|e| (e.field, e.kind)),
+        Some((Some(41), K::InvalidChar))
+    );
+    // On the wire: the golden sign-in with ESC in the middle of field 41.
+    let mut m = Message::new(Mti::parse("0800").expect("mti"));
+    m.set_text(11, "000001").expect("11");
+    m.set_text(41, "12345678").expect("41");
+    let mut bytes = frame().encode_payload(&m).expect("encodes");
+    let at = bytes
+        .windows(8)
+        .position(|w| w == b"12345678")
+        .expect("field 41 on the wire");
+    bytes[at + 3] = 0x1B;
+    let err = Frame::decode_payload(&bytes).err();
+    assert_eq!(
+        err.map(|e| (e.field, e.kind)),
+        Some((Some(41), K::InvalidChar))
+    );
+}

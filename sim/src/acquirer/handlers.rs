@@ -49,7 +49,7 @@ pub(super) fn handle(
         return Ok(Some(reply.encode_payload(&rsp)?));
     };
     let mac_ok = match Frame::mac_parts(request) {
-        Some((mab, mac)) if req.has(64) => verify_cup_mac(mak, mab, mac)?,
+        Some((mab, received)) if req.has(64) => verify_mac(mak, term.mac, mab, received)?,
         _ => false,
     };
     if !mac_ok {
@@ -64,7 +64,7 @@ pub(super) fn handle(
     };
     rsp.set_text(39, rc)?;
     Ok(Some(reply.encode_payload_with_mac(&mut rsp, |mab| {
-        cup_mac(mak, mab).unwrap_or([0; 8])
+        mac(mak, term.mac, mab).unwrap_or([0; 8])
     })?))
 }
 
@@ -110,16 +110,18 @@ pub(super) fn sign_in(
 ) -> Result<Vec<u8>, HostError> {
     let code = req.network_code()?.unwrap_or_else(|| "003".into());
     let with_tdk = code == "004" || config.issue_tdk;
+    let x919 = term.mac == MacAlgorithm::X919;
     let keys = WorkingKeys {
         pik: SecretKey::tdes(&random_bytes(16))?,
-        mak: SecretKey::tdes(&random_bytes(8))?,
+        mak: SecretKey::tdes(&random_bytes(if x919 { 16 } else { 8 }))?,
         tdk: if with_tdk {
             Some(SecretKey::tdes(&random_bytes(16))?)
         } else {
             None
         },
     };
-    let block = build_key_block(&term.tmk, &keys, &KeyBlockLayout::default())?;
+    let layout = KeyBlockLayout::default().with_double_length_mak(x919);
+    let block = build_key_block(&term.tmk, &keys, &layout)?;
     let batch = term.batch;
     db.execute(
         "UPDATE terminals SET pik = ?2, mak = ?3, tdk = ?4 WHERE tid = ?1",

@@ -14,7 +14,8 @@ pub(super) fn open_db(path: &Path) -> Result<Connection, HostError> {
 pub(super) const SCHEMA: &str = "
 CREATE TABLE IF NOT EXISTS terminals(
     tid TEXT PRIMARY KEY, mid TEXT NOT NULL, tmk BLOB NOT NULL,
-    pik BLOB, mak BLOB, tdk BLOB, batch INTEGER NOT NULL DEFAULT 1);
+    pik BLOB, mak BLOB, tdk BLOB, batch INTEGER NOT NULL DEFAULT 1,
+    mac TEXT NOT NULL DEFAULT 'cup-ecb');
 CREATE TABLE IF NOT EXISTS accounts(
     pan TEXT PRIMARY KEY, pin TEXT NOT NULL, balance INTEGER NOT NULL, expiry TEXT NOT NULL);
 CREATE TABLE IF NOT EXISTS txns(
@@ -80,12 +81,13 @@ pub(super) struct Terminal {
     pub(super) mak: Option<SecretKey>,
     pub(super) tdk: Option<SecretKey>,
     pub(super) batch: u32,
+    pub(super) mac: MacAlgorithm,
 }
 
 pub(super) fn load_terminal(db: &Connection, tid: &str) -> Result<Option<Terminal>, HostError> {
     let row = db
         .query_row(
-            "SELECT mid, tmk, pik, mak, tdk, batch FROM terminals WHERE tid = ?1",
+            "SELECT mid, tmk, pik, mak, tdk, batch, mac FROM terminals WHERE tid = ?1",
             [tid],
             |r| {
                 Ok((
@@ -95,11 +97,12 @@ pub(super) fn load_terminal(db: &Connection, tid: &str) -> Result<Option<Termina
                     r.get::<_, Option<Vec<u8>>>(3)?,
                     r.get::<_, Option<Vec<u8>>>(4)?,
                     r.get::<_, u32>(5)?,
+                    r.get::<_, String>(6)?,
                 ))
             },
         )
         .optional()?;
-    let Some((mid, tmk, pik, mak, tdk, batch)) = row else {
+    let Some((mid, tmk, pik, mak, tdk, batch, mac)) = row else {
         return Ok(None);
     };
     let key = |b: Option<Vec<u8>>| b.and_then(|b| SecretKey::tdes(&b).ok());
@@ -111,5 +114,6 @@ pub(super) fn load_terminal(db: &Connection, tid: &str) -> Result<Option<Termina
         mak: key(mak),
         tdk: key(tdk),
         batch,
+        mac: mac_algorithm(&mac),
     }))
 }

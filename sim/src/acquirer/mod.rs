@@ -17,10 +17,11 @@ use std::sync::{Arc, mpsc};
 use std::thread::JoinHandle;
 use std::time::Duration;
 
+use pos_hal::MacAlgorithm;
 use pos_io::frame;
 use pos_terminal::crypto::{
-    KeyBlockLayout, SecretKey, WorkingKeys, build_key_block, cup_mac, decrypt_pin_block,
-    decrypt_track, verify_cup_mac,
+    KeyBlockLayout, SecretKey, WorkingKeys, build_key_block, decrypt_pin_block, decrypt_track, mac,
+    verify_mac,
 };
 use pos_terminal::iso8583::{Frame, Message, Mti};
 use rusqlite::{Connection, OptionalExtension, params};
@@ -77,6 +78,8 @@ pub struct TerminalConfig {
     pub mid: String,
     /// Terminal master key (16 bytes, TDES).
     pub tmk: Vec<u8>,
+    /// The MAC this acquirer requires of this terminal (with X9.19 the MAK is double length).
+    pub mac: MacAlgorithm,
 }
 
 /// A card account the host knows.
@@ -92,6 +95,24 @@ pub struct AccountConfig {
     pub expiry: String,
 }
 
+/// How a MAC algorithm is stored in the ledger.
+pub(crate) fn mac_name(algorithm: MacAlgorithm) -> &'static str {
+    match algorithm {
+        MacAlgorithm::X919 => "x9.19",
+        MacAlgorithm::Sm4Cbc => "sm4",
+        _ => "cup-ecb",
+    }
+}
+
+/// The algorithm a stored name stands for (unknown names: the CUP default).
+pub(crate) fn mac_algorithm(name: &str) -> MacAlgorithm {
+    match name {
+        "x9.19" => MacAlgorithm::X919,
+        "sm4" => MacAlgorithm::Sm4Cbc,
+        _ => MacAlgorithm::CupEcb,
+    }
+}
+
 /// Ids only: the master key never appears in logs.
 impl std::fmt::Debug for TerminalConfig {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
@@ -99,6 +120,7 @@ impl std::fmt::Debug for TerminalConfig {
             .field("tid", &self.tid)
             .field("mid", &self.mid)
             .field("tmk", &"<redacted>")
+            .field("mac", &self.mac)
             .finish()
     }
 }
@@ -144,6 +166,7 @@ impl HostConfig {
                 tid: "12345678".into(),
                 mid: "123456789012345".into(),
                 tmk: hex::decode("70F2A84CCBC2AE8625CBB0F2C22AB923").unwrap_or_default(),
+                mac: MacAlgorithm::CupEcb,
             }],
             accounts: vec![
                 AccountConfig {
@@ -195,9 +218,9 @@ impl HostSim {
         let tx = db.transaction()?;
         for t in &config.terminals {
             tx.execute(
-                "INSERT INTO terminals(tid, mid, tmk) VALUES (?1, ?2, ?3)
-                 ON CONFLICT(tid) DO UPDATE SET mid = excluded.mid, tmk = excluded.tmk",
-                params![t.tid, t.mid, t.tmk],
+                "INSERT INTO terminals(tid, mid, tmk, mac) VALUES (?1, ?2, ?3, ?4)
+                 ON CONFLICT(tid) DO UPDATE SET mid = excluded.mid, tmk = excluded.tmk, mac = excluded.mac",
+                params![t.tid, t.mid, t.tmk, mac_name(t.mac)],
             )?;
         }
         for a in &config.accounts {

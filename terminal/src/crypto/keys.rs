@@ -10,9 +10,7 @@ use pos_hal::{
 #[cfg(test)]
 use super::kcv;
 use super::signin::unwrap_checked;
-use super::{
-    CryptoError, KeyBlockLayout, cup_mac, encrypt_ecb, encrypt_pin_block, parse_key_block,
-};
+use super::{CryptoError, KeyBlockLayout, encrypt_ecb, encrypt_pin_block, parse_key_block};
 
 /// A DES/TDES (8, 16, 24 bytes) or SM4 (16 bytes) key. Zeroized on drop; `Debug` shows only
 /// the algorithm and length.
@@ -243,11 +241,7 @@ impl KeyStore for SoftwareKeyStore {
         algorithm: MacAlgorithm,
         data: &[u8],
     ) -> Result<[u8; 8], KeyStoreError> {
-        let key = self.key(slot)?;
-        match algorithm {
-            MacAlgorithm::CupEcb => Ok(cup_mac(key, data)?),
-            _ => Err(KeyStoreError::Crypto(CryptoError::Unsupported)),
-        }
+        Ok(super::mac(self.key(slot)?, algorithm, data)?)
     }
 
     fn encrypt_in_place(&mut self, slot: KeySlot, data: &mut [u8]) -> Result<(), KeyStoreError> {

@@ -59,7 +59,7 @@ fn build(pin: &[u8], pan: &str, size: usize) -> Result<PinBlock, CryptoError> {
 ///
 /// ```
 /// let block = pos_terminal::crypto::pin_block_iso0(b"123456", "6212345678901234567")?;
-/// assert_eq!(block.as_slice(), &[0x06, 0x12, 0x62, 0x2E, 0x6F, 0xED, 0xCB, 0xA9]);
+/// assert_eq!(block.expose_secret().as_slice(), &[0x06, 0x12, 0x62, 0x2E, 0x6F, 0xED, 0xCB, 0xA9]);
 /// # Ok::<(), pos_terminal::crypto::CryptoError>(())
 /// ```
 pub fn pin_block_iso0(pin: &[u8], pan: &str) -> Result<PinBlock, CryptoError> {

@@ -6,21 +6,52 @@ use alloc::vec::Vec;
 use super::{CryptoError, SecretKey, decrypt_ecb, encrypt_ecb, kcv};
 
 /// Acquirer variants of the field 62 layout.
+///
+/// ```
+/// use pos_terminal::crypto::KeyBlockLayout;
+/// let hunan = KeyBlockLayout::default().with_mak_cv_offset(28);
+/// let x919 = KeyBlockLayout::default().with_double_length_mak(true);
+/// assert!(x919.double_length_mak && !hunan.double_length_mak);
+/// ```
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
 pub struct KeyBlockLayout {
     /// Offset of the MAK check value in the 40/60-byte layouts: 36 (CUP HQ) or 28 (some
     /// provincial centres).
     pub mak_cv_offset: usize,
     /// Keys are SM4 (16 bytes each, all significant) instead of TDES.
     pub sm4: bool,
+    /// The TDES MAK is double length (all 16 bytes of 20..36 significant), as ANSI X9.19
+    /// needs; the CUP ECB MAC uses only the first 8.
+    pub double_length_mak: bool,
 }
 
 impl Default for KeyBlockLayout {
+    /// CUP headquarters: TDES keys, single-length MAK, MAK check value at 36.
     fn default() -> Self {
         Self {
             mak_cv_offset: 36,
             sm4: false,
+            double_length_mak: false,
         }
+    }
+}
+
+impl KeyBlockLayout {
+    /// With the MAK check value at `offset`.
+    pub const fn with_mak_cv_offset(mut self, offset: usize) -> Self {
+        self.mak_cv_offset = offset;
+        self
+    }
+    /// SM4 keys.
+    pub const fn with_sm4(mut self, sm4: bool) -> Self {
+        self.sm4 = sm4;
+        self
+    }
+    /// A double-length TDES MAK (X9.19).
+    pub const fn with_double_length_mak(mut self, double: bool) -> Self {
+        self.double_length_mak = double;
+        self
     }
 }
 
@@ -87,7 +118,14 @@ pub fn parse_key_block(
             if mak_cv + 4 > 40 || mak_cv < 28 {
                 return Err(CryptoError::KeyBlockLength(n));
             }
-            let mak_end = if sm4 { 36 } else { 28 };
+            let mak_end = if sm4 || layout.double_length_mak {
+                if mak_cv < 36 {
+                    return Err(CryptoError::KeyBlockLength(n));
+                }
+                36
+            } else {
+                28
+            };
             let tdk = if n == 60 {
                 Some(unwrap(tmk, &field62[40..56], &field62[56..60], "TDK", sm4)?)
             } else {
@@ -171,6 +209,21 @@ mod tests {
         assert_eq!(parsed, keys());
         let short = parse_key_block(&block[..40], &tmk, &layout).expect("40-byte layout");
         assert_eq!(short.tdk, None);
+    }
+
+    #[test]
+    fn a_double_length_mak_round_trips_for_x919() {
+        let tmk = SecretKey::tdes(&h("70F2A84CCBC2AE8625CBB0F2C22AB923")).expect("tmk");
+        let layout = KeyBlockLayout::default().with_double_length_mak(true);
+        let mut k = keys();
+        k.mak = SecretKey::tdes(&h("0123456789ABCDEFFEDCBA9876543210")).expect("mak");
+        let block = build_key_block(&tmk, &k, &layout).expect("build");
+        let parsed = parse_key_block(&block, &tmk, &layout).expect("parse");
+        assert_eq!(parsed.mak.expose().len(), 16);
+        assert_eq!(parsed, k);
+        // Read with the single-length layout, the same block yields only the left half.
+        let single = parse_key_block(&block, &tmk, &KeyBlockLayout::default());
+        assert!(single.is_err(), "the check value is of the 16-byte key");
     }
 
     #[test]

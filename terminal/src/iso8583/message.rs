@@ -108,6 +108,12 @@ impl fmt::Debug for FieldValue<'_> {
     }
 }
 
+/// Text (`ans`) fields hold printable characters: ASCII, or GBK bytes (0x80 and up) in the
+/// Chinese fields; control characters are refused both ways.
+fn is_control(c: u8) -> bool {
+    c < 0x20 || c == 0x7F
+}
+
 // Track fields carry digits and `=` in clear, and any hex nibble once encrypted with the TDK.
 fn nibble_char(nibble: u8, encoding: Encoding) -> Option<u8> {
     match (nibble, encoding) {
@@ -524,7 +530,12 @@ fn check_value(spec: &FieldSpec, value: &[u8]) -> Result<(), CodecError> {
                 return Err(err(K::NotNumeric));
             }
         }
-        Encoding::Ascii | Encoding::Binary => {}
+        Encoding::Ascii => {
+            if value.iter().any(|c| is_control(*c)) {
+                return Err(err(K::InvalidChar));
+            }
+        }
+        Encoding::Binary => {}
     }
     match spec.length {
         Length::Fixed(n) if value.len() != usize::from(n) => Err(err(K::WrongLength {
@@ -615,7 +626,12 @@ fn unpack_field<'a>(spec: &FieldSpec, bytes: &'a [u8]) -> Result<(FieldValue<'a>
             needed: prefix + size - bytes.len(),
         })?;
     let value = match spec.encoding {
-        Encoding::Ascii => FieldValue::Text(Cow::Borrowed(body)),
+        Encoding::Ascii => {
+            if body.iter().any(|c| is_control(*c)) {
+                return Err(K::InvalidChar);
+            }
+            FieldValue::Text(Cow::Borrowed(body))
+        }
         Encoding::Binary => FieldValue::Bytes(Cow::Borrowed(body)),
         enc @ (Encoding::Bcd | Encoding::Track) => {
             if nibbles(body, units, spec.pad).any(|n| nibble_char(n, enc).is_none()) {
