@@ -1,7 +1,8 @@
 //! # pos-platform — std implementations of the terminal core's ports
 //!
 //! [`TcpHostLink`] implements [`pos_terminal::host::HostLink`] over TCP with the CUP 2-byte
-//! length framing of `pos-io`.
+//! length framing of `pos-io`, in plain TCP or — where the acquirer offers it — TLS (rustls,
+//! ring provider) with a pinned CA ([`TlsSettings`]).
 //!
 //! ```no_run
 //! use std::time::Duration;
@@ -16,8 +17,12 @@
 
 use std::io::{ErrorKind as IoKind, Read, Write};
 use std::net::{SocketAddr, TcpStream, ToSocketAddrs};
-use std::sync::mpsc;
+use std::sync::{Arc, mpsc};
 use std::time::Duration;
+
+use rustls::pki_types::pem::PemObject;
+use rustls::pki_types::{CertificateDer, ServerName};
+use rustls::{ClientConfig, ClientConnection, RootCertStore, StreamOwned};
 
 use pos_hal::{CancelToken, ErrorKind, ErrorType};
 use pos_io::Deadline;
@@ -56,6 +61,19 @@ pub enum TcpLinkError {
     /// The answer's framing is broken (empty, truncated, over the limit).
     #[error("host answer badly framed: {0}")]
     Framing(#[source] FrameError),
+    /// The TLS settings are unusable (no CA certificate in the PEM, a bad server name).
+    #[error("TLS settings: {0}")]
+    TlsSettings(String),
+    /// The TLS handshake failed: the host's certificate is not signed by the pinned CA, is for
+    /// another name, or the host does not speak TLS.
+    #[error("TLS handshake with {address} failed: {source}")]
+    Tls {
+        /// `host:port`.
+        address: String,
+        /// Why (rustls' error, e.g. an unknown issuer).
+        #[source]
+        source: std::io::Error,
+    },
     /// The exchange was cancelled; the outcome of the request is unknown.
     #[error("cancelled while waiting for the host")]
     Cancelled,
@@ -73,17 +91,114 @@ impl pos_hal::Error for TcpLinkError {
             TcpLinkError::Framing(_) => ErrorKind::Protocol,
             TcpLinkError::RequestTooLong(_) => ErrorKind::InvalidInput,
             TcpLinkError::Cancelled => ErrorKind::Cancelled,
+            TcpLinkError::TlsSettings(_) => ErrorKind::InvalidInput,
+            TcpLinkError::Tls { .. } => ErrorKind::Protocol,
         }
     }
 }
 
-/// A TCP connection to the acquirer host.
+/// TLS towards the host: trust exactly one CA (pinned) and check the host's name.
+///
+/// ```no_run
+/// use pos_platform::{TcpHostLink, TlsSettings};
+/// let ca = std::fs::read("acquirer-ca.pem")?;
+/// let link = TcpHostLink::new("acquirer.example:5443")
+///     .with_tls(TlsSettings::pinned_ca(&ca, "acquirer.example")?);
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
+#[derive(Clone)]
+pub struct TlsSettings {
+    config: Arc<ClientConfig>,
+    server_name: ServerName<'static>,
+}
+
+impl std::fmt::Debug for TlsSettings {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("TlsSettings")
+            .field("server_name", &self.server_name)
+            .finish()
+    }
+}
+
+impl TlsSettings {
+    /// Trusts only the CA certificate(s) in `ca_pem`; `server_name` is the name (or IP address)
+    /// the host's certificate must carry.
+    pub fn pinned_ca(ca_pem: &[u8], server_name: &str) -> Result<Self, TcpLinkError> {
+        let mut roots = RootCertStore::empty();
+        for cert in CertificateDer::pem_slice_iter(ca_pem) {
+            let cert = cert.map_err(|e| TcpLinkError::TlsSettings(format!("CA PEM: {e}")))?;
+            roots
+                .add(cert)
+                .map_err(|e| TcpLinkError::TlsSettings(format!("CA certificate: {e}")))?;
+        }
+        if roots.is_empty() {
+            return Err(TcpLinkError::TlsSettings(
+                "no CA certificate in the PEM".into(),
+            ));
+        }
+        let provider = Arc::new(rustls::crypto::ring::default_provider());
+        let config = ClientConfig::builder_with_provider(provider)
+            .with_safe_default_protocol_versions()
+            .map_err(|e| TcpLinkError::TlsSettings(e.to_string()))?
+            .with_root_certificates(roots)
+            .with_no_client_auth();
+        let server_name = ServerName::try_from(server_name.to_string())
+            .map_err(|e| TcpLinkError::TlsSettings(format!("server name {server_name:?}: {e}")))?;
+        Ok(Self {
+            config: Arc::new(config),
+            server_name,
+        })
+    }
+}
+
+/// The connection: plain TCP or TLS over it.
+#[derive(Debug)]
+enum Conn {
+    Plain(TcpStream),
+    Tls(Box<StreamOwned<ClientConnection, TcpStream>>),
+}
+
+impl Conn {
+    fn tcp(&self) -> &TcpStream {
+        match self {
+            Conn::Plain(s) => s,
+            Conn::Tls(t) => &t.sock,
+        }
+    }
+}
+
+impl Read for Conn {
+    fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
+        match self {
+            Conn::Plain(s) => s.read(buf),
+            Conn::Tls(t) => t.read(buf),
+        }
+    }
+}
+
+impl Write for Conn {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        match self {
+            Conn::Plain(s) => s.write(buf),
+            Conn::Tls(t) => t.write(buf),
+        }
+    }
+    fn flush(&mut self) -> std::io::Result<()> {
+        match self {
+            Conn::Plain(s) => s.flush(),
+            Conn::Tls(t) => t.flush(),
+        }
+    }
+}
+
+/// A TCP (or TLS) connection to the acquirer host.
 #[derive(Debug)]
 pub struct TcpHostLink {
     address: String,
     connect_timeout: Duration,
     keep_open: bool,
-    stream: Option<TcpStream>,
+    tls: Option<TlsSettings>,
+    stream: Option<Conn>,
 }
 
 impl TcpHostLink {
@@ -93,6 +208,7 @@ impl TcpHostLink {
             address: address.into(),
             connect_timeout: Duration::from_secs(10),
             keep_open: false,
+            tls: None,
             stream: None,
         }
     }
@@ -106,6 +222,12 @@ impl TcpHostLink {
     /// Keeps the connection open between exchanges (long-connection front-ends).
     pub fn keep_open(mut self, keep: bool) -> Self {
         self.keep_open = keep;
+        self
+    }
+
+    /// Speaks TLS with these settings (plain TCP without).
+    pub fn with_tls(mut self, tls: TlsSettings) -> Self {
+        self.tls = Some(tls);
         self
     }
 
@@ -133,7 +255,37 @@ impl TcpHostLink {
         }
     }
 
-    fn connect(&mut self, deadline: Deadline) -> Result<&mut TcpStream, TcpLinkError> {
+    /// Completes the TLS handshake within the deadline.
+    fn handshake(
+        &self,
+        tcp: TcpStream,
+        deadline: Deadline,
+        tls: &TlsSettings,
+    ) -> Result<Conn, TcpLinkError> {
+        let tls_err = |source| TcpLinkError::Tls {
+            address: self.address.clone(),
+            source,
+        };
+        let mut conn = ClientConnection::new(tls.config.clone(), tls.server_name.clone())
+            .map_err(|e| tls_err(std::io::Error::other(e)))?;
+        let mut tcp = tcp;
+        while conn.is_handshaking() {
+            let left = deadline
+                .remaining_nonzero()
+                .ok_or(TcpLinkError::Timeout(self.connect_timeout))?;
+            tcp.set_read_timeout(Some(left)).map_err(tls_err)?;
+            tcp.set_write_timeout(Some(left)).map_err(tls_err)?;
+            conn.complete_io(&mut tcp).map_err(|e| match e.kind() {
+                IoKind::WouldBlock | IoKind::TimedOut => {
+                    TcpLinkError::Timeout(self.connect_timeout)
+                }
+                _ => tls_err(e),
+            })?;
+        }
+        Ok(Conn::Tls(Box::new(StreamOwned::new(conn, tcp))))
+    }
+
+    fn connect(&mut self, deadline: Deadline) -> Result<&mut Conn, TcpLinkError> {
         if self.stream.is_none() {
             let addrs = self.resolve(deadline)?;
             let mut last = std::io::Error::from(IoKind::AddrNotAvailable);
@@ -144,7 +296,11 @@ impl TcpHostLink {
                 match TcpStream::connect_timeout(&addr, left.min(self.connect_timeout)) {
                     Ok(s) => {
                         let _ = s.set_nodelay(true);
-                        self.stream = Some(s);
+                        let conn = match &self.tls {
+                            Some(tls) => self.handshake(s, deadline, tls)?,
+                            None => Conn::Plain(s),
+                        };
+                        self.stream = Some(conn);
                         break;
                     }
                     Err(e) => last = e,
@@ -185,6 +341,7 @@ impl TcpHostLink {
             .remaining_nonzero()
             .ok_or(TcpLinkError::Timeout(timeout))?;
         stream
+            .tcp()
             .set_write_timeout(Some(left))
             .map_err(TcpLinkError::Disconnected)?;
         stream.write_all(&framed).map_err(|e| match e.kind() {
@@ -222,6 +379,7 @@ impl TcpHostLink {
                 .ok_or(TcpLinkError::Timeout(timeout))?
                 .min(Duration::from_millis(50));
             stream
+                .tcp()
                 .set_read_timeout(Some(slice))
                 .map_err(TcpLinkError::Disconnected)?;
             match stream.read(&mut chunk) {
@@ -239,8 +397,8 @@ impl TcpHostLink {
 }
 
 /// Reads and discards whatever is already waiting, without blocking.
-fn drain(stream: &mut TcpStream) -> std::io::Result<()> {
-    stream.set_nonblocking(true)?;
+fn drain(stream: &mut Conn) -> std::io::Result<()> {
+    stream.tcp().set_nonblocking(true)?;
     let mut buf = [0u8; 512];
     let result = loop {
         match stream.read(&mut buf) {
@@ -251,7 +409,7 @@ fn drain(stream: &mut TcpStream) -> std::io::Result<()> {
             Err(e) => break Err(e),
         }
     };
-    stream.set_nonblocking(false)?;
+    stream.tcp().set_nonblocking(false)?;
     result
 }
 
@@ -272,7 +430,7 @@ impl HostLink for TcpHostLink {
         if result.is_err() || !self.keep_open {
             // After a failure the stream may still deliver a late answer: never read it.
             if let Some(s) = self.stream.take() {
-                let _ = s.shutdown(std::net::Shutdown::Both);
+                let _ = s.tcp().shutdown(std::net::Shutdown::Both);
             }
         }
         if let Err(e) = &result {

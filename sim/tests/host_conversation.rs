@@ -59,8 +59,12 @@ impl Terminal {
     }
 
     fn at(address: String) -> Self {
+        Self::with_link(TcpHostLink::new(address))
+    }
+
+    fn with_link(link: TcpHostLink) -> Self {
         Self {
-            link: TcpHostLink::new(address),
+            link,
             mac: MacAlgorithm::CupEcb,
             keys: None,
             stan: 0,
@@ -877,4 +881,81 @@ fn an_acquirer_can_require_x919_macs_with_a_double_length_mak() {
     t.mac = MacAlgorithm::CupEcb;
     let m = t.balance_request(UNIONPAY, "123456");
     assert_eq!(t.send(m, true).expect("answer").rc, "A0");
+}
+
+/// A test CA and a host certificate for `localhost` signed by it, in PEM.
+fn test_pki() -> (String, pos_sim::acquirer::ServerTls) {
+    use rcgen::{BasicConstraints, CertificateParams, IsCa, Issuer, KeyPair};
+    let ca_key = KeyPair::generate().expect("CA key");
+    let mut ca_params = CertificateParams::new(Vec::<String>::new()).expect("CA params");
+    ca_params.is_ca = IsCa::Ca(BasicConstraints::Unconstrained);
+    let ca = ca_params.self_signed(&ca_key).expect("CA");
+    let issuer = Issuer::new(ca_params, ca_key);
+    let host_key = KeyPair::generate().expect("host key");
+    let host = CertificateParams::new(vec!["localhost".to_string()])
+        .expect("host params")
+        .signed_by(&host_key, &issuer)
+        .expect("host certificate");
+    (
+        ca.pem(),
+        pos_sim::acquirer::ServerTls {
+            cert_chain_pem: host.pem().into_bytes(),
+            key_pem: host_key.serialize_pem().into_bytes(),
+        },
+    )
+}
+
+#[test]
+fn the_host_link_speaks_tls_with_a_pinned_ca_and_refuses_other_certificates() {
+    use pos_platform::TlsSettings;
+    let dir = tempdir::Dir::new("tls");
+    let (ca_pem, identity) = test_pki();
+    let mut config = HostConfig::demo(dir.path().join("ledger.sqlite"));
+    config.tls = Some(identity);
+    let host = HostSim::start(config).expect("TLS host");
+    let addr = format!("localhost:{}", host.addr().port());
+
+    let tls = TlsSettings::pinned_ca(ca_pem.as_bytes(), "localhost").expect("settings");
+    let mut t = Terminal::with_link(TcpHostLink::new(addr.clone()).with_tls(tls));
+    t.sign_in();
+    assert_eq!(
+        t.sale(UNIONPAY, 1_200, "123456").rc,
+        "00",
+        "a sale over TLS"
+    );
+
+    // Another CA pinned: the host's certificate is refused with a clear error.
+    let (other_ca, _) = test_pki();
+    let wrong = TlsSettings::pinned_ca(other_ca.as_bytes(), "localhost").expect("settings");
+    let mut link = TcpHostLink::new(addr.clone()).with_tls(wrong);
+    let err = link
+        .exchange_matching(
+            &[1],
+            Duration::from_secs(3),
+            &pos_hal::CancelToken::new(),
+            &|_| true,
+        )
+        .expect_err("untrusted certificate");
+    assert_eq!(err.kind(), ErrorKind::Protocol);
+    assert!(
+        err.to_string().contains("TLS handshake")
+            && std::error::Error::source(&err)
+                .is_some_and(|s| s.to_string().contains("certificate")),
+        "{err}: {:?}",
+        std::error::Error::source(&err)
+    );
+    // The right CA but the wrong name.
+    let misnamed = TlsSettings::pinned_ca(ca_pem.as_bytes(), "acquirer.example").expect("settings");
+    let mut link = TcpHostLink::new(addr).with_tls(misnamed);
+    let err = link
+        .exchange_matching(
+            &[1],
+            Duration::from_secs(3),
+            &pos_hal::CancelToken::new(),
+            &|_| true,
+        )
+        .expect_err("wrong name");
+    assert_eq!(err.kind(), ErrorKind::Protocol, "{err}");
+    // Settings without a CA are refused up front.
+    assert!(TlsSettings::pinned_ca(b"not a PEM", "localhost").is_err());
 }

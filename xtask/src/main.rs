@@ -52,6 +52,9 @@ enum Command {
         /// Seconds per target.
         #[arg(long, default_value_t = 60)]
         seconds: u64,
+        /// Skip (with a message) instead of failing when no nightly toolchain is installed.
+        #[arg(long)]
+        if_nightly: bool,
     },
     /// Setup, up, run the criterion benchmarks (they need the simulators), down.
     Bench {
@@ -124,7 +127,11 @@ fn main() -> ExitCode {
         Command::Test { args } => run::test(&args),
         Command::Demo => run::demo(),
         Command::Bench { args } => run::bench(&args),
-        Command::Fuzz { target, seconds } => run::fuzz(&target, seconds),
+        Command::Fuzz {
+            target,
+            seconds,
+            if_nightly,
+        } => run::fuzz(&target, seconds, if_nightly),
         Command::UsbHil {
             action: UsbHilAction::Run,
         } => run::usb_hil_run(),

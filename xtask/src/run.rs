@@ -161,10 +161,26 @@ const FUZZ_TARGETS: &[&str] = &[
     "selector",
     "frame",
     "printer_control",
+    "key_block",
+    "host_request",
+    "card_records",
+    "receipt_encode",
 ];
 
-/// Runs one or all fuzz targets for `seconds` each.
-pub fn fuzz(target: &str, seconds: u64) -> Result<(), XtaskError> {
+/// Runs one or all fuzz targets for `seconds` each, starting from the seed corpus kept in
+/// `fuzz/seeds/<target>` (new finds go to the ignored `fuzz/corpus/<target>`). With
+/// `if_nightly`, a machine without a nightly toolchain skips with a message instead of failing.
+pub fn fuzz(target: &str, seconds: u64, if_nightly: bool) -> Result<(), XtaskError> {
+    let has_nightly = Command::new("cargo")
+        .args(["+nightly", "--version"])
+        .output()
+        .is_ok_and(|o| o.status.success());
+    if !has_nightly && if_nightly {
+        println!(
+            "xtask fuzz: SKIPPED: no nightly toolchain here (rustup toolchain install nightly)"
+        );
+        return Ok(());
+    }
     let has_cargo_fuzz = Command::new("cargo")
         .args(["fuzz", "--version"])
         .output()
@@ -179,17 +195,21 @@ pub fn fuzz(target: &str, seconds: u64) -> Result<(), XtaskError> {
     } else {
         vec![target]
     };
+    let fuzz_dir = crate::workspace_root().join("fuzz");
     for t in targets {
         println!("== fuzz {t} for {seconds} s ==");
+        let corpus = fuzz_dir.join("corpus").join(t);
+        let seeds = fuzz_dir.join("seeds").join(t);
+        std::fs::create_dir_all(&corpus).map_err(|source| XtaskError::Spawn {
+            command: format!("mkdir {}", corpus.display()),
+            source,
+        })?;
         let mut run = Command::new("cargo");
-        run.current_dir(crate::workspace_root().join("fuzz")).args([
-            "+nightly",
-            "fuzz",
-            "run",
-            t,
-            "--",
-            &format!("-max_total_time={seconds}"),
-        ]);
+        run.current_dir(&fuzz_dir)
+            .args(["+nightly", "fuzz", "run", t])
+            .arg(&corpus)
+            .arg(&seeds)
+            .args(["--", &format!("-max_total_time={seconds}")]);
         status(&mut run)?;
     }
     Ok(())

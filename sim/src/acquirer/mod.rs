@@ -10,7 +10,7 @@
 //! Every record is committed with `synchronous=FULL` in WAL mode before the answer goes out.
 
 use std::io::Read;
-use std::net::{SocketAddr, TcpListener, TcpStream};
+use std::net::{SocketAddr, TcpListener};
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Arc, mpsc};
@@ -43,6 +43,9 @@ pub enum HostError {
     /// A frame could not be read or written (truncated, oversize).
     #[error("host framing: {0}")]
     Frame(#[from] pos_io::frame::FrameError),
+    /// The TLS identity is unusable.
+    #[error("host TLS: {0}")]
+    Tls(String),
     /// Database trouble.
     #[error("host ledger: {0}")]
     Db(#[from] rusqlite::Error),
@@ -153,6 +156,49 @@ pub struct HostConfig {
     pub accounts: Vec<AccountConfig>,
     /// Issue a TDK at sign-in (60.3 004 always gets one).
     pub issue_tdk: bool,
+    /// Serve TLS with this certificate instead of plain TCP.
+    pub tls: Option<ServerTls>,
+}
+
+/// The host's TLS identity: a certificate chain and its private key, in PEM.
+#[derive(Clone)]
+pub struct ServerTls {
+    /// The host's certificate, then its issuers.
+    pub cert_chain_pem: Vec<u8>,
+    /// The private key of the first certificate.
+    pub key_pem: Vec<u8>,
+}
+
+impl std::fmt::Debug for ServerTls {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("ServerTls")
+            .field(
+                "cert_chain_pem",
+                &format_args!("<{} bytes>", self.cert_chain_pem.len()),
+            )
+            .field("key_pem", &"<redacted>")
+            .finish()
+    }
+}
+
+impl ServerTls {
+    fn server_config(&self) -> Result<Arc<rustls::ServerConfig>, HostError> {
+        use rustls::pki_types::pem::PemObject;
+        use rustls::pki_types::{CertificateDer, PrivateKeyDer};
+        let bad = |e: &dyn std::fmt::Display| HostError::Tls(e.to_string());
+        let certs = CertificateDer::pem_slice_iter(&self.cert_chain_pem)
+            .collect::<Result<Vec<_>, _>>()
+            .map_err(|e| bad(&e))?;
+        let key = PrivateKeyDer::from_pem_slice(&self.key_pem).map_err(|e| bad(&e))?;
+        let provider = Arc::new(rustls::crypto::ring::default_provider());
+        let config = rustls::ServerConfig::builder_with_provider(provider)
+            .with_safe_default_protocol_versions()
+            .map_err(|e| bad(&e))?
+            .with_no_client_auth()
+            .with_single_cert(certs, key)
+            .map_err(|e| bad(&e))?;
+        Ok(Arc::new(config))
+    }
 }
 
 impl HostConfig {
@@ -189,6 +235,7 @@ impl HostConfig {
                 },
             ],
             issue_tdk: true,
+            tls: None,
         }
     }
 }
@@ -200,6 +247,60 @@ pub struct HostSim {
     faults: Arc<Faults>,
     stop: Arc<AtomicBool>,
     thread: Option<JoinHandle<()>>,
+}
+
+/// Creates the schema (if needed) and puts the configured terminals and accounts in.
+fn seed(db: &mut Connection, config: &HostConfig) -> Result<(), HostError> {
+    db.execute_batch(SCHEMA)?;
+    let tx = db.transaction()?;
+    for t in &config.terminals {
+        tx.execute(
+            "INSERT INTO terminals(tid, mid, tmk, mac) VALUES (?1, ?2, ?3, ?4)
+             ON CONFLICT(tid) DO UPDATE SET mid = excluded.mid, tmk = excluded.tmk, mac = excluded.mac",
+            params![t.tid, t.mid, t.tmk, mac_name(t.mac)],
+        )?;
+    }
+    for a in &config.accounts {
+        tx.execute(
+            "INSERT OR IGNORE INTO accounts(pan, pin, balance, expiry) VALUES (?1, ?2, ?3, ?4)",
+            params![a.pan, a.pin, a.balance, a.expiry],
+        )?;
+    }
+    tx.commit()?;
+    Ok(())
+}
+
+/// The host's request handling without a socket, over an in-memory ledger with the demo
+/// terminal and accounts: for fuzzing and unit tests of the handlers.
+///
+/// ```
+/// let mut host = pos_sim::acquirer::OfflineHost::demo()?;
+/// assert_eq!(host.answer(b"not a message")?, None, "unreadable input: no answer");
+/// # Ok::<(), pos_sim::acquirer::HostError>(())
+/// ```
+#[derive(Debug)]
+pub struct OfflineHost {
+    db: Connection,
+    config: HostConfig,
+}
+
+impl OfflineHost {
+    /// The demo configuration in memory.
+    pub fn demo() -> Result<Self, HostError> {
+        let config = HostConfig::demo(":memory:");
+        let mut db = Connection::open_in_memory()?;
+        seed(&mut db, &config)?;
+        Ok(Self { db, config })
+    }
+
+    /// Answers one request (TPDU + header + message, no length prefix); `None` for input the
+    /// host cannot read (it would close the connection).
+    pub fn answer(&mut self, request: &[u8]) -> Result<Option<Vec<u8>>, HostError> {
+        let tx = self.db.transaction()?;
+        let answer = handle(&tx, &self.config, request)?;
+        tx.commit()?;
+        Ok(answer)
+    }
 }
 
 pub(super) fn random_bytes(n: usize) -> Vec<u8> {
@@ -214,22 +315,7 @@ impl HostSim {
     /// Creates the ledger (if needed), seeds terminals and accounts, and starts listening.
     pub fn start(config: HostConfig) -> Result<Self, HostError> {
         let mut db = open_db(&config.db)?;
-        db.execute_batch(SCHEMA)?;
-        let tx = db.transaction()?;
-        for t in &config.terminals {
-            tx.execute(
-                "INSERT INTO terminals(tid, mid, tmk, mac) VALUES (?1, ?2, ?3, ?4)
-                 ON CONFLICT(tid) DO UPDATE SET mid = excluded.mid, tmk = excluded.tmk, mac = excluded.mac",
-                params![t.tid, t.mid, t.tmk, mac_name(t.mac)],
-            )?;
-        }
-        for a in &config.accounts {
-            tx.execute(
-                "INSERT OR IGNORE INTO accounts(pan, pin, balance, expiry) VALUES (?1, ?2, ?3, ?4)",
-                params![a.pan, a.pin, a.balance, a.expiry],
-            )?;
-        }
-        tx.commit()?;
+        seed(&mut db, &config)?;
         drop(db);
         let listener = TcpListener::bind(("127.0.0.1", config.port))?;
         let addr = listener.local_addr()?;
@@ -242,9 +328,21 @@ impl HostSim {
             .name("host-sim-ledger".into())
             .spawn(move || ledger(ledger_db, &ledger_config, &queue))?;
         let f = faults.clone();
+        let tls = config
+            .tls
+            .as_ref()
+            .map(ServerTls::server_config)
+            .transpose()?;
         let thread =
             crate::server::accept_loop("host-sim", listener, stop.clone(), move |stream| {
-                if let Err(e) = serve(stream, &jobs, &f) {
+                let _ = stream.set_nodelay(true);
+                let result = match &tls {
+                    Some(cfg) => rustls::ServerConnection::new(cfg.clone())
+                        .map_err(|e| HostError::Tls(e.to_string()))
+                        .and_then(|conn| serve(rustls::StreamOwned::new(conn, stream), &jobs, &f)),
+                    None => serve(stream, &jobs, &f),
+                };
+                if let Err(e) = result {
                     eprintln!("host-sim: client ended: {e}");
                 }
             })?;

@@ -3,22 +3,22 @@
 #[allow(clippy::wildcard_imports)]
 use super::*;
 
-pub(super) fn read_frame(s: &mut TcpStream) -> Result<Option<Vec<u8>>, HostError> {
+pub(super) fn read_frame<S: std::io::Read>(s: &mut S) -> Result<Option<Vec<u8>>, HostError> {
     Ok(frame::read(s, frame::MAX_PAYLOAD)?)
 }
 
 /// An answer too long for its 2-byte length is refused (an error), never sent with a
 /// clamped length.
-pub(super) fn write_frame(s: &mut TcpStream, body: &[u8]) -> Result<(), HostError> {
+pub(super) fn write_frame<S: std::io::Write>(s: &mut S, body: &[u8]) -> Result<(), HostError> {
     Ok(frame::write(s, body)?)
 }
 
-pub(super) fn serve(
-    mut stream: TcpStream,
+/// One connection (plain TCP or TLS): requests in, answers out, with the fault switches.
+pub(super) fn serve<S: std::io::Read + std::io::Write>(
+    mut stream: S,
     jobs: &mpsc::Sender<Job>,
     faults: &Faults,
 ) -> Result<(), HostError> {
-    stream.set_nodelay(true)?;
     while let Some(request) = read_frame(&mut stream)? {
         let (tx, rx) = mpsc::channel();
         if jobs
