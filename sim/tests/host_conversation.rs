@@ -32,6 +32,8 @@ struct Terminal {
     link: TcpHostLink,
     /// The MAC the acquirer wants of us.
     mac: MacAlgorithm,
+    /// Our master key.
+    tmk: SecretKey,
     keys: Option<WorkingKeys>,
     stan: u32,
     batch: u32,
@@ -65,6 +67,7 @@ impl Terminal {
     fn with_link(link: TcpHostLink) -> Self {
         Self {
             link,
+            tmk: tmk(),
             mac: MacAlgorithm::CupEcb,
             keys: None,
             stan: 0,
@@ -138,8 +141,10 @@ impl Terminal {
         self.keys = Some(
             parse_key_block(
                 &block,
-                &tmk(),
-                &KeyBlockLayout::default().with_double_length_mak(self.mac == MacAlgorithm::X919),
+                &self.tmk,
+                &KeyBlockLayout::default()
+                    .with_double_length_mak(self.mac == MacAlgorithm::X919)
+                    .with_sm4(self.mac == MacAlgorithm::Sm4Cbc),
             )
             .expect("key check values"),
         );
@@ -223,6 +228,17 @@ impl Terminal {
             .flatten()
             .and_then(|s| s.get(8..20).and_then(|d| d.parse().ok()));
         (a.rc, bal)
+    }
+
+    /// Balance with the card only (no field 52).
+    fn balance_without_pin(&mut self, pan: &str) -> Option<u64> {
+        let m = self.card_request(Mti::FINANCIAL_REQUEST, "310000", "01", pan, None, None);
+        let a = self.send(m, true).expect("answer");
+        a.msg
+            .string(54)
+            .ok()
+            .flatten()
+            .and_then(|s| s.get(8..20).and_then(|d| d.parse().ok()))
     }
 
     fn sale(&mut self, pan: &str, amount: u64, pin: &str) -> Answer {
@@ -958,4 +974,34 @@ fn the_host_link_speaks_tls_with_a_pinned_ca_and_refuses_other_certificates() {
     assert_eq!(err.kind(), ErrorKind::Protocol, "{err}");
     // Settings without a CA are refused up front.
     assert!(TlsSettings::pinned_ca(b"not a PEM", "localhost").is_err());
+}
+
+#[test]
+fn an_sm_acquirer_gets_sm4_working_keys_and_sm4_macs_end_to_end() {
+    let dir = tempdir::Dir::new("sm4");
+    let sm4_tmk = [0x3C; 16];
+    let mut config = HostConfig::demo(dir.path().join("ledger.sqlite"));
+    config.terminals[0].mac = MacAlgorithm::Sm4Cbc;
+    config.terminals[0].tmk = sm4_tmk.to_vec();
+    let host = HostSim::start(config).expect("host");
+    let mut t = Terminal::new(&host);
+    t.mac = MacAlgorithm::Sm4Cbc;
+    t.tmk = SecretKey::sm4(&sm4_tmk).expect("SM4 TMK");
+    t.sign_in();
+    let keys = t.keys.as_ref().expect("keys");
+    assert!(
+        keys.mak.is_sm4() && keys.pik.is_sm4(),
+        "SM4 working keys, checked by their SM4 check values"
+    );
+    // A sale without PIN (signature CVM), MAC'd with SM4 both ways.
+    let sale = t.card_request(
+        Mti::FINANCIAL_REQUEST,
+        "000000",
+        "22",
+        VISA,
+        Some(900),
+        None,
+    );
+    assert_eq!(t.send(sale, true).expect("sale").rc, "00");
+    assert_eq!(t.balance_without_pin(VISA), Some(500_000 - 900));
 }

@@ -111,16 +111,22 @@ pub(super) fn sign_in(
     let code = req.network_code()?.unwrap_or_else(|| "003".into());
     let with_tdk = code == "004" || config.issue_tdk;
     let x919 = term.mac == MacAlgorithm::X919;
-    let keys = WorkingKeys {
-        pik: SecretKey::tdes(&random_bytes(16))?,
-        mak: SecretKey::tdes(&random_bytes(if x919 { 16 } else { 8 }))?,
-        tdk: if with_tdk {
-            Some(SecretKey::tdes(&random_bytes(16))?)
+    let sm4 = term.mac == MacAlgorithm::Sm4Cbc;
+    let key = |len: usize| {
+        if sm4 {
+            SecretKey::sm4(&random_bytes(16))
         } else {
-            None
-        },
+            SecretKey::tdes(&random_bytes(len))
+        }
     };
-    let layout = KeyBlockLayout::default().with_double_length_mak(x919);
+    let keys = WorkingKeys {
+        pik: key(16)?,
+        mak: key(if x919 { 16 } else { 8 })?,
+        tdk: if with_tdk { Some(key(16)?) } else { None },
+    };
+    let layout = KeyBlockLayout::default()
+        .with_double_length_mak(x919)
+        .with_sm4(sm4);
     let block = build_key_block(&term.tmk, &keys, &layout)?;
     let batch = term.batch;
     db.execute(

@@ -105,15 +105,25 @@ pub(super) fn load_terminal(db: &Connection, tid: &str) -> Result<Option<Termina
     let Some((mid, tmk, pik, mak, tdk, batch, mac)) = row else {
         return Ok(None);
     };
-    let key = |b: Option<Vec<u8>>| b.and_then(|b| SecretKey::tdes(&b).ok());
+    // 国密 terminals (SM4 MAC) have SM4 master and working keys.
+    let mac = mac_algorithm(&mac);
+    let sm4 = mac == MacAlgorithm::Sm4Cbc;
+    let make = move |b: &[u8]| {
+        if sm4 {
+            SecretKey::sm4(b)
+        } else {
+            SecretKey::tdes(b)
+        }
+    };
+    let key = |b: Option<Vec<u8>>| b.and_then(|b| make(&b).ok());
     Ok(Some(Terminal {
         tid: tid.into(),
         mid,
-        tmk: SecretKey::tdes(&tmk)?,
+        tmk: make(&tmk)?,
         pik: key(pik),
         mak: key(mak),
         tdk: key(tdk),
         batch,
-        mac: mac_algorithm(&mac),
+        mac,
     }))
 }
