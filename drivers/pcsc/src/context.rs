@@ -1,13 +1,44 @@
 //! A PC/SC context that re-establishes itself after pcscd restarts.
 
+use std::collections::BTreeSet;
+use std::os::fd::RawFd;
+use std::sync::Mutex;
+
 use pcsc::{Context, Scope};
 
 use crate::PcscError;
+
+/// Our contexts are established one at a time, so that the socket each one opens to pcscd can
+/// be told apart from the others'.
+static ESTABLISH: Mutex<()> = Mutex::new(());
+
+/// The process's connected UNIX-domain sockets (pcsc-lite talks to pcscd over one per context).
+fn unix_sockets() -> BTreeSet<RawFd> {
+    let Ok(entries) = std::fs::read_dir("/proc/self/fd") else {
+        return BTreeSet::new();
+    };
+    entries
+        .flatten()
+        .filter_map(|e| e.file_name().to_str()?.parse::<RawFd>().ok())
+        .filter(|&fd| {
+            // SAFETY: getpeername only writes into the storage we pass, sized by `len`.
+            let mut addr: libc::sockaddr_storage = unsafe { std::mem::zeroed() };
+            let mut len = std::mem::size_of::<libc::sockaddr_storage>() as libc::socklen_t;
+            let rc = unsafe {
+                libc::getpeername(fd, (&raw mut addr).cast::<libc::sockaddr>(), &mut len)
+            };
+            rc == 0 && i32::from(addr.ss_family) == libc::AF_UNIX
+        })
+        .collect()
+}
 
 /// Holds the current context; `get` establishes one when there is none.
 #[derive(Default)]
 pub(crate) struct ContextSlot {
     ctx: Option<Context>,
+    /// The context's socket to pcscd, when it could be identified: shutting it down is the one
+    /// way to end an `SCardTransmit` that a hung reader or card never answers.
+    socket: Option<RawFd>,
 }
 
 impl std::fmt::Debug for ContextSlot {
@@ -28,9 +59,18 @@ impl ContextSlot {
     pub(crate) fn get_fresh(&mut self) -> Result<(&Context, bool), PcscError> {
         let fresh = self.ctx.is_none();
         if fresh {
+            let _one_at_a_time = ESTABLISH
+                .lock()
+                .unwrap_or_else(std::sync::PoisonError::into_inner);
+            let before = unix_sockets();
             let ctx = Context::establish(Scope::User)
                 .map_err(|e| PcscError::from_pcsc("establish", "", e))?;
-            tracing::debug!("PC/SC context established");
+            let new: Vec<RawFd> = unix_sockets().difference(&before).copied().collect();
+            self.socket = match new.as_slice() {
+                [fd] => Some(*fd),
+                _ => None,
+            };
+            tracing::debug!(socket = ?self.socket, "PC/SC context established");
             self.ctx = Some(ctx);
         }
         self.ctx
@@ -39,8 +79,14 @@ impl ContextSlot {
             .ok_or(PcscError::NoService { op: "establish" })
     }
 
+    /// The current context's socket to pcscd, if known.
+    pub(crate) fn socket(&self) -> Option<RawFd> {
+        self.ctx.as_ref().and(self.socket)
+    }
+
     /// Forgets the context after pcscd went away, so the next call starts afresh.
     pub(crate) fn invalidate(&mut self) {
+        self.socket = None;
         if self.ctx.take().is_some() {
             tracing::info!("PC/SC service lost; will re-establish on next use");
         }

@@ -56,6 +56,10 @@ pub enum PcscError {
     /// A wait ran out.
     #[error("timed out after {0:?}")]
     Timeout(Duration),
+    /// A command got no answer within `ConnectOptions::transmit_timeout`; the connection to
+    /// pcscd was cut to end it and is re-established by the next call.
+    #[error("the card or reader did not answer within {0:?}")]
+    TransmitTimeout(Duration),
     /// A wait was cancelled.
     #[error("cancelled")]
     Cancelled,
@@ -135,7 +139,7 @@ impl pos_hal::Error for PcscError {
                 ErrorKind::CardRemoved
             }
             PcscError::Busy { .. } => ErrorKind::Busy,
-            PcscError::Timeout(_) => ErrorKind::Timeout,
+            PcscError::Timeout(_) | PcscError::TransmitTimeout(_) => ErrorKind::Timeout,
             PcscError::Cancelled => ErrorKind::Cancelled,
             PcscError::MuteCard { .. } | PcscError::Atr(_) | PcscError::GetResponseLoop(_) => {
                 ErrorKind::Protocol

@@ -38,6 +38,7 @@ mod context;
 mod discovery;
 mod error;
 mod reader;
+mod watchdog;
 mod watcher;
 
 pub use context::Canceller;

@@ -1,7 +1,7 @@
 //! One PC/SC reader as a pos-hal contact and contactless reader.
 
 use std::ffi::CString;
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use pcsc::{Card, Disposition, Protocols, ReaderState, ShareMode, State};
 use pos_hal::{
@@ -67,6 +67,9 @@ pub struct ConnectOptions {
     pub auto_resend_on_6c: bool,
     /// Upper bound on GET RESPONSE rounds for one command.
     pub max_get_response: usize,
+    /// Longest one exchange with the card may take (PC/SC itself has no limit). Past it the
+    /// exchange fails with `Timeout` and the connection to pcscd is re-established.
+    pub transmit_timeout: Duration,
 }
 
 impl Default for ConnectOptions {
@@ -76,6 +79,7 @@ impl Default for ConnectOptions {
             auto_get_response: true,
             auto_resend_on_6c: true,
             max_get_response: 256,
+            transmit_timeout: Duration::from_secs(15),
         }
     }
 }
@@ -109,6 +113,8 @@ pub struct PcscReader {
     exclusive: bool,
     rx: Vec<u8>,
     tx: Vec<u8>,
+    /// Ends transmits that run past `options.transmit_timeout`; started at the first transmit.
+    watchdog: Option<crate::watchdog::Watchdog>,
 }
 
 impl std::fmt::Debug for PcscReader {
@@ -209,6 +215,7 @@ impl PcscReader {
             exclusive: false,
             rx: vec![0; RX_CAPACITY],
             tx: Vec::with_capacity(pos_hal::apdu::MAX_ENCODED_LEN),
+            watchdog: None,
         })
     }
 
@@ -341,10 +348,22 @@ impl PcscReader {
         }
     }
 
+    /// Starts the transmit watchdog once (a thread per handle that transmits).
+    fn ensure_watchdog(&mut self) {
+        if self.watchdog.is_none() {
+            match crate::watchdog::Watchdog::new() {
+                Ok(w) => self.watchdog = Some(w),
+                Err(e) => {
+                    tracing::warn!(error = %e, "no transmit watchdog: transmits have no deadline")
+                }
+            }
+        }
+    }
+
     /// After a failed exchange: forget what the error says is gone.
     fn after_failure(&mut self, err: &PcscError) {
         match err {
-            PcscError::NoService { .. } => {
+            PcscError::NoService { .. } | PcscError::TransmitTimeout(_) => {
                 self.connected = None;
                 self.slot.invalidate();
             }
@@ -429,15 +448,22 @@ impl PcscReader {
         command: &Apdu<'_>,
         out: &'r mut [u8],
     ) -> Result<Rapdu<'r>, PcscError> {
+        if self.connected.is_none() {
+            return Err(self.not_connected());
+        }
+        self.ensure_watchdog();
         let Some(connected) = self.connected.as_ref() else {
             return Err(self.not_connected());
         };
+        let guard = self.watchdog.as_ref().zip(self.slot.socket());
         let mut wire = Wire {
             card: &connected.card,
             tx: &mut self.tx,
             rx: &mut self.rx,
             reader: &self.display_name,
             used: 0,
+            guard,
+            timeout: self.options.transmit_timeout,
         };
         let result = wire.transmit(&self.options, command, out);
         if let Err(e) = &result {
@@ -454,9 +480,14 @@ impl PcscReader {
         &mut self,
         body: impl FnOnce(&mut PcscTransaction<'_>) -> Result<T, PcscError>,
     ) -> Result<T, PcscError> {
+        if self.connected.is_none() {
+            return Err(self.not_connected());
+        }
+        self.ensure_watchdog();
         let Some(mut connected) = self.connected.take() else {
             return Err(self.not_connected());
         };
+        let guard = self.watchdog.as_ref().zip(self.slot.socket());
         let result = match connected.card.transaction2() {
             Ok(held) => {
                 let mut t = PcscTransaction {
@@ -466,6 +497,8 @@ impl PcscReader {
                         rx: &mut self.rx,
                         reader: &self.display_name,
                         used: 0,
+                        guard,
+                        timeout: self.options.transmit_timeout,
                     },
                     options: self.options,
                 };
@@ -502,6 +535,10 @@ struct Wire<'a> {
     reader: &'a str,
     /// The most bytes a response put into `rx` (what must be wiped).
     used: usize,
+    /// The deadline keeper and the context's socket, when both are known.
+    guard: Option<(&'a crate::watchdog::Watchdog, std::os::fd::RawFd)>,
+    /// Longest one exchange may take.
+    timeout: Duration,
 }
 
 /// Wipes the part of the buffers a command used: responses hold PANs and tracks, commands may
@@ -531,7 +568,19 @@ impl Wire<'_> {
     fn exchange_raw(&mut self, command: &Apdu<'_>) -> Result<usize, PcscError> {
         self.tx.resize(command.encoded_len(), 0);
         let n = command.encode_into(self.tx)?;
-        match self.card.transmit(&self.tx[..n], self.rx).map(<[u8]>::len) {
+        if let Some((watchdog, socket)) = self.guard {
+            let until = Instant::now()
+                .checked_add(self.timeout)
+                .unwrap_or_else(|| Instant::now() + Duration::from_secs(86_400 * 365));
+            watchdog.arm(until, socket);
+        }
+        let result = self.card.transmit(&self.tx[..n], self.rx).map(<[u8]>::len);
+        if let Some((watchdog, _)) = self.guard
+            && watchdog.disarm()
+        {
+            return Err(PcscError::TransmitTimeout(self.timeout));
+        }
+        match result {
             Ok(len) if len >= 2 => Ok(len),
             // pcscd returns an empty "success" when the card vanished mid-command.
             Ok(len) => Err(PcscError::ResponseTooShort { len }),

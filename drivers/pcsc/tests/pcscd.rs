@@ -616,3 +616,54 @@ fn a_transaction_keeps_other_handles_out_until_it_ends() {
     drop((holder, other));
     remove(card, 0);
 }
+
+fn threads() -> usize {
+    std::fs::read_dir("/proc/self/task")
+        .map(|d| d.count())
+        .unwrap_or(0)
+}
+
+#[test]
+#[ignore = "needs pcscd + vpcd: run by `cargo xtask test`"]
+fn a_card_that_never_answers_times_out_and_the_reader_recovers() {
+    require_stack();
+    // vpcd given an empty answer leaves SCardTransmit waiting for ever (notes/pcsc-vpcd.md).
+    let hung = insert_profile(
+        0,
+        "unionpay-debit",
+        Faults {
+            raw_response: Some(Vec::new()),
+            ..Faults::default()
+        },
+    );
+    let before = threads();
+    let mut reader = open(0);
+    reader.set_options(ConnectOptions {
+        transmit_timeout: Duration::from_millis(800),
+        ..ConnectOptions::default()
+    });
+    reader.power_on().expect("the ATR still comes");
+    let start = Instant::now();
+    let err = send(&mut reader, &select(PSE)).expect_err("no answer");
+    assert_eq!(err.kind(), ErrorKind::Timeout, "{err}");
+    assert!(
+        start.elapsed() < Duration::from_secs(5),
+        "ended by the deadline, not by the card: {:?}",
+        start.elapsed()
+    );
+    remove(hung, 0);
+
+    // The same handle works again with a healthy card: a new connection to pcscd.
+    let card = insert_profile(0, "unionpay-debit", Faults::default());
+    reader.power_on().expect("power on after the timeout");
+    let (_, sw) = send(&mut reader, &select(PSE)).expect("select");
+    assert_eq!(sw, StatusWord::OK);
+    drop(reader);
+    remove(card, 0);
+    assert!(
+        threads() <= before,
+        "no thread left behind ({} → {})",
+        before,
+        threads()
+    );
+}
