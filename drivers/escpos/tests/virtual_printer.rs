@@ -321,3 +321,25 @@ fn health_check_prints_the_self_test_page() {
     assert!(failed.detail.as_str().contains("cover"), "{failed:?}");
     assert_eq!(vp.jobs().len(), 1, "nothing printed with the cover open");
 }
+
+#[test]
+fn a_cancelled_job_is_not_printed_and_the_printer_stays_usable() {
+    let vp = VirtualPrinter::tcp(0, 384, None).expect("virtual printer");
+    let mut printer =
+        EscposPrinter::open(&format!("tcp:{}", vp.endpoint()), Profile::MM58).expect("open");
+    let layout = slip().layout(Copy::Merchant);
+    let lines = layout.lines();
+    let cancel = CancelToken::new();
+    cancel.cancel();
+    let err = printer
+        .print(&Receipt::new(&lines), &cancel)
+        .expect_err("cancelled");
+    assert_eq!(err.kind(), ErrorKind::Cancelled, "{err}");
+    let err = printer.status(&cancel).expect_err("cancelled");
+    assert_eq!(err.kind(), ErrorKind::Cancelled, "{err}");
+    assert!(vp.jobs().is_empty(), "nothing reached the paper");
+    printer
+        .print(&Receipt::new(&lines), &CancelToken::new())
+        .expect("prints afterwards");
+    assert_eq!(vp.jobs().len(), 1);
+}

@@ -300,8 +300,24 @@ impl PcscReader {
             self.share_mode(),
             self.options.protocols(),
         );
-        let card = match self.with_service("connect", |ctx, _| ctx.connect(&name, share, protocols))
-        {
+        // Connecting powers the card: a hung reader blocks it like a transmit, so the same
+        // deadline applies.
+        self.slot.get()?;
+        self.ensure_watchdog();
+        let timeout = self.options.transmit_timeout;
+        if let (Some(w), Some(socket)) = (self.watchdog.as_ref(), self.slot.socket()) {
+            let until = Instant::now()
+                .checked_add(timeout)
+                .unwrap_or_else(|| Instant::now() + Duration::from_secs(86_400 * 365));
+            w.arm(until, socket);
+        }
+        let connected = self.with_service("connect", |ctx, _| ctx.connect(&name, share, protocols));
+        if self.watchdog.as_ref().is_some_and(|w| w.disarm()) {
+            let err = PcscError::TransmitTimeout(timeout);
+            self.after_failure(&err);
+            return Err(err);
+        }
+        let card = match connected {
             Ok(card) => card,
             Err(e @ (PcscError::Pcsc { .. } | PcscError::MuteCard { .. })) => {
                 // pcscd cannot negotiate with a card whose ATR is garbage: say so precisely.
