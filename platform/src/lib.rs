@@ -2,7 +2,8 @@
 //!
 //! [`TcpHostLink`] implements [`pos_terminal::host::HostLink`] over TCP with the CUP 2-byte
 //! length framing of `pos-io`, in plain TCP or — where the acquirer offers it — TLS (rustls,
-//! ring provider) with a pinned CA ([`TlsSettings`]).
+//! ring provider) with a pinned CA ([`TlsSettings`]). [`SqliteJournal`] implements the
+//! terminal's [`pos_terminal::journal::Journal`] durably (WAL, `synchronous = FULL`).
 //!
 //! ```no_run
 //! use std::time::Duration;
@@ -14,6 +15,10 @@
 //! ```
 
 #![warn(missing_docs)]
+
+mod journal;
+
+pub use journal::{JournalError, SqliteJournal};
 
 use std::io::{ErrorKind as IoKind, Read, Write};
 use std::net::{SocketAddr, TcpStream, ToSocketAddrs};

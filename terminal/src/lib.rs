@@ -9,6 +9,8 @@
 //!   (ISO 9564 format 0), the CUP ECB MAC, track encryption, and [`crypto::SoftwareKeyStore`], the software [`pos_hal::KeyStore`].
 //! * [`slip`]: the merchant and cardholder sale slips as device-neutral receipts.
 //! * [`host`]: the [`host::HostLink`] port the platform implements (TCP in `pos-platform`).
+//! * [`journal`]: the [`journal::Journal`] port (durable STAN, batch, vouchers, outcomes).
+//! * [`online`]: journal-before-send, answer checks (MAC, echoes) and automatic reversal.
 //!
 //! ```
 //! use pos_terminal::iso8583::{Frame, Message, Mti};
@@ -33,4 +35,6 @@ extern crate std;
 pub mod crypto;
 pub mod host;
 pub mod iso8583;
+pub mod journal;
+pub mod online;
 pub mod slip;

@@ -1,0 +1,305 @@
+//! The terminal journal in SQLite: WAL, `synchronous = FULL`, every change one transaction, so
+//! a record is on disk before its request leaves and survives `kill -9` and power loss.
+
+use std::path::Path;
+
+use pos_hal::{ErrorKind, ErrorType};
+use pos_terminal::journal::{Journal, Outcome, Record, ReversalReason};
+use rusqlite::{Connection, params};
+
+/// Why the journal failed.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum JournalError {
+    /// SQLite failed (disk full, file not writable, locked).
+    #[error("journal database: {0}")]
+    Db(#[from] rusqlite::Error),
+    /// A row the journal wrote does not read back (a state it does not know).
+    #[error("journal record {id} is corrupt: {what}")]
+    Corrupt {
+        /// The record.
+        id: u64,
+        /// What is wrong.
+        what: &'static str,
+    },
+}
+
+impl pos_hal::Error for JournalError {
+    fn kind(&self) -> ErrorKind {
+        match self {
+            JournalError::Db(rusqlite::Error::SqliteFailure(e, _))
+                if e.code == rusqlite::ErrorCode::DatabaseBusy =>
+            {
+                ErrorKind::Busy
+            }
+            _ => ErrorKind::Other,
+        }
+    }
+}
+
+const SCHEMA: &str = "
+CREATE TABLE IF NOT EXISTS counters(name TEXT PRIMARY KEY, value INTEGER NOT NULL);
+INSERT OR IGNORE INTO counters(name, value) VALUES ('stan', 0), ('voucher', 0), ('batch', 1);
+CREATE TABLE IF NOT EXISTS records(
+    id INTEGER PRIMARY KEY AUTOINCREMENT,
+    stan INTEGER NOT NULL, batch INTEGER NOT NULL, voucher INTEGER NOT NULL,
+    request BLOB NOT NULL,
+    state TEXT NOT NULL,          -- pending | approved | declined | unknown | reversed
+    rc TEXT, rrn TEXT, auth TEXT, reason TEXT,
+    created TEXT NOT NULL DEFAULT (datetime('now')));
+CREATE INDEX IF NOT EXISTS records_voucher ON records(voucher);
+";
+
+/// The SQLite journal.
+///
+/// ```
+/// use pos_platform::SqliteJournal;
+/// use pos_terminal::journal::{Journal, Outcome};
+/// let mut j = SqliteJournal::open_in_memory()?;
+/// let stan = j.next_stan()?;
+/// let record = j.begin(stan, b"request")?;
+/// j.finish(record.id, &Outcome::Declined { rc: "51".into() })?;
+/// assert_eq!(j.last()?.map(|r| r.outcome), Some(Outcome::Declined { rc: "51".into() }));
+/// # Ok::<(), pos_platform::JournalError>(())
+/// ```
+#[derive(Debug)]
+pub struct SqliteJournal {
+    db: Connection,
+}
+
+fn counter(tx: &rusqlite::Transaction<'_>, name: &str) -> Result<u32, JournalError> {
+    Ok(tx.query_row(
+        "UPDATE counters SET value = value % 999999 + 1 WHERE name = ?1 RETURNING value",
+        [name],
+        |r| r.get(0),
+    )?)
+}
+
+fn read_record(r: &rusqlite::Row<'_>) -> rusqlite::Result<(Record, String, [Option<String>; 4])> {
+    Ok((
+        Record::new(
+            r.get::<_, i64>(0)? as u64,
+            r.get(1)?,
+            r.get(2)?,
+            r.get(3)?,
+            r.get(4)?,
+            Outcome::Pending,
+        ),
+        r.get(5)?,
+        [r.get(6)?, r.get(7)?, r.get(8)?, r.get(9)?],
+    ))
+}
+
+fn with_outcome(
+    (mut record, state, [rc, rrn, auth, reason]): (Record, String, [Option<String>; 4]),
+) -> Result<Record, JournalError> {
+    record.outcome = match state.as_str() {
+        "pending" => Outcome::Pending,
+        "approved" => Outcome::Approved {
+            rrn: rrn.unwrap_or_default(),
+            auth: auth.unwrap_or_default(),
+        },
+        "declined" => Outcome::Declined {
+            rc: rc.unwrap_or_default(),
+        },
+        "unknown" => Outcome::Unknown(ReversalReason::from_code(reason.as_deref().unwrap_or("06"))),
+        "reversed" => Outcome::Reversed,
+        _ => {
+            return Err(JournalError::Corrupt {
+                id: record.id,
+                what: "unknown state",
+            });
+        }
+    };
+    Ok(record)
+}
+
+const COLUMNS: &str = "id, stan, batch, voucher, request, state, rc, rrn, auth, reason";
+
+impl SqliteJournal {
+    /// Opens (or creates) the journal file.
+    pub fn open(path: impl AsRef<Path>) -> Result<Self, JournalError> {
+        let db = Connection::open(path)?;
+        db.busy_timeout(std::time::Duration::from_secs(5))?;
+        db.pragma_update(None, "journal_mode", "WAL")?;
+        db.pragma_update(None, "synchronous", "FULL")?;
+        db.execute_batch(SCHEMA)?;
+        Ok(Self { db })
+    }
+
+    /// A journal in memory (tests, demos).
+    pub fn open_in_memory() -> Result<Self, JournalError> {
+        let db = Connection::open_in_memory()?;
+        db.execute_batch(SCHEMA)?;
+        Ok(Self { db })
+    }
+
+    fn query(&self, sql_tail: &str, param: Option<u32>) -> Result<Vec<Record>, JournalError> {
+        let sql = format!("SELECT {COLUMNS} FROM records {sql_tail}");
+        let mut stmt = self.db.prepare(&sql)?;
+        let rows = match param {
+            Some(p) => stmt
+                .query_map([p], read_record)?
+                .collect::<Result<Vec<_>, _>>()?,
+            None => stmt
+                .query_map([], read_record)?
+                .collect::<Result<Vec<_>, _>>()?,
+        };
+        rows.into_iter().map(with_outcome).collect()
+    }
+}
+
+impl ErrorType for SqliteJournal {
+    type Error = JournalError;
+}
+
+impl Journal for SqliteJournal {
+    fn next_stan(&mut self) -> Result<u32, JournalError> {
+        let tx = self.db.transaction()?;
+        let stan = counter(&tx, "stan")?;
+        tx.commit()?;
+        Ok(stan)
+    }
+
+    fn batch(&mut self) -> Result<u32, JournalError> {
+        Ok(self
+            .db
+            .query_row("SELECT value FROM counters WHERE name = 'batch'", [], |r| {
+                r.get(0)
+            })?)
+    }
+
+    fn set_batch(&mut self, batch: u32) -> Result<(), JournalError> {
+        self.db.execute(
+            "UPDATE counters SET value = ?1 WHERE name = 'batch'",
+            [batch],
+        )?;
+        Ok(())
+    }
+
+    fn begin(&mut self, stan: u32, request: &[u8]) -> Result<Record, JournalError> {
+        let tx = self.db.transaction()?;
+        let voucher = counter(&tx, "voucher")?;
+        let batch: u32 =
+            tx.query_row("SELECT value FROM counters WHERE name = 'batch'", [], |r| {
+                r.get(0)
+            })?;
+        tx.execute(
+            "INSERT INTO records(stan, batch, voucher, request, state) VALUES (?1, ?2, ?3, ?4, 'pending')",
+            params![stan, batch, voucher, request],
+        )?;
+        let id = tx.last_insert_rowid() as u64;
+        tx.commit()?;
+        Ok(Record::new(
+            id,
+            stan,
+            batch,
+            voucher,
+            request.to_vec(),
+            Outcome::Pending,
+        ))
+    }
+
+    fn finish(&mut self, id: u64, outcome: &Outcome) -> Result<(), JournalError> {
+        let (state, rc, rrn, auth, reason) = match outcome {
+            Outcome::Pending => ("pending", None, None, None, None),
+            Outcome::Approved { rrn, auth } => (
+                "approved",
+                Some("00"),
+                Some(rrn.as_str()),
+                Some(auth.as_str()),
+                None,
+            ),
+            Outcome::Declined { rc } => ("declined", Some(rc.as_str()), None, None, None),
+            Outcome::Unknown(r) => ("unknown", None, None, None, Some(r.code())),
+            Outcome::Reversed => ("reversed", None, None, None, None),
+            _ => (
+                "unknown",
+                None,
+                None,
+                None,
+                Some(ReversalReason::Other.code()),
+            ),
+        };
+        // A reversal keeps what the host had said (rc, RRN) for the records query.
+        let changed = self.db.execute(
+            "UPDATE records SET state = ?2, rc = COALESCE(?3, rc), rrn = COALESCE(?4, rrn),
+                 auth = COALESCE(?5, auth), reason = COALESCE(?6, reason) WHERE id = ?1",
+            params![id as i64, state, rc, rrn, auth, reason],
+        )?;
+        if changed == 0 {
+            return Err(JournalError::Corrupt {
+                id,
+                what: "no such record",
+            });
+        }
+        Ok(())
+    }
+
+    fn reversals_due(&mut self) -> Result<Vec<Record>, JournalError> {
+        // Pending at this point means the power went while waiting: unknown, reverse it.
+        self.db.execute(
+            "UPDATE records SET state = 'unknown', reason = '98' WHERE state = 'pending'",
+            [],
+        )?;
+        self.query("WHERE state = 'unknown' ORDER BY id", None)
+    }
+
+    fn by_voucher(&mut self, voucher: u32) -> Result<Option<Record>, JournalError> {
+        Ok(self
+            .query("WHERE voucher = ?1 ORDER BY id DESC LIMIT 1", Some(voucher))?
+            .into_iter()
+            .next())
+    }
+
+    fn last(&mut self) -> Result<Option<Record>, JournalError> {
+        Ok(self
+            .query("ORDER BY id DESC LIMIT 1", None)?
+            .into_iter()
+            .next())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn counters_and_records_survive_reopening() {
+        let dir = std::env::temp_dir().join(format!("pos-journal-{}", std::process::id()));
+        let _ = std::fs::create_dir_all(&dir);
+        let path = dir.join("journal.sqlite");
+        let _ = std::fs::remove_file(&path);
+        let id = {
+            let mut j = SqliteJournal::open(&path).expect("open");
+            assert_eq!(j.next_stan().expect("stan"), 1);
+            assert_eq!(j.next_stan().expect("stan"), 2);
+            j.set_batch(7).expect("batch");
+            let r = j.begin(2, b"req").expect("begin");
+            assert_eq!((r.voucher, r.batch), (1, 7));
+            r.id
+        };
+        // "Power lost" while the request was out: pending comes back as a reversal due.
+        let mut j = SqliteJournal::open(&path).expect("reopen");
+        assert_eq!(j.next_stan().expect("stan"), 3, "never handed out twice");
+        let due = j.reversals_due().expect("due");
+        assert_eq!(due.len(), 1);
+        assert_eq!(due[0].id, id);
+        assert_eq!(due[0].outcome, Outcome::Unknown(ReversalReason::NoAnswer));
+        j.finish(id, &Outcome::Reversed).expect("acknowledged");
+        assert!(j.reversals_due().expect("due").is_empty());
+        assert_eq!(
+            j.by_voucher(1).expect("q").map(|r| r.outcome),
+            Some(Outcome::Reversed)
+        );
+        let _ = std::fs::remove_dir_all(&dir);
+    }
+
+    #[test]
+    fn the_stan_wraps_after_999999() {
+        let mut j = SqliteJournal::open_in_memory().expect("open");
+        j.db.execute("UPDATE counters SET value = 999999 WHERE name = 'stan'", [])
+            .expect("set");
+        assert_eq!(j.next_stan().expect("stan"), 1);
+    }
+}

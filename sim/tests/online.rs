@@ -1,0 +1,294 @@
+//! The terminal core's online layer (`pos_terminal::online`) with the SQLite journal, against
+//! host-sim over TCP: journal before send, answers checked, unknown outcomes reversed before the
+//! next request, nothing charged twice — host-sim's ledger is the referee.
+
+use std::sync::atomic::Ordering;
+use std::time::Duration;
+
+use pos_hal::{
+    Amount, CancelToken, InlineBytes, KeySlot, KeyStore, MacAlgorithm, Pan, PinBlockFormat, Secret,
+};
+use pos_platform::{SqliteJournal, TcpHostLink};
+use pos_sim::acquirer::{HostConfig, HostSim};
+use pos_terminal::crypto::{KeyBlockLayout, SecretKey, SoftwareKeyStore};
+use pos_terminal::host::HostLink;
+use pos_terminal::iso8583::{Frame, Message, Mti};
+use pos_terminal::journal::{Journal, Outcome, ReversalReason};
+use pos_terminal::online::{Acquirer, AnswerFault, Online, OnlineError};
+
+const TID: &str = "12345678";
+const MID: &str = "123456789012345";
+const PAN: &str = "6212345678901232";
+const FRAME: Frame = Frame::new(
+    [0x60, 0x00, 0x03, 0x00, 0x00],
+    [0x60, 0x31, 0x00, 0x31, 0x00, 0x00],
+);
+
+struct Pos {
+    link: TcpHostLink,
+    journal: SqliteJournal,
+    keys: SoftwareKeyStore,
+    acquirer: Acquirer,
+}
+
+fn tmk() -> SecretKey {
+    SecretKey::tdes(&hex::decode("70F2A84CCBC2AE8625CBB0F2C22AB923").expect("hex")).expect("tmk")
+}
+
+impl Pos {
+    fn new(host: &HostSim, journal: SqliteJournal) -> Self {
+        let mut keys = SoftwareKeyStore::default();
+        keys.install(KeySlot::Master(0), tmk()).expect("TMK");
+        Self {
+            link: TcpHostLink::new(host.addr().to_string()),
+            journal,
+            keys,
+            acquirer: Acquirer::new(FRAME, MacAlgorithm::CupEcb, TID, MID)
+                .with_timeout(Duration::from_millis(1_500)),
+        }
+    }
+
+    /// Sign-in: working keys into the key store, the batch into the journal.
+    fn sign_in(&mut self) {
+        let mut m = Message::new(Mti::NETWORK_REQUEST);
+        let stan = self.journal.next_stan().expect("stan");
+        m.set_stan(stan).expect("11");
+        m.set_text(41, TID).expect("41");
+        m.set_text(42, MID).expect("42");
+        m.set_text(60, "00000000003").expect("60");
+        m.set_text(63, "01 ").expect("63");
+        let payload = FRAME.encode_payload(&m).expect("encode");
+        let answer = self
+            .link
+            .exchange(&payload, Duration::from_secs(2), &CancelToken::new())
+            .expect("sign-in answer");
+        let (_, rsp) = Frame::decode_payload(&answer).expect("decode");
+        assert_eq!(rsp.response_code().expect("39").as_deref(), Some("00"));
+        let block = rsp.text(62).expect("62").expect("keys").into_owned();
+        self.keys
+            .load_key_block(KeySlot::Master(0), &block, &KeyBlockLayout::default())
+            .expect("key check values");
+        self.journal
+            .set_batch(rsp.batch_number().expect("60").expect("batch"))
+            .expect("batch");
+    }
+
+    fn online(&mut self) -> Online<'_, TcpHostLink, SqliteJournal, SoftwareKeyStore> {
+        Online::new(
+            &mut self.link,
+            &mut self.journal,
+            &mut self.keys,
+            &self.acquirer,
+        )
+    }
+
+    fn card_message(
+        &mut self,
+        proc_code: &str,
+        t60: &str,
+        amount: Option<u64>,
+    ) -> Message<'static> {
+        let mut m = Message::new(Mti::FINANCIAL_REQUEST);
+        m.set_text(2, PAN).expect("2");
+        m.set_text(3, proc_code.to_string()).expect("3");
+        if let Some(a) = amount {
+            m.set_amount(Amount::from_minor(a).expect("amount"))
+                .expect("4");
+        }
+        m.set_text(22, "051").expect("22");
+        m.set_text(25, "00").expect("25");
+        m.set_text(49, "156").expect("49");
+        let pan = Pan::parse(PAN).expect("pan");
+        let pin: pos_hal::PinDigits = Secret::new(InlineBytes::new(b"123456").expect("fits"));
+        let block = self
+            .keys
+            .encrypt_pin_block(KeySlot::Pin, &pan, &pin, PinBlockFormat::Iso0Tdes)
+            .expect("PIN block");
+        m.set_bytes(52, block.reveal().to_vec()).expect("52");
+        m.set_text(53, "2600000000000000").expect("53");
+        let batch = self.journal.batch().expect("batch");
+        m.set_text(60, format!("{t60}{batch:06}000")).expect("60");
+        m
+    }
+
+    fn sale(&mut self, amount: u64) -> Result<String, String> {
+        let m = self.card_message("000000", "22", Some(amount));
+        match self.online().request(m, &CancelToken::new()) {
+            Ok(a) => Ok(a.answer.response_code().ok().flatten().unwrap_or_default()),
+            Err(e) => Err(e.to_string()),
+        }
+    }
+
+    fn balance(&mut self) -> u64 {
+        let m = self.card_message("310000", "01", None);
+        let a = self
+            .online()
+            .request(m, &CancelToken::new())
+            .expect("balance");
+        a.answer
+            .string(54)
+            .ok()
+            .flatten()
+            .and_then(|s| s.get(8..20).and_then(|d| d.parse().ok()))
+            .expect("field 54")
+    }
+}
+
+struct Dir(std::path::PathBuf);
+impl Dir {
+    fn new(name: &str) -> Self {
+        let p = std::env::temp_dir().join(format!("pos-online-{name}-{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&p);
+        std::fs::create_dir_all(&p).expect("dir");
+        Self(p)
+    }
+}
+impl Drop for Dir {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_dir_all(&self.0);
+    }
+}
+
+fn setup(name: &str) -> (Dir, HostSim, Pos) {
+    let dir = Dir::new(name);
+    let host = HostSim::start(HostConfig::demo(dir.0.join("ledger.sqlite"))).expect("host");
+    let journal = SqliteJournal::open(dir.0.join("journal.sqlite")).expect("journal");
+    let mut pos = Pos::new(&host, journal);
+    pos.sign_in();
+    (dir, host, pos)
+}
+
+#[test]
+fn an_approved_sale_is_journaled_with_its_voucher() {
+    let (_dir, _host, mut pos) = setup("approved");
+    assert_eq!(pos.sale(5_000).as_deref(), Ok("00"));
+    let last = pos.journal.last().expect("journal").expect("record");
+    assert!(matches!(last.outcome, Outcome::Approved { .. }), "{last:?}");
+    assert_eq!(pos.balance(), 995_000);
+    let sale = pos
+        .journal
+        .by_voucher(last.voucher)
+        .expect("q")
+        .expect("reprint finds it");
+    let kept = Message::unpack(&sale.request).expect("the journaled request unpacks");
+    assert!(kept.has(4) && kept.has(11), "enough to reverse it");
+    assert!(
+        !kept.has(52) && !kept.has(35),
+        "no PIN block or track data at rest"
+    );
+}
+
+#[test]
+fn no_answer_in_time_is_reversed_before_the_next_request_exactly_once() {
+    let (_dir, host, mut pos) = setup("timeout");
+    host.faults().delay_ms.store(2_500, Ordering::Relaxed);
+    let err = pos.sale(7_000).expect_err("too slow");
+    assert!(err.contains("reversed"), "{err}");
+    let due = pos.journal.reversals_due().expect("due");
+    assert_eq!(due.len(), 1);
+    assert_eq!(due[0].outcome, Outcome::Unknown(ReversalReason::NoAnswer));
+    host.faults().delay_ms.store(0, Ordering::Relaxed);
+    std::thread::sleep(Duration::from_millis(1_200)); // the host booked the late sale meanwhile
+    // The next request sends the reversal first: the late sale is given back, once.
+    assert_eq!(pos.balance(), 1_000_000);
+    assert!(pos.journal.reversals_due().expect("due").is_empty());
+    assert_eq!(pos.balance(), 1_000_000, "a second pass reverses nothing");
+}
+
+#[test]
+fn a_wrong_mac_on_the_answer_is_an_unknown_outcome_reversed_with_a0() {
+    let (_dir, host, mut pos) = setup("mac");
+    host.faults().wrong_mac.store(true, Ordering::Relaxed);
+    let m = pos.card_message("000000", "22", Some(3_000));
+    let err = pos
+        .online()
+        .request(m, &CancelToken::new())
+        .expect_err("bad MAC");
+    assert!(
+        matches!(err, OnlineError::Answer(AnswerFault::MacWrong)),
+        "{err}"
+    );
+    assert!(err.outcome_unknown());
+    let due = pos.journal.reversals_due().expect("due");
+    assert_eq!(due[0].outcome, Outcome::Unknown(ReversalReason::MacFailure));
+    host.faults().wrong_mac.store(false, Ordering::Relaxed);
+    assert_eq!(
+        pos.balance(),
+        1_000_000,
+        "the approved-but-unverified sale was reversed"
+    );
+}
+
+#[test]
+fn power_lost_while_waiting_is_reversed_after_restart() {
+    let dir = Dir::new("power");
+    let host = HostSim::start(HostConfig::demo(dir.0.join("ledger.sqlite"))).expect("host");
+    let journal_path = dir.0.join("journal.sqlite");
+    {
+        let mut pos = Pos::new(&host, SqliteJournal::open(&journal_path).expect("journal"));
+        pos.sign_in();
+        // What `request` does up to the moment the power goes: journal, then send.
+        let mut m = pos.card_message("000000", "22", Some(9_000));
+        let stan = pos.journal.next_stan().expect("stan");
+        m.set_stan(stan).expect("11");
+        m.set_text(41, TID).expect("41");
+        m.set_text(42, MID).expect("42");
+        let mut kept = m.clone();
+        for n in [35, 36, 52, 55, 26, 64] {
+            kept.remove(n);
+        }
+        pos.journal
+            .begin(stan, &kept.pack().expect("pack"))
+            .expect("begin");
+        let payload = FRAME
+            .encode_payload_with_mac(&mut m, |mab| {
+                pos.keys
+                    .mac(KeySlot::Mac, MacAlgorithm::CupEcb, mab)
+                    .expect("mac")
+            })
+            .expect("encode");
+        let _ = pos
+            .link
+            .exchange(&payload, Duration::from_secs(2), &CancelToken::new());
+        // …and the terminal dies before writing the outcome.
+    }
+    let mut pos = Pos::new(
+        &host,
+        SqliteJournal::open(&journal_path).expect("journal again"),
+    );
+    pos.sign_in();
+    assert_eq!(pos.journal.reversals_due().expect("due").len(), 1);
+    assert_eq!(
+        pos.balance(),
+        1_000_000,
+        "the sale the host booked was reversed"
+    );
+}
+
+#[test]
+fn a_reversal_waits_while_the_host_is_down_and_goes_first_when_it_is_back() {
+    let dir = Dir::new("down");
+    let ledger = dir.0.join("ledger.sqlite");
+    let host = HostSim::start(HostConfig::demo(&ledger)).expect("host");
+    let port = host.addr().port();
+    let mut pos = Pos::new(
+        &host,
+        SqliteJournal::open(dir.0.join("journal.sqlite")).expect("journal"),
+    );
+    pos.sign_in();
+    host.faults().drop.store(true, Ordering::Relaxed);
+    assert!(pos.sale(4_000).is_err());
+    drop(host);
+    // Host down: the queued reversal cannot go, so no new request goes either.
+    let m = pos.card_message("310000", "01", None);
+    let err = pos
+        .online()
+        .request(m, &CancelToken::new())
+        .expect_err("host down");
+    assert!(matches!(err, OnlineError::ReversalPending(_)), "{err}");
+    let mut config = HostConfig::demo(&ledger);
+    config.port = port;
+    let _host = HostSim::start(config).expect("host back");
+    assert_eq!(pos.balance(), 1_000_000);
+    assert!(pos.journal.reversals_due().expect("due").is_empty());
+}

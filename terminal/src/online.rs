@@ -1,0 +1,371 @@
+//! Going online safely: every financial request is journaled before it leaves, every answer is
+//! checked, and every unknown outcome is reversed — before anything else is sent — until the
+//! host acknowledges it. Nothing is charged twice, nothing is lost.
+
+use alloc::string::{String, ToString};
+use alloc::vec::Vec;
+use core::fmt;
+use core::time::Duration;
+
+use pos_hal::{CancelToken, ErrorKind, KeySlot, KeyStore, MacAlgorithm};
+
+use crate::host::HostLink;
+use crate::iso8583::{CodecError, Frame, Message, Mti};
+use crate::journal::{Journal, Outcome, Record, ReversalReason};
+
+/// Fields a journal never keeps (track data, PIN block, ICC data, MAC).
+const NOT_JOURNALED: [u8; 6] = [35, 36, 52, 55, 26, 64];
+
+/// Who the terminal talks to and how.
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct Acquirer {
+    /// TPDU and header.
+    pub frame: Frame,
+    /// The MAC the acquirer requires.
+    pub mac: MacAlgorithm,
+    /// Field 41, bound to the keys of the sign-in.
+    pub terminal_id: String,
+    /// Field 42.
+    pub merchant_id: String,
+    /// Time allowed for one exchange.
+    pub timeout: Duration,
+}
+
+impl Acquirer {
+    /// An acquirer with a 30-second exchange timeout.
+    pub fn new(frame: Frame, mac: MacAlgorithm, terminal_id: &str, merchant_id: &str) -> Self {
+        Self {
+            frame,
+            mac,
+            terminal_id: terminal_id.into(),
+            merchant_id: merchant_id.into(),
+            timeout: Duration::from_secs(30),
+        }
+    }
+
+    /// With the exchange timeout given.
+    pub fn with_timeout(mut self, timeout: Duration) -> Self {
+        self.timeout = timeout;
+        self
+    }
+}
+
+/// What is wrong with an answer. Every fault leaves the outcome unknown: the request is reversed.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum AnswerFault {
+    /// Not an ISO 8583 message of this dialect.
+    Unreadable,
+    /// An approval without field 64.
+    MacMissing,
+    /// Field 64 does not verify.
+    MacWrong,
+    /// This field does not echo the request (MTI is reported as field 0).
+    Echo(u8),
+}
+
+impl fmt::Display for AnswerFault {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            AnswerFault::Unreadable => f.write_str("the host's answer is unreadable"),
+            AnswerFault::MacMissing => f.write_str("the host's approval carries no MAC"),
+            AnswerFault::MacWrong => f.write_str("the host's answer has a wrong MAC"),
+            AnswerFault::Echo(0) => f.write_str("the host answered another message type"),
+            AnswerFault::Echo(n) => write!(f, "field {n} of the answer does not match the request"),
+        }
+    }
+}
+
+impl AnswerFault {
+    fn reason(self) -> ReversalReason {
+        match self {
+            AnswerFault::MacMissing | AnswerFault::MacWrong => ReversalReason::MacFailure,
+            AnswerFault::Unreadable => ReversalReason::NoAnswer,
+            AnswerFault::Echo(_) => ReversalReason::Other,
+        }
+    }
+}
+
+/// Requests whose approval moves money: their approvals must carry a valid MAC.
+fn moves_money(mti: Mti) -> bool {
+    [
+        Mti::AUTH_REQUEST,
+        Mti::FINANCIAL_REQUEST,
+        Mti::FINANCIAL_ADVICE,
+        Mti::REVERSAL,
+    ]
+    .contains(&mti)
+}
+
+/// Checks `answer` (a frame payload) against `request`: the response MTI; fields 3, 4, 11, 41
+/// and 42 echoed where the request has them; field 64 verified when present and required on an
+/// approval of a request that moves money.
+pub fn check_answer<'a, K: KeyStore + ?Sized>(
+    keys: &mut K,
+    algorithm: MacAlgorithm,
+    request: &Message<'_>,
+    answer: &'a [u8],
+) -> Result<Message<'a>, AnswerFault> {
+    let (_, rsp) = Frame::decode_payload(answer).map_err(|_| AnswerFault::Unreadable)?;
+    if rsp.mti() != request.mti().response() {
+        return Err(AnswerFault::Echo(0));
+    }
+    for n in [3u8, 4, 11, 41, 42] {
+        if request.has(n) {
+            let want = request.text(n).map_err(|_| AnswerFault::Unreadable)?;
+            let got = rsp.text(n).map_err(|_| AnswerFault::Unreadable)?;
+            if want != got {
+                return Err(AnswerFault::Echo(n));
+            }
+        }
+    }
+    let approved = rsp.response_code().ok().flatten().as_deref() == Some("00");
+    match Frame::mac_parts(answer) {
+        Some((mab, mac)) if rsp.has(64) => {
+            let expected = keys
+                .mac(KeySlot::Mac, algorithm, mab)
+                .map_err(|_| AnswerFault::MacWrong)?;
+            let same = expected
+                .iter()
+                .zip(mac)
+                .fold(0u8, |acc, (a, b)| acc | (a ^ b))
+                == 0;
+            if !same || mac.len() != expected.len() {
+                return Err(AnswerFault::MacWrong);
+            }
+        }
+        _ if approved && moves_money(request.mti()) => return Err(AnswerFault::MacMissing),
+        _ => {}
+    }
+    Ok(rsp)
+}
+
+/// Why an online request did not get a usable answer.
+#[derive(Debug)]
+#[non_exhaustive]
+pub enum OnlineError<L, J, K> {
+    /// The link failed; the outcome is unknown and a reversal is queued.
+    Link(L),
+    /// The answer failed a check; the outcome is unknown and a reversal is queued.
+    Answer(AnswerFault),
+    /// An earlier reversal could not be delivered: no new request goes out until it is.
+    ReversalPending(L),
+    /// The journal failed: nothing was sent.
+    Journal(J),
+    /// A key operation failed (no MAC key: sign in first).
+    Keys(K),
+    /// The request could not be encoded.
+    Codec(CodecError),
+}
+
+impl<L: pos_hal::Error, J: pos_hal::Error, K: pos_hal::Error> OnlineError<L, J, K> {
+    /// The HAL kind.
+    pub fn kind(&self) -> ErrorKind {
+        match self {
+            OnlineError::Link(e) | OnlineError::ReversalPending(e) => e.kind(),
+            OnlineError::Answer(_) => ErrorKind::Protocol,
+            OnlineError::Journal(e) => e.kind(),
+            OnlineError::Keys(e) => e.kind(),
+            OnlineError::Codec(_) => ErrorKind::InvalidInput,
+        }
+    }
+
+    /// True when the request may have reached the host: it is being reversed.
+    pub fn outcome_unknown(&self) -> bool {
+        matches!(self, OnlineError::Link(_) | OnlineError::Answer(_))
+    }
+}
+
+impl<L: fmt::Display, J: fmt::Display, K: fmt::Display> fmt::Display for OnlineError<L, J, K> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            OnlineError::Link(e) => write!(
+                f,
+                "no answer from the host ({e}); the transaction will be reversed"
+            ),
+            OnlineError::Answer(a) => write!(f, "{a}; the transaction will be reversed"),
+            OnlineError::ReversalPending(e) => write!(
+                f,
+                "a reversal is still waiting for the host ({e}); try again"
+            ),
+            OnlineError::Journal(e) => write!(f, "journal: {e}"),
+            OnlineError::Keys(e) => write!(f, "keys: {e}"),
+            OnlineError::Codec(e) => write!(f, "message: {e}"),
+        }
+    }
+}
+
+/// An answered request: the record as journaled and the host's answer.
+#[derive(Debug)]
+pub struct Answered {
+    /// The journal record (voucher number, outcome).
+    pub record: Record,
+    /// The answer.
+    pub answer: Message<'static>,
+}
+
+/// The online session: host link, journal and keys, for one acquirer.
+#[derive(Debug)]
+pub struct Online<'a, L, J, K> {
+    link: &'a mut L,
+    journal: &'a mut J,
+    keys: &'a mut K,
+    acquirer: &'a Acquirer,
+}
+
+type Res<T, L, J, K> = Result<
+    T,
+    OnlineError<
+        <L as pos_hal::ErrorType>::Error,
+        <J as pos_hal::ErrorType>::Error,
+        <K as pos_hal::ErrorType>::Error,
+    >,
+>;
+
+impl<'a, L: HostLink, J: Journal, K: KeyStore> Online<'a, L, J, K> {
+    /// A session over these ports.
+    pub fn new(
+        link: &'a mut L,
+        journal: &'a mut J,
+        keys: &'a mut K,
+        acquirer: &'a Acquirer,
+    ) -> Self {
+        Self {
+            link,
+            journal,
+            keys,
+            acquirer,
+        }
+    }
+
+    fn seal(&mut self, msg: &mut Message<'_>) -> Res<Vec<u8>, L, J, K> {
+        let mut mac_error = None;
+        let alg = self.acquirer.mac;
+        let keys = &mut *self.keys;
+        let payload = self
+            .acquirer
+            .frame
+            .encode_payload_with_mac(msg, |mab| match keys.mac(KeySlot::Mac, alg, mab) {
+                Ok(m) => m,
+                Err(e) => {
+                    mac_error = Some(e);
+                    [0; 8]
+                }
+            })
+            .map_err(OnlineError::Codec)?;
+        match mac_error {
+            Some(e) => Err(OnlineError::Keys(e)),
+            None => Ok(payload),
+        }
+    }
+
+    /// Sends every queued reversal until the host acknowledges it; stops at the first one the
+    /// host cannot be reached for.
+    pub fn flush_reversals(&mut self, cancel: &CancelToken) -> Res<usize, L, J, K> {
+        let due = self.journal.reversals_due().map_err(OnlineError::Journal)?;
+        let mut sent = 0;
+        for record in due {
+            let reason = match record.outcome {
+                Outcome::Unknown(r) => r,
+                _ => ReversalReason::NoAnswer,
+            };
+            let original = Message::unpack(&record.request).map_err(OnlineError::Codec)?;
+            let mut rev = original.into_owned();
+            rev.set_mti(Mti::REVERSAL);
+            for n in NOT_JOURNALED.iter().copied().chain([37, 38, 39]) {
+                rev.remove(n);
+            }
+            rev.set_text(39, reason.code())
+                .map_err(OnlineError::Codec)?;
+            let payload = self.seal(&mut rev)?;
+            let answer = self
+                .link
+                .exchange(&payload, self.acquirer.timeout, cancel)
+                .map_err(OnlineError::ReversalPending)?;
+            match check_answer(&mut *self.keys, self.acquirer.mac, &rev, &answer) {
+                // Any readable, authentic answer acknowledges the reversal (`25`: the host never
+                // saw the original — nothing to give back either).
+                Ok(_) => {
+                    self.journal
+                        .finish(record.id, &Outcome::Reversed)
+                        .map_err(OnlineError::Journal)?;
+                    sent += 1;
+                }
+                Err(fault) => return Err(OnlineError::Answer(fault)),
+            }
+        }
+        Ok(sent)
+    }
+
+    /// Sends a financial request: queued reversals first; then a new STAN, the terminal and
+    /// merchant ids, the journal record (durable before sending), the MAC; then the answer
+    /// checked and its outcome journaled. An unknown outcome is journaled for reversal.
+    pub fn request(
+        &mut self,
+        mut msg: Message<'static>,
+        cancel: &CancelToken,
+    ) -> Res<Answered, L, J, K> {
+        self.flush_reversals(cancel)?;
+        let stan = self.journal.next_stan().map_err(OnlineError::Journal)?;
+        msg.set_stan(stan).map_err(OnlineError::Codec)?;
+        msg.set_text(41, self.acquirer.terminal_id.clone())
+            .map_err(OnlineError::Codec)?;
+        msg.set_text(42, self.acquirer.merchant_id.clone())
+            .map_err(OnlineError::Codec)?;
+        let mut kept = msg.clone();
+        for n in NOT_JOURNALED {
+            kept.remove(n);
+        }
+        let stripped = kept.pack().map_err(OnlineError::Codec)?;
+        let mut record = self
+            .journal
+            .begin(stan, &stripped)
+            .map_err(OnlineError::Journal)?;
+        let payload = self.seal(&mut msg)?;
+        let answer = match self.link.exchange(&payload, self.acquirer.timeout, cancel) {
+            Ok(a) => a,
+            Err(e) => {
+                let outcome = Outcome::Unknown(ReversalReason::NoAnswer);
+                self.journal
+                    .finish(record.id, &outcome)
+                    .map_err(OnlineError::Journal)?;
+                return Err(OnlineError::Link(e));
+            }
+        };
+        let rsp = match check_answer(&mut *self.keys, self.acquirer.mac, &msg, &answer) {
+            Ok(rsp) => rsp.into_owned(),
+            Err(fault) => {
+                let outcome = Outcome::Unknown(fault.reason());
+                self.journal
+                    .finish(record.id, &outcome)
+                    .map_err(OnlineError::Journal)?;
+                return Err(OnlineError::Answer(fault));
+            }
+        };
+        let rc = rsp.response_code().ok().flatten().unwrap_or_default();
+        record.outcome = if rc == "00" {
+            Outcome::Approved {
+                rrn: rsp.string(37).ok().flatten().unwrap_or_default(),
+                auth: rsp.string(38).ok().flatten().unwrap_or_default(),
+            }
+        } else {
+            Outcome::Declined { rc: rc.to_string() }
+        };
+        self.journal
+            .finish(record.id, &record.outcome)
+            .map_err(OnlineError::Journal)?;
+        Ok(Answered {
+            record,
+            answer: rsp,
+        })
+    }
+
+    /// After an approval the terminal could not complete (receipt not printed, power about to
+    /// go): the transaction is reversed before the next one.
+    pub fn abandon(&mut self, record_id: u64) -> Res<(), L, J, K> {
+        self.journal
+            .finish(record_id, &Outcome::Unknown(ReversalReason::Other))
+            .map_err(OnlineError::Journal)
+    }
+}
