@@ -1,7 +1,7 @@
 //! pos-escpos against the virtual ESC/POS printer of pos-sim over TCP, a serial pty and a file.
 
 use std::path::PathBuf;
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use pos_escpos::{DRAWER_PULSE, EscposError, EscposPrinter, Profile, encode_receipt};
 use pos_hal::{
@@ -342,4 +342,19 @@ fn a_cancelled_job_is_not_printed_and_the_printer_stays_usable() {
         .print(&Receipt::new(&lines), &CancelToken::new())
         .expect("prints afterwards");
     assert_eq!(vp.jobs().len(), 1);
+}
+
+#[test]
+fn a_printer_that_never_stops_talking_cannot_hold_the_caller() {
+    let vp = VirtualPrinter::tcp(0, 384, None).expect("virtual printer");
+    let mut printer =
+        EscposPrinter::open(&format!("tcp:{}", vp.endpoint()), Profile::MM58).expect("open");
+    vp.set_babble(true);
+    std::thread::sleep(Duration::from_millis(200)); // the line is flooded before we ask
+    let start = Instant::now();
+    let status = printer.status(&CancelToken::new());
+    let took = start.elapsed();
+    assert!(took < Duration::from_secs(10), "bounded: {took:?}");
+    // Its answers still get through the chatter.
+    assert!(status.is_ok_and(|s| s.ready()), "took {took:?}");
 }

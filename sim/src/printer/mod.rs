@@ -202,6 +202,12 @@ impl VirtualPrinter {
         lock(&self.state).faults.noise = noise;
     }
 
+    /// Never stops talking: sends XON bytes without pause, as a printer with a stuck status
+    /// line does. A driver must bound how long it drains such a line.
+    pub fn set_babble(&self, babble: bool) {
+        lock(&self.state).faults.babble = babble;
+    }
+
     /// Closes the connection once a job has sent this many bytes.
     pub fn drop_after_bytes(&self, bytes: Option<usize>) {
         lock(&self.state).faults.drop_after_bytes = bytes;

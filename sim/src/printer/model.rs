@@ -22,6 +22,7 @@ pub(crate) struct Faults {
     pub(crate) offline: bool,
     pub(crate) stall: bool,
     pub(crate) noise: bool,
+    pub(crate) babble: bool,
     pub(crate) drop_after_bytes: Option<usize>,
     pub(crate) paper_out_after_lines: Option<usize>,
 }

@@ -19,6 +19,18 @@ pub(crate) fn serve_tcp(mut stream: TcpStream, state: &Mutex<State>, stop: &Atom
             std::thread::sleep(Duration::from_millis(20));
             continue;
         }
+        let babble = lock(state).faults.babble;
+        if babble {
+            // Bytes faster than any drain loop reads them (XON: not an answer to anything); the
+            // socket does not wait for input meanwhile.
+            let _ = stream.set_nonblocking(false);
+            if stream.write_all(&[0x11; 4096]).is_err() {
+                break;
+            }
+            let _ = stream.set_nonblocking(true);
+        } else {
+            let _ = stream.set_nonblocking(false);
+        }
         match stream.read(&mut buf) {
             Ok(0) => break,
             Ok(n) => {
