@@ -6,8 +6,13 @@ use std::process::{Command, Stdio};
 const GOLDEN: &str = "003C6000030000603100310000080000200000 00C00012000001313233343536373831323334353637383930313233343500110000000100300003303120";
 
 fn run(args: &[&str], stdin: &str) -> (bool, String, String) {
+    run_env(args, stdin, &[])
+}
+
+fn run_env(args: &[&str], stdin: &str, env: &[(&str, &str)]) -> (bool, String, String) {
     let mut child = Command::new(env!("CARGO_BIN_EXE_iso8583"))
         .args(args)
+        .envs(env.iter().copied())
         .stdin(Stdio::piped())
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())
@@ -122,21 +127,9 @@ fn the_mak_can_come_from_a_file_or_the_environment() {
     let (ok, by_file, err) = run(&["mac", "--key-file", &path], GOLDEN);
     assert!(ok, "{err}");
     assert_eq!(by_file, by_arg);
-    let mut child = Command::new(env!("CARGO_BIN_EXE_iso8583"))
-        .arg("mac")
-        .env("ISO8583_MAK", "C24A8FB57AA20123")
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .spawn()
-        .expect("runs");
-    child
-        .stdin
-        .take()
-        .expect("stdin")
-        .write_all(GOLDEN.as_bytes())
-        .expect("write");
-    let out = child.wait_with_output().expect("output");
-    assert_eq!(String::from_utf8_lossy(&out.stdout), by_arg);
+    let (ok, by_env, err) = run_env(&["mac"], GOLDEN, &[("ISO8583_MAK", "C24A8FB57AA20123")]);
+    assert!(ok, "{err}");
+    assert_eq!(by_env, by_arg);
     let (ok, _, err) = run(&["mac"], GOLDEN);
     assert!(!ok && err.contains("no MAK"), "{err}");
     let _ = std::fs::remove_dir_all(&dir);

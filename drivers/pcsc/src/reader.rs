@@ -1,7 +1,7 @@
 //! One PC/SC reader as a pos-hal contact and contactless reader.
 
 use std::ffi::CString;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use pcsc::{Card, Disposition, Protocols, ReaderState, ShareMode, State};
 use pos_hal::{
@@ -306,10 +306,7 @@ impl PcscReader {
         self.ensure_watchdog();
         let timeout = self.options.transmit_timeout;
         if let (Some(w), Some(socket)) = (self.watchdog.as_ref(), self.slot.socket()) {
-            let until = Instant::now()
-                .checked_add(timeout)
-                .unwrap_or_else(|| Instant::now() + Duration::from_secs(86_400 * 365));
-            w.arm(until, socket);
+            w.arm(timeout, socket);
         }
         let connected = self.with_service("connect", |ctx, _| ctx.connect(&name, share, protocols));
         if self.watchdog.as_ref().is_some_and(|w| w.disarm()) {
@@ -585,10 +582,7 @@ impl Wire<'_> {
         self.tx.resize(command.encoded_len(), 0);
         let n = command.encode_into(self.tx)?;
         if let Some((watchdog, socket)) = self.guard {
-            let until = Instant::now()
-                .checked_add(self.timeout)
-                .unwrap_or_else(|| Instant::now() + Duration::from_secs(86_400 * 365));
-            watchdog.arm(until, socket);
+            watchdog.arm(self.timeout, socket);
         }
         let result = self.card.transmit(&self.tx[..n], self.rx).map(<[u8]>::len);
         if let Some((watchdog, _)) = self.guard

@@ -12,7 +12,7 @@
 use std::os::fd::RawFd;
 use std::sync::{Arc, Condvar, Mutex, MutexGuard};
 use std::thread::JoinHandle;
-use std::time::Instant;
+use std::time::{Duration, Instant};
 
 #[derive(Debug, Default)]
 struct Arm {
@@ -57,8 +57,12 @@ impl Watchdog {
         })
     }
 
-    /// Arms for one exchange on `socket` that must end by `until`.
-    pub(crate) fn arm(&self, until: Instant, socket: RawFd) {
+    /// Arms for one exchange on `socket` that must end within `timeout` (saturating).
+    pub(crate) fn arm(&self, timeout: Duration, socket: RawFd) {
+        let now = Instant::now();
+        let until = now
+            .checked_add(timeout)
+            .unwrap_or_else(|| now + Duration::from_secs(86_400 * 365));
         let mut a = lock(&self.shared);
         a.until = Some(until);
         a.socket = Some(socket);
