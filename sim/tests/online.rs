@@ -292,3 +292,56 @@ fn a_reversal_waits_while_the_host_is_down_and_goes_first_when_it_is_back() {
     assert_eq!(pos.balance(), 1_000_000);
     assert!(pos.journal.reversals_due().expect("due").is_empty());
 }
+
+fn sign_in_via_core(pos: &mut Pos) -> Result<u32, String> {
+    pos.online()
+        .sign_in(
+            "01",
+            KeySlot::Master(0),
+            &KeyBlockLayout::default(),
+            true,
+            &CancelToken::new(),
+        )
+        .map_err(|e| e.to_string())
+}
+
+#[test]
+fn the_core_signs_in_through_key_store_operations_only() {
+    let dir = Dir::new("signin");
+    let host = HostSim::start(HostConfig::demo(dir.0.join("ledger.sqlite"))).expect("host");
+    let mut pos = Pos::new(
+        &host,
+        SqliteJournal::open(dir.0.join("journal.sqlite")).expect("journal"),
+    );
+    let batch = sign_in_via_core(&mut pos).expect("signed in");
+    assert_eq!(pos.journal.batch().expect("batch"), batch);
+    assert!(pos.keys.has_key(KeySlot::Track), "60.3 004 brings a TDK");
+    assert_eq!(pos.sale(1_500).as_deref(), Ok("00"));
+}
+
+#[test]
+fn sign_in_refusals_are_explained_and_a_bad_key_leaves_no_keys() {
+    let dir = Dir::new("signin-refused");
+    let host = HostSim::start(HostConfig::demo(dir.0.join("ledger.sqlite"))).expect("host");
+    let mut pos = Pos::new(
+        &host,
+        SqliteJournal::open(dir.0.join("journal.sqlite")).expect("journal"),
+    );
+    pos.acquirer = Acquirer::new(FRAME, MacAlgorithm::CupEcb, "99999999", MID);
+    let err = sign_in_via_core(&mut pos).expect_err("unknown terminal");
+    assert!(
+        err.contains("does not know this terminal") && err.contains("97"),
+        "{err}"
+    );
+
+    pos.acquirer = Acquirer::new(FRAME, MacAlgorithm::CupEcb, TID, MID);
+    pos.keys
+        .install(KeySlot::Master(0), SecretKey::tdes(&[0x42; 16]).expect("k"))
+        .expect("TMK");
+    let err = sign_in_via_core(&mut pos).expect_err("wrong master key");
+    assert!(err.contains("check value"), "{err}");
+    assert!(
+        !pos.keys.has_key(KeySlot::Pin) && !pos.keys.has_key(KeySlot::Mac),
+        "not signed in: no working keys"
+    );
+}

@@ -157,6 +157,48 @@ pub enum OnlineError<L, J, K> {
     Keys(K),
     /// The request could not be encoded.
     Codec(CodecError),
+    /// A request that moves no money (sign-in) got no answer; nothing to reverse.
+    Unreachable(L),
+    /// The host refused the request; [`explain`] says why in words.
+    Rejected {
+        /// Field 39.
+        rc: String,
+    },
+    /// The sign-in answer's key block does not fit the configured layout.
+    KeyBlock(crate::crypto::CryptoError),
+}
+
+/// What a response code means and what the operator can do, for the screen.
+///
+/// ```
+/// let (cause, action) = pos_terminal::online::explain("97");
+/// assert!(cause.contains("does not know this terminal"));
+/// assert!(action.contains("terminal id"));
+/// ```
+pub fn explain(rc: &str) -> (&'static str, &'static str) {
+    match rc {
+        "97" => (
+            "the acquirer does not know this terminal",
+            "check the terminal id, or call the acquirer's help desk",
+        ),
+        "A0" | "A7" => (
+            "the security check failed (MAC or keys)",
+            "load the master key again, then sign in",
+        ),
+        "03" => ("the merchant id is not valid here", "check the merchant id"),
+        "91" | "96" | "98" => (
+            "the acquirer's system is not available",
+            "try again in a few minutes",
+        ),
+        "12" => (
+            "the acquirer refused this kind of request",
+            "call the acquirer's help desk",
+        ),
+        _ => (
+            "the acquirer refused the request",
+            "call the acquirer's help desk",
+        ),
+    }
 }
 
 impl<L: pos_hal::Error, J: pos_hal::Error, K: pos_hal::Error> OnlineError<L, J, K> {
@@ -167,7 +209,9 @@ impl<L: pos_hal::Error, J: pos_hal::Error, K: pos_hal::Error> OnlineError<L, J, 
             OnlineError::Answer(_) => ErrorKind::Protocol,
             OnlineError::Journal(e) => e.kind(),
             OnlineError::Keys(e) => e.kind(),
-            OnlineError::Codec(_) => ErrorKind::InvalidInput,
+            OnlineError::Codec(_) | OnlineError::KeyBlock(_) => ErrorKind::InvalidInput,
+            OnlineError::Unreachable(e) => e.kind(),
+            OnlineError::Rejected { .. } => ErrorKind::Other,
         }
     }
 
@@ -192,6 +236,15 @@ impl<L: fmt::Display, J: fmt::Display, K: fmt::Display> fmt::Display for OnlineE
             OnlineError::Journal(e) => write!(f, "journal: {e}"),
             OnlineError::Keys(e) => write!(f, "keys: {e}"),
             OnlineError::Codec(e) => write!(f, "message: {e}"),
+            OnlineError::Unreachable(e) => write!(
+                f,
+                "cannot reach the host ({e}); check the network and try again"
+            ),
+            OnlineError::Rejected { rc } => {
+                let (cause, action) = explain(rc);
+                write!(f, "{cause} (code {rc}): {action}")
+            }
+            OnlineError::KeyBlock(e) => write!(f, "the keys from the host do not fit: {e}"),
         }
     }
 }
@@ -359,6 +412,73 @@ impl<'a, L: HostLink, J: Journal, K: KeyStore> Online<'a, L, J, K> {
             record,
             answer: rsp,
         })
+    }
+
+    /// Signs in (0800/0810): the working keys of field 62 are unwrapped and checked by the key
+    /// store under `master` — they never pass through here in clear — and the batch number is
+    /// journaled. On a key failure all working keys are erased: the terminal is not signed in.
+    /// `with_tdk` asks for a track data key (60.3 `004`).
+    pub fn sign_in(
+        &mut self,
+        operator: &str,
+        master: KeySlot,
+        layout: &crate::crypto::KeyBlockLayout,
+        with_tdk: bool,
+        cancel: &CancelToken,
+    ) -> Res<u32, L, J, K> {
+        let stan = self.journal.next_stan().map_err(OnlineError::Journal)?;
+        let batch = self.journal.batch().map_err(OnlineError::Journal)?;
+        let mut msg = Message::new(Mti::NETWORK_REQUEST);
+        msg.set_stan(stan).map_err(OnlineError::Codec)?;
+        msg.set_text(41, self.acquirer.terminal_id.clone())
+            .map_err(OnlineError::Codec)?;
+        msg.set_text(42, self.acquirer.merchant_id.clone())
+            .map_err(OnlineError::Codec)?;
+        let code = if with_tdk { "004" } else { "003" };
+        msg.set_text(60, alloc::format!("00{batch:06}{code}"))
+            .map_err(OnlineError::Codec)?;
+        msg.set_text(63, alloc::format!("{operator:<3}"))
+            .map_err(OnlineError::Codec)?;
+        let payload = self
+            .acquirer
+            .frame
+            .encode_payload(&msg)
+            .map_err(OnlineError::Codec)?;
+        let answer = self
+            .link
+            .exchange(&payload, self.acquirer.timeout, cancel)
+            .map_err(OnlineError::Unreachable)?;
+        let rsp = check_answer(&mut *self.keys, self.acquirer.mac, &msg, &answer)
+            .map_err(OnlineError::Answer)?;
+        let rc = rsp.response_code().ok().flatten().unwrap_or_default();
+        if rc != "00" {
+            return Err(OnlineError::Rejected { rc });
+        }
+        let block = rsp
+            .text(62)
+            .map_err(OnlineError::Codec)?
+            .unwrap_or_default();
+        let parts =
+            crate::crypto::key_block_parts(&block, layout).map_err(OnlineError::KeyBlock)?;
+        for part in &parts {
+            if let Err(e) =
+                self.keys
+                    .load_working_key(part.slot, master, part.encrypted, part.check_value)
+            {
+                for slot in [KeySlot::Pin, KeySlot::Mac, KeySlot::Track] {
+                    let _ = self.keys.erase(slot);
+                }
+                return Err(OnlineError::Keys(e));
+            }
+        }
+        let batch = rsp
+            .batch_number()
+            .map_err(OnlineError::Codec)?
+            .unwrap_or(batch);
+        self.journal
+            .set_batch(batch)
+            .map_err(OnlineError::Journal)?;
+        Ok(batch)
     }
 
     /// After an approval the terminal could not complete (receipt not printed, power about to

@@ -15,7 +15,9 @@ pub use cipher::{decrypt_ecb, encrypt_ecb, kcv};
 pub use keys::{KeyStoreError, SecretKey, SoftwareKeyStore};
 pub use mac::{cup_mac, mac, sm4_mac, verify_cup_mac, verify_mac, x919_mac};
 pub use pin::{PinBlock, decrypt_pin_block, encrypt_pin_block, pin_block_iso0, pin_block_iso0_sm4};
-pub use signin::{KeyBlockLayout, WorkingKeys, build_key_block, parse_key_block};
+pub use signin::{
+    KeyBlockLayout, WorkingKeys, WrappedKey, build_key_block, key_block_parts, parse_key_block,
+};
 pub use track::{decrypt_track, encrypt_track};
 
 use core::fmt;

@@ -100,6 +100,55 @@ fn unwrap(
     Ok(key)
 }
 
+/// One working key of a field 62 key block, still encrypted under the master key.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct WrappedKey<'a> {
+    /// Where it goes.
+    pub slot: pos_hal::KeySlot,
+    /// The key encrypted under the master key.
+    pub encrypted: &'a [u8],
+    /// Its check value (leading bytes of E(key, 0…0)).
+    pub check_value: &'a [u8],
+}
+
+/// Splits a field 62 key block into its wrapped keys without decrypting anything, so that a
+/// key store (or secure element) can unwrap and check them itself
+/// ([`pos_hal::KeyStore::load_working_key`]).
+pub fn key_block_parts<'a>(
+    field62: &'a [u8],
+    layout: &KeyBlockLayout,
+) -> Result<Vec<WrappedKey<'a>>, CryptoError> {
+    use pos_hal::KeySlot;
+    let key = |slot, range: core::ops::Range<usize>, cv: core::ops::Range<usize>| WrappedKey {
+        slot,
+        encrypted: &field62[range],
+        check_value: &field62[cv],
+    };
+    let mak_cv = layout.mak_cv_offset;
+    match field62.len() {
+        24 if !layout.sm4 => Ok(alloc::vec![
+            key(KeySlot::Pin, 0..8, 8..12),
+            key(KeySlot::Mac, 12..20, 20..24),
+        ]),
+        n @ (40 | 60) => {
+            let long_mak = layout.sm4 || layout.double_length_mak;
+            if mak_cv + 4 > 40 || mak_cv < if long_mak { 36 } else { 28 } {
+                return Err(CryptoError::KeyBlockLength(n));
+            }
+            let mak_end = if long_mak { 36 } else { 28 };
+            let mut keys = alloc::vec![
+                key(KeySlot::Pin, 0..16, 16..20),
+                key(KeySlot::Mac, 20..mak_end, mak_cv..mak_cv + 4),
+            ];
+            if n == 60 {
+                keys.push(key(KeySlot::Track, 40..56, 56..60));
+            }
+            Ok(keys)
+        }
+        n => Err(CryptoError::KeyBlockLength(n)),
+    }
+}
+
 /// Decrypts and checks the working keys of a field 62 key block (24, 40 or 60 bytes).
 pub fn parse_key_block(
     field62: &[u8],
