@@ -258,6 +258,10 @@ impl Journal for SqliteJournal {
             .into_iter()
             .next())
     }
+
+    fn records(&mut self, batch: u32) -> Result<Vec<Record>, JournalError> {
+        self.query("WHERE batch = ?1 ORDER BY id", Some(batch))
+    }
 }
 
 #[cfg(test)]

@@ -345,3 +345,55 @@ fn sign_in_refusals_are_explained_and_a_bad_key_leaves_no_keys() {
         "not signed in: no working keys"
     );
 }
+
+#[test]
+fn a_balanced_settlement_closes_the_batch_on_both_sides() {
+    let (_dir, _host, mut pos) = setup("settle");
+    assert_eq!(pos.sale(5_000).as_deref(), Ok("00"));
+    assert_eq!(pos.sale(1_200).as_deref(), Ok("00"));
+    let _ = pos.balance(); // not a debit
+    let batch = pos.journal.batch().expect("batch");
+    let s = pos
+        .online()
+        .settle("01", &CancelToken::new())
+        .expect("settled");
+    assert!(s.balanced, "{s:?}");
+    assert_eq!(
+        (s.batch, s.totals.debit, s.totals.credit, s.uploaded),
+        (batch, (6_200, 2), (0, 0), 0)
+    );
+    assert_eq!(pos.journal.batch().expect("batch"), batch + 1);
+    pos.sign_in();
+    assert_eq!(
+        pos.journal.batch().expect("batch"),
+        batch + 1,
+        "the host closed it too"
+    );
+}
+
+#[test]
+fn totals_that_disagree_upload_the_batch() {
+    let (_dir, _host, mut pos) = setup("settle-upload");
+    assert_eq!(pos.sale(2_000).as_deref(), Ok("00"));
+    // A sale the host booked that this journal never saw.
+    let mut other = pos.card_message("000000", "22", Some(700));
+    other.set_stan(900_001).expect("11");
+    other.set_text(41, TID).expect("41");
+    other.set_text(42, MID).expect("42");
+    let payload = FRAME
+        .encode_payload_with_mac(&mut other, |mab| {
+            pos.keys
+                .mac(KeySlot::Mac, MacAlgorithm::CupEcb, mab)
+                .expect("mac")
+        })
+        .expect("encode");
+    pos.link
+        .exchange(&payload, Duration::from_secs(2), &CancelToken::new())
+        .expect("booked");
+    let s = pos
+        .online()
+        .settle("01", &CancelToken::new())
+        .expect("settled");
+    assert!(!s.balanced);
+    assert_eq!((s.totals.debit, s.uploaded), ((2_000, 1), 1));
+}

@@ -127,4 +127,6 @@ pub trait Journal: ErrorType {
     fn by_voucher(&mut self, voucher: u32) -> Result<Option<Record>, Self::Error>;
     /// The last record (reprint last).
     fn last(&mut self) -> Result<Option<Record>, Self::Error>;
+    /// Every record of `batch`, oldest first (settlement totals, batch upload, records query).
+    fn records(&mut self, batch: u32) -> Result<Vec<Record>, Self::Error>;
 }

@@ -249,6 +249,53 @@ impl<L: fmt::Display, J: fmt::Display, K: fmt::Display> fmt::Display for OnlineE
     }
 }
 
+/// How a journaled request counts in the settlement totals.
+fn counts_as(request: &Message<'_>) -> Option<Side> {
+    let proc2 = request.processing_code().ok().flatten()?;
+    let t60 = request
+        .transaction_type()
+        .ok()
+        .flatten()
+        .unwrap_or_default();
+    match (request.mti(), proc2.get(..2)?, t60.as_str()) {
+        (m, "00", _) if m == Mti::FINANCIAL_REQUEST => Some(Side::Debit),
+        (m, "20", _) if m == Mti::FINANCIAL_REQUEST || m == Mti::FINANCIAL_ADVICE => {
+            Some(Side::Credit)
+        }
+        _ => None,
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Side {
+    Debit,
+    Credit,
+}
+
+/// Totals of a batch: amounts in minor units and counts.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+#[non_exhaustive]
+pub struct Totals {
+    /// Sales and completions.
+    pub debit: (u64, u32),
+    /// Voids and refunds.
+    pub credit: (u64, u32),
+}
+
+/// The result of a settlement.
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct Settlement {
+    /// The batch that was settled.
+    pub batch: u32,
+    /// The terminal's totals.
+    pub totals: Totals,
+    /// The host agreed with them.
+    pub balanced: bool,
+    /// Transactions uploaded (0320) because the totals did not agree.
+    pub uploaded: usize,
+}
+
 /// An answered request: the record as journaled and the host's answer.
 #[derive(Debug)]
 pub struct Answered {
@@ -479,6 +526,140 @@ impl<'a, L: HostLink, J: Journal, K: KeyStore> Online<'a, L, J, K> {
             .set_batch(batch)
             .map_err(OnlineError::Journal)?;
         Ok(batch)
+    }
+
+    /// The totals of the open batch from the journal: approved sales and completions (debit),
+    /// voids and refunds (credit); reversed ones do not count.
+    pub fn totals(&mut self) -> Res<Totals, L, J, K> {
+        let batch = self.journal.batch().map_err(OnlineError::Journal)?;
+        let mut totals = Totals::default();
+        for record in self.journal.records(batch).map_err(OnlineError::Journal)? {
+            if !matches!(record.outcome, Outcome::Approved { .. }) {
+                continue;
+            }
+            let Ok(request) = Message::unpack(&record.request) else {
+                continue;
+            };
+            let amount = request.amount().ok().flatten().map_or(0, |a| a.minor());
+            let side = match counts_as(&request) {
+                Some(Side::Debit) => &mut totals.debit,
+                Some(Side::Credit) => &mut totals.credit,
+                None => continue,
+            };
+            side.0 += amount;
+            side.1 += 1;
+        }
+        Ok(totals)
+    }
+
+    fn management(&mut self, mti: Mti, batch: u32, code: &str) -> Res<Message<'static>, L, J, K> {
+        let stan = self.journal.next_stan().map_err(OnlineError::Journal)?;
+        let mut m = Message::new(mti);
+        m.set_stan(stan).map_err(OnlineError::Codec)?;
+        m.set_text(41, self.acquirer.terminal_id.clone())
+            .map_err(OnlineError::Codec)?;
+        m.set_text(42, self.acquirer.merchant_id.clone())
+            .map_err(OnlineError::Codec)?;
+        m.set_text(60, alloc::format!("00{batch:06}{code}"))
+            .map_err(OnlineError::Codec)?;
+        Ok(m)
+    }
+
+    fn plain_exchange(
+        &mut self,
+        msg: &Message<'_>,
+        cancel: &CancelToken,
+    ) -> Res<Message<'static>, L, J, K> {
+        let payload = self
+            .acquirer
+            .frame
+            .encode_payload(msg)
+            .map_err(OnlineError::Codec)?;
+        let answer = self
+            .link
+            .exchange(&payload, self.acquirer.timeout, cancel)
+            .map_err(OnlineError::Unreachable)?;
+        let rsp = check_answer(&mut *self.keys, self.acquirer.mac, msg, &answer)
+            .map_err(OnlineError::Answer)?
+            .into_owned();
+        match rsp.response_code().ok().flatten() {
+            Some(rc) if rc == "00" => Ok(rsp),
+            rc => Err(OnlineError::Rejected {
+                rc: rc.unwrap_or_default(),
+            }),
+        }
+    }
+
+    /// Settles the open batch: queued reversals first, then 0500 with the journal's totals;
+    /// when the host's totals differ, every approved transaction is uploaded (0320, then the
+    /// end-of-upload message). The next batch is opened either way.
+    pub fn settle(&mut self, operator: &str, cancel: &CancelToken) -> Res<Settlement, L, J, K> {
+        self.flush_reversals(cancel)?;
+        let batch = self.journal.batch().map_err(OnlineError::Journal)?;
+        let totals = self.totals()?;
+        let mut m = self.management(Mti::SETTLEMENT, batch, "201")?;
+        let f48 = alloc::format!(
+            "{:012}{:03}{:012}{:03}0{}",
+            totals.debit.0,
+            totals.debit.1,
+            totals.credit.0,
+            totals.credit.1,
+            "0".repeat(31)
+        );
+        m.set_text(48, f48).map_err(OnlineError::Codec)?;
+        m.set_text(49, "156").map_err(OnlineError::Codec)?;
+        m.set_text(63, alloc::format!("{operator:<3}"))
+            .map_err(OnlineError::Codec)?;
+        let rsp = self.plain_exchange(&m, cancel)?;
+        // 48 position 31: 1 balanced, 2 not (notes/payments-cup-emv.md).
+        let balanced = rsp
+            .string(48)
+            .ok()
+            .flatten()
+            .and_then(|s| s.chars().nth(30))
+            == Some('1');
+        let mut uploaded = 0;
+        if !balanced {
+            for record in self.journal.records(batch).map_err(OnlineError::Journal)? {
+                if !matches!(record.outcome, Outcome::Approved { .. }) {
+                    continue;
+                }
+                let Ok(request) = Message::unpack(&record.request) else {
+                    continue;
+                };
+                if counts_as(&request).is_none() {
+                    continue;
+                }
+                let pan = request
+                    .text(2)
+                    .ok()
+                    .flatten()
+                    .map(|p| String::from_utf8_lossy(&p).into_owned())
+                    .unwrap_or_default();
+                let amount = request.amount().ok().flatten().map_or(0, |a| a.minor());
+                let mut up = self.management(Mti::BATCH_UPLOAD, batch, "201")?;
+                up.set_text(
+                    48,
+                    alloc::format!("0100{:06}{pan:0>20}{amount:012}", record.stan),
+                )
+                .map_err(OnlineError::Codec)?;
+                self.plain_exchange(&up, cancel)?;
+                uploaded += 1;
+            }
+            let mut end = self.management(Mti::BATCH_UPLOAD, batch, "202")?;
+            end.set_text(48, alloc::format!("{uploaded:04}"))
+                .map_err(OnlineError::Codec)?;
+            self.plain_exchange(&end, cancel)?;
+        }
+        self.journal
+            .set_batch(batch % 999_999 + 1)
+            .map_err(OnlineError::Journal)?;
+        Ok(Settlement {
+            batch,
+            totals,
+            balanced,
+            uploaded,
+        })
     }
 
     /// After an approval the terminal could not complete (receipt not printed, power about to
