@@ -27,6 +27,12 @@ fn prints_both_slips_over_tcp_and_serial() {
     );
     assert_eq!(tcp.jobs().len(), 2);
     assert!(tcp.jobs()[0].transcript().contains("拉卡拉测试商户"));
+    // The pulse is the last thing sent before print-receipt exits: the printer thread may still
+    // be reading it.
+    let start = std::time::Instant::now();
+    while tcp.drawer_pulses().is_empty() && start.elapsed() < std::time::Duration::from_secs(5) {
+        std::thread::sleep(std::time::Duration::from_millis(10));
+    }
     assert_eq!(tcp.drawer_pulses().len(), 1);
 
     let pty = VirtualPrinter::pty(576, None).expect("printer");
