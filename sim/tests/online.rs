@@ -397,3 +397,118 @@ fn totals_that_disagree_upload_the_batch() {
     assert!(!s.balanced);
     assert_eq!((s.totals.debit, s.uploaded), ((2_000, 1), 1));
 }
+
+#[test]
+fn every_request_kind_through_the_core_and_a_balanced_settlement_after_them() {
+    use pos_terminal::requests::{self, Card, Entry, Original};
+    let (_dir, _host, mut pos) = setup("kinds");
+    let pan = Pan::parse(PAN).expect("pan");
+    let digits: pos_hal::PinDigits = Secret::new(InlineBytes::new(b"123456").expect("fits"));
+    let pin = pos
+        .keys
+        .encrypt_pin_block(KeySlot::Pin, &pan, &digits, PinBlockFormat::Iso0Tdes)
+        .expect("PIN block");
+    let card = Card::new(&pan, Entry::Inserted).with_pin(&pin);
+    let batch = pos.journal.batch().expect("batch");
+    let cancel = CancelToken::new();
+    let amount = |minor| Amount::from_minor(minor).expect("amount");
+    let rrn_of = |a: &pos_terminal::online::Answered| {
+        assert_eq!(
+            a.answer.response_code().ok().flatten().as_deref(),
+            Some("00")
+        );
+        match &a.record.outcome {
+            Outcome::Approved { rrn, auth } => (rrn.clone(), auth.clone()),
+            other => panic!("{other:?}"),
+        }
+    };
+    // Sale, then its void.
+    let sale = pos
+        .online()
+        .request(
+            requests::sale(&card, amount(5_000), batch).expect("sale"),
+            &cancel,
+        )
+        .expect("sale");
+    let (sale_rrn, _) = rrn_of(&sale);
+    let void = requests::void(
+        &card,
+        amount(5_000),
+        batch,
+        &Original {
+            rrn: sale_rrn,
+            auth: None,
+            batch_stan: Some((batch, sale.record.stan)),
+        },
+    )
+    .expect("void");
+    rrn_of(&pos.online().request(void, &cancel).expect("void"));
+    // Another sale, refunded in part.
+    let sale2 = pos
+        .online()
+        .request(
+            requests::sale(&card, amount(8_000), batch).expect("sale"),
+            &cancel,
+        )
+        .expect("sale");
+    let (sale2_rrn, _) = rrn_of(&sale2);
+    let refund = requests::refund(
+        &Card::new(&pan, Entry::Manual),
+        amount(3_000),
+        batch,
+        &Original {
+            rrn: sale2_rrn,
+            auth: None,
+            batch_stan: None,
+        },
+    )
+    .expect("refund");
+    rrn_of(&pos.online().request(refund, &cancel).expect("refund"));
+    // Pre-authorisation, completed; another one cancelled.
+    let pre = pos
+        .online()
+        .request(
+            requests::preauth(&card, amount(20_000), batch).expect("preauth"),
+            &cancel,
+        )
+        .expect("preauth");
+    let (pre_rrn, pre_auth) = rrn_of(&pre);
+    let done = requests::completion(
+        &card,
+        amount(15_000),
+        batch,
+        &Original {
+            rrn: pre_rrn,
+            auth: Some(pre_auth),
+            batch_stan: None,
+        },
+    )
+    .expect("completion");
+    rrn_of(&pos.online().request(done, &cancel).expect("completion"));
+    let pre2 = pos
+        .online()
+        .request(
+            requests::preauth(&card, amount(9_000), batch).expect("preauth"),
+            &cancel,
+        )
+        .expect("preauth");
+    let (pre2_rrn, _) = rrn_of(&pre2);
+    let undo = requests::preauth_cancel(
+        &card,
+        amount(9_000),
+        batch,
+        &Original {
+            rrn: pre2_rrn,
+            auth: None,
+            batch_stan: None,
+        },
+    )
+    .expect("cancel");
+    rrn_of(&pos.online().request(undo, &cancel).expect("cancel"));
+
+    assert_eq!(pos.balance(), 1_000_000 - 8_000 + 3_000 - 15_000);
+    let s = pos.online().settle("01", &cancel).expect("settled");
+    assert_eq!(s.totals.debit, (5_000 + 8_000 + 15_000, 3), "{s:?}");
+    assert_eq!(s.totals.credit, (5_000 + 3_000, 2), "{s:?}");
+    assert!(s.balanced, "terminal and host count the same: {s:?}");
+}

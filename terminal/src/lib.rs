@@ -10,7 +10,10 @@
 //! * [`slip`]: the merchant and cardholder sale slips as device-neutral receipts.
 //! * [`host`]: the [`host::HostLink`] port the platform implements (TCP in `pos-platform`).
 //! * [`journal`]: the [`journal::Journal`] port (durable STAN, batch, vouchers, outcomes).
-//! * [`online`]: journal-before-send, answer checks (MAC, echoes) and automatic reversal.
+//! * [`online`]: journal-before-send, answer checks (MAC, echoes) and automatic reversal;
+//!   sign-in through key store operations; settlement with batch upload.
+//! * [`requests`]: sale, balance, void, refund, pre-authorisation, cancel and completion as the
+//!   acquirer expects them.
 //!
 //! ```
 //! use pos_terminal::iso8583::{Frame, Message, Mti};
@@ -37,4 +40,5 @@ pub mod host;
 pub mod iso8583;
 pub mod journal;
 pub mod online;
+pub mod requests;
 pub mod slip;

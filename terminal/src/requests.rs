@@ -1,0 +1,265 @@
+//! The financial requests of the CUP POS dialect, built the one way the acquirer expects them
+//! (processing code, 22, 25, 60.1 per transaction; notes/payments-cup-emv.md §2.4). The online
+//! layer adds STAN, terminal and merchant ids and the MAC.
+
+use alloc::format;
+use alloc::string::String;
+
+use pos_hal::{Amount, EncryptedPinBlock, Pan};
+
+use crate::iso8583::{CodecError, Message, Mti};
+
+/// How the card was read (field 22, first two digits).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum Entry {
+    /// Key entry.
+    Manual,
+    /// Magnetic stripe.
+    Swiped,
+    /// Contact chip.
+    Inserted,
+    /// Contactless.
+    Tapped,
+    /// Swiped after the chip could not be read.
+    Fallback,
+}
+
+impl Entry {
+    const fn code(self) -> &'static str {
+        match self {
+            Entry::Manual => "01",
+            Entry::Swiped => "02",
+            Entry::Inserted => "05",
+            Entry::Tapped => "07",
+            Entry::Fallback => "80",
+        }
+    }
+}
+
+/// The card side of a request.
+#[derive(Debug, Clone, Copy)]
+pub struct Card<'a> {
+    /// The card number (field 2).
+    pub pan: &'a Pan,
+    /// How it was read.
+    pub entry: Entry,
+    /// Track 2 as the acquirer wants it (clear, or encrypted with the TDK), for swiped cards.
+    pub track2: Option<&'a str>,
+    /// The online PIN block, when the cardholder entered one.
+    pub pin: Option<&'a EncryptedPinBlock>,
+}
+
+impl<'a> Card<'a> {
+    /// A card read by `entry`, without track data or PIN.
+    pub fn new(pan: &'a Pan, entry: Entry) -> Self {
+        Self {
+            pan,
+            entry,
+            track2: None,
+            pin: None,
+        }
+    }
+    /// With track 2 (field 35).
+    pub fn with_track2(mut self, track2: &'a str) -> Self {
+        self.track2 = Some(track2);
+        self
+    }
+    /// With an online PIN (field 52; field 53 says ISO format 0, TDES).
+    pub fn with_pin(mut self, pin: &'a EncryptedPinBlock) -> Self {
+        self.pin = Some(pin);
+        self
+    }
+}
+
+/// What the original of a void, refund, completion or cancel was.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Original {
+    /// Its RRN (field 37).
+    pub rrn: String,
+    /// Its authorisation code (field 38), for completions.
+    pub auth: Option<String>,
+    /// Batch and STAN (field 61), when known.
+    pub batch_stan: Option<(u32, u32)>,
+}
+
+fn base(
+    mti: Mti,
+    proc: &str,
+    t60: &str,
+    card: &Card<'_>,
+    amount: Option<Amount>,
+    condition: &str,
+    batch: u32,
+) -> Result<Message<'static>, CodecError> {
+    let mut m = Message::new(mti);
+    m.set_text(2, String::from(card.pan.reveal()))?;
+    m.set_text(3, String::from(proc))?;
+    if let Some(a) = amount {
+        m.set_amount(a)?;
+    }
+    let pin_digit = if card.pin.is_some() { "1" } else { "2" };
+    m.set_text(22, format!("{}{pin_digit}", card.entry.code()))?;
+    m.set_text(25, String::from(condition))?;
+    if let Some(t2) = card.track2 {
+        m.set_text(35, String::from(t2))?;
+    }
+    m.set_text(49, "156")?;
+    if let Some(pin) = card.pin {
+        m.set_bytes(52, pin.reveal().to_vec())?;
+        m.set_text(53, "2600000000000000")?;
+    }
+    m.set_text(60, format!("{t60}{batch:06}000"))?;
+    Ok(m)
+}
+
+fn with_original(
+    mut m: Message<'static>,
+    original: &Original,
+) -> Result<Message<'static>, CodecError> {
+    m.set_text(37, original.rrn.clone())?;
+    if let Some(auth) = &original.auth {
+        m.set_text(38, auth.clone())?;
+    }
+    if let Some((batch, stan)) = original.batch_stan {
+        m.set_text(61, format!("{batch:06}{stan:06}"))?;
+    }
+    Ok(m)
+}
+
+/// Sale (消费): 0200, 000000, 60.1 = 22.
+///
+/// ```
+/// use pos_hal::{Amount, Pan};
+/// use pos_terminal::requests::{Card, Entry, sale};
+/// let pan = Pan::parse("6212345678901232")?;
+/// let m = sale(&Card::new(&pan, Entry::Inserted), Amount::from_minor(5000)?, 1)?;
+/// assert_eq!(m.string(22)?.as_deref(), Some("052"));
+/// assert_eq!(m.string(60)?.as_deref(), Some("22000001000"));
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
+pub fn sale(card: &Card<'_>, amount: Amount, batch: u32) -> Result<Message<'static>, CodecError> {
+    base(
+        Mti::FINANCIAL_REQUEST,
+        "000000",
+        "22",
+        card,
+        Some(amount),
+        "00",
+        batch,
+    )
+}
+
+/// Balance inquiry (余额查询): 0200, 310000, 60.1 = 01.
+pub fn balance(card: &Card<'_>, batch: u32) -> Result<Message<'static>, CodecError> {
+    base(
+        Mti::FINANCIAL_REQUEST,
+        "310000",
+        "01",
+        card,
+        None,
+        "00",
+        batch,
+    )
+}
+
+/// Void of a sale in this batch (消费撤销): 0200, 200000, 60.1 = 23, the sale's RRN.
+pub fn void(
+    card: &Card<'_>,
+    amount: Amount,
+    batch: u32,
+    original: &Original,
+) -> Result<Message<'static>, CodecError> {
+    with_original(
+        base(
+            Mti::FINANCIAL_REQUEST,
+            "200000",
+            "23",
+            card,
+            Some(amount),
+            "00",
+            batch,
+        )?,
+        original,
+    )
+}
+
+/// Refund (退货): 0220, 200000, 60.1 = 25, the sale's RRN.
+pub fn refund(
+    card: &Card<'_>,
+    amount: Amount,
+    batch: u32,
+    original: &Original,
+) -> Result<Message<'static>, CodecError> {
+    with_original(
+        base(
+            Mti::FINANCIAL_ADVICE,
+            "200000",
+            "25",
+            card,
+            Some(amount),
+            "00",
+            batch,
+        )?,
+        original,
+    )
+}
+
+/// Pre-authorisation (预授权): 0100, 030000, 25 = 06, 60.1 = 10.
+pub fn preauth(
+    card: &Card<'_>,
+    amount: Amount,
+    batch: u32,
+) -> Result<Message<'static>, CodecError> {
+    base(
+        Mti::AUTH_REQUEST,
+        "030000",
+        "10",
+        card,
+        Some(amount),
+        "06",
+        batch,
+    )
+}
+
+/// Pre-authorisation cancel (预授权撤销): 0100, 200000, 25 = 06, 60.1 = 11, its RRN.
+pub fn preauth_cancel(
+    card: &Card<'_>,
+    amount: Amount,
+    batch: u32,
+    original: &Original,
+) -> Result<Message<'static>, CodecError> {
+    with_original(
+        base(
+            Mti::AUTH_REQUEST,
+            "200000",
+            "11",
+            card,
+            Some(amount),
+            "06",
+            batch,
+        )?,
+        original,
+    )
+}
+
+/// Pre-authorisation completion (预授权完成): 0200, 000000, 25 = 06, 60.1 = 20, its auth code.
+pub fn completion(
+    card: &Card<'_>,
+    amount: Amount,
+    batch: u32,
+    original: &Original,
+) -> Result<Message<'static>, CodecError> {
+    with_original(
+        base(
+            Mti::FINANCIAL_REQUEST,
+            "000000",
+            "20",
+            card,
+            Some(amount),
+            "06",
+            batch,
+        )?,
+        original,
+    )
+}
