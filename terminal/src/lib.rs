@@ -12,6 +12,7 @@
 //! * [`journal`]: the [`journal::Journal`] port (durable STAN, batch, vouchers, outcomes).
 //! * [`online`]: journal-before-send, answer checks (MAC, echoes) and automatic reversal;
 //!   sign-in through key store operations; settlement with batch upload.
+//! * [`flows`]: the POS flows as state machines without I/O (screens as data); the sale first.
 //! * [`requests`]: sale, balance, void, refund, pre-authorisation, cancel and completion as the
 //!   acquirer expects them.
 //!
@@ -36,6 +37,7 @@ extern crate alloc;
 extern crate std;
 
 pub mod crypto;
+pub mod flows;
 pub mod host;
 pub mod iso8583;
 pub mod journal;

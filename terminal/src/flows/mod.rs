@@ -1,0 +1,205 @@
+//! The POS flows as state machines without I/O ("sans-IO"): a flow takes [`Event`]s (keys, card
+//! events, results of the work it asked for) and answers each with a [`Step`] — the [`Screen`]
+//! to show, described as data so that any front-end (TUI, headless runner, a real terminal's
+//! LCD) can draw it, and the [`Action`] the runner must perform next. The runner owns the
+//! devices and the online layer; the flows own the rules.
+
+pub mod sale;
+
+pub use sale::{SaleConfig, SaleFlow};
+
+use alloc::string::String;
+use core::time::Duration;
+
+use pos_hal::{Amount, EntryModes, ErrorKind, Key, Pan, Swipe};
+
+use crate::slip::Copy;
+
+/// What the screen shows.
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum Screen {
+    /// 请输入金额: the amount typed so far.
+    Amount {
+        /// The amount.
+        amount: Amount,
+    },
+    /// 请刷卡/插卡/挥卡: waiting for a card in these modes.
+    PresentCard {
+        /// The amount.
+        amount: Amount,
+        /// Modes accepted now.
+        modes: EntryModes,
+    },
+    /// 请插卡: a chip card was swiped; use the chip.
+    InsertChip,
+    /// 请确认卡号: the masked card number to confirm (Enter) or refuse (Cancel).
+    ConfirmCard {
+        /// PAN masked 6+4.
+        masked_pan: String,
+        /// The amount.
+        amount: Amount,
+    },
+    /// 请输入密码: the PIN pad has the customer's attention.
+    EnterPin {
+        /// The amount.
+        amount: Amount,
+    },
+    /// 处理中: online.
+    Processing,
+    /// 交易成功.
+    Approved {
+        /// The amount.
+        amount: Amount,
+        /// Authorisation code.
+        auth: String,
+    },
+    /// 交易失败: declined, with what it means and what to do.
+    Declined {
+        /// Response code.
+        rc: String,
+        /// Cause in words.
+        cause: &'static str,
+        /// What the operator can do.
+        action: &'static str,
+    },
+    /// 打印中.
+    Printing {
+        /// Which copy.
+        copy: Copy,
+    },
+    /// 请撕下商户联: tear off the merchant copy, then press a key for the cardholder copy.
+    TearReceipt,
+    /// The printer stopped (paper out, cover open): fix it and press Enter to print again.
+    PrinterProblem {
+        /// Which copy is to be printed again.
+        copy: Copy,
+        /// The kind of fault.
+        fault: ErrorKind,
+    },
+    /// The flow ended without a transaction (cancelled, timeout, card refused) — and why.
+    Ended {
+        /// Why, in words.
+        reason: &'static str,
+    },
+    /// The outcome is unknown: the transaction will be reversed automatically.
+    Reversing,
+    /// Done.
+    Done,
+}
+
+/// What happened.
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum Event {
+    /// A key was pressed.
+    Key(Key),
+    /// A card was swiped (boxed: a swipe holds three tracks inline).
+    Swiped(alloc::boxed::Box<Swipe>),
+    /// A chip card was inserted (its data comes with [`Event::ChipRead`]).
+    Inserted,
+    /// A contactless card was tapped (its data comes with [`Event::ChipRead`]).
+    Tapped,
+    /// What the chip (contact or contactless) gave, or why it could not be read.
+    ChipRead(Result<ChipCard, ErrorKind>),
+    /// The wait for a key or a card ran out.
+    Timeout,
+    /// The PIN pad's answer: a PIN was entered (the block is with the runner), or bypassed.
+    Pin(Result<bool, ErrorKind>),
+    /// The online layer's answer.
+    Online(OnlineOutcome),
+    /// The printer's answer for the copy that was asked for.
+    Printed(Result<(), ErrorKind>),
+}
+
+/// What the chip read gave the flow (the kernel keeps the rest).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ChipCard {
+    /// The card number.
+    pub pan: Pan,
+    /// The card asks for an online PIN.
+    pub online_pin: bool,
+}
+
+/// The online layer's answer, as the flows need it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum OnlineOutcome {
+    /// Approved.
+    Approved {
+        /// Authorisation code.
+        auth: String,
+    },
+    /// Declined with this response code.
+    Declined {
+        /// Field 39.
+        rc: String,
+    },
+    /// No usable answer: the request is being reversed.
+    Unknown,
+    /// The host could not be reached before sending (a queued reversal is still pending).
+    Unreachable,
+}
+
+/// How the card was read, as the request needs it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum CardSource {
+    /// Magnetic stripe.
+    Swipe,
+    /// Swipe after failed chip reads (field 22 `80`).
+    Fallback,
+    /// Contact chip.
+    Chip,
+    /// Contactless.
+    Contactless,
+}
+
+/// What the runner must do next.
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum Action {
+    /// Wait for a key.
+    WaitKey {
+        /// How long.
+        timeout: Duration,
+    },
+    /// Wait for a card in these modes.
+    WaitCard {
+        /// Modes.
+        modes: EntryModes,
+        /// How long.
+        timeout: Duration,
+    },
+    /// Read the inserted or tapped card (EMV/qPBOC kernel, or the record reader).
+    ReadChip,
+    /// Ask the PIN pad for an online PIN for this card.
+    GetPin {
+        /// The card number the block is bound to.
+        pan: Pan,
+    },
+    /// Send the sale (the runner builds it with [`crate::requests::sale`] from the card data it
+    /// holds and passes it to [`crate::online::Online::request`]).
+    GoOnline {
+        /// The amount.
+        amount: Amount,
+        /// How the card was read.
+        source: CardSource,
+    },
+    /// Print this copy of the slip.
+    Print {
+        /// Which copy.
+        copy: Copy,
+    },
+    /// The flow is over.
+    Finish,
+}
+
+/// A flow's answer to an event.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Step {
+    /// What to show.
+    pub screen: Screen,
+    /// What to do.
+    pub action: Action,
+}

@@ -1,0 +1,577 @@
+//! The sale (消费): amount typed in cents as on the POS, card by swipe / insert / tap (a chip
+//! card swiped is told to insert; fallback to swipe only after failed chip reads), the masked
+//! card number confirmed, online PIN when the card asks for it, online authorisation, then two
+//! receipts — merchant copy, a prompt to tear it off, cardholder copy — with a printer problem
+//! fixed and the copy printed again.
+
+use alloc::string::ToString;
+use core::time::Duration;
+
+use pos_hal::{Amount, EntryModes, ErrorKind, Key, Pan};
+
+use super::{Action, CardSource, Event, OnlineOutcome, Screen, Step};
+use crate::slip::Copy;
+
+/// The rules a terminal is configured with.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct SaleConfig {
+    /// The largest amount that can be typed.
+    pub max_amount: Amount,
+    /// The entry modes this terminal has.
+    pub modes: EntryModes,
+    /// Time to present a card, and to answer each prompt.
+    pub timeout: Duration,
+    /// Failed chip reads after which a swipe is accepted (as fallback).
+    pub chip_attempts: u8,
+}
+
+impl Default for SaleConfig {
+    /// RMB 99,999,999.99 at most, all three modes, 60 s, fallback after 3 failed chip reads.
+    fn default() -> Self {
+        Self {
+            max_amount: Amount::from_minor(9_999_999_999).unwrap_or(Amount::MAX),
+            modes: EntryModes::ALL,
+            timeout: Duration::from_secs(60),
+            chip_attempts: 3,
+        }
+    }
+}
+
+impl SaleConfig {
+    /// With the largest amount given.
+    pub fn with_max_amount(mut self, max: Amount) -> Self {
+        self.max_amount = max;
+        self
+    }
+    /// With the entry modes given.
+    pub fn with_modes(mut self, modes: EntryModes) -> Self {
+        self.modes = modes;
+        self
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+enum State {
+    Amount,
+    WaitCard,
+    ReadingChip {
+        contactless: bool,
+    },
+    Confirm {
+        pan: Pan,
+        source: CardSource,
+        pin: bool,
+    },
+    Pin {
+        source: CardSource,
+    },
+    Online,
+    Printing(Copy),
+    PrinterProblem(Copy),
+    Tear,
+    Closing,
+    Done,
+}
+
+/// The sale flow. Start it with [`SaleFlow::start`], then feed it every [`Event`] and perform
+/// the [`Action`] of each [`Step`] until [`Action::Finish`].
+///
+/// ```
+/// use pos_hal::Key;
+/// use pos_terminal::flows::{Action, Event, SaleConfig, SaleFlow, Screen};
+/// let (mut sale, _) = SaleFlow::start(SaleConfig::default());
+/// for d in [5, 0, 0, 0] {
+///     sale.on(Event::Key(Key::Digit(d)));
+/// }
+/// let step = sale.on(Event::Key(Key::Enter));
+/// assert!(matches!(step.screen, Screen::PresentCard { amount, .. } if amount.to_string() == "50.00"));
+/// assert!(matches!(step.action, Action::WaitCard { .. }));
+/// ```
+#[derive(Debug, Clone)]
+pub struct SaleFlow {
+    config: SaleConfig,
+    state: State,
+    amount: Amount,
+    chip_failures: u8,
+    last: Step,
+}
+
+impl SaleFlow {
+    /// A new sale, asking for the amount.
+    pub fn start(config: SaleConfig) -> (Self, Step) {
+        let last = Step {
+            screen: Screen::Amount {
+                amount: Amount::ZERO,
+            },
+            action: Action::WaitKey {
+                timeout: config.timeout,
+            },
+        };
+        let flow = Self {
+            config,
+            state: State::Amount,
+            amount: Amount::ZERO,
+            chip_failures: 0,
+            last: last.clone(),
+        };
+        (flow, last)
+    }
+
+    /// The amount of the sale.
+    pub fn amount(&self) -> Amount {
+        self.amount
+    }
+
+    fn wait_key(&self) -> Action {
+        Action::WaitKey {
+            timeout: self.config.timeout,
+        }
+    }
+
+    fn fallback(&self) -> bool {
+        self.chip_failures >= self.config.chip_attempts
+    }
+
+    /// Modes accepted now: no swipe for chip cards until the chip failed often enough.
+    fn modes(&self, chip_card_swiped: bool) -> EntryModes {
+        if chip_card_swiped && !self.fallback() {
+            self.config.modes.without(EntryModes::SWIPE)
+        } else {
+            self.config.modes
+        }
+    }
+
+    fn go(&mut self, state: State, screen: Screen, action: Action) -> Step {
+        self.state = state;
+        self.last = Step { screen, action };
+        self.last.clone()
+    }
+
+    fn end(&mut self, reason: &'static str) -> Step {
+        self.go(State::Done, Screen::Ended { reason }, Action::Finish)
+    }
+
+    fn present_card(&mut self, chip_card_swiped: bool) -> Step {
+        let modes = self.modes(chip_card_swiped);
+        let screen = if chip_card_swiped && !self.fallback() {
+            Screen::InsertChip
+        } else {
+            Screen::PresentCard {
+                amount: self.amount,
+                modes,
+            }
+        };
+        self.go(
+            State::WaitCard,
+            screen,
+            Action::WaitCard {
+                modes,
+                timeout: self.config.timeout,
+            },
+        )
+    }
+
+    fn confirm(&mut self, pan: Pan, source: CardSource, pin: bool) -> Step {
+        let screen = Screen::ConfirmCard {
+            masked_pan: pan.to_string(),
+            amount: self.amount,
+        };
+        let action = self.wait_key();
+        self.go(State::Confirm { pan, source, pin }, screen, action)
+    }
+
+    fn online(&mut self, source: CardSource) -> Step {
+        let amount = self.amount;
+        self.go(
+            State::Online,
+            Screen::Processing,
+            Action::GoOnline { amount, source },
+        )
+    }
+
+    fn print(&mut self, copy: Copy) -> Step {
+        self.go(
+            State::Printing(copy),
+            Screen::Printing { copy },
+            Action::Print { copy },
+        )
+    }
+
+    /// Feeds one event; returns what to show and do next. Events that mean nothing in the
+    /// current state repeat the current step.
+    pub fn on(&mut self, event: Event) -> Step {
+        match (self.state.clone(), event) {
+            (State::Amount, Event::Key(Key::Digit(d))) => {
+                if let Ok(a) = self.amount.push_digit(d)
+                    && a <= self.config.max_amount
+                {
+                    self.amount = a;
+                }
+                let (amount, action) = (self.amount, self.wait_key());
+                self.go(State::Amount, Screen::Amount { amount }, action)
+            }
+            (State::Amount, Event::Key(Key::Clear)) => {
+                self.amount = self.amount.pop_digit();
+                let (amount, action) = (self.amount, self.wait_key());
+                self.go(State::Amount, Screen::Amount { amount }, action)
+            }
+            (State::Amount, Event::Key(Key::Enter)) if self.amount > Amount::ZERO => {
+                self.present_card(false)
+            }
+            (_, Event::Key(Key::Cancel))
+                if matches!(
+                    self.state,
+                    State::Amount | State::WaitCard | State::Confirm { .. }
+                ) =>
+            {
+                self.end("cancelled")
+            }
+            (State::Amount | State::WaitCard, Event::Timeout) => self.end("no input in time"),
+
+            (State::WaitCard, Event::Swiped(swipe)) => {
+                let tracks = swipe.tracks();
+                let (Ok(pan), Some(service)) = (tracks.pan(), tracks.service_code()) else {
+                    // Unreadable: swipe again.
+                    return self.present_card(false);
+                };
+                if service.is_chip_card() && !self.fallback() {
+                    return self.present_card(true);
+                }
+                let source = if self.fallback() {
+                    CardSource::Fallback
+                } else {
+                    CardSource::Swipe
+                };
+                self.confirm(pan, source, service.requires_pin())
+            }
+            (State::WaitCard, Event::Inserted) => self.go(
+                State::ReadingChip { contactless: false },
+                Screen::Processing,
+                Action::ReadChip,
+            ),
+            (State::WaitCard, Event::Tapped) => self.go(
+                State::ReadingChip { contactless: true },
+                Screen::Processing,
+                Action::ReadChip,
+            ),
+            (State::ReadingChip { contactless }, Event::ChipRead(Ok(card))) => {
+                let source = if contactless {
+                    CardSource::Contactless
+                } else {
+                    CardSource::Chip
+                };
+                self.confirm(card.pan, source, card.online_pin)
+            }
+            (State::ReadingChip { .. }, Event::ChipRead(Err(_))) => {
+                self.chip_failures = self.chip_failures.saturating_add(1);
+                self.present_card(true)
+            }
+
+            (State::Confirm { pan, source, pin }, Event::Key(Key::Enter)) => {
+                if pin {
+                    let amount = self.amount;
+                    self.go(
+                        State::Pin { source },
+                        Screen::EnterPin { amount },
+                        Action::GetPin { pan },
+                    )
+                } else {
+                    self.online(source)
+                }
+            }
+            (State::Pin { source }, Event::Pin(Ok(_))) => self.online(source),
+            (State::Pin { .. }, Event::Pin(Err(ErrorKind::Cancelled))) => {
+                self.end("PIN entry cancelled")
+            }
+            (State::Pin { .. }, Event::Pin(Err(ErrorKind::Timeout))) => self.end("no PIN in time"),
+            (State::Pin { .. }, Event::Pin(Err(_))) => self.end("the PIN pad failed"),
+
+            (State::Online, Event::Online(OnlineOutcome::Approved { auth })) => {
+                // The merchant copy goes out at once; the screen says approved meanwhile.
+                let amount = self.amount;
+                self.state = State::Printing(Copy::Merchant);
+                self.last = Step {
+                    screen: Screen::Approved { amount, auth },
+                    action: Action::Print {
+                        copy: Copy::Merchant,
+                    },
+                };
+                self.last.clone()
+            }
+            (State::Online, Event::Online(OnlineOutcome::Declined { rc })) => {
+                let (cause, action) = crate::online::explain(&rc);
+                let wait = self.wait_key();
+                self.go(
+                    State::Closing,
+                    Screen::Declined {
+                        rc,
+                        cause: decline_cause(cause),
+                        action,
+                    },
+                    wait,
+                )
+            }
+            (State::Online, Event::Online(OnlineOutcome::Unknown)) => {
+                let wait = self.wait_key();
+                self.go(State::Closing, Screen::Reversing, wait)
+            }
+            (State::Online, Event::Online(OnlineOutcome::Unreachable)) => {
+                self.end("the host cannot be reached; nothing was charged")
+            }
+
+            (State::Printing(Copy::Merchant), Event::Printed(Ok(()))) => {
+                let wait = self.wait_key();
+                self.go(State::Tear, Screen::TearReceipt, wait)
+            }
+            (State::Printing(Copy::Cardholder), Event::Printed(Ok(()))) => {
+                self.go(State::Done, Screen::Done, Action::Finish)
+            }
+            (State::Printing(copy), Event::Printed(Err(fault))) => {
+                let wait = self.wait_key();
+                self.go(
+                    State::PrinterProblem(copy),
+                    Screen::PrinterProblem { copy, fault },
+                    wait,
+                )
+            }
+            (State::PrinterProblem(copy), Event::Key(Key::Enter)) => self.print(copy),
+            (State::Tear, Event::Key(_) | Event::Timeout) => self.print(Copy::Cardholder),
+            (State::Closing, Event::Key(_) | Event::Timeout) => {
+                self.go(State::Done, Screen::Done, Action::Finish)
+            }
+            _ => self.last.clone(),
+        }
+    }
+}
+
+/// The response-code texts speak of requests; on the sale screen "declined" reads better for
+/// the generic case.
+fn decline_cause(cause: &'static str) -> &'static str {
+    if cause == "the acquirer refused the request" {
+        "declined by the card issuer or acquirer"
+    } else {
+        cause
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::flows::ChipCard;
+    use pos_hal::{Swipe, Track2, TrackRead};
+
+    fn typed(flow: &mut SaleFlow, digits: &[u8]) {
+        for d in digits {
+            flow.on(Event::Key(Key::Digit(*d)));
+        }
+    }
+
+    fn swipe(track2: &str) -> Event {
+        Event::Swiped(alloc::boxed::Box::new(Swipe::clear(
+            TrackRead::Absent,
+            TrackRead::from_parse(Track2::parse(track2)),
+            TrackRead::Absent,
+        )))
+    }
+
+    /// A chip card (service code 220): must be inserted.
+    const CHIP_T2: &str = "6212345678901232=30122201234567890";
+    /// A stripe-only card (service code 101): swipe is fine, no PIN required.
+    const STRIPE_T2: &str = "6212345678901232=30121011234567890";
+
+    #[test]
+    fn amount_entry_works_as_on_the_pos() {
+        let (mut f, _) = SaleFlow::start(
+            SaleConfig::default().with_max_amount(Amount::from_minor(99_999).expect("a")),
+        );
+        typed(&mut f, &[5, 0, 0, 0]);
+        assert_eq!(f.amount().to_string(), "50.00");
+        let s = f.on(Event::Key(Key::Clear));
+        assert_eq!(
+            s.screen,
+            Screen::Amount {
+                amount: Amount::from_minor(500).expect("a")
+            }
+        );
+        typed(&mut f, &[0, 0]); // 500.00: under the 999.99 maximum
+        typed(&mut f, &[9]); // 5000.09 would be over it: the key is ignored
+        assert_eq!(f.amount().to_string(), "500.00");
+        // Enter with zero does nothing.
+        let (mut z, _) = SaleFlow::start(SaleConfig::default());
+        assert!(matches!(
+            z.on(Event::Key(Key::Enter)).screen,
+            Screen::Amount { .. }
+        ));
+    }
+
+    #[test]
+    fn a_swiped_chip_card_is_told_to_insert_and_the_chip_path_prints_two_copies() {
+        let (mut f, _) = SaleFlow::start(SaleConfig::default());
+        typed(&mut f, &[1, 2, 3, 4]);
+        f.on(Event::Key(Key::Enter));
+        let s = f.on(swipe(CHIP_T2));
+        assert_eq!(s.screen, Screen::InsertChip);
+        assert!(
+            matches!(s.action, Action::WaitCard { modes, .. } if !modes.contains(EntryModes::SWIPE))
+        );
+        assert_eq!(f.on(Event::Inserted).action, Action::ReadChip);
+        let pan = Pan::parse("6212345678901232").expect("pan");
+        let s = f.on(Event::ChipRead(Ok(ChipCard {
+            pan: pan.clone(),
+            online_pin: true,
+        })));
+        assert!(
+            matches!(&s.screen, Screen::ConfirmCard { masked_pan, .. } if masked_pan == "621234******1232")
+        );
+        assert_eq!(f.on(Event::Key(Key::Enter)).action, Action::GetPin { pan });
+        let s = f.on(Event::Pin(Ok(true)));
+        assert!(matches!(
+            s.action,
+            Action::GoOnline {
+                source: CardSource::Chip,
+                ..
+            }
+        ));
+        let s = f.on(Event::Online(OnlineOutcome::Approved {
+            auth: "123456".into(),
+        }));
+        assert!(matches!(s.screen, Screen::Approved { .. }));
+        assert_eq!(
+            s.action,
+            Action::Print {
+                copy: Copy::Merchant
+            }
+        );
+        assert_eq!(f.on(Event::Printed(Ok(()))).screen, Screen::TearReceipt);
+        assert_eq!(
+            f.on(Event::Key(Key::Enter)).action,
+            Action::Print {
+                copy: Copy::Cardholder
+            }
+        );
+        assert_eq!(f.on(Event::Printed(Ok(()))).action, Action::Finish);
+    }
+
+    #[test]
+    fn fallback_to_swipe_only_after_the_chip_failed_enough_times() {
+        let (mut f, _) = SaleFlow::start(SaleConfig::default());
+        typed(&mut f, &[1, 0, 0]);
+        f.on(Event::Key(Key::Enter));
+        for attempt in 1..=3 {
+            f.on(Event::Inserted);
+            let s = f.on(Event::ChipRead(Err(ErrorKind::Protocol)));
+            let swipe_ok = matches!(s.action, Action::WaitCard { modes, .. } if modes.contains(EntryModes::SWIPE));
+            assert_eq!(swipe_ok, attempt == 3, "attempt {attempt}");
+        }
+        let s = f.on(swipe(CHIP_T2));
+        assert!(matches!(s.screen, Screen::ConfirmCard { .. }));
+        f.on(Event::Key(Key::Enter));
+        let s = f.on(Event::Pin(Ok(true)));
+        assert!(matches!(
+            s.action,
+            Action::GoOnline {
+                source: CardSource::Fallback,
+                ..
+            }
+        ));
+    }
+
+    #[test]
+    fn a_stripe_card_without_pin_goes_online_after_confirmation() {
+        let (mut f, _) = SaleFlow::start(SaleConfig::default());
+        typed(&mut f, &[2, 0, 0]);
+        f.on(Event::Key(Key::Enter));
+        assert!(matches!(
+            f.on(swipe(STRIPE_T2)).screen,
+            Screen::ConfirmCard { .. }
+        ));
+        let s = f.on(Event::Key(Key::Enter));
+        assert!(
+            matches!(
+                s.action,
+                Action::GoOnline {
+                    source: CardSource::Swipe,
+                    ..
+                }
+            ),
+            "{s:?}"
+        );
+    }
+
+    #[test]
+    fn paper_out_between_copies_prints_the_copy_again_once_fixed() {
+        let (mut f, _) = SaleFlow::start(SaleConfig::default());
+        typed(&mut f, &[5]);
+        f.on(Event::Key(Key::Enter));
+        f.on(swipe(STRIPE_T2));
+        f.on(Event::Key(Key::Enter));
+        f.on(Event::Online(OnlineOutcome::Approved {
+            auth: "000001".into(),
+        }));
+        f.on(Event::Printed(Ok(())));
+        f.on(Event::Key(Key::Enter));
+        let s = f.on(Event::Printed(Err(ErrorKind::PaperOut)));
+        assert_eq!(
+            s.screen,
+            Screen::PrinterProblem {
+                copy: Copy::Cardholder,
+                fault: ErrorKind::PaperOut
+            }
+        );
+        assert_eq!(
+            f.on(Event::Key(Key::Enter)).action,
+            Action::Print {
+                copy: Copy::Cardholder
+            }
+        );
+        assert_eq!(f.on(Event::Printed(Ok(()))).action, Action::Finish);
+    }
+
+    #[test]
+    fn declines_and_unknown_outcomes_are_explained_and_end_the_flow() {
+        let (mut f, _) = SaleFlow::start(SaleConfig::default());
+        typed(&mut f, &[5]);
+        f.on(Event::Key(Key::Enter));
+        f.on(swipe(STRIPE_T2));
+        f.on(Event::Key(Key::Enter));
+        let s = f.on(Event::Online(OnlineOutcome::Declined { rc: "51".into() }));
+        assert!(matches!(&s.screen, Screen::Declined { rc, .. } if rc == "51"));
+        assert_eq!(f.on(Event::Key(Key::Enter)).action, Action::Finish);
+
+        let (mut g, _) = SaleFlow::start(SaleConfig::default());
+        typed(&mut g, &[5]);
+        g.on(Event::Key(Key::Enter));
+        g.on(swipe(STRIPE_T2));
+        g.on(Event::Key(Key::Enter));
+        assert_eq!(
+            g.on(Event::Online(OnlineOutcome::Unknown)).screen,
+            Screen::Reversing
+        );
+    }
+
+    #[test]
+    fn cancel_and_timeouts_end_without_a_transaction() {
+        let (mut f, _) = SaleFlow::start(SaleConfig::default());
+        assert!(matches!(
+            f.on(Event::Key(Key::Cancel)).screen,
+            Screen::Ended { .. }
+        ));
+        let (mut g, _) = SaleFlow::start(SaleConfig::default());
+        typed(&mut g, &[5]);
+        g.on(Event::Key(Key::Enter));
+        let s = g.on(Event::Timeout);
+        assert_eq!(
+            (s.screen, s.action),
+            (
+                Screen::Ended {
+                    reason: "no input in time"
+                },
+                Action::Finish
+            )
+        );
+        // Events out of place change nothing.
+        let (mut h, first) = SaleFlow::start(SaleConfig::default());
+        assert_eq!(h.on(Event::Printed(Ok(()))), first);
+    }
+}
