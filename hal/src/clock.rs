@@ -52,6 +52,42 @@ const fn days_in_month(year: u16, month: u8) -> u8 {
 }
 
 impl DateTime {
+    /// The civil date and time of `secs` seconds after 1970-01-01 00:00:00 (Howard Hinnant's
+    /// days-from-civil algorithm, inverted), shifted by `offset_secs` (China: +8 h); an instant
+    /// outside 2000–2099 is an error.
+    ///
+    /// ```
+    /// use pos_hal::DateTime;
+    /// let t = DateTime::from_unix(1_796_083_200, 8 * 3600)?; // 2026-12-01 00:00:00 UTC
+    /// assert_eq!((t.year(), t.month(), t.day(), t.hour()), (2026, 12, 1, 8));
+    /// # Ok::<(), pos_hal::DateTimeError>(())
+    /// ```
+    pub fn from_unix(secs: u64, offset_secs: i64) -> Result<Self, DateTimeError> {
+        let local = i64::try_from(secs)
+            .ok()
+            .and_then(|s| s.checked_add(offset_secs))
+            .ok_or(DateTimeError::OutOfRange)?;
+        let rem = local.rem_euclid(86_400);
+        let z = local.div_euclid(86_400) + 719_468;
+        let era = z.div_euclid(146_097);
+        let doe = z - era * 146_097;
+        let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
+        let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+        let mp = (5 * doy + 2) / 153;
+        let d = doy - (153 * mp + 2) / 5 + 1;
+        let m = if mp < 10 { mp + 3 } else { mp - 9 };
+        let y = yoe + era * 400 + i64::from(m <= 2);
+        let year = u16::try_from(y).map_err(|_| DateTimeError::OutOfRange)?;
+        Self::new(
+            year,
+            m as u8,
+            d as u8,
+            (rem / 3600) as u8,
+            (rem % 3600 / 60) as u8,
+            (rem % 60) as u8,
+        )
+    }
+
     /// Validates and builds a date/time.
     pub const fn new(
         year: u16,
@@ -156,6 +192,31 @@ pub trait Clock: ErrorType {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    proptest::proptest! {
+        #[test]
+        fn any_instant_converts_or_is_out_of_range(secs in proptest::prelude::any::<u64>(), offset in -86_400i64..86_400) {
+            if let Ok(t) = DateTime::from_unix(secs, offset) {
+                proptest::prop_assert!((2000..=2099).contains(&t.year()));
+            }
+        }
+    }
+
+    #[test]
+    fn leap_days_and_year_ends_convert() {
+        // 2028-02-29 12:00:00 UTC and 2099-12-31 23:59:59 UTC.
+        let leap = DateTime::from_unix(1_835_438_400, 0).expect("in range");
+        assert_eq!(
+            (leap.year(), leap.month(), leap.day(), leap.hour()),
+            (2028, 2, 29, 12)
+        );
+        let last = DateTime::from_unix(4_102_444_799, 0).expect("in range");
+        assert_eq!((last.month(), last.day(), last.second()), (12, 31, 59));
+        assert!(
+            DateTime::from_unix(4_102_444_800, 0).is_err(),
+            "2100 is out of range"
+        );
+    }
 
     #[test]
     fn validates_calendar() {

@@ -81,24 +81,21 @@ impl Now {
             .duration_since(std::time::UNIX_EPOCH)
             .map(|d| d.as_secs())
             .unwrap_or(0);
-        let rem = secs % 86_400;
-        // Civil date from days since 1970 (Howard Hinnant's algorithm).
-        let z = (secs / 86_400) as i64 + 719_468;
-        let era = z.div_euclid(146_097);
-        let doe = z - era * 146_097;
-        let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
-        let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-        let mp = (5 * doy + 2) / 153;
-        let d = doy - (153 * mp + 2) / 5 + 1;
-        let m = if mp < 10 { mp + 3 } else { mp - 9 };
-        let y = yoe + era * 400 + i64::from(m <= 2);
+        // Host time is China time (UTC+8), as the terminals' clocks.
+        let t = pos_hal::DateTime::from_unix(secs, 8 * 3600).unwrap_or(EPOCH_2000);
         Self {
-            hhmmss: format!("{:02}{:02}{:02}", rem / 3600, rem % 3600 / 60, rem % 60),
-            mmdd: format!("{m:02}{d:02}"),
-            yymm: format!("{:02}{m:02}", y % 100),
+            hhmmss: format!("{:02}{:02}{:02}", t.hour(), t.minute(), t.second()),
+            mmdd: format!("{:02}{:02}", t.month(), t.day()),
+            yymm: format!("{:02}{:02}", t.year() % 100, t.month()),
         }
     }
 }
+
+/// For a clock outside 2000–2099 (checked when compiling: `DateTime::new` is const).
+const EPOCH_2000: pos_hal::DateTime = match pos_hal::DateTime::new(2000, 1, 1, 0, 0, 0) {
+    Ok(t) => t,
+    Err(_) => panic!("2000-01-01 is a valid date"),
+};
 
 pub(super) fn sign_in(
     db: &Connection,
