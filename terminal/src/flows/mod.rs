@@ -203,3 +203,75 @@ pub struct Step {
     /// What to do.
     pub action: Action,
 }
+
+impl Screen {
+    /// A short name of the screen (`Amount`, `Approved`…), for scripts and logs.
+    pub fn name(&self) -> &'static str {
+        match self {
+            Screen::Amount { .. } => "Amount",
+            Screen::PresentCard { .. } => "PresentCard",
+            Screen::InsertChip => "InsertChip",
+            Screen::ConfirmCard { .. } => "ConfirmCard",
+            Screen::EnterPin { .. } => "EnterPin",
+            Screen::Processing => "Processing",
+            Screen::Approved { .. } => "Approved",
+            Screen::Declined { .. } => "Declined",
+            Screen::Printing { .. } => "Printing",
+            Screen::TearReceipt => "TearReceipt",
+            Screen::PrinterProblem { .. } => "PrinterProblem",
+            Screen::Ended { .. } => "Ended",
+            Screen::Reversing => "Reversing",
+            Screen::Done => "Done",
+        }
+    }
+}
+
+/// The screen as the lines a text display shows (bilingual, as Chinese POS terminals do).
+impl core::fmt::Display for Screen {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        match self {
+            Screen::Amount { amount } => write!(f, "消费 SALE\n请输入金额 AMOUNT\n{amount:>21}"),
+            Screen::PresentCard { amount, modes } => {
+                let mut how = alloc::vec::Vec::new();
+                if modes.contains(EntryModes::SWIPE) {
+                    how.push("刷卡 SWIPE");
+                }
+                if modes.contains(EntryModes::INSERT) {
+                    how.push("插卡 INSERT");
+                }
+                if modes.contains(EntryModes::TAP) {
+                    how.push("挥卡 TAP");
+                }
+                write!(f, "RMB {amount}\n请 {}", how.join(" / "))
+            }
+            Screen::InsertChip => f.write_str("IC卡请插卡\nCHIP CARD: PLEASE INSERT"),
+            Screen::ConfirmCard { masked_pan, amount } => {
+                write!(f, "请确认卡号 CONFIRM CARD\n{masked_pan}\nRMB {amount}")
+            }
+            Screen::EnterPin { amount } => write!(f, "RMB {amount}\n请输入密码 ENTER PIN"),
+            Screen::Processing => f.write_str("处理中 PROCESSING…"),
+            Screen::Approved { amount, auth } => {
+                write!(f, "交易成功 APPROVED\nRMB {amount}\n授权码 AUTH {auth}")
+            }
+            Screen::Declined { rc, cause, action } => {
+                write!(f, "交易失败 DECLINED ({rc})\n{cause}\n{action}")
+            }
+            Screen::Printing { copy } => match copy {
+                Copy::Merchant => f.write_str("打印商户联 PRINTING MERCHANT COPY"),
+                Copy::Cardholder => f.write_str("打印持卡人联 PRINTING CARDHOLDER COPY"),
+            },
+            Screen::TearReceipt => {
+                f.write_str("请撕下商户联 TEAR OFF THE MERCHANT COPY\n按任意键继续 PRESS A KEY")
+            }
+            Screen::PrinterProblem { fault, .. } => write!(
+                f,
+                "打印机故障 PRINTER: {fault}\n处理后按确认 FIX IT, THEN PRESS ENTER"
+            ),
+            Screen::Ended { reason } => write!(f, "交易结束 ENDED\n{reason}"),
+            Screen::Reversing => {
+                f.write_str("交易结果未知 OUTCOME UNKNOWN\n将自动冲正 IT WILL BE REVERSED")
+            }
+            Screen::Done => f.write_str("完成 DONE"),
+        }
+    }
+}

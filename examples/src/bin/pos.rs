@@ -1,0 +1,458 @@
+//! `pos`: the terminal without a screen — the sale flow of `pos-terminal` on real devices and
+//! the real host link, driven by a script, every screen printed as text.
+//!
+//! ```text
+//! pos --host 127.0.0.1:5000 --printer escpos:tcp:127.0.0.1:9100 --reader 'pcsc:~PCD 00 00' \
+//!     --journal pos.sqlite --script sale.txt
+//! ```
+//! Script lines (`#` starts a comment): `keys 5000`, `key 5`, `enter`, `cancel`, `clear`,
+//! `timeout`, `swipe ;PAN=YYMMSSS…?` (a magstripe reader until `pos-msr` exists), `insert` (waits
+//! for a card in `--reader`), `pin 123456` (the software PIN pad), and checks:
+//! `expect screen NAME`, `expect contains TEXT`, `expect printed N`. The exit status is 0 only
+//! when the flow ended, every check held and every line was used.
+
+use std::collections::VecDeque;
+use std::process::ExitCode;
+use std::time::Duration;
+
+use clap::Parser;
+use pos_devices::{DynIccReader, DynPrinter};
+use pos_hal::{
+    Amount, CancelToken, DateTime, EncryptedPinBlock, Error as _, InlineBytes, Key, KeySlot,
+    KeyStore, MacAlgorithm, Pan, PinBlockFormat, Receipt, ReceiptPrinter, Secret, Swipe, Track2,
+    TrackRead,
+};
+use pos_platform::{SqliteJournal, TcpHostLink};
+use pos_terminal::crypto::{KeyBlockLayout, SecretKey, SoftwareKeyStore};
+use pos_terminal::flows::{
+    Action, CardSource, ChipCard, Event, OnlineOutcome, SaleConfig, SaleFlow, Screen,
+};
+use pos_terminal::iso8583::Frame;
+use pos_terminal::journal::Outcome;
+use pos_terminal::online::{Acquirer, Online};
+use pos_terminal::requests::{self, Card, Entry};
+use pos_terminal::slip::SaleSlip;
+
+#[derive(Parser, Debug)]
+#[command(
+    version,
+    about = "The POS sale flow, headless, on real devices, driven by a script"
+)]
+struct Args {
+    /// Acquirer host `host:port`.
+    #[arg(long)]
+    host: String,
+    /// Receipt printer selector (without: receipts are printed to stdout as text).
+    #[arg(long)]
+    printer: Option<String>,
+    /// Contact card reader selector (needed for `insert`).
+    #[arg(long)]
+    reader: Option<String>,
+    /// The journal file.
+    #[arg(long)]
+    journal: std::path::PathBuf,
+    /// The script.
+    #[arg(long)]
+    script: std::path::PathBuf,
+    /// Terminal master key (hex); the host simulator's demo key by default.
+    #[arg(long, default_value = "70F2A84CCBC2AE8625CBB0F2C22AB923")]
+    tmk: String,
+    /// Terminal id (41).
+    #[arg(long, default_value = "12345678")]
+    terminal_id: String,
+    /// Merchant id (42).
+    #[arg(long, default_value = "123456789012345")]
+    merchant_id: String,
+}
+
+#[derive(Debug, thiserror::Error)]
+enum PosError {
+    #[error("script {0}: {1}")]
+    Script(String, std::io::Error),
+    #[error("script line {0:?} does not answer {1}")]
+    Unexpected(String, &'static str),
+    #[error("the script ended while the terminal waits for {0}")]
+    ScriptEnded(&'static str),
+    #[error("{0}")]
+    Setup(String),
+}
+
+/// The card the flow is working with, as the request needs it.
+#[derive(Default)]
+struct CardState {
+    pan: Option<Pan>,
+    track2: Option<String>,
+    pin: Option<EncryptedPinBlock>,
+}
+
+struct Terminal {
+    link: TcpHostLink,
+    journal: SqliteJournal,
+    keys: SoftwareKeyStore,
+    acquirer: Acquirer,
+    printer: Option<DynPrinter>,
+    reader: Option<DynIccReader>,
+    card: CardState,
+    last_approval: Option<(u32, u32, String, String)>,
+    printed: usize,
+    cancel: CancelToken,
+}
+
+fn expand(text: &str) -> VecDeque<String> {
+    let mut out = VecDeque::new();
+    for line in text.lines() {
+        let line = line.split('#').next().unwrap_or("").trim();
+        if line.is_empty() {
+            continue;
+        }
+        if let Some(digits) = line.strip_prefix("keys ") {
+            out.extend(
+                digits
+                    .chars()
+                    .filter(char::is_ascii_digit)
+                    .map(|d| format!("key {d}")),
+            );
+        } else {
+            out.push_back(line.to_string());
+        }
+    }
+    out
+}
+
+fn now() -> DateTime {
+    let secs = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.as_secs())
+        .unwrap_or(0);
+    DateTime::from_unix(secs, 8 * 3600)
+        .or_else(|_| DateTime::new(2026, 1, 1, 0, 0, 0))
+        .unwrap_or_else(|_| SaleSlip::sample().when)
+}
+
+impl Terminal {
+    fn key_event(line: &str) -> Option<Event> {
+        Some(match line {
+            "enter" => Event::Key(Key::Enter),
+            "cancel" => Event::Key(Key::Cancel),
+            "clear" => Event::Key(Key::Clear),
+            "timeout" => Event::Timeout,
+            other => Event::Key(Key::Digit(other.strip_prefix("key ")?.parse().ok()?)),
+        })
+    }
+
+    fn card_event(&mut self, line: &str) -> Result<Event, PosError> {
+        if line == "timeout" || line == "cancel" {
+            return Ok(Self::key_event(line).unwrap_or(Event::Timeout));
+        }
+        if let Some(raw) = line.strip_prefix("swipe ") {
+            let t2 = Track2::parse(raw).map_err(|e| PosError::Setup(format!("track: {e}")))?;
+            self.card.pan = t2.pan().ok();
+            self.card.track2 = Some(t2.reveal().to_string());
+            let swipe = Swipe::clear(TrackRead::Absent, TrackRead::Read(t2), TrackRead::Absent);
+            return Ok(Event::Swiped(Box::new(swipe)));
+        }
+        if line == "insert" {
+            let reader = self
+                .reader
+                .as_mut()
+                .ok_or_else(|| PosError::Setup("`insert` needs --reader".into()))?;
+            return Ok(
+                match reader.wait_for_card(Duration::from_secs(10), &self.cancel) {
+                    Ok(()) => Event::Inserted,
+                    Err(_) => Event::Timeout,
+                },
+            );
+        }
+        Err(PosError::Unexpected(line.into(), "a card"))
+    }
+
+    fn read_chip(&mut self) -> Event {
+        let Some(reader) = self.reader.as_mut() else {
+            return Event::ChipRead(Err(pos_hal::ErrorKind::NoDevice));
+        };
+        let read = reader
+            .power_on()
+            .map_err(|e| e.kind())
+            .and_then(|_| pos_examples::card_info::read(reader.as_mut()).map_err(|e| e.kind()));
+        Event::ChipRead(match read {
+            Ok(info) => match info.pan {
+                Some(pan) => {
+                    self.card.pan = Some(pan.clone());
+                    self.card.track2 = None;
+                    Ok(ChipCard {
+                        pan,
+                        online_pin: true,
+                    })
+                }
+                None => Err(pos_hal::ErrorKind::Protocol),
+            },
+            Err(kind) => Err(kind),
+        })
+    }
+
+    fn pin(&mut self, line: &str) -> Result<Event, PosError> {
+        if line == "pin-cancel" {
+            return Ok(Event::Pin(Err(pos_hal::ErrorKind::Cancelled)));
+        }
+        let digits = line
+            .strip_prefix("pin ")
+            .ok_or_else(|| PosError::Unexpected(line.into(), "the PIN pad"))?;
+        let pan = self
+            .card
+            .pan
+            .clone()
+            .ok_or(PosError::ScriptEnded("a card"))?;
+        let pin: pos_hal::PinDigits = Secret::new(
+            InlineBytes::new(digits.as_bytes()).map_err(|e| PosError::Setup(e.to_string()))?,
+        );
+        Ok(Event::Pin(
+            match self
+                .keys
+                .encrypt_pin_block(KeySlot::Pin, &pan, &pin, PinBlockFormat::Iso0Tdes)
+            {
+                Ok(block) => {
+                    self.card.pin = Some(block);
+                    Ok(true)
+                }
+                Err(e) => Err(e.kind()),
+            },
+        ))
+    }
+
+    fn go_online(&mut self, amount: Amount, source: CardSource) -> Event {
+        let Some(pan) = self.card.pan.clone() else {
+            return Event::Online(OnlineOutcome::Unreachable);
+        };
+        let entry = match source {
+            CardSource::Swipe => Entry::Swiped,
+            CardSource::Fallback => Entry::Fallback,
+            CardSource::Contactless => Entry::Tapped,
+            _ => Entry::Inserted,
+        };
+        let mut card = Card::new(&pan, entry);
+        if let Some(t2) = self.card.track2.as_deref() {
+            card = card.with_track2(t2);
+        }
+        if let Some(pin) = self.card.pin.as_ref() {
+            card = card.with_pin(pin);
+        }
+        let Ok(batch) = pos_terminal::journal::Journal::batch(&mut self.journal) else {
+            return Event::Online(OnlineOutcome::Unreachable);
+        };
+        let Ok(request) = requests::sale(&card, amount, batch) else {
+            return Event::Online(OnlineOutcome::Unreachable);
+        };
+        let mut online = Online::new(
+            &mut self.link,
+            &mut self.journal,
+            &mut self.keys,
+            &self.acquirer,
+        );
+        Event::Online(match online.request(request, &self.cancel) {
+            Ok(answered) => match answered.record.outcome {
+                Outcome::Approved { rrn, auth } => {
+                    self.last_approval = Some((
+                        answered.record.batch,
+                        answered.record.voucher,
+                        rrn,
+                        auth.clone(),
+                    ));
+                    OnlineOutcome::Approved { auth }
+                }
+                Outcome::Declined { rc } => OnlineOutcome::Declined { rc },
+                _ => OnlineOutcome::Unknown,
+            },
+            Err(e) if e.outcome_unknown() => {
+                eprintln!("pos: {e}");
+                OnlineOutcome::Unknown
+            }
+            Err(e) => {
+                eprintln!("pos: {e}");
+                OnlineOutcome::Unreachable
+            }
+        })
+    }
+
+    fn print(&mut self, copy: pos_terminal::slip::Copy, amount: Amount) -> Event {
+        let (Some(pan), Some((batch, voucher, rrn, auth))) =
+            (self.card.pan.clone(), self.last_approval.clone())
+        else {
+            return Event::Printed(Err(pos_hal::ErrorKind::InvalidInput));
+        };
+        let slip = SaleSlip {
+            merchant_name: "拉卡拉测试商户".into(),
+            merchant_id: self.acquirer.merchant_id.clone(),
+            terminal_id: self.acquirer.terminal_id.clone(),
+            operator: "01".into(),
+            pan,
+            issuer: "银联 UnionPay".into(),
+            entry: if self.card.track2.is_some() {
+                "刷卡 S".into()
+            } else {
+                "插卡 I".into()
+            },
+            transaction: "消费 SALE".into(),
+            batch,
+            voucher,
+            auth_code: auth,
+            rrn,
+            when: now(),
+            amount,
+        };
+        let layout = slip.layout(copy);
+        let lines = layout.lines();
+        let receipt = Receipt::new(&lines);
+        let result = match self.printer.as_mut() {
+            Some(p) => p
+                .print(&receipt, &self.cancel)
+                .map(|_| ())
+                .map_err(|e| e.kind()),
+            None => {
+                println!("{}", receipt.plain_text());
+                Ok(())
+            }
+        };
+        if result.is_ok() {
+            self.printed += 1;
+        }
+        Event::Printed(result)
+    }
+}
+
+fn run(args: &Args) -> Result<bool, PosError> {
+    let text = std::fs::read_to_string(&args.script)
+        .map_err(|e| PosError::Script(args.script.display().to_string(), e))?;
+    let mut script = expand(&text);
+    let tmk = hex::decode(&args.tmk)
+        .map_err(|e| PosError::Setup(format!("--tmk: {e}")))
+        .and_then(|k| SecretKey::tdes(&k).map_err(|e| PosError::Setup(format!("--tmk: {e}"))))?;
+    let mut keys = SoftwareKeyStore::default();
+    keys.install(KeySlot::Master(0), tmk)
+        .map_err(|e| PosError::Setup(e.to_string()))?;
+    let frame = Frame::new(
+        [0x60, 0x00, 0x03, 0x00, 0x00],
+        [0x60, 0x31, 0x00, 0x31, 0x00, 0x00],
+    );
+    let mut t = Terminal {
+        link: TcpHostLink::new(args.host.clone()).with_connect_timeout(Duration::from_secs(5)),
+        journal: SqliteJournal::open(&args.journal).map_err(|e| PosError::Setup(e.to_string()))?,
+        keys,
+        acquirer: Acquirer::new(
+            frame,
+            MacAlgorithm::CupEcb,
+            &args.terminal_id,
+            &args.merchant_id,
+        )
+        .with_timeout(Duration::from_secs(10)),
+        printer: args
+            .printer
+            .as_deref()
+            .map(pos_devices::open_printer)
+            .transpose()
+            .map_err(|e| PosError::Setup(e.to_string()))?,
+        reader: args
+            .reader
+            .as_deref()
+            .map(pos_devices::open_icc)
+            .transpose()
+            .map_err(|e| PosError::Setup(e.to_string()))?,
+        card: CardState::default(),
+        last_approval: None,
+        printed: 0,
+        cancel: CancelToken::new(),
+    };
+    let batch = Online::new(&mut t.link, &mut t.journal, &mut t.keys, &t.acquirer)
+        .sign_in(
+            "01",
+            KeySlot::Master(0),
+            &KeyBlockLayout::default(),
+            true,
+            &t.cancel,
+        )
+        .map_err(|e| PosError::Setup(format!("sign-in: {e}")))?;
+    println!("=== signed in, batch {batch:06}");
+
+    let (mut flow, mut step) = SaleFlow::start(SaleConfig::default());
+    let mut ok = true;
+    loop {
+        println!("--- {}\n{}", step.screen.name(), step.screen);
+        // Checks describe the screen a person would look at: the one waiting for them.
+        let waits_for_script = matches!(
+            step.action,
+            Action::Finish
+                | Action::WaitKey { .. }
+                | Action::WaitCard { .. }
+                | Action::GetPin { .. }
+        );
+        while let Some(check) = script
+            .front()
+            .filter(|_| waits_for_script)
+            .and_then(|l| l.strip_prefix("expect "))
+            .map(str::to_string)
+        {
+            script.pop_front();
+            let held = expectation(&check, &step.screen, t.printed);
+            println!("{} expect {check}", if held { "ok  " } else { "FAIL" });
+            ok &= held;
+        }
+        let event = match &step.action {
+            Action::Finish => break,
+            Action::WaitKey { .. } => {
+                let line = script.pop_front().ok_or(PosError::ScriptEnded("a key"))?;
+                Terminal::key_event(&line).ok_or(PosError::Unexpected(line, "a key"))?
+            }
+            Action::WaitCard { .. } => {
+                let line = script.pop_front().ok_or(PosError::ScriptEnded("a card"))?;
+                t.card_event(&line)?
+            }
+            Action::ReadChip => t.read_chip(),
+            Action::GetPin { .. } => {
+                let line = script.pop_front().ok_or(PosError::ScriptEnded("a PIN"))?;
+                t.pin(&line)?
+            }
+            Action::GoOnline { amount, source } => t.go_online(*amount, *source),
+            Action::Print { copy } => t.print(*copy, flow.amount()),
+            _ => break,
+        };
+        step = flow.on(event);
+    }
+    for line in script {
+        match line.strip_prefix("expect ") {
+            Some(check) => {
+                let held = expectation(check, &step.screen, t.printed);
+                println!("{} expect {check}", if held { "ok  " } else { "FAIL" });
+                ok &= held;
+            }
+            None => {
+                println!("FAIL unused script line {line:?}");
+                ok = false;
+            }
+        }
+    }
+    Ok(ok)
+}
+
+fn expectation(check: &str, screen: &Screen, printed: usize) -> bool {
+    if let Some(name) = check.strip_prefix("screen ") {
+        screen.name() == name.trim()
+    } else if let Some(text) = check.strip_prefix("contains ") {
+        screen.to_string().contains(text.trim())
+    } else if let Some(n) = check.strip_prefix("printed ") {
+        n.trim().parse::<usize>().is_ok_and(|n| n == printed)
+    } else {
+        false
+    }
+}
+
+fn main() -> ExitCode {
+    pos_examples::init_tracing();
+    let args = Args::parse();
+    match run(&args) {
+        Ok(true) => ExitCode::SUCCESS,
+        Ok(false) => ExitCode::from(1),
+        Err(e) => {
+            eprintln!("pos: {e}");
+            ExitCode::from(2)
+        }
+    }
+}
