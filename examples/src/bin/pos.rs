@@ -27,8 +27,9 @@ use pos_terminal::crypto::{KeyBlockLayout, SecretKey, SoftwareKeyStore};
 use pos_terminal::flows::{
     Action, CardSource, ChipCard, Event, OnlineOutcome, SaleConfig, SaleFlow, Screen,
 };
+use pos_terminal::host::HostLink;
 use pos_terminal::iso8583::Frame;
-use pos_terminal::journal::Outcome;
+use pos_terminal::journal::{Journal, Outcome, Record};
 use pos_terminal::online::{Acquirer, Online};
 use pos_terminal::requests::{self, Card, Entry};
 use pos_terminal::slip::SaleSlip;
@@ -63,6 +64,101 @@ struct Args {
     /// Merchant id (42).
     #[arg(long, default_value = "123456789012345")]
     merchant_id: String,
+    /// Kill this process (SIGKILL) at a step of the sale — the power-loss tests use it.
+    #[arg(long, value_enum, hide = true)]
+    kill_at: Option<KillAt>,
+}
+
+/// Where `--kill-at` pulls the plug.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
+enum KillAt {
+    /// The sale is journaled; nothing was sent.
+    BeforeSend,
+    /// The host answered; the answer is not journaled.
+    AfterAnswer,
+    /// The merchant copy is printed; the cardholder copy is not.
+    BetweenReceipts,
+}
+
+/// Ends the process as a power cut would: no destructors, no flushing.
+fn pull_the_plug() -> ! {
+    let pid = std::process::id().to_string();
+    let _ = std::process::Command::new("kill")
+        .args(["-KILL", &pid])
+        .status();
+    std::process::abort()
+}
+
+/// The journal, with a plug that `--kill-at before-send` pulls once the sale is journaled.
+struct PluggedJournal {
+    inner: SqliteJournal,
+    kill_after_begin: bool,
+}
+
+impl pos_hal::ErrorType for PluggedJournal {
+    type Error = <SqliteJournal as pos_hal::ErrorType>::Error;
+}
+
+impl Journal for PluggedJournal {
+    fn next_stan(&mut self) -> Result<u32, Self::Error> {
+        self.inner.next_stan()
+    }
+    fn batch(&mut self) -> Result<u32, Self::Error> {
+        self.inner.batch()
+    }
+    fn set_batch(&mut self, batch: u32) -> Result<(), Self::Error> {
+        self.inner.set_batch(batch)
+    }
+    fn begin(&mut self, stan: u32, request: &[u8]) -> Result<Record, Self::Error> {
+        let record = self.inner.begin(stan, request)?;
+        if self.kill_after_begin {
+            pull_the_plug();
+        }
+        Ok(record)
+    }
+    fn finish(&mut self, id: u64, outcome: &Outcome) -> Result<(), Self::Error> {
+        self.inner.finish(id, outcome)
+    }
+    fn reversals_due(&mut self) -> Result<Vec<Record>, Self::Error> {
+        self.inner.reversals_due()
+    }
+    fn by_voucher(&mut self, voucher: u32) -> Result<Option<Record>, Self::Error> {
+        self.inner.by_voucher(voucher)
+    }
+    fn last(&mut self) -> Result<Option<Record>, Self::Error> {
+        self.inner.last()
+    }
+    fn records(&mut self, batch: u32) -> Result<Vec<Record>, Self::Error> {
+        self.inner.records(batch)
+    }
+}
+
+/// The host link, with a plug that `--kill-at after-answer` pulls when an answer arrives.
+struct PluggedLink {
+    inner: TcpHostLink,
+    kill_after_answer: bool,
+}
+
+impl pos_hal::ErrorType for PluggedLink {
+    type Error = <TcpHostLink as pos_hal::ErrorType>::Error;
+}
+
+impl HostLink for PluggedLink {
+    fn exchange_matching(
+        &mut self,
+        request: &[u8],
+        timeout: Duration,
+        cancel: &CancelToken,
+        is_answer: &dyn Fn(&[u8]) -> bool,
+    ) -> Result<Vec<u8>, Self::Error> {
+        let answer = self
+            .inner
+            .exchange_matching(request, timeout, cancel, is_answer)?;
+        if self.kill_after_answer {
+            pull_the_plug();
+        }
+        Ok(answer)
+    }
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -86,8 +182,8 @@ struct CardState {
 }
 
 struct Terminal {
-    link: TcpHostLink,
-    journal: SqliteJournal,
+    link: PluggedLink,
+    journal: PluggedJournal,
     keys: SoftwareKeyStore,
     acquirer: Acquirer,
     printer: Option<DynPrinter>,
@@ -96,6 +192,7 @@ struct Terminal {
     last_approval: Option<(u32, u32, String, String)>,
     printed: usize,
     cancel: CancelToken,
+    kill_at: Option<KillAt>,
 }
 
 fn expand(text: &str) -> VecDeque<String> {
@@ -236,7 +333,10 @@ impl Terminal {
         if let Some(pin) = self.card.pin.as_ref() {
             card = card.with_pin(pin);
         }
-        let Ok(batch) = pos_terminal::journal::Journal::batch(&mut self.journal) else {
+        // Armed only now: the sign-in before must not pull the plug.
+        self.journal.kill_after_begin = self.kill_at == Some(KillAt::BeforeSend);
+        self.link.kill_after_answer = self.kill_at == Some(KillAt::AfterAnswer);
+        let Ok(batch) = self.journal.batch() else {
             return Event::Online(OnlineOutcome::Unreachable);
         };
         let Ok(request) = requests::sale(&card, amount, batch) else {
@@ -274,6 +374,11 @@ impl Terminal {
     }
 
     fn print(&mut self, copy: pos_terminal::slip::Copy, amount: Amount) -> Event {
+        if copy == pos_terminal::slip::Copy::Cardholder
+            && self.kill_at == Some(KillAt::BetweenReceipts)
+        {
+            pull_the_plug();
+        }
         let (Some(pan), Some((batch, voucher, rrn, auth))) =
             (self.card.pan.clone(), self.last_approval.clone())
         else {
@@ -334,8 +439,15 @@ fn run(args: &Args) -> Result<bool, PosError> {
         [0x60, 0x31, 0x00, 0x31, 0x00, 0x00],
     );
     let mut t = Terminal {
-        link: TcpHostLink::new(args.host.clone()).with_connect_timeout(Duration::from_secs(5)),
-        journal: SqliteJournal::open(&args.journal).map_err(|e| PosError::Setup(e.to_string()))?,
+        link: PluggedLink {
+            inner: TcpHostLink::new(args.host.clone()).with_connect_timeout(Duration::from_secs(5)),
+            kill_after_answer: false,
+        },
+        journal: PluggedJournal {
+            inner: SqliteJournal::open(&args.journal)
+                .map_err(|e| PosError::Setup(e.to_string()))?,
+            kill_after_begin: false,
+        },
         keys,
         acquirer: Acquirer::new(
             frame,
@@ -360,6 +472,7 @@ fn run(args: &Args) -> Result<bool, PosError> {
         last_approval: None,
         printed: 0,
         cancel: CancelToken::new(),
+        kill_at: args.kill_at,
     };
     let batch = Online::new(&mut t.link, &mut t.journal, &mut t.keys, &t.acquirer)
         .sign_in(
