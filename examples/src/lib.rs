@@ -7,6 +7,7 @@
 #![warn(missing_docs)]
 
 pub mod card_info;
+pub mod headless;
 
 /// Installs the `tracing` subscriber every example binary uses: logs go to stderr, filtered by
 /// `RUST_LOG` (default `warn`), so driver logs are visible without a code change.

@@ -13,26 +13,10 @@
 
 use std::collections::VecDeque;
 use std::process::ExitCode;
-use std::time::Duration;
 
 use clap::Parser;
-use pos_devices::{DynIccReader, DynPrinter};
-use pos_hal::{
-    Amount, CancelToken, DateTime, EncryptedPinBlock, Error as _, InlineBytes, Key, KeySlot,
-    KeyStore, MacAlgorithm, Pan, PinBlockFormat, Receipt, ReceiptPrinter, Secret, Swipe, Track2,
-    TrackRead,
-};
-use pos_platform::{SqliteJournal, TcpHostLink};
-use pos_terminal::crypto::{KeyBlockLayout, SecretKey, SoftwareKeyStore};
-use pos_terminal::flows::{
-    Action, CardSource, ChipCard, Event, OnlineOutcome, SaleConfig, SaleFlow, Screen,
-};
-use pos_terminal::host::HostLink;
-use pos_terminal::iso8583::Frame;
-use pos_terminal::journal::{Journal, Outcome, Record};
-use pos_terminal::online::{Acquirer, Online};
-use pos_terminal::requests::{self, Card, Entry};
-use pos_terminal::slip::SaleSlip;
+use pos_examples::headless::{KillAt, PosError, Settings, Terminal};
+use pos_terminal::flows::{Action, SaleConfig, SaleFlow, Screen};
 
 #[derive(Parser, Debug)]
 #[command(
@@ -68,133 +52,6 @@ struct Args {
     #[arg(long, value_enum, hide = true)]
     kill_at: Option<KillAt>,
 }
-
-/// Where `--kill-at` pulls the plug.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
-enum KillAt {
-    /// The sale is journaled; nothing was sent.
-    BeforeSend,
-    /// The host answered; the answer is not journaled.
-    AfterAnswer,
-    /// The merchant copy is printed; the cardholder copy is not.
-    BetweenReceipts,
-}
-
-/// Ends the process as a power cut would: no destructors, no flushing.
-fn pull_the_plug() -> ! {
-    let pid = std::process::id().to_string();
-    let _ = std::process::Command::new("kill")
-        .args(["-KILL", &pid])
-        .status();
-    std::process::abort()
-}
-
-/// The journal, with a plug that `--kill-at before-send` pulls once the sale is journaled.
-struct PluggedJournal {
-    inner: SqliteJournal,
-    kill_after_begin: bool,
-}
-
-impl pos_hal::ErrorType for PluggedJournal {
-    type Error = <SqliteJournal as pos_hal::ErrorType>::Error;
-}
-
-impl Journal for PluggedJournal {
-    fn next_stan(&mut self) -> Result<u32, Self::Error> {
-        self.inner.next_stan()
-    }
-    fn batch(&mut self) -> Result<u32, Self::Error> {
-        self.inner.batch()
-    }
-    fn set_batch(&mut self, batch: u32) -> Result<(), Self::Error> {
-        self.inner.set_batch(batch)
-    }
-    fn begin(&mut self, stan: u32, request: &[u8]) -> Result<Record, Self::Error> {
-        let record = self.inner.begin(stan, request)?;
-        if self.kill_after_begin {
-            pull_the_plug();
-        }
-        Ok(record)
-    }
-    fn finish(&mut self, id: u64, outcome: &Outcome) -> Result<(), Self::Error> {
-        self.inner.finish(id, outcome)
-    }
-    fn reversals_due(&mut self) -> Result<Vec<Record>, Self::Error> {
-        self.inner.reversals_due()
-    }
-    fn by_voucher(&mut self, voucher: u32) -> Result<Option<Record>, Self::Error> {
-        self.inner.by_voucher(voucher)
-    }
-    fn last(&mut self) -> Result<Option<Record>, Self::Error> {
-        self.inner.last()
-    }
-    fn records(&mut self, batch: u32) -> Result<Vec<Record>, Self::Error> {
-        self.inner.records(batch)
-    }
-}
-
-/// The host link, with a plug that `--kill-at after-answer` pulls when an answer arrives.
-struct PluggedLink {
-    inner: TcpHostLink,
-    kill_after_answer: bool,
-}
-
-impl pos_hal::ErrorType for PluggedLink {
-    type Error = <TcpHostLink as pos_hal::ErrorType>::Error;
-}
-
-impl HostLink for PluggedLink {
-    fn exchange_matching(
-        &mut self,
-        request: &[u8],
-        timeout: Duration,
-        cancel: &CancelToken,
-        is_answer: &dyn Fn(&[u8]) -> bool,
-    ) -> Result<Vec<u8>, Self::Error> {
-        let answer = self
-            .inner
-            .exchange_matching(request, timeout, cancel, is_answer)?;
-        if self.kill_after_answer {
-            pull_the_plug();
-        }
-        Ok(answer)
-    }
-}
-
-#[derive(Debug, thiserror::Error)]
-enum PosError {
-    #[error("script {0}: {1}")]
-    Script(String, std::io::Error),
-    #[error("script line {0:?} does not answer {1}")]
-    Unexpected(String, &'static str),
-    #[error("the script ended while the terminal waits for {0}")]
-    ScriptEnded(&'static str),
-    #[error("{0}")]
-    Setup(String),
-}
-
-/// The card the flow is working with, as the request needs it.
-#[derive(Default)]
-struct CardState {
-    pan: Option<Pan>,
-    track2: Option<String>,
-    pin: Option<EncryptedPinBlock>,
-}
-
-struct Terminal {
-    link: PluggedLink,
-    journal: PluggedJournal,
-    keys: SoftwareKeyStore,
-    acquirer: Acquirer,
-    printer: Option<DynPrinter>,
-    reader: Option<DynIccReader>,
-    card: CardState,
-    last_approval: Option<(u32, u32, String, String)>,
-    printed: usize,
-    cancel: CancelToken,
-    kill_at: Option<KillAt>,
-}
-
 fn expand(text: &str) -> VecDeque<String> {
     let mut out = VecDeque::new();
     for line in text.lines() {
@@ -215,274 +72,21 @@ fn expand(text: &str) -> VecDeque<String> {
     }
     out
 }
-
-fn now() -> DateTime {
-    let secs = std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map(|d| d.as_secs())
-        .unwrap_or(0);
-    DateTime::from_unix(secs, 8 * 3600)
-        .or_else(|_| DateTime::new(2026, 1, 1, 0, 0, 0))
-        .unwrap_or_else(|_| SaleSlip::sample().when)
-}
-
-impl Terminal {
-    fn key_event(line: &str) -> Option<Event> {
-        Some(match line {
-            "enter" => Event::Key(Key::Enter),
-            "cancel" => Event::Key(Key::Cancel),
-            "clear" => Event::Key(Key::Clear),
-            "timeout" => Event::Timeout,
-            other => Event::Key(Key::Digit(other.strip_prefix("key ")?.parse().ok()?)),
-        })
-    }
-
-    fn card_event(&mut self, line: &str) -> Result<Event, PosError> {
-        if line == "timeout" || line == "cancel" {
-            return Ok(Self::key_event(line).unwrap_or(Event::Timeout));
-        }
-        if let Some(raw) = line.strip_prefix("swipe ") {
-            let t2 = Track2::parse(raw).map_err(|e| PosError::Setup(format!("track: {e}")))?;
-            self.card.pan = t2.pan().ok();
-            self.card.track2 = Some(t2.reveal().to_string());
-            let swipe = Swipe::clear(TrackRead::Absent, TrackRead::Read(t2), TrackRead::Absent);
-            return Ok(Event::Swiped(Box::new(swipe)));
-        }
-        if line == "insert" {
-            let reader = self
-                .reader
-                .as_mut()
-                .ok_or_else(|| PosError::Setup("`insert` needs --reader".into()))?;
-            return Ok(
-                match reader.wait_for_card(Duration::from_secs(10), &self.cancel) {
-                    Ok(()) => Event::Inserted,
-                    Err(_) => Event::Timeout,
-                },
-            );
-        }
-        Err(PosError::Unexpected(line.into(), "a card"))
-    }
-
-    fn read_chip(&mut self) -> Event {
-        let Some(reader) = self.reader.as_mut() else {
-            return Event::ChipRead(Err(pos_hal::ErrorKind::NoDevice));
-        };
-        let read = reader
-            .power_on()
-            .map_err(|e| e.kind())
-            .and_then(|_| pos_examples::card_info::read(reader.as_mut()).map_err(|e| e.kind()));
-        Event::ChipRead(match read {
-            Ok(info) => match info.pan {
-                Some(pan) => {
-                    self.card.pan = Some(pan.clone());
-                    self.card.track2 = None;
-                    Ok(ChipCard {
-                        pan,
-                        online_pin: true,
-                    })
-                }
-                None => Err(pos_hal::ErrorKind::Protocol),
-            },
-            Err(kind) => Err(kind),
-        })
-    }
-
-    fn pin(&mut self, line: &str) -> Result<Event, PosError> {
-        if line == "pin-cancel" {
-            return Ok(Event::Pin(Err(pos_hal::ErrorKind::Cancelled)));
-        }
-        let digits = line
-            .strip_prefix("pin ")
-            .ok_or_else(|| PosError::Unexpected(line.into(), "the PIN pad"))?;
-        let pan = self
-            .card
-            .pan
-            .clone()
-            .ok_or(PosError::ScriptEnded("a card"))?;
-        let pin: pos_hal::PinDigits = Secret::new(
-            InlineBytes::new(digits.as_bytes()).map_err(|e| PosError::Setup(e.to_string()))?,
-        );
-        Ok(Event::Pin(
-            match self
-                .keys
-                .encrypt_pin_block(KeySlot::Pin, &pan, &pin, PinBlockFormat::Iso0Tdes)
-            {
-                Ok(block) => {
-                    self.card.pin = Some(block);
-                    Ok(true)
-                }
-                Err(e) => Err(e.kind()),
-            },
-        ))
-    }
-
-    fn go_online(&mut self, amount: Amount, source: CardSource) -> Event {
-        let Some(pan) = self.card.pan.clone() else {
-            return Event::Online(OnlineOutcome::Unreachable);
-        };
-        let entry = match source {
-            CardSource::Swipe => Entry::Swiped,
-            CardSource::Fallback => Entry::Fallback,
-            CardSource::Contactless => Entry::Tapped,
-            _ => Entry::Inserted,
-        };
-        let mut card = Card::new(&pan, entry);
-        if let Some(t2) = self.card.track2.as_deref() {
-            card = card.with_track2(t2);
-        }
-        if let Some(pin) = self.card.pin.as_ref() {
-            card = card.with_pin(pin);
-        }
-        // Armed only now: the sign-in before must not pull the plug.
-        self.journal.kill_after_begin = self.kill_at == Some(KillAt::BeforeSend);
-        self.link.kill_after_answer = self.kill_at == Some(KillAt::AfterAnswer);
-        let Ok(batch) = self.journal.batch() else {
-            return Event::Online(OnlineOutcome::Unreachable);
-        };
-        let Ok(request) = requests::sale(&card, amount, batch) else {
-            return Event::Online(OnlineOutcome::Unreachable);
-        };
-        let mut online = Online::new(
-            &mut self.link,
-            &mut self.journal,
-            &mut self.keys,
-            &self.acquirer,
-        );
-        Event::Online(match online.request(request, &self.cancel) {
-            Ok(answered) => match answered.record.outcome {
-                Outcome::Approved { rrn, auth } => {
-                    self.last_approval = Some((
-                        answered.record.batch,
-                        answered.record.voucher,
-                        rrn,
-                        auth.clone(),
-                    ));
-                    OnlineOutcome::Approved { auth }
-                }
-                Outcome::Declined { rc } => OnlineOutcome::Declined { rc },
-                _ => OnlineOutcome::Unknown,
-            },
-            Err(e) if e.outcome_unknown() => {
-                eprintln!("pos: {e}");
-                OnlineOutcome::Unknown
-            }
-            Err(e) => {
-                eprintln!("pos: {e}");
-                OnlineOutcome::Unreachable
-            }
-        })
-    }
-
-    fn print(&mut self, copy: pos_terminal::slip::Copy, amount: Amount) -> Event {
-        if copy == pos_terminal::slip::Copy::Cardholder
-            && self.kill_at == Some(KillAt::BetweenReceipts)
-        {
-            pull_the_plug();
-        }
-        let (Some(pan), Some((batch, voucher, rrn, auth))) =
-            (self.card.pan.clone(), self.last_approval.clone())
-        else {
-            return Event::Printed(Err(pos_hal::ErrorKind::InvalidInput));
-        };
-        let slip = SaleSlip {
-            merchant_name: "拉卡拉测试商户".into(),
-            merchant_id: self.acquirer.merchant_id.clone(),
-            terminal_id: self.acquirer.terminal_id.clone(),
-            operator: "01".into(),
-            pan,
-            issuer: "银联 UnionPay".into(),
-            entry: if self.card.track2.is_some() {
-                "刷卡 S".into()
-            } else {
-                "插卡 I".into()
-            },
-            transaction: "消费 SALE".into(),
-            batch,
-            voucher,
-            auth_code: auth,
-            rrn,
-            when: now(),
-            amount,
-        };
-        let layout = slip.layout(copy);
-        let lines = layout.lines();
-        let receipt = Receipt::new(&lines);
-        let result = match self.printer.as_mut() {
-            Some(p) => p
-                .print(&receipt, &self.cancel)
-                .map(|_| ())
-                .map_err(|e| e.kind()),
-            None => {
-                println!("{}", receipt.plain_text());
-                Ok(())
-            }
-        };
-        if result.is_ok() {
-            self.printed += 1;
-        }
-        Event::Printed(result)
-    }
-}
-
 fn run(args: &Args) -> Result<bool, PosError> {
     let text = std::fs::read_to_string(&args.script)
         .map_err(|e| PosError::Script(args.script.display().to_string(), e))?;
     let mut script = expand(&text);
-    let tmk = hex::decode(&args.tmk)
-        .map_err(|e| PosError::Setup(format!("--tmk: {e}")))
-        .and_then(|k| SecretKey::tdes(&k).map_err(|e| PosError::Setup(format!("--tmk: {e}"))))?;
-    let mut keys = SoftwareKeyStore::default();
-    keys.install(KeySlot::Master(0), tmk)
-        .map_err(|e| PosError::Setup(e.to_string()))?;
-    let frame = Frame::new(
-        [0x60, 0x00, 0x03, 0x00, 0x00],
-        [0x60, 0x31, 0x00, 0x31, 0x00, 0x00],
-    );
-    let mut t = Terminal {
-        link: PluggedLink {
-            inner: TcpHostLink::new(args.host.clone()).with_connect_timeout(Duration::from_secs(5)),
-            kill_after_answer: false,
-        },
-        journal: PluggedJournal {
-            inner: SqliteJournal::open(&args.journal)
-                .map_err(|e| PosError::Setup(e.to_string()))?,
-            kill_after_begin: false,
-        },
-        keys,
-        acquirer: Acquirer::new(
-            frame,
-            MacAlgorithm::CupEcb,
-            &args.terminal_id,
-            &args.merchant_id,
-        )
-        .with_timeout(Duration::from_secs(10)),
-        printer: args
-            .printer
-            .as_deref()
-            .map(pos_devices::open_printer)
-            .transpose()
-            .map_err(|e| PosError::Setup(e.to_string()))?,
-        reader: args
-            .reader
-            .as_deref()
-            .map(pos_devices::open_icc)
-            .transpose()
-            .map_err(|e| PosError::Setup(e.to_string()))?,
-        card: CardState::default(),
-        last_approval: None,
-        printed: 0,
-        cancel: CancelToken::new(),
+    let settings = Settings {
+        host: args.host.clone(),
+        printer: args.printer.clone(),
+        reader: args.reader.clone(),
+        journal: args.journal.clone(),
+        tmk: args.tmk.clone(),
+        terminal_id: args.terminal_id.clone(),
+        merchant_id: args.merchant_id.clone(),
         kill_at: args.kill_at,
     };
-    let batch = Online::new(&mut t.link, &mut t.journal, &mut t.keys, &t.acquirer)
-        .sign_in(
-            "01",
-            KeySlot::Master(0),
-            &KeyBlockLayout::default(),
-            true,
-            &t.cancel,
-        )
-        .map_err(|e| PosError::Setup(format!("sign-in: {e}")))?;
+    let (mut t, batch) = Terminal::open(&settings)?;
     println!("=== signed in, batch {batch:06}");
 
     let (mut flow, mut step) = SaleFlow::start(SaleConfig::default());
@@ -518,14 +122,14 @@ fn run(args: &Args) -> Result<bool, PosError> {
                 let line = script.pop_front().ok_or(PosError::ScriptEnded("a card"))?;
                 t.card_event(&line)?
             }
-            Action::ReadChip => t.read_chip(),
             Action::GetPin { .. } => {
                 let line = script.pop_front().ok_or(PosError::ScriptEnded("a PIN"))?;
                 t.pin(&line)?
             }
-            Action::GoOnline { amount, source } => t.go_online(*amount, *source),
-            Action::Print { copy } => t.print(*copy, flow.amount()),
-            _ => break,
+            other => match t.perform(other, &flow) {
+                Some(event) => event,
+                None => break,
+            },
         };
         step = flow.on(event);
     }
@@ -544,7 +148,6 @@ fn run(args: &Args) -> Result<bool, PosError> {
     }
     Ok(ok)
 }
-
 fn expectation(check: &str, screen: &Screen, printed: usize) -> bool {
     if let Some(name) = check.strip_prefix("screen ") {
         screen.name() == name.trim()

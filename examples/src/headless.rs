@@ -1,0 +1,479 @@
+//! The terminal without a screen: [`pos_terminal::flows::SaleFlow`] wired to real devices — the
+//! host link with sign-in, the SQLite journal, an ESC/POS printer, a PC/SC card reader and a
+//! software PIN pad. The `pos` runner drives it from a script; the sale benchmark drives it
+//! directly.
+
+use std::path::PathBuf;
+use std::time::Duration;
+
+use pos_devices::{DynIccReader, DynPrinter};
+use pos_hal::{
+    Amount, CancelToken, DateTime, EncryptedPinBlock, Error as _, InlineBytes, Key, KeySlot,
+    KeyStore, MacAlgorithm, Pan, PinBlockFormat, Receipt, ReceiptPrinter, Secret, Swipe, Track2,
+    TrackRead,
+};
+use pos_platform::{SqliteJournal, TcpHostLink};
+use pos_terminal::crypto::{KeyBlockLayout, SecretKey, SoftwareKeyStore};
+use pos_terminal::flows::{Action, CardSource, ChipCard, Event, OnlineOutcome, SaleFlow};
+use pos_terminal::host::HostLink;
+use pos_terminal::iso8583::Frame;
+use pos_terminal::journal::{Journal, Outcome, Record};
+use pos_terminal::online::{Acquirer, Online};
+use pos_terminal::requests::{self, Card, Entry};
+use pos_terminal::slip::SaleSlip;
+
+/// What the terminal is connected to and who it is.
+#[derive(Debug, Clone)]
+pub struct Settings {
+    /// Acquirer host `host:port`.
+    pub host: String,
+    /// Receipt printer selector (`None`: receipts go to stdout as text).
+    pub printer: Option<String>,
+    /// Contact card reader selector.
+    pub reader: Option<String>,
+    /// The journal file.
+    pub journal: PathBuf,
+    /// Terminal master key (hex).
+    pub tmk: String,
+    /// Terminal id (41).
+    pub terminal_id: String,
+    /// Merchant id (42).
+    pub merchant_id: String,
+    /// Pull the plug at this step of the sale (power-loss tests).
+    pub kill_at: Option<KillAt>,
+}
+
+impl Settings {
+    /// The host simulator's demo terminal at `host`, journal at `journal`, no devices.
+    pub fn demo(host: impl Into<String>, journal: impl Into<PathBuf>) -> Self {
+        Self {
+            host: host.into(),
+            printer: None,
+            reader: None,
+            journal: journal.into(),
+            tmk: "70F2A84CCBC2AE8625CBB0F2C22AB923".into(),
+            terminal_id: "12345678".into(),
+            merchant_id: "123456789012345".into(),
+            kill_at: None,
+        }
+    }
+}
+
+/// Where `--kill-at` pulls the plug.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
+pub enum KillAt {
+    /// The sale is journaled; nothing was sent.
+    BeforeSend,
+    /// The host answered; the answer is not journaled.
+    AfterAnswer,
+    /// The merchant copy is printed; the cardholder copy is not.
+    BetweenReceipts,
+}
+
+/// Ends the process as a power cut would: no destructors, no flushing.
+fn pull_the_plug() -> ! {
+    let pid = std::process::id().to_string();
+    let _ = std::process::Command::new("kill")
+        .args(["-KILL", &pid])
+        .status();
+    std::process::abort()
+}
+
+/// The journal, with a plug that `--kill-at before-send` pulls once the sale is journaled.
+struct PluggedJournal {
+    inner: SqliteJournal,
+    kill_after_begin: bool,
+}
+
+impl pos_hal::ErrorType for PluggedJournal {
+    type Error = <SqliteJournal as pos_hal::ErrorType>::Error;
+}
+
+impl Journal for PluggedJournal {
+    fn next_stan(&mut self) -> Result<u32, Self::Error> {
+        self.inner.next_stan()
+    }
+    fn batch(&mut self) -> Result<u32, Self::Error> {
+        self.inner.batch()
+    }
+    fn set_batch(&mut self, batch: u32) -> Result<(), Self::Error> {
+        self.inner.set_batch(batch)
+    }
+    fn begin(&mut self, stan: u32, request: &[u8]) -> Result<Record, Self::Error> {
+        let record = self.inner.begin(stan, request)?;
+        if self.kill_after_begin {
+            pull_the_plug();
+        }
+        Ok(record)
+    }
+    fn finish(&mut self, id: u64, outcome: &Outcome) -> Result<(), Self::Error> {
+        self.inner.finish(id, outcome)
+    }
+    fn reversals_due(&mut self) -> Result<Vec<Record>, Self::Error> {
+        self.inner.reversals_due()
+    }
+    fn by_voucher(&mut self, voucher: u32) -> Result<Option<Record>, Self::Error> {
+        self.inner.by_voucher(voucher)
+    }
+    fn last(&mut self) -> Result<Option<Record>, Self::Error> {
+        self.inner.last()
+    }
+    fn records(&mut self, batch: u32) -> Result<Vec<Record>, Self::Error> {
+        self.inner.records(batch)
+    }
+}
+
+/// The host link, with a plug that `--kill-at after-answer` pulls when an answer arrives.
+struct PluggedLink {
+    inner: TcpHostLink,
+    kill_after_answer: bool,
+}
+
+impl pos_hal::ErrorType for PluggedLink {
+    type Error = <TcpHostLink as pos_hal::ErrorType>::Error;
+}
+
+impl HostLink for PluggedLink {
+    fn exchange_matching(
+        &mut self,
+        request: &[u8],
+        timeout: Duration,
+        cancel: &CancelToken,
+        is_answer: &dyn Fn(&[u8]) -> bool,
+    ) -> Result<Vec<u8>, Self::Error> {
+        let answer = self
+            .inner
+            .exchange_matching(request, timeout, cancel, is_answer)?;
+        if self.kill_after_answer {
+            pull_the_plug();
+        }
+        Ok(answer)
+    }
+}
+
+/// Why the headless terminal stopped.
+#[derive(Debug, thiserror::Error)]
+pub enum PosError {
+    /// The script could not be read.
+    #[error("script {0}: {1}")]
+    Script(String, std::io::Error),
+    /// The script could not be read.
+    /// A script line does not fit what the terminal waits for.
+    #[error("script line {0:?} does not answer {1}")]
+    Unexpected(String, &'static str),
+    /// The script ended too early.
+    #[error("the script ended while the terminal waits for {0}")]
+    ScriptEnded(&'static str),
+    /// The terminal could not be set up.
+    #[error("{0}")]
+    Setup(String),
+}
+
+/// The card the flow is working with, as the request needs it.
+#[derive(Default)]
+struct CardState {
+    pan: Option<Pan>,
+    track2: Option<String>,
+    pin: Option<EncryptedPinBlock>,
+}
+
+/// The terminal: devices, host link, journal, keys, and the card of the sale in progress.
+#[allow(missing_debug_implementations)] // devices and keys are not printable
+pub struct Terminal {
+    link: PluggedLink,
+    journal: PluggedJournal,
+    keys: SoftwareKeyStore,
+    acquirer: Acquirer,
+    printer: Option<DynPrinter>,
+    reader: Option<DynIccReader>,
+    card: CardState,
+    last_approval: Option<(u32, u32, String, String)>,
+    /// Receipts printed so far.
+    pub printed: usize,
+    cancel: CancelToken,
+    kill_at: Option<KillAt>,
+}
+
+fn now() -> DateTime {
+    let secs = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.as_secs())
+        .unwrap_or(0);
+    DateTime::from_unix(secs, 8 * 3600)
+        .or_else(|_| DateTime::new(2026, 1, 1, 0, 0, 0))
+        .unwrap_or_else(|_| SaleSlip::sample().when)
+}
+
+impl Terminal {
+    /// Opens the devices and the journal, then signs in; returns the terminal and its batch.
+    pub fn open(settings: &Settings) -> Result<(Self, u32), PosError> {
+        let tmk = hex::decode(&settings.tmk)
+            .map_err(|e| PosError::Setup(format!("--tmk: {e}")))
+            .and_then(|k| {
+                SecretKey::tdes(&k).map_err(|e| PosError::Setup(format!("--tmk: {e}")))
+            })?;
+        let mut keys = SoftwareKeyStore::default();
+        keys.install(KeySlot::Master(0), tmk)
+            .map_err(|e| PosError::Setup(e.to_string()))?;
+        let frame = Frame::new(
+            [0x60, 0x00, 0x03, 0x00, 0x00],
+            [0x60, 0x31, 0x00, 0x31, 0x00, 0x00],
+        );
+        let mut t = Terminal {
+            link: PluggedLink {
+                inner: TcpHostLink::new(settings.host.clone())
+                    .with_connect_timeout(Duration::from_secs(5)),
+                kill_after_answer: false,
+            },
+            journal: PluggedJournal {
+                inner: SqliteJournal::open(&settings.journal)
+                    .map_err(|e| PosError::Setup(e.to_string()))?,
+                kill_after_begin: false,
+            },
+            keys,
+            acquirer: Acquirer::new(
+                frame,
+                MacAlgorithm::CupEcb,
+                &settings.terminal_id,
+                &settings.merchant_id,
+            )
+            .with_timeout(Duration::from_secs(10)),
+            printer: settings
+                .printer
+                .as_deref()
+                .map(pos_devices::open_printer)
+                .transpose()
+                .map_err(|e| PosError::Setup(e.to_string()))?,
+            reader: settings
+                .reader
+                .as_deref()
+                .map(pos_devices::open_icc)
+                .transpose()
+                .map_err(|e| PosError::Setup(e.to_string()))?,
+            card: CardState::default(),
+            last_approval: None,
+            printed: 0,
+            cancel: CancelToken::new(),
+            kill_at: settings.kill_at,
+        };
+        let batch = Online::new(&mut t.link, &mut t.journal, &mut t.keys, &t.acquirer)
+            .sign_in(
+                "01",
+                KeySlot::Master(0),
+                &KeyBlockLayout::default(),
+                true,
+                &t.cancel,
+            )
+            .map_err(|e| PosError::Setup(format!("sign-in: {e}")))?;
+        Ok((t, batch))
+    }
+
+    /// Performs an action that needs no script input (read the chip, go online, print);
+    /// `None` for the actions that wait for the script and for the end.
+    pub fn perform(&mut self, action: &Action, flow: &SaleFlow) -> Option<Event> {
+        Some(match action {
+            Action::ReadChip => self.read_chip(),
+            Action::GoOnline { amount, source } => self.go_online(*amount, *source),
+            Action::Print { copy } => self.print(*copy, flow.amount()),
+            _ => return None,
+        })
+    }
+    /// A script key line (`enter`, `key 5`, `timeout`, …) as an event.
+    pub fn key_event(line: &str) -> Option<Event> {
+        Some(match line {
+            "enter" => Event::Key(Key::Enter),
+            "cancel" => Event::Key(Key::Cancel),
+            "clear" => Event::Key(Key::Clear),
+            "timeout" => Event::Timeout,
+            other => Event::Key(Key::Digit(other.strip_prefix("key ")?.parse().ok()?)),
+        })
+    }
+
+    /// A script card line (`swipe ;…?`, `insert`, `timeout`, `cancel`) as an event.
+    pub fn card_event(&mut self, line: &str) -> Result<Event, PosError> {
+        if line == "timeout" || line == "cancel" {
+            return Ok(Self::key_event(line).unwrap_or(Event::Timeout));
+        }
+        if let Some(raw) = line.strip_prefix("swipe ") {
+            let t2 = Track2::parse(raw).map_err(|e| PosError::Setup(format!("track: {e}")))?;
+            self.card.pan = t2.pan().ok();
+            self.card.track2 = Some(t2.reveal().to_string());
+            let swipe = Swipe::clear(TrackRead::Absent, TrackRead::Read(t2), TrackRead::Absent);
+            return Ok(Event::Swiped(Box::new(swipe)));
+        }
+        if line == "insert" {
+            let reader = self
+                .reader
+                .as_mut()
+                .ok_or_else(|| PosError::Setup("`insert` needs --reader".into()))?;
+            return Ok(
+                match reader.wait_for_card(Duration::from_secs(10), &self.cancel) {
+                    Ok(()) => Event::Inserted,
+                    Err(_) => Event::Timeout,
+                },
+            );
+        }
+        Err(PosError::Unexpected(line.into(), "a card"))
+    }
+
+    fn read_chip(&mut self) -> Event {
+        let Some(reader) = self.reader.as_mut() else {
+            return Event::ChipRead(Err(pos_hal::ErrorKind::NoDevice));
+        };
+        let read = reader
+            .power_on()
+            .map_err(|e| e.kind())
+            .and_then(|_| crate::card_info::read(reader.as_mut()).map_err(|e| e.kind()));
+        Event::ChipRead(match read {
+            Ok(info) => match info.pan {
+                Some(pan) => {
+                    self.card.pan = Some(pan.clone());
+                    self.card.track2 = None;
+                    Ok(ChipCard {
+                        pan,
+                        online_pin: true,
+                    })
+                }
+                None => Err(pos_hal::ErrorKind::Protocol),
+            },
+            Err(kind) => Err(kind),
+        })
+    }
+
+    /// A script PIN line (`pin 123456`, `pin-cancel`) as an event.
+    pub fn pin(&mut self, line: &str) -> Result<Event, PosError> {
+        if line == "pin-cancel" {
+            return Ok(Event::Pin(Err(pos_hal::ErrorKind::Cancelled)));
+        }
+        let digits = line
+            .strip_prefix("pin ")
+            .ok_or_else(|| PosError::Unexpected(line.into(), "the PIN pad"))?;
+        let pan = self
+            .card
+            .pan
+            .clone()
+            .ok_or(PosError::ScriptEnded("a card"))?;
+        let pin: pos_hal::PinDigits = Secret::new(
+            InlineBytes::new(digits.as_bytes()).map_err(|e| PosError::Setup(e.to_string()))?,
+        );
+        Ok(Event::Pin(
+            match self
+                .keys
+                .encrypt_pin_block(KeySlot::Pin, &pan, &pin, PinBlockFormat::Iso0Tdes)
+            {
+                Ok(block) => {
+                    self.card.pin = Some(block);
+                    Ok(true)
+                }
+                Err(e) => Err(e.kind()),
+            },
+        ))
+    }
+
+    fn go_online(&mut self, amount: Amount, source: CardSource) -> Event {
+        let Some(pan) = self.card.pan.clone() else {
+            return Event::Online(OnlineOutcome::Unreachable);
+        };
+        let entry = match source {
+            CardSource::Swipe => Entry::Swiped,
+            CardSource::Fallback => Entry::Fallback,
+            CardSource::Contactless => Entry::Tapped,
+            _ => Entry::Inserted,
+        };
+        let mut card = Card::new(&pan, entry);
+        if let Some(t2) = self.card.track2.as_deref() {
+            card = card.with_track2(t2);
+        }
+        if let Some(pin) = self.card.pin.as_ref() {
+            card = card.with_pin(pin);
+        }
+        // Armed only now: the sign-in before must not pull the plug.
+        self.journal.kill_after_begin = self.kill_at == Some(KillAt::BeforeSend);
+        self.link.kill_after_answer = self.kill_at == Some(KillAt::AfterAnswer);
+        let Ok(batch) = self.journal.batch() else {
+            return Event::Online(OnlineOutcome::Unreachable);
+        };
+        let Ok(request) = requests::sale(&card, amount, batch) else {
+            return Event::Online(OnlineOutcome::Unreachable);
+        };
+        let mut online = Online::new(
+            &mut self.link,
+            &mut self.journal,
+            &mut self.keys,
+            &self.acquirer,
+        );
+        Event::Online(match online.request(request, &self.cancel) {
+            Ok(answered) => match answered.record.outcome {
+                Outcome::Approved { rrn, auth } => {
+                    self.last_approval = Some((
+                        answered.record.batch,
+                        answered.record.voucher,
+                        rrn,
+                        auth.clone(),
+                    ));
+                    OnlineOutcome::Approved { auth }
+                }
+                Outcome::Declined { rc } => OnlineOutcome::Declined { rc },
+                _ => OnlineOutcome::Unknown,
+            },
+            Err(e) if e.outcome_unknown() => {
+                eprintln!("pos: {e}");
+                OnlineOutcome::Unknown
+            }
+            Err(e) => {
+                eprintln!("pos: {e}");
+                OnlineOutcome::Unreachable
+            }
+        })
+    }
+
+    fn print(&mut self, copy: pos_terminal::slip::Copy, amount: Amount) -> Event {
+        if copy == pos_terminal::slip::Copy::Cardholder
+            && self.kill_at == Some(KillAt::BetweenReceipts)
+        {
+            pull_the_plug();
+        }
+        let (Some(pan), Some((batch, voucher, rrn, auth))) =
+            (self.card.pan.clone(), self.last_approval.clone())
+        else {
+            return Event::Printed(Err(pos_hal::ErrorKind::InvalidInput));
+        };
+        let slip = SaleSlip {
+            merchant_name: "拉卡拉测试商户".into(),
+            merchant_id: self.acquirer.merchant_id.clone(),
+            terminal_id: self.acquirer.terminal_id.clone(),
+            operator: "01".into(),
+            pan,
+            issuer: "银联 UnionPay".into(),
+            entry: if self.card.track2.is_some() {
+                "刷卡 S".into()
+            } else {
+                "插卡 I".into()
+            },
+            transaction: "消费 SALE".into(),
+            batch,
+            voucher,
+            auth_code: auth,
+            rrn,
+            when: now(),
+            amount,
+        };
+        let layout = slip.layout(copy);
+        let lines = layout.lines();
+        let receipt = Receipt::new(&lines);
+        let result = match self.printer.as_mut() {
+            Some(p) => p
+                .print(&receipt, &self.cancel)
+                .map(|_| ())
+                .map_err(|e| e.kind()),
+            None => {
+                println!("{}", receipt.plain_text());
+                Ok(())
+            }
+        };
+        if result.is_ok() {
+            self.printed += 1;
+        }
+        Event::Printed(result)
+    }
+}
