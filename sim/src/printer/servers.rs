@@ -12,6 +12,9 @@ use super::parser::{Parser, Verdict};
 
 pub(crate) fn serve_tcp(mut stream: TcpStream, state: &Mutex<State>, stop: &AtomicBool) {
     let _ = stream.set_read_timeout(Some(Duration::from_millis(50)));
+    // Printers answer status queries at once; Nagle would hold each answer for the terminal's
+    // delayed ACK.
+    let _ = stream.set_nodelay(true);
     let mut parser = Parser::default();
     let mut buf = [0u8; 4096];
     while !stop.load(Ordering::Acquire) {
