@@ -14,7 +14,9 @@ use pos_hal::{
 };
 use pos_platform::{SqliteJournal, TcpHostLink};
 use pos_terminal::crypto::{KeyBlockLayout, SecretKey, SoftwareKeyStore};
-use pos_terminal::flows::{Action, CardSource, ChipCard, Event, OnlineOutcome, SaleFlow};
+use pos_terminal::flows::{
+    Action, CardSource, ChipCard, Event, OnlineOutcome, SaleFlow, Transaction,
+};
 use pos_terminal::host::HostLink;
 use pos_terminal::iso8583::Frame;
 use pos_terminal::journal::{Journal, Outcome, Record};
@@ -273,7 +275,11 @@ impl Terminal {
     pub fn perform(&mut self, action: &Action, flow: &SaleFlow) -> Option<Event> {
         Some(match action {
             Action::ReadChip => self.read_chip(),
-            Action::GoOnline { amount, source } => self.go_online(*amount, *source),
+            Action::GoOnline {
+                transaction,
+                amount,
+                source,
+            } => self.go_online(*transaction, *amount, *source),
             Action::Print { copy } => self.print(*copy, flow.amount()),
             _ => return None,
         })
@@ -370,7 +376,7 @@ impl Terminal {
         ))
     }
 
-    fn go_online(&mut self, amount: Amount, source: CardSource) -> Event {
+    fn go_online(&mut self, transaction: Transaction, amount: Amount, source: CardSource) -> Event {
         let Some(pan) = self.card.pan.clone() else {
             return Event::Online(OnlineOutcome::Unreachable);
         };
@@ -393,7 +399,11 @@ impl Terminal {
         let Ok(batch) = self.journal.batch() else {
             return Event::Online(OnlineOutcome::Unreachable);
         };
-        let Ok(request) = requests::sale(&card, amount, batch) else {
+        let request = match transaction {
+            Transaction::Balance => requests::balance(&card, batch),
+            _ => requests::sale(&card, amount, batch),
+        };
+        let Ok(request) = request else {
             return Event::Online(OnlineOutcome::Unreachable);
         };
         let mut online = Online::new(
@@ -404,6 +414,11 @@ impl Terminal {
         );
         Event::Online(match online.request(request, &self.cancel) {
             Ok(answered) => match answered.record.outcome {
+                Outcome::Approved { .. } if transaction == Transaction::Balance => {
+                    OnlineOutcome::Balance {
+                        balance: requests::available_balance(&answered.answer),
+                    }
+                }
                 Outcome::Approved { rrn, auth } => {
                     self.last_approval = Some((
                         answered.record.batch,

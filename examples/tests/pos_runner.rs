@@ -38,8 +38,21 @@ fn pos(
     script: &Path,
     reader: Option<&str>,
 ) -> (i32, String, String) {
+    pos_flow("sale", host, printer, journal, script, reader)
+}
+
+fn pos_flow(
+    flow: &str,
+    host: &HostSim,
+    printer: &VirtualPrinter,
+    journal: &Path,
+    script: &Path,
+    reader: Option<&str>,
+) -> (i32, String, String) {
     let mut cmd = Command::new(env!("CARGO_BIN_EXE_pos"));
-    cmd.arg("--host")
+    cmd.arg("--flow")
+        .arg(flow)
+        .arg("--host")
         .arg(host.addr().to_string())
         .arg("--printer")
         .arg(format!("escpos:tcp:{}", printer.endpoint()))
@@ -120,6 +133,39 @@ fn scripts_check_what_they_expect_declines_and_chip_cards_swiped() {
     let (code, out, _) = pos(&host, &printer, &journal, &wrong, None);
     assert_eq!(code, 1, "{out}");
     assert!(out.contains("FAIL expect contains 99.99"), "{out}");
+}
+
+#[test]
+fn a_balance_inquiry_shows_the_ledger_balance_and_prints_nothing() {
+    let d = dir("balance");
+    let host = HostSim::start(HostConfig::demo(d.0.join("ledger.sqlite"))).expect("host");
+    let printer = VirtualPrinter::tcp(0, 384, None).expect("printer");
+    let journal = d.0.join("journal.sqlite");
+    let (code, out, err) = pos(&host, &printer, &journal, &script("sale-swipe.txt"), None);
+    assert_eq!(code, 0, "{out}\n{err}");
+    // After the RMB 50.00 sale the scripted RMB 10000.00 is wrong: the check must fail.
+    let (code, out, err) = pos_flow(
+        "balance",
+        &host,
+        &printer,
+        &journal,
+        &script("balance.txt"),
+        None,
+    );
+    assert_eq!(code, 1, "{out}\n{err}");
+    assert!(out.contains("RMB 9950.00"), "{out}");
+    let fresh = d.0.join("fresh.sqlite");
+    let other = HostSim::start(HostConfig::demo(d.0.join("ledger2.sqlite"))).expect("host");
+    let (code, out, err) = pos_flow(
+        "balance",
+        &other,
+        &printer,
+        &fresh,
+        &script("balance.txt"),
+        None,
+    );
+    assert_eq!(code, 0, "{out}\n{err}");
+    assert_eq!(printer.jobs().len(), 2, "only the sale's two slips");
 }
 
 #[test]

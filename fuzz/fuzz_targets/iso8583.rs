@@ -1,4 +1,4 @@
-//! CUP ISO 8583 unpack and deframe: never panic; whatever unpacks packs back byte for byte.
+//! CUP ISO 8583 unpack and deframe, and the field readers (balance): never panic; whatever unpacks packs back byte for byte.
 #![no_main]
 use libfuzzer_sys::fuzz_target;
 use pos_terminal::iso8583::{Frame, Message};
@@ -10,6 +10,7 @@ fuzz_target!(|data: &[u8]| {
             let _ = m.text(n);
         }
         let _ = (m.amount(), m.pan(), m.stan(), m.batch_number());
+        let _ = pos_terminal::requests::available_balance(&m);
     }
     let _ = Frame::decode(data);
 });

@@ -150,6 +150,43 @@ pub fn sale(card: &Card<'_>, amount: Amount, batch: u32) -> Result<Message<'stat
     )
 }
 
+/// A balance from field 54 of a balance inquiry's answer.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct AccountBalance {
+    /// The amount.
+    pub amount: Amount,
+    /// `D`: the account is overdrawn by `amount`.
+    pub overdrawn: bool,
+}
+
+/// The balance in field 54: account type (2), amount type (2), currency (3), sign `C`/`D`,
+/// amount (12). `None` when the field is absent or malformed.
+///
+/// ```
+/// use pos_terminal::iso8583::{Message, Mti};
+/// use pos_terminal::requests::available_balance;
+/// let mut m = Message::new(Mti::FINANCIAL_REQUEST);
+/// m.set_text(54, "1002156D000000000250").unwrap();
+/// let b = available_balance(&m).unwrap();
+/// assert_eq!((b.amount.to_string().as_str(), b.overdrawn), ("2.50", true));
+/// ```
+pub fn available_balance(answer: &Message<'_>) -> Option<AccountBalance> {
+    let text = answer.string(54).ok()??;
+    let overdrawn = match text.get(7..8)? {
+        "C" => false,
+        "D" => true,
+        _ => return None,
+    };
+    let digits = text.get(8..20)?;
+    if !digits.bytes().all(|b| b.is_ascii_digit()) {
+        return None;
+    }
+    Some(AccountBalance {
+        amount: Amount::from_minor(digits.parse().ok()?).ok()?,
+        overdrawn,
+    })
+}
+
 /// Balance inquiry (余额查询): 0200, 310000, 60.1 = 01.
 pub fn balance(card: &Card<'_>, batch: u32) -> Result<Message<'static>, CodecError> {
     base(
@@ -262,4 +299,45 @@ pub fn completion(
         )?,
         original,
     )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use proptest::prelude::*;
+
+    fn with_54(text: &str) -> Message<'static> {
+        let mut m = Message::new(Mti::FINANCIAL_REQUEST);
+        m.set_text(54, alloc::string::String::from(text))
+            .expect("fits");
+        m
+    }
+
+    #[test]
+    fn the_balance_and_its_sign_are_read_and_malformed_fields_give_none() {
+        let b = available_balance(&with_54("1002156C000000012345")).expect("balance");
+        assert_eq!((b.amount.minor(), b.overdrawn), (12_345, false));
+        assert_eq!(
+            available_balance(&with_54("1002156X000000012345")),
+            None,
+            "sign"
+        );
+        assert_eq!(
+            available_balance(&with_54("1002156C00000001234A")),
+            None,
+            "digits"
+        );
+        assert_eq!(available_balance(&with_54("1002156C")), None, "short");
+        assert_eq!(
+            available_balance(&Message::new(Mti::FINANCIAL_REQUEST)),
+            None
+        );
+    }
+
+    proptest! {
+        #[test]
+        fn any_field_54_is_read_without_panicking(text in "[ -~]{0,20}") {
+            let _ = available_balance(&with_54(&text));
+        }
+    }
 }

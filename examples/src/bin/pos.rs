@@ -5,7 +5,7 @@
 //! pos --host 127.0.0.1:5000 --printer escpos:tcp:127.0.0.1:9100 --reader 'pcsc:~PCD 00 00' \
 //!     --journal pos.sqlite --script sale.txt
 //! ```
-//! Script lines (`#` starts a comment): `keys 5000`, `key 5`, `enter`, `cancel`, `clear`,
+//! `--flow balance` runs a balance inquiry instead of a sale. Script lines (`#` starts a comment): `keys 5000`, `key 5`, `enter`, `cancel`, `clear`,
 //! `timeout`, `swipe ;PAN=YYMMSSS…?` (a magstripe reader until `pos-msr` exists), `insert` (waits
 //! for a card in `--reader`), `pin 123456` (the software PIN pad), and checks:
 //! `expect screen NAME`, `expect contains TEXT`, `expect printed N`. The exit status is 0 only
@@ -18,12 +18,24 @@ use clap::Parser;
 use pos_examples::headless::{KillAt, PosError, Settings, Terminal};
 use pos_terminal::flows::{Action, SaleConfig, SaleFlow, Screen};
 
+/// The flows the runner can drive.
+#[derive(Clone, Copy, Debug, clap::ValueEnum)]
+enum FlowKind {
+    /// 消费.
+    Sale,
+    /// 余额查询.
+    Balance,
+}
+
 #[derive(Parser, Debug)]
 #[command(
     version,
     about = "The POS sale flow, headless, on real devices, driven by a script"
 )]
 struct Args {
+    /// The flow to run.
+    #[arg(long, value_enum, default_value = "sale")]
+    flow: FlowKind,
     /// Acquirer host `host:port`.
     #[arg(long)]
     host: String,
@@ -89,7 +101,10 @@ fn run(args: &Args) -> Result<bool, PosError> {
     let (mut t, batch) = Terminal::open(&settings)?;
     println!("=== signed in, batch {batch:06}");
 
-    let (mut flow, mut step) = SaleFlow::start(SaleConfig::default());
+    let (mut flow, mut step) = match args.flow {
+        FlowKind::Sale => SaleFlow::start(SaleConfig::default()),
+        FlowKind::Balance => SaleFlow::balance(SaleConfig::default()),
+    };
     let mut ok = true;
     loop {
         println!("--- {}\n{}", step.screen.name(), step.screen);

@@ -13,6 +13,7 @@ use core::time::Duration;
 
 use pos_hal::{Amount, EntryModes, ErrorKind, Key, Pan, Swipe};
 
+use crate::requests::AccountBalance;
 use crate::slip::Copy;
 
 /// What the screen shows.
@@ -47,6 +48,11 @@ pub enum Screen {
     },
     /// 处理中: online.
     Processing,
+    /// 余额: the balance the host gave (balance inquiry).
+    Balance {
+        /// Field 54's balance; `None` when the answer had none that could be read.
+        balance: Option<AccountBalance>,
+    },
     /// 交易成功.
     Approved {
         /// The amount.
@@ -139,6 +145,21 @@ pub enum OnlineOutcome {
     Unknown,
     /// The host could not be reached before sending (a queued reversal is still pending).
     Unreachable,
+    /// A balance inquiry was answered with this available balance (field 54).
+    Balance {
+        /// Field 54's balance; `None` when the answer had none that could be read.
+        balance: Option<AccountBalance>,
+    },
+}
+
+/// Which card transaction a flow performs.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum Transaction {
+    /// 消费: amount, card, PIN when the card asks, two receipts.
+    Sale,
+    /// 余额查询: card, PIN always, the balance shown, nothing printed.
+    Balance,
 }
 
 /// How the card was read, as the request needs it.
@@ -178,10 +199,13 @@ pub enum Action {
         /// The card number the block is bound to.
         pan: Pan,
     },
-    /// Send the sale (the runner builds it with [`crate::requests::sale`] from the card data it
-    /// holds and passes it to [`crate::online::Online::request`]).
+    /// Send the request (the runner builds it with [`crate::requests::sale`] or
+    /// [`crate::requests::balance`] from the card data it holds and passes it to
+    /// [`crate::online::Online::request`]).
     GoOnline {
-        /// The amount.
+        /// What to send.
+        transaction: Transaction,
+        /// The amount (zero for a balance inquiry).
         amount: Amount,
         /// How the card was read.
         source: CardSource,
@@ -214,6 +238,7 @@ impl Screen {
             Screen::ConfirmCard { .. } => "ConfirmCard",
             Screen::EnterPin { .. } => "EnterPin",
             Screen::Processing => "Processing",
+            Screen::Balance { .. } => "Balance",
             Screen::Approved { .. } => "Approved",
             Screen::Declined { .. } => "Declined",
             Screen::Printing { .. } => "Printing",
@@ -242,7 +267,11 @@ impl core::fmt::Display for Screen {
                 if modes.contains(EntryModes::TAP) {
                     how.push("挥卡 TAP");
                 }
-                write!(f, "RMB {amount}\n请 {}", how.join(" / "))
+                if *amount == Amount::ZERO {
+                    write!(f, "请 {}", how.join(" / "))
+                } else {
+                    write!(f, "RMB {amount}\n请 {}", how.join(" / "))
+                }
             }
             Screen::InsertChip => f.write_str("IC卡请插卡\nCHIP CARD: PLEASE INSERT"),
             Screen::ConfirmCard { masked_pan, amount } => {
@@ -250,6 +279,17 @@ impl core::fmt::Display for Screen {
             }
             Screen::EnterPin { amount } => write!(f, "RMB {amount}\n请输入密码 ENTER PIN"),
             Screen::Processing => f.write_str("处理中 PROCESSING…"),
+            Screen::Balance { balance: Some(b) } => {
+                let sign = if b.overdrawn { "-" } else { "" };
+                write!(
+                    f,
+                    "余额查询 BALANCE\n可用余额 AVAILABLE\nRMB {sign}{}",
+                    b.amount
+                )
+            }
+            Screen::Balance { balance: None } => {
+                f.write_str("余额查询 BALANCE\n主机未返回余额 THE HOST GAVE NO BALANCE")
+            }
             Screen::Approved { amount, auth } => {
                 write!(f, "交易成功 APPROVED\nRMB {amount}\n授权码 AUTH {auth}")
             }

@@ -9,7 +9,7 @@ use core::time::Duration;
 
 use pos_hal::{Amount, EntryModes, ErrorKind, Key, Pan};
 
-use super::{Action, CardSource, Event, OnlineOutcome, Screen, Step};
+use super::{Action, CardSource, Event, OnlineOutcome, Screen, Step, Transaction};
 use crate::slip::Copy;
 
 /// The rules a terminal is configured with.
@@ -74,8 +74,9 @@ enum State {
     Done,
 }
 
-/// The sale flow. Start it with [`SaleFlow::start`], then feed it every [`Event`] and perform
-/// the [`Action`] of each [`Step`] until [`Action::Finish`].
+/// The card-present flow: a sale ([`SaleFlow::start`]) or a balance inquiry
+/// ([`SaleFlow::balance`]: no amount, PIN always, the balance shown, nothing printed). Feed it
+/// every [`Event`] and perform the [`Action`] of each [`Step`] until [`Action::Finish`].
 ///
 /// ```
 /// use pos_hal::Key;
@@ -90,6 +91,7 @@ enum State {
 /// ```
 #[derive(Debug, Clone)]
 pub struct SaleFlow {
+    transaction: Transaction,
     config: SaleConfig,
     state: State,
     amount: Amount,
@@ -109,6 +111,7 @@ impl SaleFlow {
             },
         };
         let flow = Self {
+            transaction: Transaction::Sale,
             config,
             state: State::Amount,
             amount: Amount::ZERO,
@@ -116,6 +119,26 @@ impl SaleFlow {
             last: last.clone(),
         };
         (flow, last)
+    }
+
+    /// A balance inquiry, asking for the card.
+    ///
+    /// ```
+    /// use pos_terminal::flows::{Action, SaleConfig, SaleFlow, Screen};
+    /// let (_, step) = SaleFlow::balance(SaleConfig::default());
+    /// assert!(matches!(step.screen, Screen::PresentCard { .. }));
+    /// assert!(matches!(step.action, Action::WaitCard { .. }));
+    /// ```
+    pub fn balance(config: SaleConfig) -> (Self, Step) {
+        let (mut flow, _) = Self::start(config);
+        flow.transaction = Transaction::Balance;
+        let step = flow.present_card(false);
+        (flow, step)
+    }
+
+    /// What this flow performs.
+    pub fn transaction(&self) -> Transaction {
+        self.transaction
     }
 
     /// The amount of the sale.
@@ -173,6 +196,8 @@ impl SaleFlow {
     }
 
     fn confirm(&mut self, pan: Pan, source: CardSource, pin: bool) -> Step {
+        // CUP balance inquiries always carry the PIN.
+        let pin = pin || self.transaction == Transaction::Balance;
         let screen = Screen::ConfirmCard {
             masked_pan: pan.to_string(),
             amount: self.amount,
@@ -186,7 +211,11 @@ impl SaleFlow {
         self.go(
             State::Online,
             Screen::Processing,
-            Action::GoOnline { amount, source },
+            Action::GoOnline {
+                transaction: self.transaction,
+                amount,
+                source,
+            },
         )
     }
 
@@ -298,6 +327,10 @@ impl SaleFlow {
                     },
                 };
                 self.last.clone()
+            }
+            (State::Online, Event::Online(OnlineOutcome::Balance { balance })) => {
+                let wait = self.wait_key();
+                self.go(State::Closing, Screen::Balance { balance }, wait)
             }
             (State::Online, Event::Online(OnlineOutcome::Declined { rc })) => {
                 let (cause, action) = crate::online::explain(&rc);
@@ -573,5 +606,41 @@ mod tests {
         // Events out of place change nothing.
         let (mut h, first) = SaleFlow::start(SaleConfig::default());
         assert_eq!(h.on(Event::Printed(Ok(()))), first);
+    }
+
+    #[test]
+    fn a_balance_inquiry_asks_for_the_pin_always_and_shows_the_balance_without_printing() {
+        let (mut f, first) = SaleFlow::balance(SaleConfig::default());
+        assert_eq!(f.transaction(), Transaction::Balance);
+        assert!(
+            first.screen.to_string().starts_with("请 刷卡"),
+            "{}",
+            first.screen
+        );
+        assert!(matches!(
+            f.on(swipe(STRIPE_T2)).screen,
+            Screen::ConfirmCard { .. }
+        ));
+        // Service code 101 needs no PIN for a sale; a balance inquiry asks all the same.
+        assert!(matches!(
+            f.on(Event::Key(Key::Enter)).action,
+            Action::GetPin { .. }
+        ));
+        assert_eq!(
+            f.on(Event::Pin(Ok(true))).action,
+            Action::GoOnline {
+                transaction: Transaction::Balance,
+                amount: Amount::ZERO,
+                source: CardSource::Swipe,
+            }
+        );
+        let balance = Some(crate::requests::AccountBalance {
+            amount: Amount::from_minor(1_000_000).expect("a"),
+            overdrawn: false,
+        });
+        let s = f.on(Event::Online(OnlineOutcome::Balance { balance }));
+        assert_eq!(s.screen, Screen::Balance { balance });
+        assert!(s.screen.to_string().contains("10000.00"), "{}", s.screen);
+        assert_eq!(f.on(Event::Key(Key::Enter)).action, Action::Finish);
     }
 }
