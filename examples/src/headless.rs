@@ -15,10 +15,10 @@ use pos_hal::{
 use pos_platform::{SqliteJournal, TcpHostLink};
 use pos_terminal::crypto::{KeyBlockLayout, SecretKey, SoftwareKeyStore};
 use pos_terminal::flows::{
-    Action, CardSource, ChipCard, Event, OnlineOutcome, SaleFlow, Transaction,
+    Action, CardSource, ChipCard, Event, Flow, OnlineOutcome, OriginalSale, Transaction,
 };
 use pos_terminal::host::HostLink;
-use pos_terminal::iso8583::Frame;
+use pos_terminal::iso8583::{Frame, Message, Mti};
 use pos_terminal::journal::{Journal, Outcome, Record};
 use pos_terminal::online::{Acquirer, Online};
 use pos_terminal::requests::{self, Card, Entry};
@@ -194,6 +194,8 @@ pub struct Terminal {
     pub printed: usize,
     cancel: CancelToken,
     kill_at: Option<KillAt>,
+    original: Option<requests::Original>,
+    label: &'static str,
 }
 
 fn now() -> DateTime {
@@ -257,6 +259,8 @@ impl Terminal {
             printed: 0,
             cancel: CancelToken::new(),
             kill_at: settings.kill_at,
+            original: None,
+            label: "消费 SALE",
         };
         let batch = Online::new(&mut t.link, &mut t.journal, &mut t.keys, &t.acquirer)
             .sign_in(
@@ -270,10 +274,13 @@ impl Terminal {
         Ok((t, batch))
     }
 
-    /// Performs an action that needs no script input (read the chip, go online, print);
-    /// `None` for the actions that wait for the script and for the end.
-    pub fn perform(&mut self, action: &Action, flow: &SaleFlow) -> Option<Event> {
+    /// Performs an action that needs no script input (read the chip, look up a voucher, go
+    /// online, print); `None` for the actions that wait for the script and for the end.
+    pub fn perform(&mut self, action: &Action, flow: &dyn Flow) -> Option<Event> {
         Some(match action {
+            Action::LookUpVoucher { voucher } => {
+                Event::Original(self.look_up(*voucher).map(Box::new))
+            }
             Action::ReadChip => self.read_chip(),
             Action::GoOnline {
                 transaction,
@@ -376,6 +383,44 @@ impl Terminal {
         ))
     }
 
+    /// The approved sale of the open batch with this voucher number, remembered for the void.
+    fn look_up(&mut self, voucher: u32) -> Option<OriginalSale> {
+        let batch = self.journal.batch().ok()?;
+        let record = self.journal.by_voucher(voucher).ok()??;
+        let Outcome::Approved { rrn, auth } = &record.outcome else {
+            return None;
+        };
+        let request = Message::unpack(&record.request).ok()?;
+        let is_sale = request.mti() == Mti::FINANCIAL_REQUEST
+            && request.processing_code().ok()?.as_deref() == Some("000000")
+            && request.transaction_type().ok()?.as_deref() == Some("22");
+        if record.batch != batch || !is_sale {
+            return None;
+        }
+        // A sale voided already (an approved void naming its RRN) is not voided twice.
+        let voided = self.journal.records(batch).ok()?.iter().any(|r| {
+            matches!(r.outcome, Outcome::Approved { .. })
+                && Message::unpack(&r.request).is_ok_and(|m| {
+                    m.transaction_type().ok().flatten().as_deref() == Some("23")
+                        && m.string(37).ok().flatten().as_deref() == Some(rrn.as_str())
+                })
+        });
+        if voided {
+            return None;
+        }
+        let original = OriginalSale {
+            voucher,
+            pan: request.pan().ok()??,
+            amount: request.amount().ok()??,
+        };
+        self.original = Some(requests::Original {
+            rrn: rrn.clone(),
+            auth: Some(auth.clone()),
+            batch_stan: Some((record.batch, record.stan)),
+        });
+        Some(original)
+    }
+
     fn go_online(&mut self, transaction: Transaction, amount: Amount, source: CardSource) -> Event {
         let Some(pan) = self.card.pan.clone() else {
             return Event::Online(OnlineOutcome::Unreachable);
@@ -399,8 +444,14 @@ impl Terminal {
         let Ok(batch) = self.journal.batch() else {
             return Event::Online(OnlineOutcome::Unreachable);
         };
-        let request = match transaction {
-            Transaction::Balance => requests::balance(&card, batch),
+        self.label = match transaction {
+            Transaction::Void => "消费撤销 VOID",
+            _ => "消费 SALE",
+        };
+        let request = match (transaction, self.original.as_ref()) {
+            (Transaction::Balance, _) => requests::balance(&card, batch),
+            (Transaction::Void, Some(original)) => requests::void(&card, amount, batch, original),
+            (Transaction::Void, None) => return Event::Online(OnlineOutcome::Unreachable),
             _ => requests::sale(&card, amount, batch),
         };
         let Ok(request) = request else {
@@ -465,7 +516,7 @@ impl Terminal {
             } else {
                 "插卡 I".into()
             },
-            transaction: "消费 SALE".into(),
+            transaction: self.label.into(),
             batch,
             voucher,
             auth_code: auth,

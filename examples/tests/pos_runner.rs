@@ -169,6 +169,48 @@ fn a_balance_inquiry_shows_the_ledger_balance_and_prints_nothing() {
 }
 
 #[test]
+fn a_void_gives_the_money_back_once_and_prints_its_slips() {
+    let d = dir("void");
+    let host = HostSim::start(HostConfig::demo(d.0.join("ledger.sqlite"))).expect("host");
+    let printer = VirtualPrinter::tcp(0, 384, None).expect("printer");
+    let journal = d.0.join("journal.sqlite");
+    let (code, out, err) = pos(&host, &printer, &journal, &script("sale-swipe.txt"), None);
+    assert_eq!(code, 0, "{out}\n{err}");
+    let (code, out, err) = pos_flow("void", &host, &printer, &journal, &script("void.txt"), None);
+    assert_eq!(code, 0, "{out}\n{err}");
+    let jobs = printer.jobs();
+    assert_eq!(jobs.len(), 4, "two slips of the sale, two of the void");
+    assert!(
+        jobs[2].transcript().contains("VOID"),
+        "{}",
+        jobs[2].transcript()
+    );
+    // The balance is whole again.
+    let (code, out, err) = pos_flow(
+        "balance",
+        &host,
+        &printer,
+        &journal,
+        &script("balance.txt"),
+        None,
+    );
+    assert_eq!(code, 0, "{out}\n{err}");
+    // The same voucher again: the terminal knows it is voided and does not go online.
+    let (code, out, _) = pos_flow("void", &host, &printer, &journal, &script("void.txt"), None);
+    assert_eq!(code, 1, "{out}");
+    assert!(out.contains("voided already"), "{out}");
+    let (code, out, _) = pos_flow(
+        "balance",
+        &host,
+        &printer,
+        &journal,
+        &script("balance.txt"),
+        None,
+    );
+    assert_eq!(code, 0, "a second void must not pay out again: {out}");
+}
+
+#[test]
 #[ignore = "needs pcscd + vpcd: run by `cargo xtask test`"]
 fn a_chip_sale_through_pcscd_with_online_pin() {
     require_stack();

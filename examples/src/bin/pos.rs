@@ -5,7 +5,8 @@
 //! pos --host 127.0.0.1:5000 --printer escpos:tcp:127.0.0.1:9100 --reader 'pcsc:~PCD 00 00' \
 //!     --journal pos.sqlite --script sale.txt
 //! ```
-//! `--flow balance` runs a balance inquiry instead of a sale. Script lines (`#` starts a comment): `keys 5000`, `key 5`, `enter`, `cancel`, `clear`,
+//! `--flow balance` runs a balance inquiry, `--flow void` the void of a sale of the open batch
+//! (supervisor password, voucher number, the same card) instead of a sale. Script lines (`#` starts a comment): `keys 5000`, `key 5`, `enter`, `cancel`, `clear`,
 //! `timeout`, `swipe ;PAN=YYMMSSS…?` (a magstripe reader until `pos-msr` exists), `insert` (waits
 //! for a card in `--reader`), `pin 123456` (the software PIN pad), and checks:
 //! `expect screen NAME`, `expect contains TEXT`, `expect printed N`. The exit status is 0 only
@@ -16,7 +17,7 @@ use std::process::ExitCode;
 
 use clap::Parser;
 use pos_examples::headless::{KillAt, PosError, Settings, Terminal};
-use pos_terminal::flows::{Action, SaleConfig, SaleFlow, Screen};
+use pos_terminal::flows::{Action, Flow, SaleConfig, SaleFlow, Screen, Step, VoidConfig, VoidFlow};
 
 /// The flows the runner can drive.
 #[derive(Clone, Copy, Debug, clap::ValueEnum)]
@@ -25,6 +26,8 @@ enum FlowKind {
     Sale,
     /// 余额查询.
     Balance,
+    /// 消费撤销 (supervisor password `--supervisor-password`).
+    Void,
 }
 
 #[derive(Parser, Debug)]
@@ -36,6 +39,9 @@ struct Args {
     /// The flow to run.
     #[arg(long, value_enum, default_value = "sale")]
     flow: FlowKind,
+    /// The supervisor password a void asks for.
+    #[arg(long, default_value = "123456")]
+    supervisor_password: String,
     /// Acquirer host `host:port`.
     #[arg(long)]
     host: String,
@@ -101,9 +107,12 @@ fn run(args: &Args) -> Result<bool, PosError> {
     let (mut t, batch) = Terminal::open(&settings)?;
     println!("=== signed in, batch {batch:06}");
 
-    let (mut flow, mut step) = match args.flow {
-        FlowKind::Sale => SaleFlow::start(SaleConfig::default()),
-        FlowKind::Balance => SaleFlow::balance(SaleConfig::default()),
+    let (mut flow, mut step): (Box<dyn Flow>, Step) = match args.flow {
+        FlowKind::Sale => boxed(SaleFlow::start(SaleConfig::default())),
+        FlowKind::Balance => boxed(SaleFlow::balance(SaleConfig::default())),
+        FlowKind::Void => boxed(VoidFlow::start(VoidConfig::new(
+            args.supervisor_password.clone(),
+        ))),
     };
     let mut ok = true;
     loop {
@@ -141,7 +150,7 @@ fn run(args: &Args) -> Result<bool, PosError> {
                 let line = script.pop_front().ok_or(PosError::ScriptEnded("a PIN"))?;
                 t.pin(&line)?
             }
-            other => match t.perform(other, &flow) {
+            other => match t.perform(other, flow.as_ref()) {
                 Some(event) => event,
                 None => break,
             },
@@ -163,6 +172,10 @@ fn run(args: &Args) -> Result<bool, PosError> {
     }
     Ok(ok)
 }
+fn boxed<F: Flow + 'static>((flow, step): (F, Step)) -> (Box<dyn Flow>, Step) {
+    (Box::new(flow), step)
+}
+
 fn expectation(check: &str, screen: &Screen, printed: usize) -> bool {
     if let Some(name) = check.strip_prefix("screen ") {
         screen.name() == name.trim()

@@ -5,8 +5,10 @@
 //! devices and the online layer; the flows own the rules.
 
 pub mod sale;
+pub mod void;
 
 pub use sale::{SaleConfig, SaleFlow};
+pub use void::{OriginalSale, VoidConfig, VoidFlow};
 
 use alloc::string::String;
 use core::time::Duration;
@@ -48,6 +50,25 @@ pub enum Screen {
     },
     /// 处理中: online.
     Processing,
+    /// 请输入主管密码: the supervisor password, shown as stars.
+    SupervisorPassword {
+        /// Digits typed so far.
+        typed: usize,
+    },
+    /// 请输入原凭证号: the voucher number of the original.
+    VoucherNumber {
+        /// Digits typed so far.
+        digits: String,
+    },
+    /// 原交易: the original to confirm.
+    OriginalSale {
+        /// Its voucher number.
+        voucher: u32,
+        /// Its card, masked 6+4.
+        masked_pan: String,
+        /// Its amount.
+        amount: Amount,
+    },
     /// 余额: the balance the host gave (balance inquiry).
     Balance {
         /// Field 54's balance; `None` when the answer had none that could be read.
@@ -114,6 +135,9 @@ pub enum Event {
     Pin(Result<bool, ErrorKind>),
     /// The online layer's answer.
     Online(OnlineOutcome),
+    /// The journal's answer to [`Action::LookUpVoucher`]: the approved sale of the open batch
+    /// with that voucher number, if any.
+    Original(Option<alloc::boxed::Box<OriginalSale>>),
     /// The printer's answer for the copy that was asked for.
     Printed(Result<(), ErrorKind>),
 }
@@ -160,6 +184,8 @@ pub enum Transaction {
     Sale,
     /// 余额查询: card, PIN always, the balance shown, nothing printed.
     Balance,
+    /// 消费撤销: the void of the sale [`Event::Original`] named.
+    Void,
 }
 
 /// How the card was read, as the request needs it.
@@ -210,6 +236,11 @@ pub enum Action {
         /// How the card was read.
         source: CardSource,
     },
+    /// Find the approved sale of the open batch with this voucher number.
+    LookUpVoucher {
+        /// The voucher number typed.
+        voucher: u32,
+    },
     /// Print this copy of the slip.
     Print {
         /// Which copy.
@@ -217,6 +248,33 @@ pub enum Action {
     },
     /// The flow is over.
     Finish,
+}
+
+/// What every flow offers its runner.
+pub trait Flow {
+    /// Feeds one event; returns what to show and do next. Events that mean nothing in the
+    /// current state repeat the current step.
+    fn on(&mut self, event: Event) -> Step;
+    /// The amount the flow is about (for the slip).
+    fn amount(&self) -> Amount;
+}
+
+impl Flow for SaleFlow {
+    fn on(&mut self, event: Event) -> Step {
+        SaleFlow::on(self, event)
+    }
+    fn amount(&self) -> Amount {
+        SaleFlow::amount(self)
+    }
+}
+
+impl Flow for VoidFlow {
+    fn on(&mut self, event: Event) -> Step {
+        VoidFlow::on(self, event)
+    }
+    fn amount(&self) -> Amount {
+        VoidFlow::amount(self)
+    }
 }
 
 /// A flow's answer to an event.
@@ -239,6 +297,9 @@ impl Screen {
             Screen::EnterPin { .. } => "EnterPin",
             Screen::Processing => "Processing",
             Screen::Balance { .. } => "Balance",
+            Screen::SupervisorPassword { .. } => "SupervisorPassword",
+            Screen::VoucherNumber { .. } => "VoucherNumber",
+            Screen::OriginalSale { .. } => "OriginalSale",
             Screen::Approved { .. } => "Approved",
             Screen::Declined { .. } => "Declined",
             Screen::Printing { .. } => "Printing",
@@ -287,6 +348,24 @@ impl core::fmt::Display for Screen {
                     b.amount
                 )
             }
+            Screen::SupervisorPassword { typed } => {
+                write!(
+                    f,
+                    "请输入主管密码 SUPERVISOR PASSWORD\n{}",
+                    "*".repeat(*typed)
+                )
+            }
+            Screen::VoucherNumber { digits } => {
+                write!(f, "请输入原凭证号 ORIGINAL VOUCHER No.\n{digits}")
+            }
+            Screen::OriginalSale {
+                voucher,
+                masked_pan,
+                amount,
+            } => write!(
+                f,
+                "撤销原交易 VOID\n凭证号 VOUCHER {voucher:06}\n{masked_pan}\nRMB {amount}\n确认请按确认键 ENTER TO CONFIRM"
+            ),
             Screen::Balance { balance: None } => {
                 f.write_str("余额查询 BALANCE\n主机未返回余额 THE HOST GAVE NO BALANCE")
             }

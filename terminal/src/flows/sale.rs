@@ -380,7 +380,7 @@ impl SaleFlow {
 
 /// The response-code texts speak of requests; on the sale screen "declined" reads better for
 /// the generic case.
-fn decline_cause(cause: &'static str) -> &'static str {
+pub(super) fn decline_cause(cause: &'static str) -> &'static str {
     if cause == "the acquirer refused the request" {
         "declined by the card issuer or acquirer"
     } else {

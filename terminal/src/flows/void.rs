@@ -1,0 +1,464 @@
+//! The void (消费撤销) of a sale of the open batch: the supervisor password, the original's
+//! voucher number, the original shown to confirm, the same card presented again, online, then
+//! the two receipts as for a sale.
+
+use alloc::string::{String, ToString};
+use core::time::Duration;
+
+use pos_hal::{Amount, EntryModes, Key, Pan};
+
+use super::sale::decline_cause;
+use super::{Action, CardSource, Event, OnlineOutcome, Screen, Step, Transaction};
+use crate::slip::Copy;
+
+/// The sale being voided, as the runner found it in the journal.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct OriginalSale {
+    /// Its voucher number.
+    pub voucher: u32,
+    /// Its card.
+    pub pan: Pan,
+    /// Its amount.
+    pub amount: Amount,
+}
+
+/// How a void is configured.
+#[derive(Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct VoidConfig {
+    /// The supervisor (主管) password.
+    pub supervisor_password: String,
+    /// Wrong passwords before the void is refused.
+    pub password_attempts: u8,
+    /// Card entry modes.
+    pub modes: EntryModes,
+    /// Time for each prompt.
+    pub timeout: Duration,
+}
+
+impl core::fmt::Debug for VoidConfig {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        f.debug_struct("VoidConfig")
+            .field("supervisor_password", &"<redacted>")
+            .field("password_attempts", &self.password_attempts)
+            .field("modes", &self.modes)
+            .field("timeout", &self.timeout)
+            .finish()
+    }
+}
+
+impl VoidConfig {
+    /// Password `password`, 3 attempts, swipe and insert, 60 s.
+    pub fn new(password: impl Into<String>) -> Self {
+        Self {
+            supervisor_password: password.into(),
+            password_attempts: 3,
+            modes: EntryModes::ALL.without(EntryModes::TAP),
+            timeout: Duration::from_secs(60),
+        }
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+enum State {
+    Password,
+    Voucher,
+    LookUp,
+    Confirm,
+    WaitCard,
+    ReadingChip,
+    Online,
+    Printing(Copy),
+    PrinterProblem(Copy),
+    Tear,
+    Closing,
+    Done,
+}
+
+/// The void flow; drive it as [`super::SaleFlow`].
+///
+/// ```
+/// use pos_hal::Key;
+/// use pos_terminal::flows::{Action, Event, Screen, VoidConfig, VoidFlow};
+/// let (mut void, step) = VoidFlow::start(VoidConfig::new("123456"));
+/// assert!(matches!(step.screen, Screen::SupervisorPassword { typed: 0 }));
+/// for d in [1, 2, 3, 4, 5, 6] {
+///     void.on(Event::Key(Key::Digit(d)));
+/// }
+/// let step = void.on(Event::Key(Key::Enter));
+/// assert!(matches!(step.screen, Screen::VoucherNumber { .. }));
+/// ```
+#[derive(Clone)]
+pub struct VoidFlow {
+    config: VoidConfig,
+    state: State,
+    typed: String,
+    wrong_passwords: u8,
+    original: Option<OriginalSale>,
+    last: Step,
+}
+
+impl core::fmt::Debug for VoidFlow {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        f.debug_struct("VoidFlow")
+            .field("state", &self.state)
+            .field("original", &self.original)
+            .finish_non_exhaustive()
+    }
+}
+
+impl VoidFlow {
+    /// A new void, asking for the supervisor password.
+    pub fn start(config: VoidConfig) -> (Self, Step) {
+        let last = Step {
+            screen: Screen::SupervisorPassword { typed: 0 },
+            action: Action::WaitKey {
+                timeout: config.timeout,
+            },
+        };
+        let flow = Self {
+            config,
+            state: State::Password,
+            typed: String::new(),
+            wrong_passwords: 0,
+            original: None,
+            last: last.clone(),
+        };
+        (flow, last)
+    }
+
+    /// The amount of the original sale (zero until it is found).
+    pub fn amount(&self) -> Amount {
+        self.original.as_ref().map_or(Amount::ZERO, |o| o.amount)
+    }
+
+    /// The sale being voided, once found.
+    pub fn original(&self) -> Option<&OriginalSale> {
+        self.original.as_ref()
+    }
+
+    fn wait_key(&self) -> Action {
+        Action::WaitKey {
+            timeout: self.config.timeout,
+        }
+    }
+
+    fn go(&mut self, state: State, screen: Screen, action: Action) -> Step {
+        self.state = state;
+        self.last = Step { screen, action };
+        self.last.clone()
+    }
+
+    fn end(&mut self, reason: &'static str) -> Step {
+        self.go(State::Done, Screen::Ended { reason }, Action::Finish)
+    }
+
+    fn typing(&mut self) -> Step {
+        let (state, screen) = match self.state {
+            State::Password => (
+                State::Password,
+                Screen::SupervisorPassword {
+                    typed: self.typed.len(),
+                },
+            ),
+            _ => (
+                State::Voucher,
+                Screen::VoucherNumber {
+                    digits: self.typed.clone(),
+                },
+            ),
+        };
+        let action = self.wait_key();
+        self.go(state, screen, action)
+    }
+
+    fn present_card(&mut self) -> Step {
+        let (modes, timeout) = (self.config.modes, self.config.timeout);
+        self.go(
+            State::WaitCard,
+            Screen::PresentCard {
+                amount: self.amount(),
+                modes,
+            },
+            Action::WaitCard { modes, timeout },
+        )
+    }
+
+    /// The card presented must be the original's.
+    fn card(&mut self, pan: &Pan, source: CardSource) -> Step {
+        if self.original.as_ref().map(|o| &o.pan) != Some(pan) {
+            return self.end("this card is not the card of the original sale");
+        }
+        let amount = self.amount();
+        self.go(
+            State::Online,
+            Screen::Processing,
+            Action::GoOnline {
+                transaction: Transaction::Void,
+                amount,
+                source,
+            },
+        )
+    }
+
+    fn print(&mut self, copy: Copy) -> Step {
+        self.go(
+            State::Printing(copy),
+            Screen::Printing { copy },
+            Action::Print { copy },
+        )
+    }
+
+    /// Feeds one event; returns what to show and do next.
+    pub fn on(&mut self, event: Event) -> Step {
+        match (self.state.clone(), event) {
+            (State::Password | State::Voucher, Event::Key(Key::Digit(d))) => {
+                let max = if self.state == State::Password { 12 } else { 6 };
+                if self.typed.len() < max {
+                    self.typed.push(char::from(b'0' + d.min(9)));
+                }
+                self.typing()
+            }
+            (State::Password | State::Voucher, Event::Key(Key::Clear)) => {
+                self.typed.pop();
+                self.typing()
+            }
+            (State::Password, Event::Key(Key::Enter)) => {
+                let right = self.typed == self.config.supervisor_password;
+                self.typed.clear();
+                if right {
+                    self.state = State::Voucher;
+                    return self.typing();
+                }
+                self.wrong_passwords = self.wrong_passwords.saturating_add(1);
+                if self.wrong_passwords >= self.config.password_attempts {
+                    return self.end("wrong supervisor password");
+                }
+                self.typing()
+            }
+            (State::Voucher, Event::Key(Key::Enter)) if !self.typed.is_empty() => {
+                let voucher = self.typed.parse().unwrap_or(0);
+                self.go(
+                    State::LookUp,
+                    Screen::Processing,
+                    Action::LookUpVoucher { voucher },
+                )
+            }
+            (State::LookUp, Event::Original(None)) => self.end(
+                "no sale to void with this voucher number in the open batch (or voided already)",
+            ),
+            (State::LookUp, Event::Original(Some(original))) => {
+                let screen = Screen::OriginalSale {
+                    voucher: original.voucher,
+                    masked_pan: original.pan.to_string(),
+                    amount: original.amount,
+                };
+                self.original = Some(*original);
+                let action = self.wait_key();
+                self.go(State::Confirm, screen, action)
+            }
+            (State::Confirm, Event::Key(Key::Enter)) => self.present_card(),
+            (
+                State::Password | State::Voucher | State::Confirm | State::WaitCard,
+                Event::Key(Key::Cancel),
+            ) => self.end("cancelled"),
+            (
+                State::Password | State::Voucher | State::Confirm | State::WaitCard,
+                Event::Timeout,
+            ) => self.end("no input in time"),
+            (State::WaitCard, Event::Swiped(swipe)) => match swipe.tracks().pan() {
+                Ok(pan) => self.card(&pan, CardSource::Swipe),
+                Err(_) => self.present_card(),
+            },
+            (State::WaitCard, Event::Inserted) => {
+                self.go(State::ReadingChip, Screen::Processing, Action::ReadChip)
+            }
+            (State::ReadingChip, Event::ChipRead(Ok(card))) => {
+                self.card(&card.pan, CardSource::Chip)
+            }
+            (State::ReadingChip, Event::ChipRead(Err(_))) => self.present_card(),
+            (State::Online, Event::Online(OnlineOutcome::Approved { auth })) => {
+                let amount = self.amount();
+                self.state = State::Printing(Copy::Merchant);
+                self.last = Step {
+                    screen: Screen::Approved { amount, auth },
+                    action: Action::Print {
+                        copy: Copy::Merchant,
+                    },
+                };
+                self.last.clone()
+            }
+            (State::Online, Event::Online(OnlineOutcome::Declined { rc })) => {
+                let (cause, action) = crate::online::explain(&rc);
+                let wait = self.wait_key();
+                self.go(
+                    State::Closing,
+                    Screen::Declined {
+                        rc,
+                        cause: decline_cause(cause),
+                        action,
+                    },
+                    wait,
+                )
+            }
+            (State::Online, Event::Online(OnlineOutcome::Unreachable)) => {
+                self.end("the host cannot be reached; the sale stands")
+            }
+            (State::Online, Event::Online(_)) => {
+                let wait = self.wait_key();
+                self.go(State::Closing, Screen::Reversing, wait)
+            }
+            (State::Printing(Copy::Merchant), Event::Printed(Ok(()))) => {
+                let wait = self.wait_key();
+                self.go(State::Tear, Screen::TearReceipt, wait)
+            }
+            (State::Printing(Copy::Cardholder), Event::Printed(Ok(()))) => {
+                self.go(State::Done, Screen::Done, Action::Finish)
+            }
+            (State::Printing(copy), Event::Printed(Err(fault))) => {
+                let wait = self.wait_key();
+                self.go(
+                    State::PrinterProblem(copy),
+                    Screen::PrinterProblem { copy, fault },
+                    wait,
+                )
+            }
+            (State::PrinterProblem(copy), Event::Key(Key::Enter)) => self.print(copy),
+            (State::Tear, Event::Key(_) | Event::Timeout) => self.print(Copy::Cardholder),
+            (State::Closing, Event::Key(_) | Event::Timeout) => {
+                self.go(State::Done, Screen::Done, Action::Finish)
+            }
+            _ => self.last.clone(),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::flows::ChipCard;
+    use pos_hal::{Swipe, Track2, TrackRead};
+
+    const T2: &str = "6212345678901232=30121011234567890";
+
+    fn keys(flow: &mut VoidFlow, digits: &[u8]) -> Step {
+        let mut last = flow.last.clone();
+        for d in digits {
+            last = flow.on(Event::Key(Key::Digit(*d)));
+        }
+        last
+    }
+
+    fn original() -> OriginalSale {
+        OriginalSale {
+            voucher: 7,
+            pan: Pan::parse("6212345678901232").expect("pan"),
+            amount: Amount::from_minor(5000).expect("a"),
+        }
+    }
+
+    fn at_card() -> VoidFlow {
+        let (mut f, _) = VoidFlow::start(VoidConfig::new("123456"));
+        keys(&mut f, &[1, 2, 3, 4, 5, 6]);
+        f.on(Event::Key(Key::Enter));
+        keys(&mut f, &[7]);
+        assert_eq!(
+            f.on(Event::Key(Key::Enter)).action,
+            Action::LookUpVoucher { voucher: 7 }
+        );
+        let s = f.on(Event::Original(Some(alloc::boxed::Box::new(original()))));
+        assert!(
+            s.screen.to_string().contains("621234******1232"),
+            "{}",
+            s.screen
+        );
+        assert!(matches!(
+            f.on(Event::Key(Key::Enter)).action,
+            Action::WaitCard { .. }
+        ));
+        f
+    }
+
+    #[test]
+    fn the_password_is_hidden_and_three_wrong_ones_end_the_void() {
+        let (mut f, _) = VoidFlow::start(VoidConfig::new("123456"));
+        let s = keys(&mut f, &[9, 9]);
+        assert_eq!(s.screen, Screen::SupervisorPassword { typed: 2 });
+        assert!(!s.screen.to_string().contains("99"), "{}", s.screen);
+        assert!(!alloc::format!("{:?}", VoidConfig::new("123456")).contains("123456"));
+        f.on(Event::Key(Key::Enter));
+        keys(&mut f, &[1]);
+        f.on(Event::Key(Key::Enter));
+        keys(&mut f, &[1, 2, 3, 4, 5]);
+        let s = f.on(Event::Key(Key::Enter));
+        assert_eq!(
+            (s.screen, s.action),
+            (
+                Screen::Ended {
+                    reason: "wrong supervisor password"
+                },
+                Action::Finish
+            )
+        );
+    }
+
+    #[test]
+    fn the_same_card_voids_the_original_amount_and_both_copies_print() {
+        let mut f = at_card();
+        let swipe = Swipe::clear(
+            TrackRead::Absent,
+            TrackRead::from_parse(Track2::parse(T2)),
+            TrackRead::Absent,
+        );
+        assert_eq!(
+            f.on(Event::Swiped(alloc::boxed::Box::new(swipe))).action,
+            Action::GoOnline {
+                transaction: Transaction::Void,
+                amount: Amount::from_minor(5000).expect("a"),
+                source: CardSource::Swipe,
+            }
+        );
+        let s = f.on(Event::Online(OnlineOutcome::Approved { auth: "1".into() }));
+        assert_eq!(
+            s.action,
+            Action::Print {
+                copy: Copy::Merchant
+            }
+        );
+        f.on(Event::Printed(Ok(())));
+        f.on(Event::Key(Key::Enter));
+        assert_eq!(f.on(Event::Printed(Ok(()))).action, Action::Finish);
+    }
+
+    #[test]
+    fn another_card_or_an_unknown_voucher_ends_the_void_without_going_online() {
+        let mut f = at_card();
+        f.on(Event::Inserted);
+        let s = f.on(Event::ChipRead(Ok(ChipCard {
+            pan: Pan::parse("4761739001010010").expect("pan"),
+            online_pin: false,
+        })));
+        assert!(matches!(s.screen, Screen::Ended { .. }), "{:?}", s.screen);
+        assert_eq!(s.action, Action::Finish);
+
+        let (mut g, _) = VoidFlow::start(VoidConfig::new("0"));
+        keys(&mut g, &[0]);
+        g.on(Event::Key(Key::Enter));
+        keys(&mut g, &[9]);
+        g.on(Event::Key(Key::Enter));
+        let s = g.on(Event::Original(None));
+        assert_eq!(s.action, Action::Finish);
+    }
+
+    #[test]
+    fn a_decline_is_explained() {
+        let mut f = at_card();
+        f.on(Event::Inserted);
+        f.on(Event::ChipRead(Ok(ChipCard {
+            pan: original().pan,
+            online_pin: false,
+        })));
+        let s = f.on(Event::Online(OnlineOutcome::Declined { rc: "12".into() }));
+        assert!(matches!(&s.screen, Screen::Declined { rc, .. } if rc == "12"));
+    }
+}
