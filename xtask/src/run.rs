@@ -272,58 +272,154 @@ pub fn demo() -> Result<(), XtaskError> {
         ]));
         println!("\n== devices (card present) ==");
         let list = status(&mut Command::new(bin.join("devices")));
+        let out = crate::workspace_root().join("target").join("demo-pos");
+        let pos = demo_pos(&bin, &out);
         let _ = card.kill();
         let _ = card.wait();
 
         let out = crate::workspace_root().join("target").join("demo-receipts");
         let print = demo_print(&bin, &out);
-        read.and(list).and(print)
+        read.and(list).and(pos).and(print)
     })
 }
 
-/// Starts `sim-printer` on a free port, prints both slips to it with `print-receipt`, shows
-/// the transcripts and PNG paths it reports, and stops it. (The virtual printer runs as its own
-/// process: xtask itself links nothing but std and clap.)
-fn demo_print(bin: &std::path::Path, out: &std::path::Path) -> Result<(), XtaskError> {
-    use std::io::{BufRead, BufReader};
+/// A simulator started as its own process (xtask itself links nothing but std and clap), with
+/// the lines it prints.
+struct SimProcess {
+    child: std::process::Child,
+    lines: std::sync::mpsc::Receiver<String>,
+    endpoint: String,
+}
+
+impl Drop for SimProcess {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+/// Starts `command`, reads its output (stdout or stderr) until a line starting with `ready`
+/// names the endpoint (the first word after it).
+fn start_sim(
+    mut command: Command,
+    name: &str,
+    from_stderr: bool,
+    ready: &'static str,
+) -> Result<SimProcess, XtaskError> {
+    use std::io::{BufRead, BufReader, Read};
     use std::process::Stdio;
-    use std::time::{Duration, Instant};
+    use std::time::Duration;
 
     let spawn_err = |source| XtaskError::Spawn {
-        command: "sim-printer".into(),
+        command: name.into(),
         source,
     };
-    let mut printer = Command::new(bin.join("sim-printer"))
-        .args(["--tcp", "0", "--out"])
-        .arg(out)
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .spawn()
-        .map_err(spawn_err)?;
-    let Some(stdout) = printer.stdout.take() else {
-        let _ = printer.kill();
-        return Err(spawn_err(std::io::Error::other("no stdout")));
+    command.stdin(Stdio::piped());
+    if from_stderr {
+        command.stderr(Stdio::piped());
+    } else {
+        command.stdout(Stdio::piped());
+    }
+    let mut child = command.spawn().map_err(spawn_err)?;
+    let out: Option<Box<dyn Read + Send>> = if from_stderr {
+        child
+            .stderr
+            .take()
+            .map(|s| Box::new(s) as Box<dyn Read + Send>)
+    } else {
+        child
+            .stdout
+            .take()
+            .map(|s| Box::new(s) as Box<dyn Read + Send>)
+    };
+    let Some(out) = out else {
+        let _ = child.kill();
+        return Err(spawn_err(std::io::Error::other("no output")));
     };
     let (tx, rx) = std::sync::mpsc::channel::<String>();
     std::thread::spawn(move || {
-        for line in BufReader::new(stdout).lines().map_while(Result::ok) {
+        for line in BufReader::new(out).lines().map_while(Result::ok) {
             if tx.send(line).is_err() {
                 break;
             }
         }
     });
     let endpoint = rx.recv_timeout(Duration::from_secs(10)).ok().and_then(|l| {
-        l.strip_prefix("sim-printer: ready on ")
+        l.strip_prefix(ready)
             .and_then(|r| r.split_whitespace().next())
             .map(str::to_string)
     });
-    let Some(endpoint) = endpoint else {
-        let _ = printer.kill();
-        let _ = printer.wait();
-        return Err(spawn_err(std::io::Error::other(
-            "sim-printer did not start",
-        )));
-    };
+    match endpoint {
+        Some(endpoint) => Ok(SimProcess {
+            child,
+            lines: rx,
+            endpoint,
+        }),
+        None => {
+            let _ = child.kill();
+            let _ = child.wait();
+            Err(spawn_err(std::io::Error::other(format!(
+                "{name} did not start"
+            ))))
+        }
+    }
+}
+
+fn start_printer(bin: &std::path::Path, out: &std::path::Path) -> Result<SimProcess, XtaskError> {
+    let mut command = Command::new(bin.join("sim-printer"));
+    command.args(["--tcp", "0", "--out"]).arg(out);
+    start_sim(command, "sim-printer", false, "sim-printer: ready on ")
+}
+
+/// The POS itself, headless: a chip sale with online PIN by `examples/scripts/sale-chip.txt`
+/// against host-sim, the virtual printer and the card in the first virtual reader.
+fn demo_pos(bin: &std::path::Path, out: &std::path::Path) -> Result<(), XtaskError> {
+    let _ = std::fs::create_dir_all(out);
+    let ledger = out.join("host-sim.sqlite");
+    let journal = out.join("pos-journal.sqlite");
+    for f in [&ledger, &journal] {
+        let _ = std::fs::remove_file(f);
+    }
+    let mut host = Command::new(bin.join("host-sim"));
+    host.args(["--port", "0", "--db"]).arg(&ledger);
+    let host = start_sim(host, "host-sim", true, "host-sim: listening on ")?;
+    let printer = start_printer(bin, out)?;
+    let script = crate::workspace_root()
+        .join("examples")
+        .join("scripts")
+        .join("sale-chip.txt");
+    println!(
+        "\n== pos: a chip sale, host-sim on {}, printer on {} ==",
+        host.endpoint, printer.endpoint
+    );
+    let result = status(
+        Command::new(bin.join("pos"))
+            .args(["--host", &host.endpoint])
+            .args(["--printer", &format!("escpos:tcp:{}", printer.endpoint)])
+            .args(["--reader", &format!("pcsc:{}", daemons::READERS[0])])
+            .arg("--journal")
+            .arg(&journal)
+            .arg("--script")
+            .arg(&script),
+    );
+    while let Ok(line) = printer
+        .lines
+        .recv_timeout(std::time::Duration::from_millis(300))
+    {
+        if line.starts_with("--- job") || line.contains(".png") {
+            println!("{line}");
+        }
+    }
+    result
+}
+
+/// Starts `sim-printer` on a free port, prints both slips to it with `print-receipt`, shows
+/// the transcripts and PNG paths it reports, and stops it.
+fn demo_print(bin: &std::path::Path, out: &std::path::Path) -> Result<(), XtaskError> {
+    use std::time::{Duration, Instant};
+
+    let printer = start_printer(bin, out)?;
+    let (rx, endpoint) = (&printer.lines, printer.endpoint.clone());
     println!("\n== print-receipt (virtual 58 mm printer on {endpoint}) ==");
     let print = status(
         Command::new(bin.join("print-receipt"))
@@ -347,7 +443,5 @@ fn demo_print(bin: &std::path::Path, out: &std::path::Path) -> Result<(), XtaskE
     while let Ok(line) = rx.recv_timeout(Duration::from_millis(300)) {
         println!("{line}");
     }
-    let _ = printer.kill();
-    let _ = printer.wait();
     print
 }
