@@ -4,6 +4,7 @@
 //! LCD) can draw it, and the [`Action`] the runner must perform next. The runner owns the
 //! devices and the online layer; the flows own the rules.
 
+mod closing;
 pub mod sale;
 pub mod void;
 

@@ -9,8 +9,8 @@ use core::time::Duration;
 
 use pos_hal::{Amount, EntryModes, ErrorKind, Key, Pan};
 
+use super::closing::{self, Closing};
 use super::{Action, CardSource, Event, OnlineOutcome, Screen, Step, Transaction};
-use crate::slip::Copy;
 
 /// The rules a terminal is configured with.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -66,12 +66,7 @@ enum State {
     Pin {
         source: CardSource,
     },
-    Online,
-    Printing(Copy),
-    PrinterProblem(Copy),
-    Tear,
-    Closing,
-    Done,
+    Closing(Closing),
 }
 
 /// The card-present flow: a sale ([`SaleFlow::start`]) or a balance inquiry
@@ -172,7 +167,11 @@ impl SaleFlow {
     }
 
     fn end(&mut self, reason: &'static str) -> Step {
-        self.go(State::Done, Screen::Ended { reason }, Action::Finish)
+        self.go(
+            State::Closing(Closing::Done),
+            Screen::Ended { reason },
+            Action::Finish,
+        )
     }
 
     fn present_card(&mut self, chip_card_swiped: bool) -> Step {
@@ -209,21 +208,13 @@ impl SaleFlow {
     fn online(&mut self, source: CardSource) -> Step {
         let amount = self.amount;
         self.go(
-            State::Online,
+            State::Closing(Closing::Online),
             Screen::Processing,
             Action::GoOnline {
                 transaction: self.transaction,
                 amount,
                 source,
             },
-        )
-    }
-
-    fn print(&mut self, copy: Copy) -> Step {
-        self.go(
-            State::Printing(copy),
-            Screen::Printing { copy },
-            Action::Print { copy },
         )
     }
 
@@ -316,62 +307,33 @@ impl SaleFlow {
             (State::Pin { .. }, Event::Pin(Err(ErrorKind::Timeout))) => self.end("no PIN in time"),
             (State::Pin { .. }, Event::Pin(Err(_))) => self.end("the PIN pad failed"),
 
-            (State::Online, Event::Online(OnlineOutcome::Approved { auth })) => {
-                // The merchant copy goes out at once; the screen says approved meanwhile.
-                let amount = self.amount;
-                self.state = State::Printing(Copy::Merchant);
-                self.last = Step {
-                    screen: Screen::Approved { amount, auth },
-                    action: Action::Print {
-                        copy: Copy::Merchant,
-                    },
-                };
-                self.last.clone()
-            }
-            (State::Online, Event::Online(OnlineOutcome::Balance { balance })) => {
-                let wait = self.wait_key();
-                self.go(State::Closing, Screen::Balance { balance }, wait)
-            }
-            (State::Online, Event::Online(OnlineOutcome::Declined { rc })) => {
-                let (cause, action) = crate::online::explain(&rc);
+            (
+                State::Closing(Closing::Online),
+                Event::Online(OnlineOutcome::Balance { balance }),
+            ) => {
                 let wait = self.wait_key();
                 self.go(
-                    State::Closing,
-                    Screen::Declined {
-                        rc,
-                        cause: decline_cause(cause),
-                        action,
-                    },
+                    State::Closing(Closing::Acknowledge),
+                    Screen::Balance { balance },
                     wait,
                 )
             }
-            (State::Online, Event::Online(OnlineOutcome::Unknown)) => {
-                let wait = self.wait_key();
-                self.go(State::Closing, Screen::Reversing, wait)
-            }
-            (State::Online, Event::Online(OnlineOutcome::Unreachable)) => {
-                self.end("the host cannot be reached; nothing was charged")
-            }
-
-            (State::Printing(Copy::Merchant), Event::Printed(Ok(()))) => {
-                let wait = self.wait_key();
-                self.go(State::Tear, Screen::TearReceipt, wait)
-            }
-            (State::Printing(Copy::Cardholder), Event::Printed(Ok(()))) => {
-                self.go(State::Done, Screen::Done, Action::Finish)
-            }
-            (State::Printing(copy), Event::Printed(Err(fault))) => {
-                let wait = self.wait_key();
-                self.go(
-                    State::PrinterProblem(copy),
-                    Screen::PrinterProblem { copy, fault },
-                    wait,
-                )
-            }
-            (State::PrinterProblem(copy), Event::Key(Key::Enter)) => self.print(copy),
-            (State::Tear, Event::Key(_) | Event::Timeout) => self.print(Copy::Cardholder),
-            (State::Closing, Event::Key(_) | Event::Timeout) => {
-                self.go(State::Done, Screen::Done, Action::Finish)
+            (State::Closing(closing), event) => {
+                let (amount, timeout) = (self.amount, self.config.timeout);
+                match closing::on(
+                    &closing,
+                    event,
+                    amount,
+                    timeout,
+                    "the host cannot be reached; nothing was charged",
+                ) {
+                    Some((next, step)) => {
+                        self.state = State::Closing(next);
+                        self.last = step;
+                        self.last.clone()
+                    }
+                    None => self.last.clone(),
+                }
             }
             _ => self.last.clone(),
         }
@@ -392,6 +354,7 @@ pub(super) fn decline_cause(cause: &'static str) -> &'static str {
 mod tests {
     use super::*;
     use crate::flows::ChipCard;
+    use crate::slip::Copy;
     use pos_hal::{Swipe, Track2, TrackRead};
 
     fn typed(flow: &mut SaleFlow, digits: &[u8]) {

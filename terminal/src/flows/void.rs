@@ -7,9 +7,8 @@ use core::time::Duration;
 
 use pos_hal::{Amount, EntryModes, Key, Pan};
 
-use super::sale::decline_cause;
-use super::{Action, CardSource, Event, OnlineOutcome, Screen, Step, Transaction};
-use crate::slip::Copy;
+use super::closing::{self, Closing};
+use super::{Action, CardSource, Event, Screen, Step, Transaction};
 
 /// The sale being voided, as the runner found it in the journal.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -67,12 +66,7 @@ enum State {
     Confirm,
     WaitCard,
     ReadingChip,
-    Online,
-    Printing(Copy),
-    PrinterProblem(Copy),
-    Tear,
-    Closing,
-    Done,
+    Closing(Closing),
 }
 
 /// The void flow; drive it as [`super::SaleFlow`].
@@ -150,7 +144,11 @@ impl VoidFlow {
     }
 
     fn end(&mut self, reason: &'static str) -> Step {
-        self.go(State::Done, Screen::Ended { reason }, Action::Finish)
+        self.go(
+            State::Closing(Closing::Done),
+            Screen::Ended { reason },
+            Action::Finish,
+        )
     }
 
     fn typing(&mut self) -> Step {
@@ -191,21 +189,13 @@ impl VoidFlow {
         }
         let amount = self.amount();
         self.go(
-            State::Online,
+            State::Closing(Closing::Online),
             Screen::Processing,
             Action::GoOnline {
                 transaction: Transaction::Void,
                 amount,
                 source,
             },
-        )
-    }
-
-    fn print(&mut self, copy: Copy) -> Step {
-        self.go(
-            State::Printing(copy),
-            Screen::Printing { copy },
-            Action::Print { copy },
         )
     }
 
@@ -277,56 +267,22 @@ impl VoidFlow {
                 self.card(&card.pan, CardSource::Chip)
             }
             (State::ReadingChip, Event::ChipRead(Err(_))) => self.present_card(),
-            (State::Online, Event::Online(OnlineOutcome::Approved { auth })) => {
-                let amount = self.amount();
-                self.state = State::Printing(Copy::Merchant);
-                self.last = Step {
-                    screen: Screen::Approved { amount, auth },
-                    action: Action::Print {
-                        copy: Copy::Merchant,
-                    },
-                };
-                self.last.clone()
-            }
-            (State::Online, Event::Online(OnlineOutcome::Declined { rc })) => {
-                let (cause, action) = crate::online::explain(&rc);
-                let wait = self.wait_key();
-                self.go(
-                    State::Closing,
-                    Screen::Declined {
-                        rc,
-                        cause: decline_cause(cause),
-                        action,
-                    },
-                    wait,
-                )
-            }
-            (State::Online, Event::Online(OnlineOutcome::Unreachable)) => {
-                self.end("the host cannot be reached; the sale stands")
-            }
-            (State::Online, Event::Online(_)) => {
-                let wait = self.wait_key();
-                self.go(State::Closing, Screen::Reversing, wait)
-            }
-            (State::Printing(Copy::Merchant), Event::Printed(Ok(()))) => {
-                let wait = self.wait_key();
-                self.go(State::Tear, Screen::TearReceipt, wait)
-            }
-            (State::Printing(Copy::Cardholder), Event::Printed(Ok(()))) => {
-                self.go(State::Done, Screen::Done, Action::Finish)
-            }
-            (State::Printing(copy), Event::Printed(Err(fault))) => {
-                let wait = self.wait_key();
-                self.go(
-                    State::PrinterProblem(copy),
-                    Screen::PrinterProblem { copy, fault },
-                    wait,
-                )
-            }
-            (State::PrinterProblem(copy), Event::Key(Key::Enter)) => self.print(copy),
-            (State::Tear, Event::Key(_) | Event::Timeout) => self.print(Copy::Cardholder),
-            (State::Closing, Event::Key(_) | Event::Timeout) => {
-                self.go(State::Done, Screen::Done, Action::Finish)
+            (State::Closing(closing), event) => {
+                let (amount, timeout) = (self.amount(), self.config.timeout);
+                match closing::on(
+                    &closing,
+                    event,
+                    amount,
+                    timeout,
+                    "the host cannot be reached; the sale stands",
+                ) {
+                    Some((next, step)) => {
+                        self.state = State::Closing(next);
+                        self.last = step;
+                        self.last.clone()
+                    }
+                    None => self.last.clone(),
+                }
             }
             _ => self.last.clone(),
         }
@@ -337,6 +293,8 @@ impl VoidFlow {
 mod tests {
     use super::*;
     use crate::flows::ChipCard;
+    use crate::flows::OnlineOutcome;
+    use crate::slip::Copy;
     use pos_hal::{Swipe, Track2, TrackRead};
 
     const T2: &str = "6212345678901232=30121011234567890";
