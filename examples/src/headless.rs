@@ -417,6 +417,7 @@ impl Terminal {
             rrn: rrn.clone(),
             auth: Some(auth.clone()),
             batch_stan: Some((record.batch, record.stan)),
+            date: None,
         });
         Some(original)
     }
@@ -446,12 +447,24 @@ impl Terminal {
         };
         self.label = match transaction {
             Transaction::Void => "消费撤销 VOID",
+            Transaction::Refund { .. } => "退货 REFUND",
             _ => "消费 SALE",
         };
         let request = match (transaction, self.original.as_ref()) {
             (Transaction::Balance, _) => requests::balance(&card, batch),
             (Transaction::Void, Some(original)) => requests::void(&card, amount, batch, original),
             (Transaction::Void, None) => return Event::Online(OnlineOutcome::Unreachable),
+            (Transaction::Refund { reference, date }, _) => requests::refund(
+                &card,
+                amount,
+                batch,
+                &requests::Original {
+                    rrn: String::from_utf8_lossy(&reference).into_owned(),
+                    auth: None,
+                    batch_stan: None,
+                    date: Some(String::from_utf8_lossy(&date).into_owned()),
+                },
+            ),
             _ => requests::sale(&card, amount, batch),
         };
         let Ok(request) = request else {

@@ -211,6 +211,49 @@ fn a_void_gives_the_money_back_once_and_prints_its_slips() {
 }
 
 #[test]
+fn a_refund_gives_back_part_of_a_sale_and_never_more_than_it() {
+    let d = dir("refund");
+    let host = HostSim::start(HostConfig::demo(d.0.join("ledger.sqlite"))).expect("host");
+    let printer = VirtualPrinter::tcp(0, 384, None).expect("printer");
+    let journal = d.0.join("journal.sqlite");
+    let (code, out, err) = pos(&host, &printer, &journal, &script("sale-swipe.txt"), None);
+    assert_eq!(code, 0, "{out}\n{err}");
+    let (code, out, err) = pos_flow(
+        "refund",
+        &host,
+        &printer,
+        &journal,
+        &script("refund.txt"),
+        None,
+    );
+    assert_eq!(code, 0, "{out}\n{err}");
+    let jobs = printer.jobs();
+    assert_eq!(jobs.len(), 4);
+    assert!(
+        jobs[2].transcript().contains("REFUND"),
+        "{}",
+        jobs[2].transcript()
+    );
+    // RMB 30.00 is left of the sale: RMB 40.00 more is refused by the host (61), nothing printed.
+    let too_much = d.0.join("too-much.txt");
+    let text = std::fs::read_to_string(script("refund.txt"))
+        .expect("script")
+        .replace("keys 2000", "keys 4000")
+        .replace(
+            "expect screen TearReceipt",
+            "expect screen Declined\nexpect contains 61",
+        )
+        .replace(
+            "expect printed 1\nenter\nexpect printed 2",
+            "enter\nexpect printed 0",
+        );
+    std::fs::write(&too_much, text).expect("write");
+    let (code, out, err) = pos_flow("refund", &host, &printer, &journal, &too_much, None);
+    assert_eq!(code, 0, "{out}\n{err}");
+    assert_eq!(printer.jobs().len(), 4);
+}
+
+#[test]
 #[ignore = "needs pcscd + vpcd: run by `cargo xtask test`"]
 fn a_chip_sale_through_pcscd_with_online_pin() {
     require_stack();

@@ -439,6 +439,7 @@ fn every_request_kind_through_the_core_and_a_balanced_settlement_after_them() {
             rrn: sale_rrn,
             auth: None,
             batch_stan: Some((batch, sale.record.stan)),
+            date: None,
         },
     )
     .expect("void");
@@ -460,6 +461,7 @@ fn every_request_kind_through_the_core_and_a_balanced_settlement_after_them() {
             rrn: sale2_rrn,
             auth: None,
             batch_stan: None,
+            date: None,
         },
     )
     .expect("refund");
@@ -481,6 +483,7 @@ fn every_request_kind_through_the_core_and_a_balanced_settlement_after_them() {
             rrn: pre_rrn,
             auth: Some(pre_auth),
             batch_stan: None,
+            date: None,
         },
     )
     .expect("completion");
@@ -501,6 +504,7 @@ fn every_request_kind_through_the_core_and_a_balanced_settlement_after_them() {
             rrn: pre2_rrn,
             auth: None,
             batch_stan: None,
+            date: None,
         },
     )
     .expect("cancel");

@@ -81,6 +81,9 @@ pub struct Original {
     pub auth: Option<String>,
     /// Batch and STAN (field 61), when known.
     pub batch_stan: Option<(u32, u32)>,
+    /// Its date `MMDD` (field 61 after batch and STAN; zeros stand for those when unknown),
+    /// for refunds.
+    pub date: Option<String>,
 }
 
 fn base(
@@ -121,9 +124,12 @@ fn with_original(
     if let Some(auth) = &original.auth {
         m.set_text(38, auth.clone())?;
     }
-    if let Some((batch, stan)) = original.batch_stan {
-        m.set_text(61, format!("{batch:06}{stan:06}"))?;
-    }
+    let date = original.date.as_deref().unwrap_or("");
+    match original.batch_stan {
+        Some((batch, stan)) => m.set_text(61, format!("{batch:06}{stan:06}{date}"))?,
+        None if !date.is_empty() => m.set_text(61, format!("{:012}{date}", 0))?,
+        None => &mut m,
+    };
     Ok(m)
 }
 

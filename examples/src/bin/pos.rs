@@ -6,7 +6,8 @@
 //!     --journal pos.sqlite --script sale.txt
 //! ```
 //! `--flow balance` runs a balance inquiry, `--flow void` the void of a sale of the open batch
-//! (supervisor password, voucher number, the same card) instead of a sale. Script lines (`#` starts a comment): `keys 5000`, `key 5`, `enter`, `cancel`, `clear`,
+//! (supervisor password, voucher number, the same card), `--flow refund` a refund (supervisor
+//! password, card, original reference number and date, amount) instead of a sale. Script lines (`#` starts a comment): `keys 5000`, `key 5`, `enter`, `cancel`, `clear`,
 //! `timeout`, `swipe ;PAN=YYMMSSS…?` (a magstripe reader until `pos-msr` exists), `insert` (waits
 //! for a card in `--reader`), `pin 123456` (the software PIN pad), and checks:
 //! `expect screen NAME`, `expect contains TEXT`, `expect printed N`. The exit status is 0 only
@@ -17,7 +18,10 @@ use std::process::ExitCode;
 
 use clap::Parser;
 use pos_examples::headless::{KillAt, PosError, Settings, Terminal};
-use pos_terminal::flows::{Action, Flow, SaleConfig, SaleFlow, Screen, Step, VoidConfig, VoidFlow};
+use pos_terminal::flows::{
+    Action, Flow, RefundConfig, RefundFlow, SaleConfig, SaleFlow, Screen, Step, VoidConfig,
+    VoidFlow,
+};
 
 /// The flows the runner can drive.
 #[derive(Clone, Copy, Debug, clap::ValueEnum)]
@@ -28,6 +32,8 @@ enum FlowKind {
     Balance,
     /// 消费撤销 (supervisor password `--supervisor-password`).
     Void,
+    /// 退货 (supervisor password, card, original reference and date, amount).
+    Refund,
 }
 
 #[derive(Parser, Debug)]
@@ -111,6 +117,9 @@ fn run(args: &Args) -> Result<bool, PosError> {
         FlowKind::Sale => boxed(SaleFlow::start(SaleConfig::default())),
         FlowKind::Balance => boxed(SaleFlow::balance(SaleConfig::default())),
         FlowKind::Void => boxed(VoidFlow::start(VoidConfig::new(
+            args.supervisor_password.clone(),
+        ))),
+        FlowKind::Refund => boxed(RefundFlow::start(RefundConfig::new(
             args.supervisor_password.clone(),
         ))),
     };

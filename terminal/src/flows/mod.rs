@@ -5,11 +5,13 @@
 //! devices and the online layer; the flows own the rules.
 
 mod closing;
+pub mod refund;
 pub mod sale;
 pub mod void;
 
+pub use refund::{RefundConfig, RefundFlow};
 pub use sale::{SaleConfig, SaleFlow};
-pub use void::{OriginalSale, VoidConfig, VoidFlow};
+pub use void::{OriginalSale, SupervisedConfig, VoidConfig, VoidFlow};
 
 use alloc::string::String;
 use core::time::Duration;
@@ -58,6 +60,16 @@ pub enum Screen {
     },
     /// 请输入原凭证号: the voucher number of the original.
     VoucherNumber {
+        /// Digits typed so far.
+        digits: String,
+    },
+    /// 请输入原参考号: the original's reference number (refund).
+    OriginalReference {
+        /// Digits typed so far.
+        digits: String,
+    },
+    /// 请输入原交易日期: the original's date, `MMDD` (refund).
+    OriginalDate {
         /// Digits typed so far.
         digits: String,
     },
@@ -187,6 +199,14 @@ pub enum Transaction {
     Balance,
     /// 消费撤销: the void of the sale [`Event::Original`] named.
     Void,
+    /// 退货: a refund of the sale with this reference number (37) and date (`MMDD`), ASCII
+    /// digits.
+    Refund {
+        /// The original's reference number.
+        reference: [u8; 12],
+        /// The original's date.
+        date: [u8; 4],
+    },
 }
 
 /// How the card was read, as the request needs it.
@@ -269,6 +289,15 @@ impl Flow for SaleFlow {
     }
 }
 
+impl Flow for RefundFlow {
+    fn on(&mut self, event: Event) -> Step {
+        RefundFlow::on(self, event)
+    }
+    fn amount(&self) -> Amount {
+        RefundFlow::amount(self)
+    }
+}
+
 impl Flow for VoidFlow {
     fn on(&mut self, event: Event) -> Step {
         VoidFlow::on(self, event)
@@ -301,6 +330,8 @@ impl Screen {
             Screen::SupervisorPassword { .. } => "SupervisorPassword",
             Screen::VoucherNumber { .. } => "VoucherNumber",
             Screen::OriginalSale { .. } => "OriginalSale",
+            Screen::OriginalReference { .. } => "OriginalReference",
+            Screen::OriginalDate { .. } => "OriginalDate",
             Screen::Approved { .. } => "Approved",
             Screen::Declined { .. } => "Declined",
             Screen::Printing { .. } => "Printing",
@@ -354,6 +385,15 @@ impl core::fmt::Display for Screen {
                     f,
                     "请输入主管密码 SUPERVISOR PASSWORD\n{}",
                     "*".repeat(*typed)
+                )
+            }
+            Screen::OriginalReference { digits } => {
+                write!(f, "退货 REFUND\n请输入原参考号 ORIGINAL REF. No.\n{digits}")
+            }
+            Screen::OriginalDate { digits } => {
+                write!(
+                    f,
+                    "退货 REFUND\n请输入原交易日期 ORIGINAL DATE (MMDD)\n{digits}"
                 )
             }
             Screen::VoucherNumber { digits } => {

@@ -21,10 +21,10 @@ pub struct OriginalSale {
     pub amount: Amount,
 }
 
-/// How a void is configured.
+/// How the flows that need the supervisor (void, refund) are configured.
 #[derive(Clone, PartialEq, Eq)]
 #[non_exhaustive]
-pub struct VoidConfig {
+pub struct SupervisedConfig {
     /// The supervisor (主管) password.
     pub supervisor_password: String,
     /// Wrong passwords before the void is refused.
@@ -35,9 +35,9 @@ pub struct VoidConfig {
     pub timeout: Duration,
 }
 
-impl core::fmt::Debug for VoidConfig {
+impl core::fmt::Debug for SupervisedConfig {
     fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
-        f.debug_struct("VoidConfig")
+        f.debug_struct("SupervisedConfig")
             .field("supervisor_password", &"<redacted>")
             .field("password_attempts", &self.password_attempts)
             .field("modes", &self.modes)
@@ -46,7 +46,10 @@ impl core::fmt::Debug for VoidConfig {
     }
 }
 
-impl VoidConfig {
+/// The void's configuration.
+pub type VoidConfig = SupervisedConfig;
+
+impl SupervisedConfig {
     /// Password `password`, 3 attempts, swipe and insert, 60 s.
     pub fn new(password: impl Into<String>) -> Self {
         Self {
