@@ -70,9 +70,12 @@ pub fn state_dir() -> PathBuf {
     if let Some(dir) = std::env::var_os("POS_PCSCD_DIR") {
         return PathBuf::from(dir);
     }
-    let sim = PathBuf::from(env!("CARGO_MANIFEST_DIR"));
-    sim.parent()
-        .unwrap_or(&sim)
+    // This crate lives in `sim/stack/`: the workspace is two levels up.
+    let crate_dir = PathBuf::from(env!("CARGO_MANIFEST_DIR"));
+    crate_dir
+        .ancestors()
+        .nth(2)
+        .unwrap_or(&crate_dir)
         .join("target")
         .join("xtask")
         .join("pcscd")
@@ -322,4 +325,24 @@ pub fn status() -> String {
 pub fn restart() -> Result<u32, PcscdError> {
     down()?;
     up()
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn the_state_dir_is_in_the_workspace_target_dir() {
+        if std::env::var_os("POS_PCSCD_DIR").is_some() {
+            return; // chosen by the user
+        }
+        let dir = super::state_dir();
+        let workspace = dir
+            .ancestors()
+            .nth(3)
+            .expect("target/xtask/pcscd has three parents");
+        assert!(
+            workspace.join("Cargo.lock").is_file(),
+            "{} is not the workspace's target dir",
+            dir.display()
+        );
+    }
 }
