@@ -190,6 +190,7 @@ pub struct Terminal {
     reader: Option<DynIccReader>,
     card: CardState,
     last_approval: Option<(u32, u32, String, String)>,
+    approved_record: Option<u64>,
     /// Receipts printed so far.
     pub printed: usize,
     cancel: CancelToken,
@@ -256,6 +257,7 @@ impl Terminal {
                 .map_err(|e| PosError::Setup(e.to_string()))?,
             card: CardState::default(),
             last_approval: None,
+            approved_record: None,
             printed: 0,
             cancel: CancelToken::new(),
             kill_at: settings.kill_at,
@@ -278,6 +280,7 @@ impl Terminal {
     /// online, print); `None` for the actions that wait for the script and for the end.
     pub fn perform(&mut self, action: &Action, flow: &dyn Flow) -> Option<Event> {
         Some(match action {
+            Action::Abandon => self.abandon(),
             Action::LookUpVoucher { voucher } => {
                 Event::Original(self.look_up(*voucher).map(Box::new))
             }
@@ -383,6 +386,22 @@ impl Terminal {
         ))
     }
 
+    /// Queues the reversal (06) of the approval just given; it goes out before the next request.
+    fn abandon(&mut self) -> Event {
+        if let Some(id) = self.approved_record.take() {
+            let mut online = Online::new(
+                &mut self.link,
+                &mut self.journal,
+                &mut self.keys,
+                &self.acquirer,
+            );
+            if let Err(e) = online.abandon(id) {
+                eprintln!("pos: {e}");
+            }
+        }
+        Event::Online(OnlineOutcome::Unknown)
+    }
+
     /// The approved sale of the open batch with this voucher number, remembered for the void.
     fn look_up(&mut self, voucher: u32) -> Option<OriginalSale> {
         let batch = self.journal.batch().ok()?;
@@ -484,6 +503,7 @@ impl Terminal {
                     }
                 }
                 Outcome::Approved { rrn, auth } => {
+                    self.approved_record = Some(answered.record.id);
                     self.last_approval = Some((
                         answered.record.batch,
                         answered.record.voucher,

@@ -254,6 +254,34 @@ fn a_refund_gives_back_part_of_a_sale_and_never_more_than_it() {
 }
 
 #[test]
+fn paper_out_on_the_merchant_copy_and_given_up_reverses_the_sale_before_the_next() {
+    let d = dir("paper-out");
+    let host = HostSim::start(HostConfig::demo(d.0.join("ledger.sqlite"))).expect("host");
+    let printer = VirtualPrinter::tcp(0, 384, None).expect("printer");
+    let journal = d.0.join("journal.sqlite");
+    printer.set_paper(pos_sim::printer::Paper::Out);
+    let (code, out, err) = pos(
+        &host,
+        &printer,
+        &journal,
+        &script("sale-paper-out.txt"),
+        None,
+    );
+    assert_eq!(code, 0, "{out}\n{err}");
+    printer.set_paper(pos_sim::printer::Paper::Ok);
+    // The balance inquiry is the next request: the reversal goes first, so the RMB 50.00 is back.
+    let (code, out, err) = pos_flow(
+        "balance",
+        &host,
+        &printer,
+        &journal,
+        &script("balance.txt"),
+        None,
+    );
+    assert_eq!(code, 0, "{out}\n{err}");
+}
+
+#[test]
 #[ignore = "needs pcscd + vpcd: run by `cargo xtask test`"]
 fn a_chip_sale_through_pcscd_with_online_pin() {
     require_stack();

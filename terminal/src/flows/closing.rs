@@ -1,6 +1,7 @@
 //! What every money-moving flow does once the request is sent: the outcome shown (approved,
 //! declined with its cause, unknown → reversal), then the merchant copy, the tear prompt and the
-//! cardholder copy, a printer problem fixed and the copy printed again.
+//! cardholder copy, a printer problem fixed and the copy printed again — or, when the merchant
+//! copy cannot be printed and the operator gives up, the approval reversed.
 
 use core::time::Duration;
 
@@ -16,6 +17,7 @@ pub(super) enum Closing {
     Printing(Copy),
     PrinterProblem(Copy),
     Tear,
+    Abandoning,
     Acknowledge,
     Done,
 }
@@ -83,6 +85,18 @@ pub(super) fn on(
             step(Screen::PrinterProblem { copy: *copy, fault }, wait),
         ),
         (Closing::PrinterProblem(copy), Event::Key(Key::Enter)) => print(*copy),
+        // Without the merchant's signed copy the approval cannot stand (Lakala: reverse, 06).
+        (Closing::PrinterProblem(Copy::Merchant), Event::Key(Key::Cancel)) => (
+            Closing::Abandoning,
+            step(Screen::Reversing, Action::Abandon),
+        ),
+        // The merchant has their copy: the transaction stands without the cardholder's.
+        (Closing::PrinterProblem(_), Event::Key(Key::Cancel)) => {
+            (Closing::Done, step(Screen::Done, Action::Finish))
+        }
+        (Closing::Abandoning, Event::Online(_)) => {
+            (Closing::Acknowledge, step(Screen::Reversing, wait))
+        }
         (Closing::Tear, Event::Key(_) | Event::Timeout) => print(Copy::Cardholder),
         (Closing::Acknowledge, Event::Key(_) | Event::Timeout) => {
             (Closing::Done, step(Screen::Done, Action::Finish))

@@ -262,6 +262,10 @@ pub enum Action {
         /// The voucher number typed.
         voucher: u32,
     },
+    /// The approved transaction cannot be completed (its merchant copy cannot be printed and
+    /// the operator gave up): queue its reversal (reason 06, [`crate::online::Online::abandon`])
+    /// and answer with [`Event::Online`] ([`OnlineOutcome::Unknown`]).
+    Abandon,
     /// Print this copy of the slip.
     Print {
         /// Which copy.
@@ -423,10 +427,16 @@ impl core::fmt::Display for Screen {
             Screen::TearReceipt => {
                 f.write_str("请撕下商户联 TEAR OFF THE MERCHANT COPY\n按任意键继续 PRESS A KEY")
             }
-            Screen::PrinterProblem { fault, .. } => write!(
-                f,
-                "打印机故障 PRINTER: {fault}\n处理后按确认 FIX IT, THEN PRESS ENTER"
-            ),
+            Screen::PrinterProblem { fault, copy } => {
+                write!(
+                    f,
+                    "打印机故障 PRINTER: {fault}\n处理后按确认 FIX IT, THEN PRESS ENTER"
+                )?;
+                match copy {
+                    Copy::Merchant => f.write_str("\n按取消则冲正 CANCEL: REVERSE THE SALE"),
+                    Copy::Cardholder => f.write_str("\n按取消不打印 CANCEL: SKIP THIS COPY"),
+                }
+            }
             Screen::Ended { reason } => write!(f, "交易结束 ENDED\n{reason}"),
             Screen::Reversing => {
                 f.write_str("交易结果未知 OUTCOME UNKNOWN\n将自动冲正 IT WILL BE REVERSED")

@@ -606,4 +606,31 @@ mod tests {
         assert!(s.screen.to_string().contains("10000.00"), "{}", s.screen);
         assert_eq!(f.on(Event::Key(Key::Enter)).action, Action::Finish);
     }
+
+    #[test]
+    fn giving_up_on_the_merchant_copy_reverses_the_approval_but_not_on_the_cardholder_copy() {
+        let approved = |f: &mut SaleFlow| {
+            typed(f, &[1]);
+            f.on(Event::Key(Key::Enter));
+            f.on(swipe(STRIPE_T2));
+            f.on(Event::Key(Key::Enter));
+            f.on(Event::Online(OnlineOutcome::Approved { auth: "1".into() }))
+        };
+        let (mut f, _) = SaleFlow::start(SaleConfig::default());
+        approved(&mut f);
+        let s = f.on(Event::Printed(Err(ErrorKind::PaperOut)));
+        assert!(matches!(s.screen, Screen::PrinterProblem { .. }));
+        assert_eq!(f.on(Event::Key(Key::Cancel)).action, Action::Abandon);
+        let s = f.on(Event::Online(OnlineOutcome::Unknown));
+        assert_eq!(s.screen, Screen::Reversing);
+        assert_eq!(f.on(Event::Key(Key::Enter)).action, Action::Finish);
+
+        let (mut g, _) = SaleFlow::start(SaleConfig::default());
+        approved(&mut g);
+        g.on(Event::Printed(Ok(())));
+        g.on(Event::Key(Key::Enter));
+        g.on(Event::Printed(Err(ErrorKind::PaperOut)));
+        let s = g.on(Event::Key(Key::Cancel));
+        assert_eq!((s.screen, s.action), (Screen::Done, Action::Finish));
+    }
 }
