@@ -232,19 +232,21 @@ pub fn up_within(limit: Duration) -> Result<u32, PcscdError> {
             let tail = fs::read_to_string(&log_path).unwrap_or_default();
             return Err(PcscdError::Exited { log: tail });
         }
+        // The budget is checked first: readiness seen after it does not count (and a zero
+        // budget fails deterministically, however fast pcscd starts).
+        if started.elapsed() >= limit {
+            let _ = down();
+            return Err(PcscdError::NotReady {
+                seconds: limit.as_secs(),
+                log: log_path.display().to_string(),
+            });
+        }
         let ports = listening_ports();
         let ready = Path::new(PCSCD_SOCKET).exists()
             && ports.contains(&VPCD_PORT)
             && ports.contains(&(VPCD_PORT + 1));
         if ready {
             break;
-        }
-        if started.elapsed() > limit {
-            let _ = down();
-            return Err(PcscdError::NotReady {
-                seconds: limit.as_secs(),
-                log: log_path.display().to_string(),
-            });
         }
         sleep(Duration::from_millis(50));
     }
