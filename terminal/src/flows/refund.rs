@@ -7,7 +7,7 @@ use alloc::string::String;
 use pos_hal::{Amount, Key};
 
 use super::closing::{self, Closing};
-use super::void::SupervisedConfig;
+use super::void::{PasswordCheck, SupervisedConfig};
 use super::{Action, CardSource, Event, Screen, Step, Transaction};
 
 /// The refund's configuration.
@@ -172,16 +172,14 @@ impl RefundFlow {
                 self.typing()
             }
             (State::Password, Event::Key(Key::Enter)) => {
-                let right = self.typed == self.config.supervisor_password;
-                self.typed.clear();
-                if right {
-                    return self.present_card();
+                match self
+                    .config
+                    .check_password(&mut self.typed, &mut self.wrong_passwords)
+                {
+                    PasswordCheck::Accepted => self.present_card(),
+                    PasswordCheck::TryAgain => self.typing(),
+                    PasswordCheck::Refused => self.end("wrong supervisor password"),
                 }
-                self.wrong_passwords = self.wrong_passwords.saturating_add(1);
-                if self.wrong_passwords >= self.config.password_attempts {
-                    return self.end("wrong supervisor password");
-                }
-                self.typing()
             }
             (State::Reference, Event::Key(Key::Enter)) if self.typed.len() == 12 => {
                 self.reference.copy_from_slice(self.typed.as_bytes());
@@ -236,11 +234,7 @@ impl RefundFlow {
                     timeout,
                     "the host cannot be reached; nothing was refunded",
                 ) {
-                    Some((next, step)) => {
-                        self.state = State::Closing(next);
-                        self.last = step;
-                        self.last.clone()
-                    }
+                    Some((next, step)) => self.go(State::Closing(next), step.screen, step.action),
                     None => self.last.clone(),
                 }
             }

@@ -327,11 +327,7 @@ impl SaleFlow {
                     timeout,
                     "the host cannot be reached; nothing was charged",
                 ) {
-                    Some((next, step)) => {
-                        self.state = State::Closing(next);
-                        self.last = step;
-                        self.last.clone()
-                    }
+                    Some((next, step)) => self.go(State::Closing(next), step.screen, step.action),
                     None => self.last.clone(),
                 }
             }

@@ -49,6 +49,33 @@ impl core::fmt::Debug for SupervisedConfig {
 /// The void's configuration.
 pub type VoidConfig = SupervisedConfig;
 
+/// What a typed supervisor password leads to.
+pub(super) enum PasswordCheck {
+    /// Right.
+    Accepted,
+    /// Wrong; it may be typed again.
+    TryAgain,
+    /// Wrong too often: the flow ends.
+    Refused,
+}
+
+impl SupervisedConfig {
+    /// Checks the password in `typed` (and clears it), counting wrong ones in `wrong`.
+    pub(super) fn check_password(&self, typed: &mut String, wrong: &mut u8) -> PasswordCheck {
+        let right = *typed == self.supervisor_password;
+        typed.clear();
+        if right {
+            return PasswordCheck::Accepted;
+        }
+        *wrong = wrong.saturating_add(1);
+        if *wrong >= self.password_attempts {
+            PasswordCheck::Refused
+        } else {
+            PasswordCheck::TryAgain
+        }
+    }
+}
+
 impl SupervisedConfig {
     /// Password `password`, 3 attempts, swipe and insert, 60 s.
     pub fn new(password: impl Into<String>) -> Self {
@@ -217,17 +244,17 @@ impl VoidFlow {
                 self.typing()
             }
             (State::Password, Event::Key(Key::Enter)) => {
-                let right = self.typed == self.config.supervisor_password;
-                self.typed.clear();
-                if right {
-                    self.state = State::Voucher;
-                    return self.typing();
+                match self
+                    .config
+                    .check_password(&mut self.typed, &mut self.wrong_passwords)
+                {
+                    PasswordCheck::Accepted => {
+                        self.state = State::Voucher;
+                        self.typing()
+                    }
+                    PasswordCheck::TryAgain => self.typing(),
+                    PasswordCheck::Refused => self.end("wrong supervisor password"),
                 }
-                self.wrong_passwords = self.wrong_passwords.saturating_add(1);
-                if self.wrong_passwords >= self.config.password_attempts {
-                    return self.end("wrong supervisor password");
-                }
-                self.typing()
             }
             (State::Voucher, Event::Key(Key::Enter)) if !self.typed.is_empty() => {
                 let voucher = self.typed.parse().unwrap_or(0);
@@ -279,11 +306,7 @@ impl VoidFlow {
                     timeout,
                     "the host cannot be reached; the sale stands",
                 ) {
-                    Some((next, step)) => {
-                        self.state = State::Closing(next);
-                        self.last = step;
-                        self.last.clone()
-                    }
+                    Some((next, step)) => self.go(State::Closing(next), step.screen, step.action),
                     None => self.last.clone(),
                 }
             }
