@@ -3,23 +3,19 @@
 //! terminal kept, a reversal went out exactly when the outcome was unknown, and the terminal's
 //! journal agrees with the ledger.
 
+mod common;
+
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
+use common::{Dir, Stage, pos_command};
 use pos_platform::SqliteJournal;
 use pos_sim::acquirer::{HostConfig, HostSim};
 use pos_sim::printer::VirtualPrinter;
 use pos_terminal::journal::{Journal, Outcome};
 
 const PAN: &str = "6212345678901232";
-
-struct Dir(PathBuf);
-impl Drop for Dir {
-    fn drop(&mut self) {
-        let _ = std::fs::remove_dir_all(&self.0);
-    }
-}
 
 struct Bench {
     dir: Dir,
@@ -30,20 +26,17 @@ struct Bench {
 
 impl Bench {
     fn new(name: &str) -> Self {
-        let p = std::env::temp_dir().join(format!("pos-power-{name}-{}", std::process::id()));
-        let _ = std::fs::remove_dir_all(&p);
-        std::fs::create_dir_all(&p).expect("dir");
-        let config = HostConfig::demo(p.join("ledger.sqlite"));
-        let start_balance = config
+        let Stage { dir, host, printer } = Stage::new("power", name);
+        let start_balance = HostConfig::demo(dir.0.join("ledger.sqlite"))
             .accounts
             .iter()
             .find(|a| a.pan == PAN)
             .map(|a| a.balance)
             .expect("demo account");
         Self {
-            host: HostSim::start(config).expect("host"),
-            printer: VirtualPrinter::tcp(0, 384, None).expect("printer"),
-            dir: Dir(p),
+            dir,
+            host,
+            printer,
             start_balance,
         }
     }
@@ -53,16 +46,7 @@ impl Bench {
     }
 
     fn command(&self, script: &Path) -> Command {
-        let mut cmd = Command::new(env!("CARGO_BIN_EXE_pos"));
-        cmd.arg("--host")
-            .arg(self.host.addr().to_string())
-            .arg("--printer")
-            .arg(format!("escpos:tcp:{}", self.printer.endpoint()))
-            .arg("--journal")
-            .arg(self.journal())
-            .arg("--script")
-            .arg(script);
-        cmd
+        pos_command("sale", &self.host, &self.printer, &self.journal(), script)
     }
 
     /// Runs a sale of `amount` (digits as typed) to the end; returns the exit code and output.

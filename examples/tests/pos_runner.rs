@@ -1,34 +1,16 @@
 //! The headless POS (`pos`) through the real host link, journal and printer transport, driven by
 //! the scripts in `examples/scripts/`.
 
-use std::path::{Path, PathBuf};
-use std::process::Command;
+mod common;
 
+use std::path::Path;
+
+use common::{Stage, pos_command, script};
 use pos_sim::acquirer::{HostConfig, HostSim};
 use pos_sim::emv::{CardProfile, EmvCard};
 use pos_sim::printer::VirtualPrinter;
 use pos_sim::vpcd::Faults;
 use pos_sim::{require_stack, slots};
-
-fn script(name: &str) -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR"))
-        .join("scripts")
-        .join(name)
-}
-
-struct Dir(PathBuf);
-impl Drop for Dir {
-    fn drop(&mut self) {
-        let _ = std::fs::remove_dir_all(&self.0);
-    }
-}
-
-fn dir(name: &str) -> Dir {
-    let p = std::env::temp_dir().join(format!("pos-runner-{name}-{}", std::process::id()));
-    let _ = std::fs::remove_dir_all(&p);
-    std::fs::create_dir_all(&p).expect("dir");
-    Dir(p)
-}
 
 /// Runs `pos` with `script`; returns (exit code, stdout, stderr).
 fn pos(
@@ -49,17 +31,7 @@ fn pos_flow(
     script: &Path,
     reader: Option<&str>,
 ) -> (i32, String, String) {
-    let mut cmd = Command::new(env!("CARGO_BIN_EXE_pos"));
-    cmd.arg("--flow")
-        .arg(flow)
-        .arg("--host")
-        .arg(host.addr().to_string())
-        .arg("--printer")
-        .arg(format!("escpos:tcp:{}", printer.endpoint()))
-        .arg("--journal")
-        .arg(journal)
-        .arg("--script")
-        .arg(script);
+    let mut cmd = pos_command(flow, host, printer, journal, script);
     if let Some(r) = reader {
         cmd.arg("--reader").arg(r);
     }
@@ -73,9 +45,11 @@ fn pos_flow(
 
 #[test]
 fn a_swiped_sale_is_approved_and_both_slips_print() {
-    let d = dir("swipe");
-    let host = HostSim::start(HostConfig::demo(d.0.join("ledger.sqlite"))).expect("host");
-    let printer = VirtualPrinter::tcp(0, 384, None).expect("printer");
+    let Stage {
+        dir: d,
+        host,
+        printer,
+    } = Stage::new("runner", "swipe");
     let (code, out, err) = pos(
         &host,
         &printer,
@@ -105,9 +79,11 @@ fn a_swiped_sale_is_approved_and_both_slips_print() {
 
 #[test]
 fn scripts_check_what_they_expect_declines_and_chip_cards_swiped() {
-    let d = dir("declined");
-    let host = HostSim::start(HostConfig::demo(d.0.join("ledger.sqlite"))).expect("host");
-    let printer = VirtualPrinter::tcp(0, 384, None).expect("printer");
+    let Stage {
+        dir: d,
+        host,
+        printer,
+    } = Stage::new("runner", "declined");
     let journal = d.0.join("journal.sqlite");
     let (code, out, err) = pos(
         &host,
@@ -137,9 +113,11 @@ fn scripts_check_what_they_expect_declines_and_chip_cards_swiped() {
 
 #[test]
 fn a_balance_inquiry_shows_the_ledger_balance_and_prints_nothing() {
-    let d = dir("balance");
-    let host = HostSim::start(HostConfig::demo(d.0.join("ledger.sqlite"))).expect("host");
-    let printer = VirtualPrinter::tcp(0, 384, None).expect("printer");
+    let Stage {
+        dir: d,
+        host,
+        printer,
+    } = Stage::new("runner", "balance");
     let journal = d.0.join("journal.sqlite");
     let (code, out, err) = pos(&host, &printer, &journal, &script("sale-swipe.txt"), None);
     assert_eq!(code, 0, "{out}\n{err}");
@@ -170,9 +148,11 @@ fn a_balance_inquiry_shows_the_ledger_balance_and_prints_nothing() {
 
 #[test]
 fn a_void_gives_the_money_back_once_and_prints_its_slips() {
-    let d = dir("void");
-    let host = HostSim::start(HostConfig::demo(d.0.join("ledger.sqlite"))).expect("host");
-    let printer = VirtualPrinter::tcp(0, 384, None).expect("printer");
+    let Stage {
+        dir: d,
+        host,
+        printer,
+    } = Stage::new("runner", "void");
     let journal = d.0.join("journal.sqlite");
     let (code, out, err) = pos(&host, &printer, &journal, &script("sale-swipe.txt"), None);
     assert_eq!(code, 0, "{out}\n{err}");
@@ -212,9 +192,11 @@ fn a_void_gives_the_money_back_once_and_prints_its_slips() {
 
 #[test]
 fn a_refund_gives_back_part_of_a_sale_and_never_more_than_it() {
-    let d = dir("refund");
-    let host = HostSim::start(HostConfig::demo(d.0.join("ledger.sqlite"))).expect("host");
-    let printer = VirtualPrinter::tcp(0, 384, None).expect("printer");
+    let Stage {
+        dir: d,
+        host,
+        printer,
+    } = Stage::new("runner", "refund");
     let journal = d.0.join("journal.sqlite");
     let (code, out, err) = pos(&host, &printer, &journal, &script("sale-swipe.txt"), None);
     assert_eq!(code, 0, "{out}\n{err}");
@@ -255,9 +237,11 @@ fn a_refund_gives_back_part_of_a_sale_and_never_more_than_it() {
 
 #[test]
 fn paper_out_on_the_merchant_copy_and_given_up_reverses_the_sale_before_the_next() {
-    let d = dir("paper-out");
-    let host = HostSim::start(HostConfig::demo(d.0.join("ledger.sqlite"))).expect("host");
-    let printer = VirtualPrinter::tcp(0, 384, None).expect("printer");
+    let Stage {
+        dir: d,
+        host,
+        printer,
+    } = Stage::new("runner", "paper-out");
     let journal = d.0.join("journal.sqlite");
     printer.set_paper(pos_sim::printer::Paper::Out);
     let (code, out, err) = pos(
@@ -285,9 +269,11 @@ fn paper_out_on_the_merchant_copy_and_given_up_reverses_the_sale_before_the_next
 #[ignore = "needs pcscd + vpcd: run by `cargo xtask test`"]
 fn a_chip_sale_through_pcscd_with_online_pin() {
     require_stack();
-    let d = dir("chip");
-    let host = HostSim::start(HostConfig::demo(d.0.join("ledger.sqlite"))).expect("host");
-    let printer = VirtualPrinter::tcp(0, 384, None).expect("printer");
+    let Stage {
+        dir: d,
+        host,
+        printer,
+    } = Stage::new("runner", "chip");
     let profile = CardProfile::builtin("unionpay-debit").expect("profile");
     let card = slots::insert(0, EmvCard::new(profile), Faults::default()).expect("insert");
     let (code, out, err) = pos(

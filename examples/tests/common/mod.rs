@@ -1,0 +1,70 @@
+//! What the `pos` tests share: a scratch directory, host-sim and the virtual printer, and the
+//! `pos` command pointed at them.
+
+#![allow(dead_code)] // each test binary uses its part
+
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+use pos_sim::acquirer::{HostConfig, HostSim};
+use pos_sim::printer::VirtualPrinter;
+
+/// A scratch directory, removed when dropped.
+pub struct Dir(pub PathBuf);
+
+impl Drop for Dir {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_dir_all(&self.0);
+    }
+}
+
+/// What a `pos` run talks to: host-sim (demo set-up, ledger in `dir`) and a 58 mm virtual
+/// printer over TCP.
+pub struct Stage {
+    pub dir: Dir,
+    pub host: HostSim,
+    pub printer: VirtualPrinter,
+}
+
+impl Stage {
+    /// A fresh stage in `$TMP/pos-{suite}-{name}-{pid}`.
+    pub fn new(suite: &str, name: &str) -> Self {
+        let p = std::env::temp_dir().join(format!("pos-{suite}-{name}-{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&p);
+        std::fs::create_dir_all(&p).expect("dir");
+        Self {
+            host: HostSim::start(HostConfig::demo(p.join("ledger.sqlite"))).expect("host"),
+            printer: VirtualPrinter::tcp(0, 384, None).expect("printer"),
+            dir: Dir(p),
+        }
+    }
+}
+
+/// A script of `examples/scripts/`.
+pub fn script(name: &str) -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("scripts")
+        .join(name)
+}
+
+/// `pos --flow FLOW` against `host` and `printer`, with `journal` and `script`.
+pub fn pos_command(
+    flow: &str,
+    host: &HostSim,
+    printer: &VirtualPrinter,
+    journal: &Path,
+    script: &Path,
+) -> Command {
+    let mut cmd = Command::new(env!("CARGO_BIN_EXE_pos"));
+    cmd.arg("--flow")
+        .arg(flow)
+        .arg("--host")
+        .arg(host.addr().to_string())
+        .arg("--printer")
+        .arg(format!("escpos:tcp:{}", printer.endpoint()))
+        .arg("--journal")
+        .arg(journal)
+        .arg("--script")
+        .arg(script);
+    cmd
+}
