@@ -141,9 +141,7 @@ fn run(args: &Args) -> Result<bool, PosError> {
             .map(str::to_string)
         {
             script.pop_front();
-            let held = expectation(&check, &step.screen, t.printed);
-            println!("{} expect {check}", if held { "ok  " } else { "FAIL" });
-            ok &= held;
+            ok &= expectation(&check, &step.screen, t.printed);
         }
         let event = match &step.action {
             Action::Finish => break,
@@ -169,9 +167,7 @@ fn run(args: &Args) -> Result<bool, PosError> {
     for line in script {
         match line.strip_prefix("expect ") {
             Some(check) => {
-                let held = expectation(check, &step.screen, t.printed);
-                println!("{} expect {check}", if held { "ok  " } else { "FAIL" });
-                ok &= held;
+                ok &= expectation(check, &step.screen, t.printed);
             }
             None => {
                 println!("FAIL unused script line {line:?}");
@@ -185,7 +181,14 @@ fn boxed<F: Flow + 'static>((flow, step): (F, Step)) -> (Box<dyn Flow>, Step) {
     (Box::new(flow), step)
 }
 
+/// Whether the check holds for what is shown and printed; prints the verdict.
 fn expectation(check: &str, screen: &Screen, printed: usize) -> bool {
+    let held = holds(check, screen, printed);
+    println!("{} expect {check}", if held { "ok  " } else { "FAIL" });
+    held
+}
+
+fn holds(check: &str, screen: &Screen, printed: usize) -> bool {
     if let Some(name) = check.strip_prefix("screen ") {
         screen.name() == name.trim()
     } else if let Some(text) = check.strip_prefix("contains ") {
