@@ -6,12 +6,17 @@
 //! `FF CA` (UID). Anything else gets the ISO status word a real card gives (`6D00`, `6E00`,
 //! `6A82`, `6A83`, `6A86`, `6700`, `6985`), never silence.
 //!
-//! GENERATE AC returns a *placeholder* cryptogram (a keyed checksum, not 3DES/SM4): the EMV
-//! kernel issue replaces it with the real issuer keys.
+//! The card is cryptographically real: it derives its master key from the issuer master key
+//! (EMV option A), computes ARQC/TC/AAC as the issuer expects them ([`pos_emv::issuer`]),
+//! checks the ARPC in EXTERNAL AUTHENTICATE, and, when its profile names an ODA method, carries
+//! certificates signed by the test CA in `sim/fixtures/emv-ca/` (made by `make-keys.sh`) and
+//! signs INTERNAL AUTHENTICATE (DDA) and CDA answers with its ICC key. VERIFY checks a
+//! plaintext offline PIN against a try counter.
 
 use std::collections::BTreeMap;
 use std::path::Path;
 
+use pos_emv::oda::sign::{self, PrivateKey};
 use pos_hal::{Apdu, StatusWord};
 use serde::Deserialize;
 
@@ -70,6 +75,40 @@ pub struct AppProfile {
     /// Issuer application data (tag 9F10) returned by GENERATE AC.
     #[serde(default)]
     pub iad: Option<HexBytes>,
+    /// Offline data authentication the card is personalised for: `"sda"`, `"dda"` or
+    /// `"cda"` (certificates from the test CA are added as record `cert_sfi`/`cert_record`,
+    /// which the AFL must name).
+    #[serde(default)]
+    pub oda: Option<String>,
+    /// SFI of the two generated certificate records.
+    #[serde(default = "three")]
+    pub cert_sfi: u8,
+    /// Number of the first generated certificate record (the second follows it).
+    #[serde(default = "one")]
+    pub cert_record: u8,
+    /// Break the signed static data after signing (an "SDA/DDA failed" card).
+    #[serde(default)]
+    pub corrupt_oda: bool,
+    /// The offline PIN VERIFY accepts, if any.
+    #[serde(default)]
+    pub offline_pin: Option<String>,
+    /// PIN try limit.
+    #[serde(default = "three")]
+    pub pin_tries: u8,
+    /// The application is blocked: SELECT answers `6283`, GPO `6985`.
+    #[serde(default)]
+    pub blocked: bool,
+    /// Approve offline when the terminal asks for a TC in the first GENERATE AC (otherwise
+    /// the card asks to go online).
+    #[serde(default)]
+    pub approve_offline: bool,
+    /// Decline the second GENERATE AC even after the host approved.
+    #[serde(default)]
+    pub decline_after_online: bool,
+}
+
+fn three() -> u8 {
+    3
 }
 
 fn one() -> u8 {
@@ -102,9 +141,10 @@ pub struct CardProfile {
     /// Answers the proprietary `80 EE` ECHO command (for extended-length tests).
     #[serde(default)]
     pub echo: bool,
-    /// Secret of the placeholder cryptogram.
+    /// Issuer master key for application cryptograms (16 bytes); the test key
+    /// [`TEST_IMK`] when absent, which is also what host-sim verifies with.
     #[serde(default)]
-    pub ac_key: Option<HexBytes>,
+    pub imk: Option<HexBytes>,
     /// Applications.
     pub applications: Vec<AppProfile>,
 }
@@ -173,8 +213,8 @@ impl CardProfile {
         if profile.atr.0.is_empty() || profile.atr.0.len() > 33 {
             return Err(invalid("ATR must have 1..=33 bytes"));
         }
-        if profile.ac_key.as_ref().is_some_and(|k| k.0.is_empty()) {
-            return Err(invalid("ac_key must not be empty"));
+        if profile.imk.as_ref().is_some_and(|k| k.0.len() != 16) {
+            return Err(invalid("imk must have 16 bytes"));
         }
         for app in &profile.applications {
             if !(5..=16).contains(&app.aid.0.len()) {
@@ -187,18 +227,94 @@ impl CardProfile {
             {
                 return Err(invalid("records need SFI 1..=30 and number 1..=255"));
             }
+            if !matches!(app.oda.as_deref(), None | Some("sda" | "dda" | "cda")) {
+                return Err(invalid("oda must be sda, dda or cda"));
+            }
+            if app.offline_pin.as_ref().is_some_and(|p| {
+                !(4..=12).contains(&p.len()) || !p.bytes().all(|b| b.is_ascii_digit())
+            }) {
+                return Err(invalid("offline_pin must be 4 to 12 digits"));
+            }
         }
         Ok(profile)
     }
 
-    /// The profiles shipped in `sim/profiles/`.
+    /// The profiles shipped in `sim/profiles/` and the variants of the UnionPay debit card
+    /// the EMV scenarios need (see [`BUILTIN`]).
     pub fn builtin(name: &str) -> Option<Self> {
-        let text = match name {
-            "unionpay-debit" => include_str!("../profiles/unionpay-debit.toml"),
-            "visa-credit" => include_str!("../profiles/visa-credit.toml"),
-            _ => return None,
+        let debit = || Self::from_toml(include_str!("../profiles/unionpay-debit.toml")).ok();
+        let variant = |change: &dyn Fn(&mut CardProfile, &mut AppProfile)| {
+            let mut p = debit()?;
+            let mut app = p.applications.first()?.clone();
+            change(&mut p, &mut app);
+            p.applications[0] = app;
+            Some(p)
         };
-        Self::from_toml(text).ok()
+        match name {
+            "unionpay-debit" => debit(),
+            "visa-credit" => Self::from_toml(include_str!("../profiles/visa-credit.toml")).ok(),
+            "unionpay-credit" => {
+                Self::from_toml(include_str!("../profiles/unionpay-credit.toml")).ok()
+            }
+            "unionpay-cda" => variant(&|p, a| {
+                p.name = "UnionPay debit, CDA".into();
+                a.oda = Some("cda".into());
+                set_aip(a, 0x7D);
+            }),
+            "unionpay-sda-failure" => variant(&|p, a| {
+                p.name = "UnionPay debit, SDA signature broken".into();
+                a.oda = Some("sda".into());
+                a.corrupt_oda = true;
+                set_aip(a, 0x5C);
+            }),
+            "unionpay-expired" => variant(&|p, a| {
+                p.name = "UnionPay debit, expired 2020-12".into();
+                patch_records(a, &[0x5F, 0x24, 0x03, 0x30], &[0x5F, 0x24, 0x03, 0x20]);
+            }),
+            "unionpay-blocked" => variant(&|p, a| {
+                p.name = "UnionPay debit, application blocked".into();
+                a.blocked = true;
+            }),
+            "unionpay-offline-pin" => variant(&|p, a| {
+                p.name = "UnionPay debit, offline plaintext PIN 1234".into();
+                // CVM list: offline plaintext PIN (next on failure), signature, no CVM.
+                patch_records(a, &[0x42, 0x03, 0x1E, 0x03], &[0x41, 0x03, 0x1E, 0x03]);
+                a.offline_pin = Some("1234".into());
+            }),
+            "unionpay-card-declines" => variant(&|p, a| {
+                p.name = "UnionPay debit, declines after host approval".into();
+                a.decline_after_online = true;
+            }),
+            _ => None,
+        }
+    }
+}
+
+/// The names [`CardProfile::builtin`] knows.
+pub const BUILTIN: &[&str] = &[
+    "unionpay-debit",
+    "unionpay-credit",
+    "unionpay-cda",
+    "unionpay-sda-failure",
+    "unionpay-expired",
+    "unionpay-blocked",
+    "unionpay-offline-pin",
+    "unionpay-card-declines",
+    "visa-credit",
+];
+
+fn set_aip(app: &mut AppProfile, first: u8) {
+    let gpo = &mut app.gpo.0;
+    if let Some(i) = gpo.windows(2).position(|w| w == [0x82, 0x02]) {
+        gpo[i + 2] = first;
+    }
+}
+
+fn patch_records(app: &mut AppProfile, from: &[u8], to: &[u8]) {
+    for r in &mut app.records {
+        if let Some(i) = r.data.0.windows(from.len()).position(|w| w == from) {
+            r.data.0[i..i + to.len()].copy_from_slice(to);
+        }
     }
 }
 
@@ -213,13 +329,233 @@ const PSE: &[u8] = b"1PAY.SYS.DDF01";
 const PPSE: &[u8] = b"2PAY.SYS.DDF01";
 const PSE_SFI: u8 = 1;
 
+/// The issuer master key of the test cards (AC keys), shared by host-sim. Test data only.
+pub const TEST_IMK: [u8; 16] = [
+    0x0A, 0x1B, 0x2C, 0x3D, 0x4E, 0x5F, 0x60, 0x71, 0x82, 0x93, 0xA4, 0xB5, 0xC6, 0xD7, 0xE8, 0xF9,
+];
+
+/// The test CA, issuer and ICC keys (private halves), from `sim/fixtures/emv-ca/keys.toml`.
+#[derive(Debug, Deserialize)]
+struct TestKeys {
+    ca: KeyHex,
+    issuer: KeyHex,
+    icc: KeyHex,
+}
+
+#[derive(Debug, Deserialize)]
+struct KeyHex {
+    modulus: HexBytes,
+    exponent: HexBytes,
+    private_exponent: HexBytes,
+}
+
+impl KeyHex {
+    fn key(&self) -> PrivateKey {
+        PrivateKey {
+            modulus: self.modulus.0.clone(),
+            exponent: self.exponent.0.clone(),
+            private_exponent: self.private_exponent.0.clone(),
+        }
+    }
+}
+
+/// The test CA's public key file, as a terminal loads it (`[[capk]]`).
+pub const TEST_CAPK_TOML: &str = include_str!("../fixtures/emv-ca/capk.toml");
+/// The RID and index of the test CA key.
+pub const TEST_CAPK_INDEX: u8 = 0xF1;
+
+fn test_keys() -> Option<TestKeys> {
+    toml::from_str(include_str!("../fixtures/emv-ca/keys.toml")).ok()
+}
+
+/// What personalisation gave one application: its keys and the generated records.
+#[derive(Debug, Clone)]
+struct Personalised {
+    /// Card master key for ACs.
+    mk: [u8; 16],
+    /// The ICC private key, when the card does DDA/CDA.
+    icc: Option<std::sync::Arc<PrivateKey>>,
+    /// The two records with the certificates (a record holds at most 254 bytes).
+    cert_records: Option<[Vec<u8>; 2]>,
+    /// Every primitive the records and GPO answer hold, by tag.
+    tags: BTreeMap<u32, Vec<u8>>,
+    /// Whether the card signs GENERATE AC (CDA).
+    cda: bool,
+}
+
+fn flatten(bytes: &[u8], into: &mut BTreeMap<u32, Vec<u8>>) {
+    for element in pos_hal::tlv::TlvIter::new(bytes).flatten() {
+        if element.is_constructed() {
+            flatten(element.value, into);
+        } else {
+            into.entry(element.tag)
+                .or_insert_with(|| element.value.to_vec());
+        }
+    }
+}
+
+fn gpo_parts(gpo: &[u8]) -> (Vec<u8>, Vec<u8>) {
+    if let Ok(Some(t)) = pos_hal::tlv::find(gpo, 0x80)
+        && t.value.len() >= 2
+    {
+        return (t.value[..2].to_vec(), t.value[2..].to_vec());
+    }
+    let get = |tag| {
+        pos_hal::tlv::find(gpo, tag)
+            .ok()
+            .flatten()
+            .map(|t| t.value.to_vec())
+            .unwrap_or_default()
+    };
+    (get(0x82), get(0x94))
+}
+
+/// The static data the AFL marks for ODA, as the terminal will rebuild it.
+fn static_data(app: &AppProfile, afl: &[u8], aip: &[u8], tags: &BTreeMap<u32, Vec<u8>>) -> Vec<u8> {
+    let mut out = Vec::new();
+    for entry in afl.chunks_exact(4) {
+        let (sfi, first, oda) = (entry[0] >> 3, entry[1], entry[3]);
+        for record in first..first.saturating_add(oda) {
+            if let Some(r) = app
+                .records
+                .iter()
+                .find(|r| r.sfi == sfi && r.record == record)
+            {
+                match pos_hal::tlv::find(&r.data.0, 0x70) {
+                    Ok(Some(t)) if sfi <= 10 => out.extend_from_slice(t.value),
+                    _ => out.extend_from_slice(&r.data.0),
+                }
+            }
+        }
+    }
+    if tags.get(&0x9F4A).is_some_and(|l| l == &[0x82]) {
+        out.extend_from_slice(aip);
+    }
+    out
+}
+
+fn personalise(imk: &[u8; 16], app: &AppProfile) -> Personalised {
+    let mut tags = BTreeMap::new();
+    for r in &app.records {
+        flatten(&r.data.0, &mut tags);
+    }
+    let (aip, afl) = gpo_parts(&app.gpo.0);
+    let pan = tags.get(&0x5A).cloned().unwrap_or_default();
+    let digits: Vec<u8> = pan
+        .iter()
+        .flat_map(|b| [b >> 4, b & 0x0F])
+        .take_while(|d| *d <= 9)
+        .collect();
+    let psn = tags
+        .get(&0x5F34)
+        .and_then(|v| v.first().copied())
+        .map_or(0, |b| (b >> 4) * 10 + (b & 0x0F));
+    let mk = *pos_emv::issuer::card_master_key(imk, &digits, psn);
+    let mut out = Personalised {
+        mk,
+        icc: None,
+        cert_records: None,
+        tags,
+        cda: app.oda.as_deref() == Some("cda"),
+    };
+    let Some(method) = app.oda.as_deref() else {
+        return out;
+    };
+    match certificates(app, method, &pan, &aip, &afl, &out.tags) {
+        Ok((records, icc)) => {
+            for r in &records {
+                flatten(r, &mut out.tags);
+            }
+            out.cert_records = Some(records);
+            out.icc = icc.map(std::sync::Arc::new);
+        }
+        Err(e) => tracing::warn!("card {}: cannot build its certificates: {e:?}", app.label),
+    }
+    out
+}
+
+type Certificates = ([Vec<u8>; 2], Option<PrivateKey>);
+
+fn certificates(
+    app: &AppProfile,
+    method: &str,
+    pan: &[u8],
+    aip: &[u8],
+    afl: &[u8],
+    tags: &BTreeMap<u32, Vec<u8>>,
+) -> Result<Certificates, pos_emv::rsa::RsaError> {
+    use pos_emv::rsa::RsaError;
+    let keys = test_keys().ok_or(RsaError::Length)?;
+    let (ca, issuer) = (keys.ca.key(), keys.issuer.key());
+    let mut signed = static_data(app, afl, aip, tags);
+    if app.corrupt_oda {
+        // Sign other data than the records hold: the terminal's hash will not match.
+        signed.push(0x00);
+    }
+    let issuer_id = [
+        pan.first().copied().unwrap_or(0xFF),
+        pan.get(1).copied().unwrap_or(0xFF),
+        pan.get(2).copied().unwrap_or(0xFF),
+        0xFF,
+    ];
+    let expiry = [0x12, 0x49];
+    let (cert, remainder) =
+        sign::issuer_certificate(&ca, &issuer.modulus, &issuer.exponent, issuer_id, expiry)?;
+    let mut record = tlv(0x8F, &[TEST_CAPK_INDEX]);
+    push(&mut record, 0x90, &cert);
+    if !remainder.is_empty() {
+        push(&mut record, 0x92, &remainder);
+    }
+    push(&mut record, 0x9F32, &issuer.exponent);
+    let mut second = Vec::new();
+    let mut icc_key = None;
+    if method == "sda" {
+        push(
+            &mut second,
+            0x93,
+            &sign::ssad(&issuer, [0xDA, 0xC1], &signed)?,
+        );
+    } else {
+        let icc = keys.icc.key();
+        let mut pan10 = [0xFF; 10];
+        for (d, s) in pan10.iter_mut().zip(pan) {
+            *d = *s;
+        }
+        let (cert, remainder) =
+            sign::icc_certificate(&issuer, &icc.modulus, &icc.exponent, pan10, expiry, &signed)?;
+        push(&mut second, 0x9F46, &cert);
+        push(&mut second, 0x9F47, &icc.exponent);
+        if !remainder.is_empty() {
+            push(&mut second, 0x9F48, &remainder);
+        }
+        push(&mut second, 0x9F49, &[0x9F, 0x37, 0x04]);
+        icc_key = Some(icc);
+    }
+    Ok(([tlv(0x70, &record), tlv(0x70, &second)], icc_key))
+}
+
 /// The simulated card.
 #[derive(Debug, Clone)]
 pub struct EmvCard {
     profile: CardProfile,
+    apps: Vec<Personalised>,
     selected: Option<Selected>,
     pending: Vec<u8>,
     atc: u16,
+    /// PIN tries left per application.
+    pin_tries: Vec<u8>,
+    /// Data of the last GPO (CDA hashes it).
+    pdol_data: Vec<u8>,
+    /// The last cryptogram asked for and given in this session: (ARQC, ATC).
+    arqc: Option<([u8; 8], [u8; 2])>,
+    /// How many GENERATE ACs this session has seen.
+    generate_acs: u8,
+    /// EXTERNAL AUTHENTICATE outcome in this session.
+    issuer_authenticated: Option<bool>,
+    /// Applications blocked (by profile or by an issuer script).
+    blocked: Vec<bool>,
+    /// The status word of the current answer when it is a warning rather than 9000.
+    warning: Option<StatusWord>,
 }
 
 fn sw(word: StatusWord) -> Vec<u8> {
@@ -232,13 +568,33 @@ fn ok(mut data: Vec<u8>) -> Vec<u8> {
 }
 
 impl EmvCard {
-    /// A card in its power-on state.
+    /// A card in its power-on state, personalised from its profile (keys, certificates).
     pub fn new(profile: CardProfile) -> Self {
+        let imk: [u8; 16] = profile
+            .imk
+            .as_ref()
+            .and_then(|k| k.0.as_slice().try_into().ok())
+            .unwrap_or(TEST_IMK);
+        let apps = profile
+            .applications
+            .iter()
+            .map(|app| personalise(&imk, app))
+            .collect();
+        let pin_tries = profile.applications.iter().map(|a| a.pin_tries).collect();
+        let blocked = profile.applications.iter().map(|a| a.blocked).collect();
         Self {
             profile,
+            apps,
             selected: None,
             pending: Vec::new(),
             atc: 0,
+            pin_tries,
+            pdol_data: Vec::new(),
+            arqc: None,
+            generate_acs: 0,
+            issuer_authenticated: None,
+            blocked,
+            warning: None,
         }
     }
 
@@ -314,7 +670,15 @@ impl EmvCard {
         match found {
             Some(i) => {
                 self.selected = Some(Selected::App(i));
-                Ok(Self::fci_app(&self.profile.applications[i]))
+                self.generate_acs = 0;
+                self.arqc = None;
+                self.issuer_authenticated = None;
+                let fci = Self::fci_app(&self.profile.applications[i]);
+                if self.blocked[i] {
+                    // Selected, but the application is blocked: the FCI comes with 62 83.
+                    self.warning = Some(StatusWord::from_bytes(0x62, 0x83));
+                }
+                Ok(fci)
             }
             None => Err(StatusWord::FILE_NOT_FOUND),
         }
@@ -330,12 +694,21 @@ impl EmvCard {
                 Ok(tlv(0x70, &self.directory_entries()))
             }
             Some(Selected::Pse) => Err(StatusWord::RECORD_NOT_FOUND),
-            Some(Selected::App(i)) => self.profile.applications[i]
-                .records
-                .iter()
-                .find(|r| r.sfi == sfi && r.record == apdu.p1)
-                .map(|r| r.data.0.clone())
-                .ok_or(StatusWord::RECORD_NOT_FOUND),
+            Some(Selected::App(i)) => {
+                let app = &self.profile.applications[i];
+                if let Some(certs) = &self.apps[i].cert_records
+                    && sfi == app.cert_sfi
+                    && let Some(n) = apdu.p1.checked_sub(app.cert_record)
+                    && let Some(cert) = certs.get(usize::from(n))
+                {
+                    return Ok(cert.clone());
+                }
+                app.records
+                    .iter()
+                    .find(|r| r.sfi == sfi && r.record == apdu.p1)
+                    .map(|r| r.data.0.clone())
+                    .ok_or(StatusWord::RECORD_NOT_FOUND)
+            }
             _ => Err(StatusWord::CONDITIONS_NOT_SATISFIED),
         }
     }
@@ -347,17 +720,125 @@ impl EmvCard {
         }
     }
 
+    fn index(&self) -> Result<usize, StatusWord> {
+        match self.selected {
+            Some(Selected::App(i)) => Ok(i),
+            _ => Err(StatusWord::CONDITIONS_NOT_SATISFIED),
+        }
+    }
+
     fn gpo(&mut self, apdu: &Apdu<'_>) -> Result<Vec<u8>, StatusWord> {
-        if apdu.data.first() != Some(&0x83) {
+        let i = self.index()?;
+        let data = match pos_hal::tlv::find(apdu.data, 0x83) {
+            Ok(Some(t)) if apdu.data.first() == Some(&0x83) => t.value.to_vec(),
+            _ => return Err(StatusWord::WRONG_LENGTH),
+        };
+        if self.blocked[i] {
+            return Err(StatusWord::CONDITIONS_NOT_SATISFIED);
+        }
+        self.pdol_data = data;
+        self.atc = self.atc.wrapping_add(1);
+        Ok(self.app()?.gpo.0.clone())
+    }
+
+    /// INTERNAL AUTHENTICATE (DDA): signs the terminal's DDOL data with the ICC key.
+    fn internal_authenticate(&mut self, apdu: &Apdu<'_>) -> Result<Vec<u8>, StatusWord> {
+        let i = self.index()?;
+        let key = self.apps[i]
+            .icc
+            .clone()
+            .ok_or(StatusWord::INS_NOT_SUPPORTED)?;
+        let number = self.dynamic_number();
+        let mut dynamic = vec![number.len() as u8];
+        dynamic.extend_from_slice(&number);
+        let sdad =
+            sign::sdad(&key, 0x05, &dynamic, &[apdu.data]).map_err(|_| StatusWord::WRONG_LENGTH)?;
+        Ok(tlv(0x80, &sdad))
+    }
+
+    fn dynamic_number(&self) -> [u8; 8] {
+        let mut n = [0u8; 8];
+        n[..2].copy_from_slice(&self.atc.to_be_bytes());
+        n[2..].copy_from_slice(&[0xD7, 0x11, 0xC0, 0xDE, 0x5E, 0x55]);
+        n
+    }
+
+    /// EXTERNAL AUTHENTICATE: checks ARPC ‖ ARC against the last ARQC.
+    fn external_authenticate(&mut self, apdu: &Apdu<'_>) -> Result<Vec<u8>, StatusWord> {
+        let i = self.index()?;
+        let (arqc, atc) = self.arqc.ok_or(StatusWord::CONDITIONS_NOT_SATISFIED)?;
+        if self.issuer_authenticated.is_some() {
+            return Err(StatusWord::CONDITIONS_NOT_SATISFIED);
+        }
+        let ok = match apdu.data {
+            [arpc @ .., a, b] if arpc.len() == 8 => {
+                pos_emv::issuer::arpc(&self.apps[i].mk, atc, arqc, [*a, *b])[..] == *arpc
+            }
+            _ => return Err(StatusWord::WRONG_LENGTH),
+        };
+        self.issuer_authenticated = Some(ok);
+        if ok {
+            Ok(Vec::new())
+        } else {
+            Err(StatusWord::from_bytes(0x63, 0x00))
+        }
+    }
+
+    /// VERIFY with a plaintext PIN block (format 2).
+    fn verify(&mut self, apdu: &Apdu<'_>) -> Result<Vec<u8>, StatusWord> {
+        let i = self.index()?;
+        if apdu.p2 != 0x80 {
+            return Err(StatusWord::WRONG_P1P2);
+        }
+        let Some(expected) = self.profile.applications[i].offline_pin.clone() else {
+            return Err(StatusWord::from_bytes(0x6A, 0x88));
+        };
+        if self.pin_tries[i] == 0 {
+            return Err(StatusWord::from_bytes(0x69, 0x83));
+        }
+        let block = apdu.data;
+        if block.len() != 8 || block[0] >> 4 != 2 {
             return Err(StatusWord::WRONG_LENGTH);
         }
-        Ok(self.app()?.gpo.0.clone())
+        let len = usize::from(block[0] & 0x0F);
+        let digits: String = block[1..]
+            .iter()
+            .flat_map(|b| [b >> 4, b & 0x0F])
+            .take(len)
+            .map(|d| char::from(b'0' + d.min(9)))
+            .collect();
+        if digits == expected {
+            self.pin_tries[i] = self.profile.applications[i].pin_tries;
+            return Ok(Vec::new());
+        }
+        self.pin_tries[i] -= 1;
+        Err(StatusWord::from_bytes(0x63, 0xC0 | self.pin_tries[i]))
+    }
+
+    /// Issuer script commands (secure messaging, CLA 84): application block/unblock, PIN
+    /// unblock, PUT DATA.
+    fn script(&mut self, apdu: &Apdu<'_>) -> Result<Vec<u8>, StatusWord> {
+        let i = self.index()?;
+        match apdu.ins {
+            0x1E => self.blocked[i] = true,
+            0x18 => self.blocked[i] = false,
+            0x24 => self.pin_tries[i] = self.profile.applications[i].pin_tries,
+            0xDA => {}
+            _ => return Err(StatusWord::INS_NOT_SUPPORTED),
+        }
+        Ok(Vec::new())
     }
 
     fn get_data(&self, apdu: &Apdu<'_>) -> Result<Vec<u8>, StatusWord> {
         let tag = u32::from(u16::from_be_bytes([apdu.p1, apdu.p2]));
         if tag == 0x9F36 {
             return Ok(tlv(tag, &self.atc.to_be_bytes()));
+        }
+        if tag == 0x9F17
+            && let Ok(i) = self.index()
+            && self.profile.applications[i].offline_pin.is_some()
+        {
+            return Ok(tlv(tag, &[self.pin_tries[i]]));
         }
         let key = format!("{tag:04X}");
         self.app()?
@@ -368,32 +849,83 @@ impl EmvCard {
     }
 
     fn generate_ac(&mut self, apdu: &Apdu<'_>) -> Result<Vec<u8>, StatusWord> {
-        let iad = self.app()?.iad.clone().unwrap_or_default().0;
-        self.atc = self.atc.wrapping_add(1);
-        // P1 bits 8-7: 00 AAC, 01 TC, 10 ARQC. The card answers with what it was asked for.
-        let cid = apdu.p1 & 0xC0;
-        // A profile built in code can carry an empty key: use the default, never index it.
-        let key = self
-            .profile
-            .ac_key
-            .as_ref()
-            .map(|k| k.0.as_slice())
-            .filter(|k| !k.is_empty())
-            .unwrap_or(&[0x5A; 8]);
-        let mut ac = [0u8; 8];
-        for (i, b) in apdu
-            .data
-            .iter()
-            .chain(self.atc.to_be_bytes().iter())
-            .enumerate()
-        {
-            ac[i % 8] = ac[i % 8].rotate_left(3) ^ b ^ key[i % key.len()];
+        let i = self.index()?;
+        let app = &self.profile.applications[i];
+        let card = &self.apps[i];
+        self.generate_acs += 1;
+        let second = self.generate_acs == 2;
+        if self.generate_acs > 2 || (second && self.arqc.is_none()) {
+            return Err(StatusWord::CONDITIONS_NOT_SATISFIED);
+        }
+        // P1 bits 8-7: 00 AAC, 01 TC, 10 ARQC; bit 5 asks for a CDA signature.
+        let asked = apdu.p1 & 0xC0;
+        let cid = match (second, asked) {
+            (_, 0x00) => 0x00,
+            (false, 0x40) if app.approve_offline => 0x40,
+            (false, _) => 0x80,
+            (true, 0x40) if app.decline_after_online => 0x00,
+            (true, 0x40) if self.issuer_authenticated == Some(false) => 0x00,
+            (true, 0x40) => 0x40,
+            (true, _) => return Err(StatusWord::WRONG_P1P2),
+        };
+        let dol_tag = if second { 0x8D } else { 0x8C };
+        let dol = card
+            .tags
+            .get(&dol_tag)
+            .and_then(|d| pos_emv::dol::parse(d).ok())
+            .ok_or(StatusWord::CONDITIONS_NOT_SATISFIED)?;
+        let values = pos_emv::dol::split(&dol, apdu.data).map_err(|_| StatusWord::WRONG_LENGTH)?;
+        let iad = app.iad.clone().unwrap_or_default().0;
+        let atc = self.atc.to_be_bytes();
+        let (aip, _) = gpo_parts(&app.gpo.0);
+        let input = pos_emv::issuer::ac_input(|tag| match tag {
+            0x82 => Some(aip.clone()),
+            0x9F36 => Some(atc.to_vec()),
+            0x9F10 => Some(iad.clone()),
+            // The first AC's terminal data stands when CDOL2 does not repeat it.
+            _ => values
+                .iter()
+                .find(|(t, _)| *t == tag)
+                .map(|(_, v)| v.to_vec()),
+        })
+        .ok_or(StatusWord::WRONG_LENGTH)?;
+        let ac = pos_emv::issuer::cryptogram(&card.mk, atc, &input);
+        if !second {
+            self.arqc = (cid == 0x80).then_some((ac, atc));
         }
         let mut body = tlv(0x9F27, &[cid]);
-        push(&mut body, 0x9F36, &self.atc.to_be_bytes());
-        push(&mut body, 0x9F26, &ac);
+        push(&mut body, 0x9F36, &atc);
+        let cda = apdu.p1 & 0x10 != 0 && card.cda && cid != 0x00;
+        if !cda {
+            push(&mut body, 0x9F26, &ac);
+        }
         if !iad.is_empty() {
             push(&mut body, 0x9F10, &iad);
+        }
+        if cda {
+            let key = card
+                .icc
+                .clone()
+                .ok_or(StatusWord::CONDITIONS_NOT_SATISFIED)?;
+            let mut h = <sha1::Sha1 as sha1::Digest>::new();
+            sha1::Digest::update(&mut h, &self.pdol_data);
+            sha1::Digest::update(&mut h, apdu.data);
+            sha1::Digest::update(&mut h, &body);
+            let hash: [u8; 20] = sha1::Digest::finalize(h).into();
+            let number = self.dynamic_number();
+            let mut dynamic = vec![number.len() as u8];
+            dynamic.extend_from_slice(&number);
+            dynamic.push(cid);
+            dynamic.extend_from_slice(&ac);
+            dynamic.extend_from_slice(&hash);
+            let un = values
+                .iter()
+                .find(|(t, _)| *t == 0x9F37)
+                .map(|(_, v)| v.to_vec())
+                .unwrap_or_default();
+            let sdad =
+                sign::sdad(&key, 0x95, &dynamic, &[&un]).map_err(|_| StatusWord::WRONG_LENGTH)?;
+            push(&mut body, 0x9F4B, &sdad);
         }
         Ok(tlv(0x77, &body))
     }
@@ -419,6 +951,10 @@ impl EmvCard {
             (0x80, 0xA8) => self.gpo(apdu),
             (0x80, 0xCA) => self.get_data(apdu),
             (0x80, 0xAE) => self.generate_ac(apdu),
+            (0x00, 0x88) => self.internal_authenticate(apdu),
+            (0x00, 0x82) => self.external_authenticate(apdu),
+            (0x00, 0x20) => self.verify(apdu),
+            (0x84, 0x1E | 0x18 | 0x24 | 0xDA) => self.script(apdu),
             (0x80, 0xEE) if self.profile.echo => Ok(apdu.data.to_vec()),
             (0xFF, 0xCA) if apdu.p1 == 0 => match &self.profile.uid {
                 Some(uid) => Ok(uid.0.clone()),
@@ -438,6 +974,9 @@ impl Card for EmvCard {
     fn reset(&mut self) {
         self.selected = None;
         self.pending.clear();
+        self.arqc = None;
+        self.generate_acs = 0;
+        self.issuer_authenticated = None;
     }
 
     fn transmit(&mut self, raw: &[u8]) -> Vec<u8> {
@@ -448,10 +987,16 @@ impl Card for EmvCard {
             return self.get_response(&apdu);
         }
         self.pending.clear();
+        self.warning = None;
         let data = match self.dispatch(&apdu) {
             Ok(data) => data,
             Err(word) => return sw(word),
         };
+        if let Some(word) = self.warning.take() {
+            let mut out = data;
+            out.extend_from_slice(&[word.sw1(), word.sw2()]);
+            return out;
+        }
         if !self.profile.t0 {
             return ok(data);
         }
@@ -512,21 +1057,19 @@ mod tests {
     }
 
     #[test]
-    fn an_empty_cryptogram_key_is_refused_at_load_and_harmless_in_code() {
-        let mut profile = CardProfile::builtin("unionpay-debit").expect("profile");
-        profile.ac_key = Some(HexBytes(Vec::new()));
-        let aid = profile.applications[0].aid.0.clone();
-        let mut c = EmvCard::new(profile);
-        c.reset();
-        assert!(c.transmit(&select(&aid)).ends_with(&[0x90, 0x00]));
-        let gen_ac = vec![0x80, 0xAE, 0x80, 0x00, 0x04, 0x01, 0x02, 0x03, 0x04, 0x00];
-        let rsp = c.transmit(&gen_ac);
-        assert!(rsp.ends_with(&[0x90, 0x00]), "{rsp:02X?}");
-        let toml = "name = \"x\"\natr = \"3B00\"\nac_key = \"\"\napplications = []\n";
+    fn an_issuer_key_of_the_wrong_size_is_refused_at_load() {
+        let toml = "name = \"x\"\natr = \"3B00\"\nimk = \"0102\"\napplications = []\n";
         assert!(matches!(
             CardProfile::from_toml(toml),
             Err(ProfileError::Invalid { .. })
         ));
+    }
+
+    #[test]
+    fn every_builtin_profile_loads() {
+        for name in BUILTIN {
+            assert!(CardProfile::builtin(name).is_some(), "{name}");
+        }
     }
 
     #[test]
@@ -561,24 +1104,17 @@ mod tests {
     }
 
     #[test]
-    fn generate_ac_counts_atc() {
+    fn gpo_counts_the_atc_and_generate_ac_checks_its_cdol_data() {
         let mut c = card("unionpay-debit");
         c.transmit(&select(&hex::decode("A000000333010101").expect("hex")));
-        let r1 = c.transmit(&[0x80, 0xAE, 0x80, 0x00, 0x02, 0x01, 0x02, 0x00]);
-        let r2 = c.transmit(&[0x80, 0xAE, 0x80, 0x00, 0x02, 0x01, 0x02, 0x00]);
-        let atc = |r: &[u8]| {
-            find(&r[..r.len() - 2], 0x9F36)
-                .ok()
-                .flatten()
-                .map(|t| t.value.to_vec())
-        };
-        assert_eq!(atc(&r1), Some(vec![0, 1]));
-        assert_eq!(atc(&r2), Some(vec![0, 2]));
-        let cid = find(&r1[..r1.len() - 2], 0x9F27)
-            .ok()
-            .flatten()
-            .map(|t| t.value.to_vec());
-        assert_eq!(cid, Some(vec![0x80]));
+        let gpo = [0x80, 0xA8, 0x00, 0x00, 0x02, 0x83, 0x00, 0x00];
+        assert!(c.transmit(&gpo).ends_with(&[0x90, 0x00]));
+        assert!(c.transmit(&gpo).ends_with(&[0x90, 0x00]));
+        let atc = c.transmit(&[0x80, 0xCA, 0x9F, 0x36, 0x00]);
+        assert_eq!(atc, [0x9F, 0x36, 0x02, 0x00, 0x02, 0x90, 0x00]);
+        // CDOL1 asks for 66 bytes: anything shorter is the wrong length.
+        let short = [0x80, 0xAE, 0x80, 0x00, 0x02, 0x01, 0x02, 0x00];
+        assert_eq!(c.transmit(&short), [0x67, 0x00]);
     }
 
     #[test]
@@ -602,9 +1138,16 @@ mod tests {
     proptest! {
         #[test]
         fn any_apdu_gets_a_status_word(bytes in proptest::collection::vec(any::<u8>(), 0..300), t0 in any::<bool>()) {
-            let mut profile = CardProfile::builtin("unionpay-debit").expect("profile");
-            profile.t0 = t0;
-            let mut c = EmvCard::new(profile);
+            // Personalising signs certificates: do it once, clone per case.
+            static CARDS: std::sync::OnceLock<[EmvCard; 2]> = std::sync::OnceLock::new();
+            let cards = CARDS.get_or_init(|| {
+                [false, true].map(|t0| {
+                    let mut profile = CardProfile::builtin("unionpay-debit").expect("profile");
+                    profile.t0 = t0;
+                    EmvCard::new(profile)
+                })
+            });
+            let mut c = cards[usize::from(t0)].clone();
             let r = c.transmit(&bytes);
             prop_assert!(r.len() >= 2);
         }

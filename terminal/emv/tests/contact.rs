@@ -1,0 +1,407 @@
+//! Contact kernel scenarios on the simulated cards, in process (no reader stack). Named after
+//! what each checks, as certification cases are.
+
+use pos_emv::contact::ONLINE_TAGS;
+use pos_emv::tvr::bit;
+use pos_emv::{
+    CapkSet, Contact, Cryptogram, CvmStep, EmvError, HostAnswer, OdaMethod, OdaResult,
+    TerminalConfig, TransactionData, candidates, issuer,
+};
+use pos_hal::tlv::find;
+use pos_hal::{InlineBytes, PinDigits, Secret};
+use pos_sim::card::InHand;
+use pos_sim::emv::{CardProfile, EmvCard, TEST_CAPK_TOML, TEST_IMK};
+
+fn card(name: &str) -> InHand<EmvCard> {
+    InHand::new(EmvCard::new(
+        CardProfile::builtin(name).expect("built-in profile"),
+    ))
+}
+
+fn capks() -> CapkSet {
+    CapkSet::from_toml(TEST_CAPK_TOML).expect("test CAPK file")
+}
+
+fn txn(amount: u64) -> TransactionData {
+    TransactionData {
+        amount,
+        other_amount: 0,
+        kind: 0x00,
+        date: [0x26, 0x12, 0x01],
+        time: [0x10, 0x20, 0x30],
+        unpredictable: [0x11, 0x22, 0x33, 0x44],
+        sequence: 1,
+        force_online: false,
+    }
+}
+
+fn start<'k>(
+    c: &mut InHand<EmvCard>,
+    terminal: &'k TerminalConfig,
+    keys: &'k CapkSet,
+    amount: u64,
+) -> Result<Contact<'k>, EmvError> {
+    let (list, _) = candidates(c, terminal)?;
+    Contact::start(c, terminal, keys, &list[0], &txn(amount))
+}
+
+/// The issuer's view: recompute the ARQC from field 55 and answer with an ARPC.
+fn host_answer(field55: &[u8], pan_digits: &[u8], psn: u8, arc: [u8; 2]) -> HostAnswer {
+    let get = |tag| find(field55, tag).ok().flatten().map(|t| t.value.to_vec());
+    let mk = issuer::card_master_key(&TEST_IMK, pan_digits, psn);
+    let atc: [u8; 2] = get(0x9F36).expect("ATC").try_into().expect("2");
+    let input = issuer::ac_input(get).expect("AC data in field 55");
+    let arqc = issuer::cryptogram(&mk, atc, &input);
+    assert_eq!(
+        get(0x9F26).expect("AC"),
+        arqc,
+        "the ARQC verifies with the issuer key"
+    );
+    let mut data = issuer::arpc(&mk, atc, arqc, arc).to_vec();
+    data.extend_from_slice(&arc);
+    HostAnswer::Answered {
+        arc,
+        issuer_authentication: Some(data),
+        scripts: Vec::new(),
+    }
+}
+
+fn digits(pan: &str) -> Vec<u8> {
+    pan.bytes().map(|b| b - b'0').collect()
+}
+
+fn pin(text: &str) -> PinDigits {
+    Secret::new(InlineBytes::new(text.as_bytes()).expect("fits"))
+}
+
+#[test]
+fn selection_finds_unionpay_through_the_pse_and_prefers_priority() {
+    let terminal = TerminalConfig::china_pos();
+    let mut c = card("unionpay-debit");
+    let (list, method) = candidates(&mut c, &terminal).expect("candidates");
+    assert_eq!(method, pos_emv::SelectionMethod::Pse);
+    assert_eq!(hex::encode_upper(&list[0].aid), "A000000333010101");
+    assert_eq!(list[0].label, "UnionPay Debit");
+}
+
+#[test]
+fn selection_without_a_pse_tries_the_aid_list_with_partial_match() {
+    let terminal = TerminalConfig::china_pos();
+    let mut profile = CardProfile::builtin("unionpay-credit").expect("profile");
+    profile.pse = false;
+    let mut c = InHand::new(EmvCard::new(profile));
+    let (list, method) = candidates(&mut c, &terminal).expect("candidates");
+    assert_eq!(method, pos_emv::SelectionMethod::AidList);
+    assert_eq!(hex::encode_upper(&list[0].aid), "A000000333010102");
+}
+
+#[test]
+fn a_blocked_application_is_not_a_candidate() {
+    let terminal = TerminalConfig::china_pos();
+    let mut profile = CardProfile::builtin("unionpay-blocked").expect("profile");
+    profile.pse = false;
+    let mut c = InHand::new(EmvCard::new(profile));
+    assert_eq!(
+        candidates(&mut c, &terminal).err(),
+        Some(EmvError::NoApplication)
+    );
+}
+
+#[test]
+fn a_blocked_application_listed_in_the_pse_refuses_final_selection() {
+    let terminal = TerminalConfig::china_pos();
+    let mut c = card("unionpay-blocked");
+    let err = start(&mut c, &terminal, &capks(), 100).expect_err("blocked");
+    assert!(
+        matches!(
+            err,
+            EmvError::Refused {
+                command: "SELECT",
+                ..
+            }
+        ),
+        "{err}"
+    );
+}
+
+#[test]
+fn dda_passes_and_an_online_sale_completes_with_issuer_authentication() {
+    let terminal = TerminalConfig::china_pos();
+    let keys = capks();
+    let mut c = card("unionpay-debit");
+    let mut k = start(&mut c, &terminal, &keys, 1234).expect("start");
+    assert_eq!(k.oda(), (OdaMethod::Dda, OdaResult::Passed));
+    assert_eq!(
+        k.cardholder_verification(&mut c).expect("cvm"),
+        CvmStep::OnlinePin
+    );
+    assert_eq!(
+        k.online_pin_entered(&mut c, true).expect("pin"),
+        CvmStep::Done
+    );
+    assert_eq!(k.cvm_results(), [0x42, 0x03, 0x00]);
+    assert!(k.tvr().has(bit::ONLINE_PIN_ENTERED));
+    assert_eq!(
+        k.first_generate_ac(&mut c).expect("1st AC"),
+        Cryptogram::Arqc
+    );
+    let field55 = k.icc_data(ONLINE_TAGS);
+    let answer = host_answer(&field55, &digits("6212345678901232"), 1, *b"00");
+    let done = k.complete(&mut c, &answer).expect("completion");
+    assert!(done.approved && !done.reverse, "{done:?}");
+    assert!(!k.tvr().has(bit::ISSUER_AUTH_FAILED));
+    assert!(k.tsi().has(pos_emv::Tsi::ISSUER_AUTH) && k.tsi().has(pos_emv::Tsi::ODA));
+    assert_eq!(k.cryptogram().map(|c| c.0), Some(Cryptogram::Tc));
+}
+
+#[test]
+fn a_forged_arpc_fails_issuer_authentication_and_the_card_declines() {
+    let terminal = TerminalConfig::china_pos();
+    let keys = capks();
+    let mut c = card("unionpay-debit");
+    let mut k = start(&mut c, &terminal, &keys, 1234).expect("start");
+    k.cardholder_verification(&mut c).expect("cvm");
+    k.online_pin_entered(&mut c, true).expect("pin");
+    k.first_generate_ac(&mut c).expect("1st AC");
+    let forged = HostAnswer::Answered {
+        arc: *b"00",
+        issuer_authentication: Some(vec![
+            0x11, 0x22, 0x33, 0x44, 0x55, 0x66, 0x77, 0x88, b'0', b'0',
+        ]),
+        scripts: Vec::new(),
+    };
+    let done = k.complete(&mut c, &forged).expect("completion");
+    assert!(k.tvr().has(bit::ISSUER_AUTH_FAILED));
+    assert!(
+        !done.approved && done.reverse,
+        "host approved, card declined: reverse (06)"
+    );
+}
+
+#[test]
+fn sda_passes_and_signature_is_the_cvm_of_the_credit_card() {
+    let terminal = TerminalConfig::china_pos();
+    let keys = capks();
+    let mut c = card("unionpay-credit");
+    let mut k = start(&mut c, &terminal, &keys, 50_00).expect("start");
+    assert_eq!(k.oda(), (OdaMethod::Sda, OdaResult::Passed));
+    assert!(k.tvr().has(bit::SDA_SELECTED) && !k.tvr().has(bit::SDA_FAILED));
+    assert_eq!(
+        k.cardholder_verification(&mut c).expect("cvm"),
+        CvmStep::Done
+    );
+    assert!(k.signature_required());
+    assert_eq!(k.cvm_results(), [0x5E, 0x03, 0x00]);
+}
+
+#[test]
+fn a_broken_static_signature_sets_sda_failed_and_goes_online() {
+    let terminal = TerminalConfig::china_pos();
+    let keys = capks();
+    let mut c = card("unionpay-sda-failure");
+    let mut k = start(&mut c, &terminal, &keys, 100).expect("start");
+    assert!(
+        matches!(k.oda(), (OdaMethod::Sda, OdaResult::Failed(_))),
+        "{:?}",
+        k.oda()
+    );
+    assert!(k.tvr().has(bit::SDA_FAILED));
+    k.cardholder_verification(&mut c).expect("cvm");
+    k.online_pin_entered(&mut c, true).expect("pin");
+    assert_eq!(
+        k.first_generate_ac(&mut c).expect("1st AC"),
+        Cryptogram::Arqc
+    );
+}
+
+#[test]
+fn without_the_ca_key_dda_fails() {
+    let terminal = TerminalConfig::china_pos();
+    let none = CapkSet::new();
+    let mut c = card("unionpay-debit");
+    let k = start(&mut c, &terminal, &none, 100).expect("start");
+    assert!(k.tvr().has(bit::DDA_FAILED));
+    assert_eq!(
+        k.oda().1,
+        OdaResult::Failed(pos_emv::oda::OdaFailure::UnknownCapk)
+    );
+}
+
+#[test]
+fn cda_signs_the_cryptogram_and_the_kernel_checks_it() {
+    let terminal = TerminalConfig::china_pos();
+    let keys = capks();
+    let mut c = card("unionpay-cda");
+    let mut k = start(&mut c, &terminal, &keys, 100).expect("start");
+    assert_eq!(k.oda().0, OdaMethod::Cda);
+    k.cardholder_verification(&mut c).expect("cvm");
+    k.online_pin_entered(&mut c, true).expect("pin");
+    assert_eq!(
+        k.first_generate_ac(&mut c).expect("1st AC"),
+        Cryptogram::Arqc
+    );
+    assert_eq!(k.oda().1, OdaResult::Passed);
+    assert!(k.tsi().has(pos_emv::Tsi::ODA) && !k.tvr().has(bit::CDA_FAILED));
+    let field55 = k.icc_data(ONLINE_TAGS);
+    let answer = host_answer(&field55, &digits("6212345678901232"), 1, *b"00");
+    assert!(k.complete(&mut c, &answer).expect("completion").approved);
+}
+
+#[test]
+fn an_expired_card_sets_the_expired_bit() {
+    let terminal = TerminalConfig::china_pos();
+    let keys = capks();
+    let mut c = card("unionpay-expired");
+    let k = start(&mut c, &terminal, &keys, 100).expect("start");
+    assert!(k.tvr().has(bit::EXPIRED));
+}
+
+#[test]
+fn offline_pin_is_verified_by_the_card_with_retries() {
+    let terminal = TerminalConfig::china_pos();
+    let keys = capks();
+    let mut c = card("unionpay-offline-pin");
+    let mut k = start(&mut c, &terminal, &keys, 100).expect("start");
+    assert_eq!(
+        k.cardholder_verification(&mut c).expect("cvm"),
+        CvmStep::OfflinePin {
+            tries_left: Some(3)
+        }
+    );
+    let wrong = k
+        .verify_offline_pin(&mut c, Some(&pin("9999")))
+        .expect("verify");
+    assert_eq!(
+        wrong,
+        CvmStep::OfflinePin {
+            tries_left: Some(2)
+        }
+    );
+    let right = k
+        .verify_offline_pin(&mut c, Some(&pin("1234")))
+        .expect("verify");
+    assert_eq!(right, CvmStep::Done);
+    assert_eq!(k.cvm_results(), [0x41, 0x03, 0x02]);
+}
+
+#[test]
+fn three_wrong_offline_pins_exceed_the_try_limit_and_fall_to_signature() {
+    let terminal = TerminalConfig::china_pos();
+    let keys = capks();
+    let mut c = card("unionpay-offline-pin");
+    let mut k = start(&mut c, &terminal, &keys, 100).expect("start");
+    k.cardholder_verification(&mut c).expect("cvm");
+    let mut step = CvmStep::OfflinePin {
+        tries_left: Some(3),
+    };
+    for _ in 0..3 {
+        step = k
+            .verify_offline_pin(&mut c, Some(&pin("0000")))
+            .expect("verify");
+    }
+    assert_eq!(step, CvmStep::Done);
+    assert!(k.tvr().has(bit::PIN_TRY_LIMIT_EXCEEDED));
+    assert!(k.signature_required(), "the next rule (signature) applies");
+}
+
+#[test]
+fn bypassing_the_online_pin_fails_that_rule_and_signature_follows() {
+    let terminal = TerminalConfig::china_pos();
+    let keys = capks();
+    let mut c = card("unionpay-debit");
+    let mut k = start(&mut c, &terminal, &keys, 100).expect("start");
+    k.cardholder_verification(&mut c).expect("cvm");
+    assert_eq!(
+        k.online_pin_entered(&mut c, false).expect("bypass"),
+        CvmStep::Done
+    );
+    assert!(k.tvr().has(bit::PIN_NOT_ENTERED));
+    assert!(k.signature_required());
+}
+
+#[test]
+fn host_unreachable_falls_to_default_action_analysis_and_declines() {
+    let terminal = TerminalConfig::china_pos();
+    let keys = capks();
+    let mut c = card("unionpay-debit");
+    let mut k = start(&mut c, &terminal, &keys, 100).expect("start");
+    k.cardholder_verification(&mut c).expect("cvm");
+    k.online_pin_entered(&mut c, true).expect("pin");
+    k.first_generate_ac(&mut c).expect("1st AC");
+    let done = k
+        .complete(&mut c, &HostAnswer::Unreachable)
+        .expect("completion");
+    assert!(!done.approved && !done.reverse);
+    assert_eq!(done.cryptogram, Cryptogram::Aac);
+}
+
+#[test]
+fn a_card_declining_after_host_approval_asks_for_a_reversal() {
+    let terminal = TerminalConfig::china_pos();
+    let keys = capks();
+    let mut c = card("unionpay-card-declines");
+    let mut k = start(&mut c, &terminal, &keys, 100).expect("start");
+    k.cardholder_verification(&mut c).expect("cvm");
+    k.online_pin_entered(&mut c, true).expect("pin");
+    k.first_generate_ac(&mut c).expect("1st AC");
+    let answer = host_answer(
+        &k.icc_data(ONLINE_TAGS),
+        &digits("6212345678901232"),
+        1,
+        *b"00",
+    );
+    let done = k.complete(&mut c, &answer).expect("completion");
+    assert!(done.reverse && !done.approved);
+}
+
+#[test]
+fn a_card_pulled_at_any_command_ends_in_a_reader_error_never_a_panic() {
+    let terminal = TerminalConfig::china_pos();
+    let keys = capks();
+    for n in 0..20 {
+        let mut c = card("unionpay-debit").pulled_after(n);
+        let mut run = || -> Result<(), EmvError> {
+            let mut k = start(&mut c, &terminal, &keys, 100)?;
+            k.cardholder_verification(&mut c)?;
+            k.online_pin_entered(&mut c, true)?;
+            k.first_generate_ac(&mut c)?;
+            let answer = host_answer(
+                &k.icc_data(ONLINE_TAGS),
+                &digits("6212345678901232"),
+                1,
+                *b"00",
+            );
+            k.complete(&mut c, &answer)?;
+            Ok(())
+        };
+        match run() {
+            Ok(()) => assert!(
+                n >= 13,
+                "completed with the card pulled after {n} of 13 commands"
+            ),
+            Err(e) => assert_eq!(e.kind(), pos_hal::ErrorKind::CardRemoved, "after {n}: {e}"),
+        }
+    }
+}
+
+#[test]
+fn field_55_carries_the_cup_online_tags_in_order() {
+    let terminal = TerminalConfig::china_pos();
+    let keys = capks();
+    let mut c = card("unionpay-debit");
+    let mut k = start(&mut c, &terminal, &keys, 1234).expect("start");
+    k.cardholder_verification(&mut c).expect("cvm");
+    k.online_pin_entered(&mut c, true).expect("pin");
+    k.first_generate_ac(&mut c).expect("1st AC");
+    let field55 = k.icc_data(ONLINE_TAGS);
+    let tags: Vec<u32> = pos_hal::tlv::TlvIter::new(&field55)
+        .map(|t| t.expect("valid TLV").tag)
+        .collect();
+    assert_eq!(&tags[..6], &[0x9F26, 0x9F27, 0x9F10, 0x9F37, 0x9F36, 0x95]);
+    let amount = find(&field55, 0x9F02).expect("tlv").expect("9F02");
+    assert_eq!(amount.value, [0, 0, 0, 0, 0x12, 0x34]);
+    assert!(
+        find(&field55, 0x5A).expect("tlv").is_none(),
+        "no PAN in field 55"
+    );
+}
