@@ -7,6 +7,8 @@ use std::path::PathBuf;
 use std::time::Duration;
 
 use pos_devices::{DynIccReader, DynPrinter};
+use pos_emv::contact::ONLINE_TAGS;
+use pos_emv::{CapkSet, Contact, CvmStep, HostAnswer, TerminalConfig, TransactionData};
 use pos_hal::{
     Amount, CancelToken, DateTime, EncryptedPinBlock, Error as _, InlineBytes, Key, KeySlot,
     KeyStore, MacAlgorithm, Pan, PinBlockFormat, Receipt, ReceiptPrinter, Secret, Swipe, Track2,
@@ -43,6 +45,9 @@ pub struct Settings {
     pub merchant_id: String,
     /// Pull the plug at this step of the sale (power-loss tests).
     pub kill_at: Option<KillAt>,
+    /// CA public keys for offline data authentication (`[[capk]]` TOML); `None` trusts the
+    /// simulated cards' test CA (`sim/fixtures/emv-ca/capk.toml`) and nothing else.
+    pub capk: Option<PathBuf>,
 }
 
 impl Settings {
@@ -57,6 +62,7 @@ impl Settings {
             terminal_id: "12345678".into(),
             merchant_id: "123456789012345".into(),
             kill_at: None,
+            capk: None,
         }
     }
 }
@@ -177,6 +183,86 @@ struct CardState {
     pan: Option<Pan>,
     track2: Option<String>,
     pin: Option<EncryptedPinBlock>,
+    /// The EMV transaction of an inserted card, between cardholder verification and
+    /// completion.
+    chip: Option<Contact<'static>>,
+    /// PAN sequence number (field 23) of a chip card.
+    sequence: Option<u8>,
+    /// The chip asked for an online PIN.
+    chip_wants_pin: bool,
+}
+
+/// The EMV kernel's configuration: this terminal (an online-PIN pad, so no offline PIN) and
+/// the CA keys it trusts.
+struct EmvSetup {
+    terminal: TerminalConfig,
+    capks: CapkSet,
+}
+
+const TEST_CAPKS: &str = include_str!("../../sim/fixtures/emv-ca/capk.toml");
+
+fn emv_setup(capk: Option<&std::path::Path>) -> Result<&'static EmvSetup, PosError> {
+    let text = match capk {
+        Some(path) => std::fs::read_to_string(path)
+            .map_err(|e| PosError::Setup(format!("--capk {}: {e}", path.display())))?,
+        None => TEST_CAPKS.to_string(),
+    };
+    let capks = CapkSet::from_toml(&text).map_err(|e| PosError::Setup(e.to_string()))?;
+    let mut terminal = TerminalConfig::china_pos();
+    // The PIN pad enciphers for the host; it cannot hand a plaintext PIN to the card.
+    terminal.capabilities[1] &= !0x80;
+    // A kernel transaction borrows its configuration; the runner keeps one for its lifetime.
+    Ok(Box::leak(Box::new(EmvSetup { terminal, capks })))
+}
+
+/// What the host said, for the chip's completion: field 39 and, from field 55, the issuer
+/// authentication data (91) and scripts (71/72).
+fn host_answer(answer: &Message<'_>) -> HostAnswer {
+    let Ok(Some(rc)) = answer.string(39) else {
+        return HostAnswer::Unreachable;
+    };
+    let arc = match rc.as_bytes() {
+        [a, b] => [*a, *b],
+        _ => return HostAnswer::Unreachable,
+    };
+    let icc = answer
+        .text(55)
+        .ok()
+        .flatten()
+        .map(|d| d.into_owned())
+        .unwrap_or_default();
+    let mut scripts = Vec::new();
+    let mut issuer_authentication = None;
+    for element in pos_hal::tlv::TlvIter::new(&icc).map_while(Result::ok) {
+        match element.tag {
+            0x91 => issuer_authentication = Some(element.value.to_vec()),
+            0x71 | 0x72 => {
+                let mut raw = vec![0u8; element.value.len() + 9];
+                if let Ok(n) = pos_hal::tlv::encode_into(element.tag, element.value, &mut raw) {
+                    scripts.extend_from_slice(&raw[..n]);
+                }
+            }
+            _ => {}
+        }
+    }
+    HostAnswer::Answered {
+        arc,
+        issuer_authentication,
+        scripts,
+    }
+}
+
+/// Four unpredictable bytes from the OS-seeded hasher and the clock (no extra crate).
+fn unpredictable() -> [u8; 4] {
+    use std::hash::{BuildHasher, Hasher};
+    let mut h = std::collections::hash_map::RandomState::new().build_hasher();
+    h.write_u128(
+        std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map(|d| d.as_nanos())
+            .unwrap_or(0),
+    );
+    (h.finish() as u32).to_be_bytes()
 }
 
 /// The terminal: devices, host link, journal, keys, and the card of the sale in progress.
@@ -197,6 +283,8 @@ pub struct Terminal {
     kill_at: Option<KillAt>,
     original: Option<requests::Original>,
     label: &'static str,
+    emv: &'static EmvSetup,
+    sequence: u32,
 }
 
 fn now() -> DateTime {
@@ -263,6 +351,8 @@ impl Terminal {
             kill_at: settings.kill_at,
             original: None,
             label: "消费 SALE",
+            emv: emv_setup(settings.capk.as_deref())?,
+            sequence: 0,
         };
         let batch = Online::new(&mut t.link, &mut t.journal, &mut t.keys, &t.acquirer)
             .sign_in(
@@ -284,7 +374,10 @@ impl Terminal {
             Action::LookUpVoucher { voucher } => {
                 Event::Original(self.look_up(*voucher).map(Box::new))
             }
-            Action::ReadChip => self.read_chip(),
+            Action::ReadChip {
+                transaction,
+                amount,
+            } => self.read_chip(*transaction, *amount),
             Action::GoOnline {
                 transaction,
                 amount,
@@ -332,15 +425,90 @@ impl Terminal {
         Err(PosError::Unexpected(line.into(), "a card"))
     }
 
-    fn read_chip(&mut self) -> Event {
+    fn read_chip(&mut self, transaction: Transaction, amount: Amount) -> Event {
         let Some(reader) = self.reader.as_mut() else {
             return Event::ChipRead(Err(pos_hal::ErrorKind::NoDevice));
         };
-        let read = reader
-            .power_on()
-            .map_err(|e| e.kind())
-            .and_then(|_| crate::card_info::read(reader.as_mut()).map_err(|e| e.kind()));
-        Event::ChipRead(match read {
+        if let Err(e) = reader.power_on() {
+            return Event::ChipRead(Err(e.kind()));
+        }
+        self.card.chip = None;
+        let kind = match transaction {
+            Transaction::Sale => 0x00,
+            Transaction::Balance => 0x31,
+            // A void or refund needs the card number only (CUP terminals run no cryptogram).
+            _ => return self.read_card_number(),
+        };
+        let now = now();
+        let bcd = |v: u32| (((v / 10 % 10) as u8) << 4) | (v % 10) as u8;
+        self.sequence = self.sequence.wrapping_add(1);
+        let txn = TransactionData {
+            amount: amount.minor(),
+            other_amount: 0,
+            kind,
+            date: [
+                bcd(u32::from(now.year() % 100)),
+                bcd(u32::from(now.month())),
+                bcd(u32::from(now.day())),
+            ],
+            time: [
+                bcd(u32::from(now.hour())),
+                bcd(u32::from(now.minute())),
+                bcd(u32::from(now.second())),
+            ],
+            unpredictable: unpredictable(),
+            sequence: self.sequence,
+            force_online: false,
+        };
+        let setup = self.emv;
+        let started =
+            pos_emv::candidates(reader.as_mut(), &setup.terminal).and_then(|(list, _)| {
+                // The first candidate the card lets us start (a blocked one is skipped).
+                let mut last = Err(pos_emv::EmvError::NoApplication);
+                for candidate in &list {
+                    last = Contact::start(
+                        reader.as_mut(),
+                        &setup.terminal,
+                        &setup.capks,
+                        candidate,
+                        &txn,
+                    );
+                    if last.is_ok() {
+                        break;
+                    }
+                }
+                last
+            });
+        let mut kernel = match started {
+            Ok(k) => k,
+            Err(e) => {
+                eprintln!("pos: chip: {e}");
+                return Event::ChipRead(Err(e.kind()));
+            }
+        };
+        let step = match kernel.cardholder_verification(reader.as_mut()) {
+            Ok(step) => step,
+            Err(e) => return Event::ChipRead(Err(e.kind())),
+        };
+        let Some(pan) = kernel.pan() else {
+            return Event::ChipRead(Err(pos_hal::ErrorKind::Protocol));
+        };
+        self.card.pan = Some(pan.clone());
+        self.card.track2 = None;
+        self.card.sequence = kernel.pan_sequence().map(|b| (b >> 4) * 10 + (b & 0x0F));
+        self.card.chip = Some(kernel);
+        self.card.chip_wants_pin = step == CvmStep::OnlinePin;
+        Event::ChipRead(Ok(ChipCard {
+            pan,
+            online_pin: step == CvmStep::OnlinePin,
+        }))
+    }
+
+    fn read_card_number(&mut self) -> Event {
+        let Some(reader) = self.reader.as_mut() else {
+            return Event::ChipRead(Err(pos_hal::ErrorKind::NoDevice));
+        };
+        Event::ChipRead(match crate::card_info::read(reader.as_mut()) {
             Ok(info) => match info.pan {
                 Some(pan) => {
                     self.card.pan = Some(pan.clone());
@@ -352,7 +520,7 @@ impl Terminal {
                 }
                 None => Err(pos_hal::ErrorKind::Protocol),
             },
-            Err(kind) => Err(kind),
+            Err(kind) => Err(kind.kind()),
         })
     }
 
@@ -451,7 +619,14 @@ impl Terminal {
             CardSource::Contactless => Entry::Tapped,
             _ => Entry::Inserted,
         };
+        let icc = match self.first_cryptogram() {
+            Ok(icc) => icc,
+            Err(outcome) => return Event::Online(outcome),
+        };
         let mut card = Card::new(&pan, entry);
+        if let Some(data) = icc.as_deref() {
+            card = card.with_icc(data, self.card.sequence);
+        }
         if let Some(t2) = self.card.track2.as_deref() {
             card = card.with_track2(t2);
         }
@@ -495,7 +670,21 @@ impl Terminal {
             &mut self.keys,
             &self.acquirer,
         );
-        Event::Online(match online.request(request, &self.cancel) {
+        let result = online.request(request, &self.cancel);
+        let host = match &result {
+            Ok(answered) => host_answer(&answered.answer),
+            Err(_) => HostAnswer::Unreachable,
+        };
+        if let Ok(answered) = &result
+            && matches!(answered.record.outcome, Outcome::Approved { .. })
+        {
+            // Known before completion: a chip that declines the approval gets it reversed.
+            self.approved_record = Some(answered.record.id);
+        }
+        if let Some(declined) = self.complete_chip(&host) {
+            return Event::Online(declined);
+        }
+        Event::Online(match result {
             Ok(answered) => match answered.record.outcome {
                 Outcome::Approved { .. } if transaction == Transaction::Balance => {
                     OnlineOutcome::Balance {
@@ -524,6 +713,61 @@ impl Terminal {
                 OnlineOutcome::Unreachable
             }
         })
+    }
+
+    /// For a chip card: the PIN answer, terminal action analysis and the first GENERATE AC.
+    /// `Ok(Some(field 55))` to go online with, `Ok(None)` for a card without a kernel
+    /// transaction, `Err` when the chip ended it (declined, or pulled).
+    fn first_cryptogram(&mut self) -> Result<Option<Vec<u8>>, OnlineOutcome> {
+        let (Some(kernel), Some(reader)) = (self.card.chip.as_mut(), self.reader.as_mut()) else {
+            return Ok(None);
+        };
+        let declined = || OnlineOutcome::Declined { rc: "Z1".into() };
+        if self.card.chip_wants_pin {
+            let entered = self.card.pin.is_some();
+            if let Err(e) = kernel.online_pin_entered(reader.as_mut(), entered) {
+                eprintln!("pos: chip: {e}");
+                return Err(declined());
+            }
+        }
+        match kernel.first_generate_ac(reader.as_mut()) {
+            Ok(pos_emv::Cryptogram::Arqc) => Ok(Some(kernel.icc_data(ONLINE_TAGS))),
+            Ok(other) => {
+                eprintln!(
+                    "pos: chip answered {} to the first GENERATE AC",
+                    other.name()
+                );
+                self.card.chip = None;
+                Err(declined())
+            }
+            Err(e) => {
+                eprintln!("pos: chip: {e}");
+                self.card.chip = None;
+                Err(declined())
+            }
+        }
+    }
+
+    /// Completion on the chip after the host's answer: issuer authentication, scripts and
+    /// the second GENERATE AC. A card that declines an approval gets the approval reversed
+    /// (06) and the sale is declined.
+    fn complete_chip(&mut self, host: &HostAnswer) -> Option<OnlineOutcome> {
+        let mut kernel = self.card.chip.take()?;
+        let reader = self.reader.as_mut()?;
+        let done = kernel.complete(reader.as_mut(), host);
+        let reverse = match &done {
+            Ok(done) => done.reverse,
+            Err(e) => {
+                eprintln!("pos: chip completion: {e}");
+                matches!(host, HostAnswer::Answered { arc, .. } if arc == b"00")
+            }
+        };
+        if reverse {
+            eprintln!("pos: the chip declined the host's approval: reversing it (06)");
+            self.abandon();
+            return Some(OnlineOutcome::Declined { rc: "Z1".into() });
+        }
+        None
     }
 
     fn print(&mut self, copy: pos_terminal::slip::Copy, amount: Amount) -> Event {

@@ -194,6 +194,13 @@ pub fn explain(rc: &str) -> (&'static str, &'static str) {
             "the acquirer refused this kind of request",
             "call the acquirer's help desk",
         ),
+        // EMV's "offline declined": the terminal's own code when the chip refuses (its first
+        // cryptogram is an AAC, or it declines after the host approved and the approval is
+        // reversed).
+        "Z1" => (
+            "the card's chip declined the transaction",
+            "ask for another card or another way to pay",
+        ),
         _ => (
             "the acquirer refused the request",
             "call the acquirer's help desk",

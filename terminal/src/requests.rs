@@ -48,6 +48,10 @@ pub struct Card<'a> {
     pub track2: Option<&'a str>,
     /// The online PIN block, when the cardholder entered one.
     pub pin: Option<&'a EncryptedPinBlock>,
+    /// Chip data for the issuer (field 55, BER-TLV from the EMV kernel).
+    pub icc: Option<&'a [u8]>,
+    /// PAN sequence number (field 23), for chip cards.
+    pub sequence: Option<u8>,
 }
 
 impl<'a> Card<'a> {
@@ -58,7 +62,15 @@ impl<'a> Card<'a> {
             entry,
             track2: None,
             pin: None,
+            icc: None,
+            sequence: None,
         }
+    }
+    /// With chip data (field 55) and the PAN sequence number (field 23).
+    pub fn with_icc(mut self, data: &'a [u8], sequence: Option<u8>) -> Self {
+        self.icc = Some(data);
+        self.sequence = sequence;
+        self
     }
     /// With track 2 (field 35).
     pub fn with_track2(mut self, track2: &'a str) -> Self {
@@ -103,6 +115,9 @@ fn base(
     }
     let pin_digit = if card.pin.is_some() { "1" } else { "2" };
     m.set_text(22, format!("{}{pin_digit}", card.entry.code()))?;
+    if let Some(n) = card.sequence {
+        m.set_text(23, format!("{n:03}"))?;
+    }
     m.set_text(25, String::from(condition))?;
     if let Some(t2) = card.track2 {
         m.set_text(35, String::from(t2))?;
@@ -111,6 +126,9 @@ fn base(
     if let Some(pin) = card.pin {
         m.set_bytes(52, pin.reveal().to_vec())?;
         m.set_text(53, "2600000000000000")?;
+    }
+    if let Some(icc) = card.icc {
+        m.set_bytes(55, icc.to_vec())?;
     }
     m.set_text(60, format!("{t60}{batch:06}000"))?;
     Ok(m)

@@ -75,6 +75,9 @@ struct Args {
     /// Kill this process (SIGKILL) at a step of the sale — the power-loss tests use it.
     #[arg(long, value_enum, hide = true)]
     kill_at: Option<KillAt>,
+    /// CA public keys for chip cards (`[[capk]]` TOML); default: the simulators' test CA.
+    #[arg(long)]
+    capk: Option<std::path::PathBuf>,
 }
 fn expand(text: &str) -> VecDeque<String> {
     let mut out = VecDeque::new();
@@ -109,6 +112,7 @@ fn run(args: &Args) -> Result<bool, PosError> {
         terminal_id: args.terminal_id.clone(),
         merchant_id: args.merchant_id.clone(),
         kill_at: args.kill_at,
+        capk: args.capk.clone(),
     };
     let (mut t, batch) = Terminal::open(&settings)?;
     println!("=== signed in, batch {batch:06}");

@@ -57,15 +57,74 @@ pub(super) fn handle(
         return Ok(Some(reply.encode_payload(&rsp)?));
     }
     // Terminal and merchant id are bound together (anti code-jumping).
+    let icc = card_cryptogram(config.imk, &term, &req)?;
     let rc = if req.merchant_id()?.as_deref() != Some(term.mid.as_str()) {
         "03"
+    } else if matches!(icc, Some(None)) {
+        // The ARQC does not verify with the issuer's key: a cloned or forged chip.
+        "05"
     } else {
         financial(db, &term, &req, &mut rsp, &now)?
     };
     rsp.set_text(39, rc)?;
+    if let Some(Some(arqc)) = icc {
+        // Issuer authentication data: ARPC (method 1) for the answer given, then the code.
+        let arc = [rc.as_bytes()[0], rc.as_bytes()[1]];
+        let mut data = pos_emv::issuer::arpc(&arqc.mk, arqc.atc, arqc.ac, arc).to_vec();
+        data.extend_from_slice(&arc);
+        rsp.set_bytes(55, crate::tlv::tlv(0x91, &data))?;
+    }
     Ok(Some(reply.encode_payload_with_mac(&mut rsp, |mab| {
         mac(mak, term.mac, mab).unwrap_or([0; 8])
     })?))
+}
+
+/// A verified application cryptogram and what answering it needs.
+pub(super) struct VerifiedArqc {
+    mk: pos_emv::issuer::Key16,
+    atc: [u8; 2],
+    ac: [u8; 8],
+}
+
+/// The ARQC of a chip request checked with the issuer master key: `None` when the request
+/// carries none (magstripe, reversal), `Some(None)` when it does not verify.
+fn card_cryptogram(
+    imk: [u8; 16],
+    term: &Terminal,
+    req: &Message<'_>,
+) -> Result<Option<Option<VerifiedArqc>>, HostError> {
+    if req.mti() == Mti::REVERSAL {
+        return Ok(None);
+    }
+    let Some(data) = req.text(55)? else {
+        return Ok(None);
+    };
+    let get = |tag| {
+        pos_hal::tlv::find(&data, tag)
+            .ok()
+            .flatten()
+            .map(|t| t.value.to_vec())
+    };
+    let Some(ac) = get(0x9F26).and_then(|v| <[u8; 8]>::try_from(v).ok()) else {
+        return Ok(None);
+    };
+    let Some(pan) = card_number(term, req)? else {
+        return Ok(Some(None));
+    };
+    let digits: Vec<u8> = pan.bytes().map(|b| b.wrapping_sub(b'0')).collect();
+    let psn = req
+        .string(23)?
+        .and_then(|s| s.parse::<u8>().ok())
+        .unwrap_or(0);
+    let mk = pos_emv::issuer::card_master_key(&imk, &digits, psn);
+    let atc = get(0x9F36).and_then(|v| <[u8; 2]>::try_from(v).ok());
+    let verified = match (atc, pos_emv::issuer::ac_input(get)) {
+        (Some(atc), Some(input)) if pos_emv::issuer::cryptogram(&mk, atc, &input) == ac => {
+            Some(VerifiedArqc { mk, atc, ac })
+        }
+        _ => None,
+    };
+    Ok(Some(verified))
 }
 
 pub(super) struct Now {

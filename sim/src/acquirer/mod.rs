@@ -156,6 +156,9 @@ pub struct HostConfig {
     pub accounts: Vec<AccountConfig>,
     /// Issue a TDK at sign-in (60.3 004 always gets one).
     pub issue_tdk: bool,
+    /// Issuer master key (AC) the chip cards' cryptograms are checked with; the simulated
+    /// cards' [`TEST_IMK`](crate::emv::TEST_IMK) by default.
+    pub imk: [u8; 16],
     /// Serve TLS with this certificate instead of plain TCP.
     pub tls: Option<ServerTls>,
 }
@@ -228,6 +231,12 @@ impl HostConfig {
                     expiry: "3112".into(),
                 },
                 AccountConfig {
+                    pan: "6225880123456783".into(),
+                    pin: "123456".into(),
+                    balance: 2_000_000,
+                    expiry: "3012".into(),
+                },
+                AccountConfig {
                     pan: "6212345678900028".into(),
                     pin: "123456".into(),
                     balance: 100_000,
@@ -235,6 +244,7 @@ impl HostConfig {
                 },
             ],
             issue_tdk: true,
+            imk: crate::emv::TEST_IMK,
             tls: None,
         }
     }

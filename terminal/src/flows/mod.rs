@@ -239,8 +239,15 @@ pub enum Action {
         /// How long.
         timeout: Duration,
     },
-    /// Read the inserted or tapped card (EMV/qPBOC kernel, or the record reader).
-    ReadChip,
+    /// Read the inserted or tapped card: a sale or balance inquiry runs the EMV/qPBOC kernel
+    /// up to cardholder verification (its cryptogram comes with [`Action::GoOnline`]); a
+    /// void or refund reads the card number.
+    ReadChip {
+        /// What the card is read for.
+        transaction: Transaction,
+        /// The amount (zero for a balance inquiry, a void or a refund not yet keyed).
+        amount: Amount,
+    },
     /// Ask the PIN pad for an online PIN for this card.
     GetPin {
         /// The card number the block is bound to.

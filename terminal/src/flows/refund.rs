@@ -220,9 +220,17 @@ impl RefundFlow {
                 Ok(_) => self.card_read(CardSource::Swipe),
                 Err(_) => self.present_card(),
             },
-            (State::WaitCard, Event::Inserted) => {
-                self.go(State::ReadingChip, Screen::Processing, Action::ReadChip)
-            }
+            (State::WaitCard, Event::Inserted) => self.go(
+                State::ReadingChip,
+                Screen::Processing,
+                Action::ReadChip {
+                    transaction: Transaction::Refund {
+                        reference: self.reference,
+                        date: self.date,
+                    },
+                    amount: self.amount(),
+                },
+            ),
             (State::ReadingChip, Event::ChipRead(Ok(_))) => self.card_read(CardSource::Chip),
             (State::ReadingChip, Event::ChipRead(Err(_))) => self.present_card(),
             (State::Closing(closing), event) => {

@@ -136,6 +136,13 @@ impl SaleFlow {
         self.transaction
     }
 
+    fn read_chip(&self) -> Action {
+        Action::ReadChip {
+            transaction: self.transaction,
+            amount: self.amount,
+        }
+    }
+
     /// The amount of the sale.
     pub fn amount(&self) -> Amount {
         self.amount
@@ -265,16 +272,22 @@ impl SaleFlow {
                 };
                 self.confirm(pan, source, service.requires_pin())
             }
-            (State::WaitCard, Event::Inserted) => self.go(
-                State::ReadingChip { contactless: false },
-                Screen::Processing,
-                Action::ReadChip,
-            ),
-            (State::WaitCard, Event::Tapped) => self.go(
-                State::ReadingChip { contactless: true },
-                Screen::Processing,
-                Action::ReadChip,
-            ),
+            (State::WaitCard, Event::Inserted) => {
+                let read = self.read_chip();
+                self.go(
+                    State::ReadingChip { contactless: false },
+                    Screen::Processing,
+                    read,
+                )
+            }
+            (State::WaitCard, Event::Tapped) => {
+                let read = self.read_chip();
+                self.go(
+                    State::ReadingChip { contactless: true },
+                    Screen::Processing,
+                    read,
+                )
+            }
             (State::ReadingChip { contactless }, Event::ChipRead(Ok(card))) => {
                 let source = if contactless {
                     CardSource::Contactless
@@ -407,7 +420,13 @@ mod tests {
         assert!(
             matches!(s.action, Action::WaitCard { modes, .. } if !modes.contains(EntryModes::SWIPE))
         );
-        assert_eq!(f.on(Event::Inserted).action, Action::ReadChip);
+        assert_eq!(
+            f.on(Event::Inserted).action,
+            Action::ReadChip {
+                transaction: Transaction::Sale,
+                amount: Amount::from_minor(1234).expect("amount")
+            }
+        );
         let pan = Pan::parse("6212345678901232").expect("pan");
         let s = f.on(Event::ChipRead(Ok(ChipCard {
             pan: pan.clone(),

@@ -290,9 +290,14 @@ impl VoidFlow {
                 Ok(pan) => self.card(&pan, CardSource::Swipe),
                 Err(_) => self.present_card(),
             },
-            (State::WaitCard, Event::Inserted) => {
-                self.go(State::ReadingChip, Screen::Processing, Action::ReadChip)
-            }
+            (State::WaitCard, Event::Inserted) => self.go(
+                State::ReadingChip,
+                Screen::Processing,
+                Action::ReadChip {
+                    transaction: Transaction::Void,
+                    amount: self.amount(),
+                },
+            ),
             (State::ReadingChip, Event::ChipRead(Ok(card))) => {
                 self.card(&card.pan, CardSource::Chip)
             }
