@@ -165,6 +165,8 @@ const FUZZ_TARGETS: &[&str] = &[
     "host_request",
     "card_records",
     "receipt_encode",
+    "emv_dol",
+    "emv_kernel",
 ];
 
 /// Runs one or all fuzz targets for `seconds` each, starting from the seed corpus kept in
