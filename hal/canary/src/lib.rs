@@ -75,3 +75,9 @@ pub extern "C" fn pos_canary_kcv_len() -> usize {
         Err(_) => 0,
     }
 }
+
+/// Links the EMV kernel: candidate selection over any card channel.
+pub fn emv_candidates<C: CardChannel>(card: &mut C) -> usize {
+    let terminal = pos_emv::TerminalConfig::china_pos();
+    pos_emv::candidates(card, &terminal).map_or(0, |(list, _)| list.len())
+}

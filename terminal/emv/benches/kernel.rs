@@ -103,7 +103,10 @@ fn kernel(c: &mut Criterion) {
             answers: Vec::new(),
         };
         recorder.card.reset();
-        assert!(transaction(&mut recorder, &terminal, &capks), "{profile} completes");
+        assert!(
+            transaction(&mut recorder, &terminal, &capks),
+            "{profile} completes"
+        );
         let answers = recorder.answers;
         let mut group = c.benchmark_group(format!("emv_contact_{profile}"));
         group.sample_size(30);
