@@ -114,3 +114,38 @@ fn a_blocked_card_ends_with_a_clear_message_and_a_failure_exit() {
     assert!(!ok, "{out}");
     assert!(err.contains("emv-txn: SELECT refused by the card"), "{err}");
 }
+
+#[test]
+#[ignore = "needs pcscd + vpcd: run by `cargo xtask test`"]
+fn a_qpboc_tap_goes_online_with_its_cryptogram_from_gpo_through_pcscd() {
+    require_stack();
+    let (ok, out, err) = emv_txn("unionpay-debit", &["--contactless"]);
+    assert!(ok, "{err}\n{out}");
+    assert!(out.contains("Cryptogram: ARQC "), "{out}");
+    assert!(out.contains("ODA: fDDA not performed"), "{out}");
+    assert!(
+        out.contains("Lights: ●●●●") && out.contains("Beep: Success"),
+        "{out}"
+    );
+    let field55 = out
+        .lines()
+        .find_map(|l| l.strip_prefix("Field 55: "))
+        .expect("field 55");
+    assert!(
+        field55.contains("9F660436800080"),
+        "TTQ travels to the issuer: {field55}"
+    );
+}
+
+#[test]
+#[ignore = "needs pcscd + vpcd: run by `cargo xtask test`"]
+fn a_qpboc_card_approves_offline_under_the_floor_limit_with_fdda_through_pcscd() {
+    require_stack();
+    let (ok, out, err) = emv_txn(
+        "unionpay-qpboc-offline",
+        &["--contactless", "--floor-limit", "50000"],
+    );
+    assert!(ok, "{err}\n{out}");
+    assert!(out.contains("ODA: fDDA ok"), "{out}");
+    assert!(out.contains("Cryptogram: TC "), "{out}");
+}

@@ -105,6 +105,10 @@ pub struct AppProfile {
     /// Decline the second GENERATE AC even after the host approved.
     #[serde(default)]
     pub decline_after_online: bool,
+    /// Card transaction qualifiers (9F6C) of a qPBOC answer; `8000` (online PIN when a CVM
+    /// is required) when absent.
+    #[serde(default)]
+    pub ctq: Option<HexBytes>,
 }
 
 fn three() -> u8 {
@@ -281,6 +285,10 @@ impl CardProfile {
                 patch_records(a, &[0x42, 0x03, 0x1E, 0x03], &[0x41, 0x03, 0x1E, 0x03]);
                 a.offline_pin = Some("1234".into());
             }),
+            "unionpay-qpboc-offline" => variant(&|p, a| {
+                p.name = "UnionPay debit, qPBOC offline approval from electronic cash".into();
+                a.approve_offline = true;
+            }),
             "unionpay-card-declines" => variant(&|p, a| {
                 p.name = "UnionPay debit, declines after host approval".into();
                 a.decline_after_online = true;
@@ -300,6 +308,7 @@ pub const BUILTIN: &[&str] = &[
     "unionpay-blocked",
     "unionpay-offline-pin",
     "unionpay-card-declines",
+    "unionpay-qpboc-offline",
     "visa-credit",
 ];
 
@@ -738,7 +747,108 @@ impl EmvCard {
         }
         self.pdol_data = data;
         self.atc = self.atc.wrapping_add(1);
+        let pdol = self.apps[i]
+            .tags
+            .get(&0x9F38)
+            .or(self.profile.applications[i].pdol.as_ref().map(|p| &p.0))
+            .and_then(|d| pos_emv::dol::parse(d).ok())
+            .unwrap_or_default();
+        let values: Vec<(u32, Vec<u8>)> = pos_emv::dol::split(&pdol, &self.pdol_data)
+            .map(|v| v.into_iter().map(|(t, v)| (t, v.to_vec())).collect())
+            .unwrap_or_default();
+        let ttq = values
+            .iter()
+            .find(|(t, _)| *t == 0x9F66)
+            .map(|(_, v)| v.clone());
+        if let Some(ttq) = ttq.filter(|t| t.first().is_some_and(|b| b & 0x20 != 0)) {
+            return self.qpboc(i, &ttq, &values);
+        }
         Ok(self.app()?.gpo.0.clone())
+    }
+
+    /// qPBOC: the GPO answer carries the cryptogram (ARQC when the reader wants online or the
+    /// card will not approve offline; TC with an fDDA signature when it approves from its
+    /// electronic cash balance).
+    fn qpboc(
+        &mut self,
+        i: usize,
+        ttq: &[u8],
+        values: &[(u32, Vec<u8>)],
+    ) -> Result<Vec<u8>, StatusWord> {
+        let app = &self.profile.applications[i];
+        let card = &self.apps[i];
+        let get = |tag: u32| {
+            values
+                .iter()
+                .find(|(t, _)| *t == tag)
+                .map(|(_, v)| v.clone())
+        };
+        let amount = get(0x9F02).unwrap_or_default();
+        let balance = app
+            .get_data
+            .get("9F79")
+            .map(|b| b.0.clone())
+            .unwrap_or_default();
+        let within_balance = amount.len() == balance.len() && amount <= balance;
+        let online_required = ttq.get(1).is_some_and(|b| b & 0x80 != 0);
+        let cid = if app.approve_offline && !online_required && within_balance {
+            0x40
+        } else {
+            0x80
+        };
+        let iad = app.iad.clone().unwrap_or_default().0;
+        let atc = self.atc.to_be_bytes();
+        let (aip, afl) = gpo_parts(&app.gpo.0);
+        let input = pos_emv::issuer::ac_input(|tag| match tag {
+            0x82 => Some(aip.clone()),
+            0x9F36 => Some(atc.to_vec()),
+            0x9F10 => Some(iad.clone()),
+            // The reader's PDOL may leave out TVR: a tap has none yet.
+            0x95 => Some(get(0x95).unwrap_or_else(|| vec![0; 5])),
+            _ => get(tag),
+        })
+        .ok_or(StatusWord::WRONG_LENGTH)?;
+        let ac = pos_emv::issuer::cryptogram(&card.mk, atc, &input);
+        if cid == 0x80 {
+            self.arqc = Some((ac, atc));
+        }
+        let ctq = app.ctq.as_ref().map_or(vec![0x80, 0x00], |c| c.0.clone());
+        let mut card_auth = vec![0x01];
+        card_auth.extend_from_slice(&self.dynamic_number()[..4]);
+        card_auth.extend_from_slice(&ctq);
+        let mut body = tlv(0x82, &aip);
+        if !afl.is_empty() {
+            push(&mut body, 0x94, &afl);
+        }
+        push(&mut body, 0x9F36, &atc);
+        push(&mut body, 0x9F26, &ac);
+        push(&mut body, 0x9F27, &[cid]);
+        if !iad.is_empty() {
+            push(&mut body, 0x9F10, &iad);
+        }
+        push(&mut body, 0x9F6C, &ctq);
+        push(&mut body, 0x9F69, &card_auth);
+        if !balance.is_empty() {
+            push(&mut body, 0x9F5D, &balance);
+        }
+        if cid == 0x40
+            && let Some(key) = card.icc.clone()
+        {
+            let number = self.dynamic_number();
+            let mut dynamic = vec![number.len() as u8];
+            dynamic.extend_from_slice(&number);
+            let covered = [
+                get(0x9F37).unwrap_or_default(),
+                amount.clone(),
+                get(0x5F2A).unwrap_or_default(),
+                card_auth.clone(),
+            ];
+            let parts: Vec<&[u8]> = covered.iter().map(Vec::as_slice).collect();
+            let sdad =
+                sign::sdad(&key, 0x05, &dynamic, &parts).map_err(|_| StatusWord::WRONG_LENGTH)?;
+            push(&mut body, 0x9F4B, &sdad);
+        }
+        Ok(tlv(0x77, &body))
     }
 
     /// INTERNAL AUTHENTICATE (DDA): signs the terminal's DDOL data with the ICC key.

@@ -33,6 +33,12 @@ struct Args {
     /// The PIN to give the card when it asks for an offline PIN (else it is bypassed).
     #[arg(long)]
     offline_pin: Option<String>,
+    /// Run the qPBOC contactless kernel (PPSE, cryptogram in GPO, fDDA) instead of contact.
+    #[arg(long)]
+    contactless: bool,
+    /// Contactless floor limit in cents (above it the card must go online).
+    #[arg(long, default_value_t = 0)]
+    floor_limit: u64,
     /// Seconds to wait for a card.
     #[arg(long, default_value_t = 10)]
     timeout: u64,
@@ -104,6 +110,9 @@ fn run(args: &Args) -> Result<(), Box<dyn std::error::Error>> {
         force_online: false,
     };
     let card = reader.as_mut();
+    if args.contactless {
+        return tap(card, &terminal, &capks, &txn, args.floor_limit);
+    }
     let (candidates, _) = pos_emv::candidates(card, &terminal)?;
     let mut kernel = None;
     let mut last_error = None;
@@ -179,6 +188,74 @@ fn run(args: &Args) -> Result<(), Box<dyn std::error::Error>> {
     println!("Cryptogram: {} {value}", cryptogram.name());
     println!("Field 55: {}", hex::encode_upper(&field55));
     reader.power_off()?;
+    Ok(())
+}
+
+/// The lights of a reader without lights: each change is printed.
+struct PrintedLights;
+
+impl pos_hal::ErrorType for PrintedLights {
+    type Error = std::convert::Infallible;
+}
+
+impl pos_hal::Indicators for PrintedLights {
+    fn beep(&mut self, kind: pos_hal::BeepKind) -> Result<(), Self::Error> {
+        println!("Beep: {kind:?}");
+        Ok(())
+    }
+    fn set_contactless_leds(&mut self, leds: pos_hal::ContactlessLeds) -> Result<(), Self::Error> {
+        let lit = [leds.ready, leds.reading, leds.read, leds.done];
+        println!(
+            "Lights: {}",
+            lit.iter()
+                .map(|on| if *on { '●' } else { '○' })
+                .collect::<String>()
+        );
+        Ok(())
+    }
+}
+
+fn tap(
+    card: &mut dyn pos_hal::CardChannel<Error = pos_devices::DynError>,
+    terminal: &TerminalConfig,
+    capks: &CapkSet,
+    txn: &TransactionData,
+    floor_limit: u64,
+) -> Result<(), Box<dyn std::error::Error>> {
+    let limits = pos_emv::ContactlessLimits {
+        floor_limit,
+        ..Default::default()
+    };
+    let tap = pos_emv::tap(card, &mut PrintedLights, terminal, &limits, capks, txn)?;
+    if tap.outcome() == &pos_emv::TapOutcome::UseContact {
+        return Err(
+            "the card asks to be inserted (amount over the contactless limit, or not qPBOC)".into(),
+        );
+    }
+    println!("AID: {} {}", hex::encode_upper(tap.aid()), tap.label());
+    if let Some(pan) = tap.pan() {
+        println!("PAN: {pan}");
+    }
+    let oda = match tap.fdda() {
+        None => "fDDA not performed".to_string(),
+        Some(Ok(())) => "fDDA ok".to_string(),
+        Some(Err(why)) => format!("fDDA failed ({why})"),
+    };
+    println!("ODA: {oda}");
+    let (cvm, field55) = match tap.outcome() {
+        pos_emv::TapOutcome::Online { cvm, icc_data } => (format!("{cvm:?}"), icc_data.clone()),
+        pos_emv::TapOutcome::ApprovedOffline { icc_data } => ("None".into(), icc_data.clone()),
+        _ => ("None".into(), Vec::new()),
+    };
+    println!("CVM: {cvm}");
+    println!("TVR: {}", tap.tvr());
+    println!("TSI: {}", tap.tsi());
+    let (kind, value) = tap
+        .cryptogram()
+        .map(|(k, v)| (k.name(), hex::encode_upper(v)))
+        .unwrap_or(("none", String::new()));
+    println!("Cryptogram: {kind} {value}");
+    println!("Field 55: {}", hex::encode_upper(&field55));
     Ok(())
 }
 

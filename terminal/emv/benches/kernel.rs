@@ -2,6 +2,8 @@
 //! once from the simulated card and replayed, so only the kernel's own work (TLV, DOLs,
 //! certificate recovery, SHA-1, action analysis) is timed. Goals: CDA < 5 ms. The baseline in
 //! the same run is parsing the same answers as TLV, nothing else.
+// Amounts are written yuan_fen (2000_00 is ¥2,000.00), as the POS shows them.
+#![allow(clippy::inconsistent_digit_grouping)]
 
 use std::hint::black_box;
 
@@ -130,5 +132,70 @@ fn kernel(c: &mut Criterion) {
     }
 }
 
-criterion_group!(benches, kernel);
+/// Lights nobody sees.
+struct Dark;
+
+impl ErrorType for Dark {
+    type Error = std::convert::Infallible;
+}
+
+impl pos_hal::Indicators for Dark {
+    fn beep(&mut self, _: pos_hal::BeepKind) -> Result<(), Self::Error> {
+        Ok(())
+    }
+    fn set_contactless_leds(&mut self, _: pos_hal::ContactlessLeds) -> Result<(), Self::Error> {
+        Ok(())
+    }
+}
+
+fn qpboc_tap<C: CardChannel>(card: &mut C, terminal: &TerminalConfig, capks: &CapkSet) -> bool {
+    let limits = pos_emv::ContactlessLimits {
+        floor_limit: 500_00,
+        ..Default::default()
+    };
+    pos_emv::tap(card, &mut Dark, terminal, &limits, capks, &txn())
+        .is_ok_and(|t| matches!(t.outcome(), pos_emv::TapOutcome::ApprovedOffline { .. }))
+}
+
+/// Goal: < 1 ms of kernel CPU per qPBOC tap, here the heaviest kind: offline with fDDA.
+fn contactless(c: &mut Criterion) {
+    let terminal = TerminalConfig::china_pos();
+    let (Ok(capks), Some(profile)) = (
+        CapkSet::from_toml(TEST_CAPK_TOML),
+        CardProfile::builtin("unionpay-qpboc-offline"),
+    ) else {
+        return;
+    };
+    let mut recorder = Recorder {
+        card: EmvCard::new(profile),
+        answers: Vec::new(),
+    };
+    recorder.card.reset();
+    assert!(
+        qpboc_tap(&mut recorder, &terminal, &capks),
+        "the tap approves offline"
+    );
+    let answers = recorder.answers;
+    let mut group = c.benchmark_group("emv_qpboc_offline_fdda");
+    group.sample_size(30);
+    group.bench_function("baseline_tlv_parse_of_the_answers", |b| {
+        b.iter(|| {
+            for a in &answers {
+                black_box(pos_hal::tlv::validate(&a[..a.len().saturating_sub(2)]).is_ok());
+            }
+        })
+    });
+    group.bench_function("kernel_tap", |b| {
+        b.iter(|| {
+            let mut replay = Replay {
+                answers: &answers,
+                next: 0,
+            };
+            assert!(qpboc_tap(&mut replay, &terminal, &capks));
+        })
+    });
+    group.finish();
+}
+
+criterion_group!(benches, kernel, contactless);
 criterion_main!(benches);

@@ -25,10 +25,6 @@ use crate::select::Candidate;
 use crate::store::TagStore;
 use crate::tvr::{Tsi, Tvr, TvrBit, bit};
 
-/// The most records an AFL may name: no payment card has more, and a card must not keep
-/// the terminal reading.
-const MAX_RECORDS: usize = 64;
-
 /// What the transaction is.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct TransactionData {
@@ -369,64 +365,7 @@ impl<'k> Contact<'k> {
     }
 
     fn read_records<C: CardChannel + ?Sized>(&mut self, card: &mut C) -> Result<(), EmvError> {
-        let afl = self
-            .store
-            .get(0x94)
-            .ok_or(EmvError::Missing { tag: 0x94 })?
-            .to_vec();
-        if afl.is_empty() || afl.len() % 4 != 0 {
-            return Err(EmvError::BadAfl);
-        }
-        let mut static_data = Some(Vec::new());
-        let mut count = 0;
-        for entry in afl.chunks_exact(4) {
-            let (sfi, first, last, oda) = (entry[0] >> 3, entry[1], entry[2], entry[3]);
-            if entry[0] & 0x07 != 0
-                || !(1..=30).contains(&sfi)
-                || first == 0
-                || last < first
-                || oda > last - first + 1
-            {
-                return Err(EmvError::BadAfl);
-            }
-            count += usize::from(last - first) + 1;
-            if count > MAX_RECORDS {
-                return Err(EmvError::BadAfl);
-            }
-            for record in first..=last {
-                let r = exchange(
-                    card,
-                    &Apdu::new(0x00, 0xB2, record, (sfi << 3) | 0x04).with_le(256),
-                )?;
-                if r.sw != StatusWord::OK {
-                    return Err(refused("READ RECORD", r.sw));
-                }
-                let template = find(&r.data, 0x70)?;
-                let is_70 = r.data.first() == Some(&0x70) && template.is_some();
-                if sfi <= 10 && !is_70 {
-                    return Err(EmvError::Missing { tag: 0x70 });
-                }
-                if record - first < oda {
-                    match (&mut static_data, template) {
-                        (Some(data), Some(t)) if sfi <= 10 => data.extend_from_slice(t.value),
-                        (Some(data), _) if sfi > 10 && is_70 => data.extend_from_slice(&r.data),
-                        _ => static_data = None,
-                    }
-                }
-                if is_70 {
-                    self.store.absorb(&r.data, true)?;
-                }
-            }
-        }
-        // 9F4A may only name the AIP (Book 3 §10.3).
-        if let (Some(data), Some(list)) = (&mut static_data, self.store.get(0x9F4A)) {
-            if list == [0x82] {
-                data.extend_from_slice(self.store.get(0x82).unwrap_or(&[]));
-            } else {
-                static_data = None;
-            }
-        }
-        self.static_data = static_data;
+        self.static_data = crate::records::read(card, &mut self.store)?;
         Ok(())
     }
 
@@ -438,34 +377,11 @@ impl<'k> Contact<'k> {
     }
 
     fn card_keys(&self) -> CardKeys<'_> {
-        let s = &self.store;
-        CardKeys {
-            issuer_cert: s.get(0x90),
-            issuer_remainder: s.get(0x92),
-            issuer_exponent: s.get(0x9F32),
-            icc_cert: s.get(0x9F46),
-            icc_remainder: s.get(0x9F48),
-            icc_exponent: s.get(0x9F47),
-            pan: s.get(0x5A).unwrap_or(&[]),
-            today: match s.get(0x9A) {
-                Some([a, b, c]) => [*a, *b, *c],
-                _ => [0, 0, 0],
-            },
-        }
+        crate::records::card_keys(&self.store)
     }
 
     fn issuer_key(&self) -> Result<PublicKey, OdaFailure> {
-        let index = match self.store.get(0x8F) {
-            Some([i]) => *i,
-            _ => return Err(OdaFailure::Missing(0x8F)),
-        };
-        let rid = self
-            .store
-            .get(0x9F06)
-            .and_then(|a| a.get(..5))
-            .unwrap_or(&[]);
-        let capk = self.capks.find(rid, index).ok_or(OdaFailure::UnknownCapk)?;
-        oda::issuer_key(capk, &self.card_keys())
+        crate::records::issuer_key(&self.store, self.capks)
     }
 
     fn icc_public_key(&self) -> Result<PublicKey, OdaFailure> {

@@ -20,12 +20,14 @@ extern crate std;
 pub mod capk;
 pub mod config;
 pub mod contact;
+pub mod contactless;
 mod dates;
 pub mod dol;
 mod error;
 pub mod io;
 pub mod issuer;
 pub mod oda;
+pub mod records;
 pub mod rsa;
 pub mod select;
 pub mod store;
@@ -37,6 +39,7 @@ pub use config::{AidConfig, TerminalConfig};
 pub use contact::{
     Completion, Contact, Cryptogram, CvmStep, HostAnswer, OdaMethod, OdaResult, TransactionData,
 };
+pub use contactless::{ContactlessCvm, ContactlessLimits, Tap, TapOutcome, tap};
 pub use error::EmvError;
 pub use select::{Candidate, SelectionMethod, candidates};
 pub use store::TagStore;

@@ -1,78 +1,20 @@
 //! Contact kernel scenarios on the simulated cards, in process (no reader stack). Named after
 //! what each checks, as certification cases are.
+// Amounts are written yuan_fen (2000_00 is ¥2,000.00), as the POS shows them.
+#![allow(clippy::inconsistent_digit_grouping)]
 
+mod common;
+
+use common::{capks, card, digits, host_answer, pin, start};
 use pos_emv::contact::ONLINE_TAGS;
 use pos_emv::tvr::bit;
 use pos_emv::{
-    CapkSet, Contact, Cryptogram, CvmStep, EmvError, HostAnswer, OdaMethod, OdaResult,
-    TerminalConfig, TransactionData, candidates, issuer,
+    CapkSet, Cryptogram, CvmStep, EmvError, HostAnswer, OdaMethod, OdaResult, TerminalConfig,
+    candidates,
 };
 use pos_hal::tlv::find;
-use pos_hal::{InlineBytes, PinDigits, Secret};
 use pos_sim::card::InHand;
-use pos_sim::emv::{CardProfile, EmvCard, TEST_CAPK_TOML, TEST_IMK};
-
-fn card(name: &str) -> InHand<EmvCard> {
-    InHand::new(EmvCard::new(
-        CardProfile::builtin(name).expect("built-in profile"),
-    ))
-}
-
-fn capks() -> CapkSet {
-    CapkSet::from_toml(TEST_CAPK_TOML).expect("test CAPK file")
-}
-
-fn txn(amount: u64) -> TransactionData {
-    TransactionData {
-        amount,
-        other_amount: 0,
-        kind: 0x00,
-        date: [0x26, 0x12, 0x01],
-        time: [0x10, 0x20, 0x30],
-        unpredictable: [0x11, 0x22, 0x33, 0x44],
-        sequence: 1,
-        force_online: false,
-    }
-}
-
-fn start<'k>(
-    c: &mut InHand<EmvCard>,
-    terminal: &'k TerminalConfig,
-    keys: &'k CapkSet,
-    amount: u64,
-) -> Result<Contact<'k>, EmvError> {
-    let (list, _) = candidates(c, terminal)?;
-    Contact::start(c, terminal, keys, &list[0], &txn(amount))
-}
-
-/// The issuer's view: recompute the ARQC from field 55 and answer with an ARPC.
-fn host_answer(field55: &[u8], pan_digits: &[u8], psn: u8, arc: [u8; 2]) -> HostAnswer {
-    let get = |tag| find(field55, tag).ok().flatten().map(|t| t.value.to_vec());
-    let mk = issuer::card_master_key(&TEST_IMK, pan_digits, psn);
-    let atc: [u8; 2] = get(0x9F36).expect("ATC").try_into().expect("2");
-    let input = issuer::ac_input(get).expect("AC data in field 55");
-    let arqc = issuer::cryptogram(&mk, atc, &input);
-    assert_eq!(
-        get(0x9F26).expect("AC"),
-        arqc,
-        "the ARQC verifies with the issuer key"
-    );
-    let mut data = issuer::arpc(&mk, atc, arqc, arc).to_vec();
-    data.extend_from_slice(&arc);
-    HostAnswer::Answered {
-        arc,
-        issuer_authentication: Some(data),
-        scripts: Vec::new(),
-    }
-}
-
-fn digits(pan: &str) -> Vec<u8> {
-    pan.bytes().map(|b| b - b'0').collect()
-}
-
-fn pin(text: &str) -> PinDigits {
-    Secret::new(InlineBytes::new(text.as_bytes()).expect("fits"))
-}
+use pos_sim::emv::{CardProfile, EmvCard};
 
 #[test]
 fn selection_finds_unionpay_through_the_pse_and_prefers_priority() {
