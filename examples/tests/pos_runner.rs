@@ -287,3 +287,60 @@ fn a_chip_sale_through_pcscd_with_online_pin() {
     assert_eq!(code, 0, "{out}\n{err}");
     assert_eq!(printer.jobs().len(), 2);
 }
+
+#[test]
+#[ignore = "needs pcscd + vpcd: run by `cargo xtask test`"]
+fn a_chip_that_declines_the_hosts_approval_gets_it_reversed_and_the_money_back() {
+    require_stack();
+    let Stage {
+        dir: d,
+        host,
+        printer,
+    } = Stage::new("runner", "chip-declines");
+    let journal = d.0.join("journal.sqlite");
+    let profile = CardProfile::builtin("unionpay-card-declines").expect("profile");
+    let card = slots::insert(0, EmvCard::new(profile), Faults::default()).expect("insert");
+    let (code, out, err) = pos(
+        &host,
+        &printer,
+        &journal,
+        &script("sale-chip-card-declines.txt"),
+        Some("pcsc:Virtual PCD 00 00"),
+    );
+    slots::remove(card, 0).expect("remove");
+    assert_eq!(code, 0, "{out}\n{err}");
+    assert!(err.contains("reversing it (06)"), "{err}");
+    // The reversal went at once: the full balance is there for the next request.
+    let (code, out, err) = pos_flow(
+        "balance",
+        &host,
+        &printer,
+        &journal,
+        &script("balance.txt"),
+        None,
+    );
+    assert_eq!(code, 0, "{out}\n{err}");
+}
+
+#[test]
+#[ignore = "needs pcscd + vpcd: run by `cargo xtask test`"]
+fn a_chip_whose_cryptogram_does_not_verify_is_declined_by_the_issuer() {
+    require_stack();
+    let Stage {
+        dir: d,
+        host,
+        printer,
+    } = Stage::new("runner", "chip-forged");
+    let mut profile = CardProfile::builtin("unionpay-debit").expect("profile");
+    profile.imk = Some(pos_sim::emv::HexBytes(vec![0x42; 16]));
+    let card = slots::insert(0, EmvCard::new(profile), Faults::default()).expect("insert");
+    let (code, out, err) = pos(
+        &host,
+        &printer,
+        &d.0.join("journal.sqlite"),
+        &script("sale-chip-forged.txt"),
+        Some("pcsc:Virtual PCD 00 00"),
+    );
+    slots::remove(card, 0).expect("remove");
+    assert_eq!(code, 0, "{out}\n{err}");
+}
