@@ -6,7 +6,7 @@
 use std::path::PathBuf;
 use std::time::Duration;
 
-use pos_devices::{DynIccReader, DynPrinter};
+use pos_devices::{DynIccReader, DynPiccReader, DynPrinter};
 use pos_emv::contact::ONLINE_TAGS;
 use pos_emv::{CapkSet, Contact, CvmStep, HostAnswer, TerminalConfig, TransactionData};
 use pos_hal::{
@@ -35,6 +35,8 @@ pub struct Settings {
     pub printer: Option<String>,
     /// Contact card reader selector.
     pub reader: Option<String>,
+    /// Contactless reader selector (qPBOC taps).
+    pub contactless: Option<String>,
     /// The journal file.
     pub journal: PathBuf,
     /// Terminal master key (hex).
@@ -57,6 +59,7 @@ impl Settings {
             host: host.into(),
             printer: None,
             reader: None,
+            contactless: None,
             journal: journal.into(),
             tmk: "70F2A84CCBC2AE8625CBB0F2C22AB923".into(),
             terminal_id: "12345678".into(),
@@ -190,6 +193,10 @@ struct CardState {
     sequence: Option<u8>,
     /// The chip asked for an online PIN.
     chip_wants_pin: bool,
+    /// The card was tapped (the contactless reader holds it), not inserted.
+    tapped: bool,
+    /// Field 55 of a tap: qPBOC's cryptogram came with the GPO.
+    tap_icc: Option<Vec<u8>>,
 }
 
 /// The EMV kernel's configuration: this terminal (an online-PIN pad, so no offline PIN) and
@@ -213,6 +220,30 @@ fn emv_setup(capk: Option<&std::path::Path>) -> Result<&'static EmvSetup, PosErr
     terminal.capabilities[1] &= !0x80;
     // A kernel transaction borrows its configuration; the runner keeps one for its lifetime.
     Ok(Box::leak(Box::new(EmvSetup { terminal, capks })))
+}
+
+/// The contactless lights of a runner without lights: logged.
+struct LoggedLights;
+
+impl pos_hal::ErrorType for LoggedLights {
+    type Error = std::convert::Infallible;
+}
+
+impl pos_hal::Indicators for LoggedLights {
+    fn beep(&mut self, kind: pos_hal::BeepKind) -> Result<(), Self::Error> {
+        eprintln!("pos: beep {kind:?}");
+        Ok(())
+    }
+    fn set_contactless_leds(&mut self, leds: pos_hal::ContactlessLeds) -> Result<(), Self::Error> {
+        let lit = [leds.ready, leds.reading, leds.read, leds.done];
+        eprintln!(
+            "pos: lights {}",
+            lit.iter()
+                .map(|on| if *on { '●' } else { '○' })
+                .collect::<String>()
+        );
+        Ok(())
+    }
 }
 
 /// What the host said, for the chip's completion: field 39 and, from field 55, the issuer
@@ -274,6 +305,7 @@ pub struct Terminal {
     acquirer: Acquirer,
     printer: Option<DynPrinter>,
     reader: Option<DynIccReader>,
+    contactless: Option<DynPiccReader>,
     card: CardState,
     last_approval: Option<(u32, u32, String, String)>,
     approved_record: Option<u64>,
@@ -343,6 +375,12 @@ impl Terminal {
                 .map(pos_devices::open_icc)
                 .transpose()
                 .map_err(|e| PosError::Setup(e.to_string()))?,
+            contactless: settings
+                .contactless
+                .as_deref()
+                .map(pos_devices::open_picc)
+                .transpose()
+                .map_err(|e| PosError::Setup(e.to_string()))?,
             card: CardState::default(),
             last_approval: None,
             approved_record: None,
@@ -398,17 +436,42 @@ impl Terminal {
         })
     }
 
-    /// A script card line (`swipe ;…?`, `insert`, `timeout`, `cancel`) as an event.
+    /// A script card line (`swipe ;…?`, `insert`, `tap`, `timeout`, `cancel`) as an event.
     pub fn card_event(&mut self, line: &str) -> Result<Event, PosError> {
         if line == "timeout" || line == "cancel" {
             return Ok(Self::key_event(line).unwrap_or(Event::Timeout));
         }
+        // A new card: nothing of the previous one's chip session may travel with it.
+        self.card.chip = None;
+        self.card.tap_icc = None;
+        self.card.tapped = false;
         if let Some(raw) = line.strip_prefix("swipe ") {
             let t2 = Track2::parse(raw).map_err(|e| PosError::Setup(format!("track: {e}")))?;
             self.card.pan = t2.pan().ok();
             self.card.track2 = Some(t2.reveal().to_string());
             let swipe = Swipe::clear(TrackRead::Absent, TrackRead::Read(t2), TrackRead::Absent);
             return Ok(Event::Swiped(Box::new(swipe)));
+        }
+        if line == "tap" {
+            let picc = self
+                .contactless
+                .as_mut()
+                .ok_or_else(|| PosError::Setup("`tap` needs --contactless-reader".into()))?;
+            self.card.tapped = true;
+            return Ok(
+                match picc.poll(
+                    pos_hal::TargetTypes::AB,
+                    Duration::from_secs(10),
+                    &self.cancel,
+                ) {
+                    Ok(pos_hal::PollOutcome::Card(_)) => Event::Tapped,
+                    Ok(pos_hal::PollOutcome::Collision) => {
+                        eprintln!("pos: more than one card in the field: present one card only");
+                        Event::Timeout
+                    }
+                    _ => Event::Timeout,
+                },
+            );
         }
         if line == "insert" {
             let reader = self
@@ -426,6 +489,9 @@ impl Terminal {
     }
 
     fn read_chip(&mut self, transaction: Transaction, amount: Amount) -> Event {
+        if self.card.tapped {
+            return self.read_tap(transaction, amount);
+        }
         let Some(reader) = self.reader.as_mut() else {
             return Event::ChipRead(Err(pos_hal::ErrorKind::NoDevice));
         };
@@ -439,26 +505,9 @@ impl Terminal {
             // A void or refund needs the card number only (CUP terminals run no cryptogram).
             _ => return self.read_card_number(),
         };
-        let now = now();
-        let bcd = |v: u32| (((v / 10 % 10) as u8) << 4) | (v % 10) as u8;
-        self.sequence = self.sequence.wrapping_add(1);
-        let txn = TransactionData {
-            amount: amount.minor(),
-            other_amount: 0,
-            kind,
-            date: [
-                bcd(u32::from(now.year() % 100)),
-                bcd(u32::from(now.month())),
-                bcd(u32::from(now.day())),
-            ],
-            time: [
-                bcd(u32::from(now.hour())),
-                bcd(u32::from(now.minute())),
-                bcd(u32::from(now.second())),
-            ],
-            unpredictable: unpredictable(),
-            sequence: self.sequence,
-            force_online: false,
+        let txn = self.transaction_data(kind, amount);
+        let Some(reader) = self.reader.as_mut() else {
+            return Event::ChipRead(Err(pos_hal::ErrorKind::NoDevice));
         };
         let setup = self.emv;
         let started =
@@ -501,6 +550,82 @@ impl Terminal {
         Event::ChipRead(Ok(ChipCard {
             pan,
             online_pin: step == CvmStep::OnlinePin,
+        }))
+    }
+
+    fn transaction_data(&mut self, kind: u8, amount: Amount) -> TransactionData {
+        let now = now();
+        let bcd = |v: u8| ((v / 10 % 10) << 4) | (v % 10);
+        self.sequence = self.sequence.wrapping_add(1);
+        TransactionData {
+            amount: amount.minor(),
+            other_amount: 0,
+            kind,
+            date: [
+                bcd((now.year() % 100) as u8),
+                bcd(now.month()),
+                bcd(now.day()),
+            ],
+            time: [bcd(now.hour()), bcd(now.minute()), bcd(now.second())],
+            unpredictable: unpredictable(),
+            sequence: self.sequence,
+            force_online: false,
+        }
+    }
+
+    /// A qPBOC tap: the card's cryptogram comes with the GPO; the card may leave at once.
+    fn read_tap(&mut self, transaction: Transaction, amount: Amount) -> Event {
+        let kind = match transaction {
+            Transaction::Sale => 0x00,
+            Transaction::Balance => 0x31,
+            _ => return Event::ChipRead(Err(pos_hal::ErrorKind::NotSupported)),
+        };
+        let txn = self.transaction_data(kind, amount);
+        let setup = self.emv;
+        let Some(picc) = self.contactless.as_mut() else {
+            return Event::ChipRead(Err(pos_hal::ErrorKind::NoDevice));
+        };
+        let limits = pos_emv::ContactlessLimits::default();
+        let mut lights = LoggedLights;
+        let tap = match pos_emv::tap(
+            picc.as_mut(),
+            &mut lights,
+            &setup.terminal,
+            &limits,
+            &setup.capks,
+            &txn,
+        ) {
+            Ok(tap) => tap,
+            Err(e) => {
+                eprintln!("pos: tap: {e}");
+                return Event::ChipRead(Err(e.kind()));
+            }
+        };
+        let (cvm, icc) = match tap.outcome() {
+            pos_emv::TapOutcome::Online { cvm, icc_data } => (*cvm, icc_data.clone()),
+            pos_emv::TapOutcome::UseContact => {
+                eprintln!("pos: the card asks to be inserted");
+                return Event::ChipRead(Err(pos_hal::ErrorKind::NotSupported));
+            }
+            other => {
+                // The POS goes online for every tap (floor limit 0): an offline answer here
+                // is a card the terminal does not accept.
+                eprintln!("pos: tap ended {other:?}");
+                return Event::ChipRead(Err(pos_hal::ErrorKind::Protocol));
+            }
+        };
+        let Some(pan) = tap.pan() else {
+            return Event::ChipRead(Err(pos_hal::ErrorKind::Protocol));
+        };
+        self.card.pan = Some(pan.clone());
+        self.card.track2 = None;
+        self.card.chip = None;
+        self.card.chip_wants_pin = false;
+        self.card.sequence = tap.pan_sequence().map(|b| (b >> 4) * 10 + (b & 0x0F));
+        self.card.tap_icc = Some(icc);
+        Event::ChipRead(Ok(ChipCard {
+            pan,
+            online_pin: cvm == pos_emv::ContactlessCvm::OnlinePin,
         }))
     }
 
@@ -719,6 +844,9 @@ impl Terminal {
     /// `Ok(Some(field 55))` to go online with, `Ok(None)` for a card without a kernel
     /// transaction, `Err` when the chip ended it (declined, or pulled).
     fn first_cryptogram(&mut self) -> Result<Option<Vec<u8>>, OnlineOutcome> {
+        if let Some(icc) = self.card.tap_icc.take() {
+            return Ok(Some(icc));
+        }
         let (Some(kernel), Some(reader)) = (self.card.chip.as_mut(), self.reader.as_mut()) else {
             return Ok(None);
         };

@@ -344,3 +344,35 @@ fn a_chip_whose_cryptogram_does_not_verify_is_declined_by_the_issuer() {
     slots::remove(card, 0).expect("remove");
     assert_eq!(code, 0, "{out}\n{err}");
 }
+
+#[test]
+#[ignore = "needs pcscd + vpcd: run by `cargo xtask test`"]
+fn a_tapped_sale_through_pcscd_goes_online_with_the_qpboc_cryptogram() {
+    require_stack();
+    let Stage {
+        dir: d,
+        host,
+        printer,
+    } = Stage::new("runner", "tap");
+    let profile = CardProfile::builtin("unionpay-debit").expect("profile");
+    let card = slots::insert(1, EmvCard::new(profile), Faults::default()).expect("insert");
+    let out = pos_command(
+        "sale",
+        &host,
+        &printer,
+        &d.0.join("journal.sqlite"),
+        &script("sale-tap.txt"),
+    )
+    .arg("--contactless-reader")
+    .arg("pcsc:Virtual PCD 00 01")
+    .output()
+    .expect("pos runs");
+    slots::remove(card, 1).expect("remove");
+    let (stdout, stderr) = (
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr),
+    );
+    assert!(out.status.success(), "{stdout}\n{stderr}");
+    assert!(stderr.contains("lights ●●●●"), "{stderr}");
+    assert_eq!(printer.jobs().len(), 2);
+}

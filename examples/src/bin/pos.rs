@@ -75,6 +75,9 @@ struct Args {
     /// Kill this process (SIGKILL) at a step of the sale — the power-loss tests use it.
     #[arg(long, value_enum, hide = true)]
     kill_at: Option<KillAt>,
+    /// Contactless reader selector for `tap` lines (`pcsc:Virtual PCD 00 01`).
+    #[arg(long)]
+    contactless_reader: Option<String>,
     /// CA public keys for chip cards (`[[capk]]` TOML); default: the simulators' test CA.
     #[arg(long)]
     capk: Option<std::path::PathBuf>,
@@ -113,6 +116,7 @@ fn run(args: &Args) -> Result<bool, PosError> {
         merchant_id: args.merchant_id.clone(),
         kill_at: args.kill_at,
         capk: args.capk.clone(),
+        contactless: args.contactless_reader.clone(),
     };
     let (mut t, batch) = Terminal::open(&settings)?;
     println!("=== signed in, batch {batch:06}");
