@@ -164,6 +164,27 @@ mod tests {
         );
     }
 
+    /// A published SM4 example (blog.csdn.net/M_Kerry/article/details/104625499, "SM4 ECB模式 +
+    /// ANSI X9.8 格式标准(带主账号信息)"): test TMK, a working key as the sign-in delivers it
+    /// with its 8-byte check value, and the 16-byte clear PIN block of PIN 123654.
+    #[test]
+    fn sm4_pin_block_and_working_key_match_the_published_example() {
+        let block = pin_block_iso0_sm4(b"123654", "6230606601007726888").expect("block");
+        assert_eq!(
+            hex::encode_upper(block.expose_secret().as_slice()),
+            "06123654FFFFFFFFFFFF99FEFF88D977"
+        );
+        let tmk = SecretKey::sm4(&hex::decode("1234567890ABCDEFABCDEF0987654321").expect("hex"))
+            .expect("tmk");
+        let mut pik = hex::decode("3D66234C49E4296FF9C78D8BACBD6A76").expect("hex");
+        crate::crypto::decrypt_ecb(&tmk, &mut pik).expect("unwrap");
+        let pik = SecretKey::sm4(&pik).expect("pik");
+        let mut check = [0u8; 16];
+        crate::crypto::encrypt_ecb(&pik, &mut check).expect("kcv");
+        assert_eq!(hex::encode_upper(&check[..8]), "861E83E31FAEBF10");
+        assert_eq!(crate::crypto::kcv(&pik).expect("kcv"), [0x86, 0x1E, 0x83, 0xE3]);
+    }
+
     #[test]
     fn encrypt_decrypt_round_trip_tdes_and_sm4() {
         let pik = SecretKey::tdes(&hex::decode("11223344556677888877665544332211").expect("hex"))
