@@ -17,7 +17,8 @@ use pos_hal::{
 use pos_platform::{SqliteJournal, TcpHostLink};
 use pos_terminal::crypto::{KeyBlockLayout, SecretKey, SoftwareKeyStore};
 use pos_terminal::flows::{
-    Action, CardSource, ChipCard, Event, Flow, OnlineOutcome, OriginalSale, Transaction,
+    Action, CardSource, ChipCard, Event, Flow, OnlineOutcome, OriginalSale, SettleFailure,
+    Transaction,
 };
 use pos_terminal::host::HostLink;
 use pos_terminal::iso8583::{Frame, Message, Mti};
@@ -422,6 +423,9 @@ impl Terminal {
                 source,
             } => self.go_online(*transaction, *amount, *source),
             Action::Print { copy } => self.print(*copy, flow.amount()),
+            Action::LookUpTotals => self.totals(),
+            Action::Settle => self.settle(),
+            Action::PrintSettlement { report } => self.print_settlement(report),
             _ => return None,
         })
     }
@@ -898,6 +902,80 @@ impl Terminal {
         None
     }
 
+    fn online(&mut self) -> Online<'_, PluggedLink, PluggedJournal, SoftwareKeyStore> {
+        Online::new(
+            &mut self.link,
+            &mut self.journal,
+            &mut self.keys,
+            &self.acquirer,
+        )
+    }
+
+    fn totals(&mut self) -> Event {
+        match self.online().totals() {
+            Ok(totals) => Event::Totals(totals),
+            Err(e) => {
+                eprintln!("pos: journal: {e}");
+                Event::Totals(Default::default())
+            }
+        }
+    }
+
+    fn settle(&mut self) -> Event {
+        let mut online = Online::new(
+            &mut self.link,
+            &mut self.journal,
+            &mut self.keys,
+            &self.acquirer,
+        );
+        Event::Settled(match online.settle("01", &self.cancel) {
+            Ok(report) => Ok(report),
+            Err(pos_terminal::online::OnlineError::Rejected { rc }) => {
+                Err(SettleFailure::Rejected { rc })
+            }
+            Err(e) => {
+                eprintln!("pos: settlement: {e}");
+                Err(SettleFailure::Unreachable)
+            }
+        })
+    }
+
+    fn print_settlement(&mut self, report: &pos_terminal::online::Settlement) -> Event {
+        let money = |cents: u64| Amount::from_minor(cents).unwrap_or(Amount::MAX);
+        let slip = pos_terminal::slip::SettlementSlip {
+            merchant_name: "拉卡拉测试商户".into(),
+            merchant_id: self.acquirer.merchant_id.clone(),
+            terminal_id: self.acquirer.terminal_id.clone(),
+            operator: "01".into(),
+            batch: report.batch,
+            when: now(),
+            debit: (money(report.totals.debit.0), report.totals.debit.1),
+            credit: (money(report.totals.credit.0), report.totals.credit.1),
+            balanced: report.balanced,
+            uploaded: report.uploaded,
+        };
+        let layout = slip.layout();
+        let lines = layout.lines();
+        self.print_receipt(&Receipt::new(&lines))
+    }
+
+    fn print_receipt(&mut self, receipt: &Receipt<'_>) -> Event {
+        let result = match self.printer.as_mut() {
+            Some(p) => p
+                .print(receipt, &self.cancel)
+                .map(|_| ())
+                .map_err(|e| e.kind()),
+            None => {
+                println!("{}", receipt.plain_text());
+                Ok(())
+            }
+        };
+        if result.is_ok() {
+            self.printed += 1;
+        }
+        Event::Printed(result)
+    }
+
     fn print(&mut self, copy: pos_terminal::slip::Copy, amount: Amount) -> Event {
         if copy == pos_terminal::slip::Copy::Cardholder
             && self.kill_at == Some(KillAt::BetweenReceipts)
@@ -918,6 +996,8 @@ impl Terminal {
             issuer: "银联 UnionPay".into(),
             entry: if self.card.track2.is_some() {
                 "刷卡 S".into()
+            } else if self.card.tapped {
+                "挥卡 C".into()
             } else {
                 "插卡 I".into()
             },
@@ -932,19 +1012,6 @@ impl Terminal {
         let layout = slip.layout(copy);
         let lines = layout.lines();
         let receipt = Receipt::new(&lines);
-        let result = match self.printer.as_mut() {
-            Some(p) => p
-                .print(&receipt, &self.cancel)
-                .map(|_| ())
-                .map_err(|e| e.kind()),
-            None => {
-                println!("{}", receipt.plain_text());
-                Ok(())
-            }
-        };
-        if result.is_ok() {
-            self.printed += 1;
-        }
-        Event::Printed(result)
+        self.print_receipt(&receipt)
     }
 }

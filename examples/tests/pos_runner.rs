@@ -376,3 +376,54 @@ fn a_tapped_sale_through_pcscd_goes_online_with_the_qpboc_cryptogram() {
     assert!(stderr.contains("lights ●●●●"), "{stderr}");
     assert_eq!(printer.jobs().len(), 2);
 }
+
+/// A swiped sale, then the settlement: `balanced` says whether the host's ledger is left as
+/// the sale made it (true) or loses the sale first, so the totals differ (false).
+fn sale_then_settle(name: &str, balanced: bool) -> String {
+    let Stage {
+        dir: d,
+        host,
+        printer,
+    } = Stage::new("runner", name);
+    let journal = d.0.join("journal.sqlite");
+    let (code, out, err) = pos(&host, &printer, &journal, &script("sale-swipe.txt"), None);
+    assert_eq!(code, 0, "{out}\n{err}");
+    if !balanced {
+        let db = rusqlite::Connection::open(d.0.join("ledger.sqlite")).expect("ledger");
+        db.execute("DELETE FROM txns WHERE kind = 'sale'", [])
+            .expect("delete");
+    }
+    let (code, out, err) = pos_flow(
+        "settle",
+        &host,
+        &printer,
+        &journal,
+        &script("settle.txt"),
+        None,
+    );
+    assert_eq!(code, 0, "{out}\n{err}");
+    let jobs = printer.jobs();
+    let list = jobs.last().expect("the settlement list").transcript();
+    assert!(
+        list.contains("结算总计单") && list.contains("RMB 50.00"),
+        "{list}"
+    );
+    list
+}
+
+#[test]
+fn settlement_with_matching_totals_prints_a_balanced_list() {
+    let list = sale_then_settle("settle-balanced", true);
+    assert!(list.contains("对账平 BALANCED"), "{list}");
+}
+
+#[test]
+fn settlement_with_totals_the_host_disputes_uploads_the_batch() {
+    let list = sale_then_settle("settle-unbalanced", false);
+    assert!(list.contains("对账不平 NOT BALANCED"), "{list}");
+    let uploaded = list
+        .lines()
+        .find(|l| l.contains("上送笔数"))
+        .expect("uploaded line");
+    assert!(uploaded.trim_end().ends_with('1'), "{uploaded}");
+}

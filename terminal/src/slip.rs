@@ -238,3 +238,114 @@ impl SlipLayout {
         lines
     }
 }
+
+/// The settlement list (结算单) printed when a batch is closed.
+#[derive(Debug, Clone)]
+pub struct SettlementSlip {
+    /// Merchant name (Chinese).
+    pub merchant_name: String,
+    /// Field 42.
+    pub merchant_id: String,
+    /// Field 41.
+    pub terminal_id: String,
+    /// Operator number.
+    pub operator: String,
+    /// The batch that was settled.
+    pub batch: u32,
+    /// Date and time.
+    pub when: DateTime,
+    /// Sales and completions: amount and count.
+    pub debit: (Amount, u32),
+    /// Voids and refunds: amount and count.
+    pub credit: (Amount, u32),
+    /// The host agreed with the totals (对账平).
+    pub balanced: bool,
+    /// Transactions uploaded because the totals did not agree.
+    pub uploaded: usize,
+}
+
+/// The strings of a laid-out settlement list; [`SettlementLayout::lines`] borrows from it.
+#[derive(Debug, Clone)]
+pub struct SettlementLayout {
+    texts: Vec<String>,
+}
+
+impl SettlementSlip {
+    /// Lays the list out.
+    pub fn layout(&self) -> SettlementLayout {
+        let w = &self.when;
+        let texts = alloc::vec![
+            self.merchant_name.clone(),
+            self.merchant_id.clone(),
+            self.terminal_id.clone(),
+            self.operator.clone(),
+            format!("{:06}", self.batch),
+            format!(
+                "{:04}/{:02}/{:02} {:02}:{:02}:{:02}",
+                w.year(),
+                w.month(),
+                w.day(),
+                w.hour(),
+                w.minute(),
+                w.second()
+            ),
+            format!("{}", self.debit.1),
+            format!("RMB {}", self.debit.0),
+            format!("{}", self.credit.1),
+            format!("RMB {}", self.credit.0),
+            String::from(if self.balanced {
+                "对账平 BALANCED"
+            } else {
+                "对账不平 NOT BALANCED"
+            }),
+            format!("{}", self.uploaded),
+        ];
+        SettlementLayout { texts }
+    }
+}
+
+impl SettlementLayout {
+    /// The receipt lines.
+    pub fn lines(&self) -> Vec<ReceiptLine<'_>> {
+        let t = |i: usize| self.texts[i].as_str();
+        let n = TextStyle::NORMAL;
+        let row = |left, right| ReceiptLine::Columns {
+            left,
+            right,
+            style: n,
+        };
+        alloc::vec![
+            ReceiptLine::Text {
+                text: "结算总计单",
+                style: n.centered().bold().sized(TextSize::Double)
+            },
+            ReceiptLine::Text {
+                text: "SETTLEMENT",
+                style: n.centered()
+            },
+            ReceiptLine::Separator('-'),
+            ReceiptLine::Text {
+                text: t(0),
+                style: n.bold()
+            },
+            row("商户编号 MERCHANT NO.", t(1)),
+            row("终端编号 TERMINAL NO.", t(2)),
+            row("操作员号 OPERATOR", t(3)),
+            row("批次号 BATCH NO.", t(4)),
+            row("日期时间 DATE/TIME", t(5)),
+            ReceiptLine::Separator('-'),
+            row("借记笔数 DEBIT COUNT", t(6)),
+            row("借记金额 DEBIT AMOUNT", t(7)),
+            row("贷记笔数 CREDIT COUNT", t(8)),
+            row("贷记金额 CREDIT AMOUNT", t(9)),
+            ReceiptLine::Separator('-'),
+            ReceiptLine::Text {
+                text: t(10),
+                style: n.centered().bold()
+            },
+            row("上送笔数 UPLOADED", t(11)),
+            ReceiptLine::Feed(3),
+            ReceiptLine::Cut(CutKind::Partial),
+        ]
+    }
+}

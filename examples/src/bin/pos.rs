@@ -19,8 +19,8 @@ use std::process::ExitCode;
 use clap::Parser;
 use pos_examples::headless::{KillAt, PosError, Settings, Terminal};
 use pos_terminal::flows::{
-    Action, Flow, RefundConfig, RefundFlow, SaleConfig, SaleFlow, Screen, Step, VoidConfig,
-    VoidFlow,
+    Action, Flow, RefundConfig, RefundFlow, SaleConfig, SaleFlow, Screen, SettlementFlow, Step,
+    VoidConfig, VoidFlow,
 };
 
 /// The flows the runner can drive.
@@ -34,6 +34,8 @@ enum FlowKind {
     Void,
     /// 退货 (supervisor password, card, original reference and date, amount).
     Refund,
+    /// 结算: totals confirmed, 0500, batch upload when the host's totals differ, the list.
+    Settle,
 }
 
 #[derive(Parser, Debug)]
@@ -130,6 +132,7 @@ fn run(args: &Args) -> Result<bool, PosError> {
         FlowKind::Refund => boxed(RefundFlow::start(RefundConfig::new(
             args.supervisor_password.clone(),
         ))),
+        FlowKind::Settle => boxed(SettlementFlow::start(std::time::Duration::from_secs(60))),
     };
     let mut ok = true;
     loop {

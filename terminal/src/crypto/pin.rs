@@ -182,7 +182,10 @@ mod tests {
         let mut check = [0u8; 16];
         crate::crypto::encrypt_ecb(&pik, &mut check).expect("kcv");
         assert_eq!(hex::encode_upper(&check[..8]), "861E83E31FAEBF10");
-        assert_eq!(crate::crypto::kcv(&pik).expect("kcv"), [0x86, 0x1E, 0x83, 0xE3]);
+        assert_eq!(
+            crate::crypto::kcv(&pik).expect("kcv"),
+            [0x86, 0x1E, 0x83, 0xE3]
+        );
     }
 
     #[test]

@@ -7,10 +7,12 @@
 mod closing;
 pub mod refund;
 pub mod sale;
+pub mod settle;
 pub mod void;
 
 pub use refund::{RefundConfig, RefundFlow};
 pub use sale::{SaleConfig, SaleFlow};
+pub use settle::{SettleFailure, SettlementFlow};
 pub use void::{OriginalSale, SupervisedConfig, VoidConfig, VoidFlow};
 
 use alloc::string::String;
@@ -124,6 +126,19 @@ pub enum Screen {
     },
     /// The outcome is unknown: the transaction will be reversed automatically.
     Reversing,
+    /// 结算: the open batch's totals, to confirm before settling.
+    SettlementTotals {
+        /// Debit and credit amounts and counts.
+        totals: crate::online::Totals,
+    },
+    /// 打印结算单: the settlement list is printing.
+    PrintingSettlement,
+    /// The printer stopped during the settlement list: Enter prints it again, Cancel skips it
+    /// (the settlement stands).
+    SettlementPrinterProblem {
+        /// The kind of fault.
+        fault: ErrorKind,
+    },
     /// Done.
     Done,
 }
@@ -153,6 +168,10 @@ pub enum Event {
     Original(Option<alloc::boxed::Box<OriginalSale>>),
     /// The printer's answer for the copy that was asked for.
     Printed(Result<(), ErrorKind>),
+    /// The journal's totals of the open batch ([`Action::LookUpTotals`]).
+    Totals(crate::online::Totals),
+    /// The settlement's outcome ([`Action::Settle`]).
+    Settled(Result<crate::online::Settlement, SettleFailure>),
 }
 
 /// What the chip read gave the flow (the kernel keeps the rest).
@@ -278,6 +297,15 @@ pub enum Action {
         /// Which copy.
         copy: Copy,
     },
+    /// Read the open batch's totals from the journal; answer with [`Event::Totals`].
+    LookUpTotals,
+    /// Settle the open batch (0500, batch upload when asked); answer with [`Event::Settled`].
+    Settle,
+    /// Print the settlement list; answer with [`Event::Printed`].
+    PrintSettlement {
+        /// What was settled.
+        report: crate::online::Settlement,
+    },
     /// The flow is over.
     Finish,
 }
@@ -297,6 +325,17 @@ impl Flow for SaleFlow {
     }
     fn amount(&self) -> Amount {
         SaleFlow::amount(self)
+    }
+}
+
+impl Flow for SettlementFlow {
+    fn on(&mut self, event: Event) -> Step {
+        SettlementFlow::on(self, event)
+    }
+    fn amount(&self) -> Amount {
+        self.report()
+            .and_then(|r| Amount::from_minor(r.totals.debit.0).ok())
+            .unwrap_or(Amount::ZERO)
     }
 }
 
@@ -350,6 +389,9 @@ impl Screen {
             Screen::PrinterProblem { .. } => "PrinterProblem",
             Screen::Ended { .. } => "Ended",
             Screen::Reversing => "Reversing",
+            Screen::SettlementTotals { .. } => "SettlementTotals",
+            Screen::PrintingSettlement => "PrintingSettlement",
+            Screen::SettlementPrinterProblem { .. } => "SettlementPrinterProblem",
             Screen::Done => "Done",
         }
     }
@@ -448,6 +490,22 @@ impl core::fmt::Display for Screen {
             Screen::Reversing => {
                 f.write_str("交易结果未知 OUTCOME UNKNOWN\n将自动冲正 IT WILL BE REVERSED")
             }
+            Screen::SettlementTotals { totals } => {
+                let money = |cents: u64| Amount::from_minor(cents).unwrap_or(Amount::MAX);
+                write!(
+                    f,
+                    "结算 SETTLEMENT\n借记 DEBIT {} 笔 RMB {}\n贷记 CREDIT {} 笔 RMB {}\n确认结算请按确认 ENTER TO SETTLE",
+                    totals.debit.1,
+                    money(totals.debit.0),
+                    totals.credit.1,
+                    money(totals.credit.0)
+                )
+            }
+            Screen::PrintingSettlement => f.write_str("打印结算单 PRINTING SETTLEMENT LIST"),
+            Screen::SettlementPrinterProblem { fault } => write!(
+                f,
+                "打印机故障 PRINTER: {fault}\n处理后按确认 FIX IT, THEN PRESS ENTER\n按取消不打印 CANCEL: SKIP THE LIST"
+            ),
             Screen::Done => f.write_str("完成 DONE"),
         }
     }
