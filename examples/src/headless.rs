@@ -121,6 +121,9 @@ impl Journal for PluggedJournal {
     fn finish(&mut self, id: u64, outcome: &Outcome) -> Result<(), Self::Error> {
         self.inner.finish(id, outcome)
     }
+    fn set_icc(&mut self, id: u64, icc: &[u8]) -> Result<(), Self::Error> {
+        self.inner.set_icc(id, icc)
+    }
     fn reversals_due(&mut self) -> Result<Vec<Record>, Self::Error> {
         self.inner.reversals_due()
     }
@@ -898,6 +901,15 @@ impl Terminal {
             eprintln!("pos: the chip declined the host's approval: reversing it (06)");
             self.abandon();
             return Some(OnlineOutcome::Declined { rc: "Z1".into() });
+        }
+        if let (Ok(done), Some(id)) = (&done, self.approved_record)
+            && done.approved
+        {
+            // The TC and what it covers go up with the settlement's batch upload.
+            let icc = kernel.icc_data(ONLINE_TAGS);
+            if let Err(e) = self.journal.set_icc(id, &icc) {
+                eprintln!("pos: journal: {e}");
+            }
         }
         None
     }

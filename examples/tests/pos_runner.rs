@@ -427,3 +427,45 @@ fn settlement_with_totals_the_host_disputes_uploads_the_batch() {
         .expect("uploaded line");
     assert!(uploaded.trim_end().ends_with('1'), "{uploaded}");
 }
+
+#[test]
+#[ignore = "needs pcscd + vpcd: run by `cargo xtask test`"]
+fn a_chip_sale_is_uploaded_with_its_tc_at_a_balanced_settlement() {
+    require_stack();
+    let Stage {
+        dir: d,
+        host,
+        printer,
+    } = Stage::new("runner", "chip-settle");
+    let journal = d.0.join("journal.sqlite");
+    let profile = CardProfile::builtin("unionpay-debit").expect("profile");
+    let card = slots::insert(0, EmvCard::new(profile), Faults::default()).expect("insert");
+    let (code, out, err) = pos(
+        &host,
+        &printer,
+        &journal,
+        &script("sale-chip.txt"),
+        Some("pcsc:Virtual PCD 00 00"),
+    );
+    slots::remove(card, 0).expect("remove");
+    assert_eq!(code, 0, "{out}\n{err}");
+    let (code, out, err) = pos_flow(
+        "settle",
+        &host,
+        &printer,
+        &journal,
+        &script("settle.txt"),
+        None,
+    );
+    assert_eq!(code, 0, "{out}\n{err}");
+    let list = printer.jobs().last().expect("list").transcript();
+    assert!(list.contains("对账平 BALANCED"), "{list}");
+    let uploaded = list
+        .lines()
+        .find(|l| l.contains("上送笔数"))
+        .expect("uploaded line");
+    assert!(
+        uploaded.trim_end().ends_with('1'),
+        "the chip sale's TC went up: {uploaded}"
+    );
+}

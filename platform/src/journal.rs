@@ -50,6 +50,22 @@ CREATE TABLE IF NOT EXISTS records(
 CREATE INDEX IF NOT EXISTS records_voucher ON records(voucher);
 ";
 
+/// Columns added after the first schema: added to older journals when they are opened.
+const ADDED_COLUMNS: &[(&str, &str)] = &[("icc", "BLOB")];
+
+fn migrate(db: &Connection) -> Result<(), JournalError> {
+    let mut stmt = db.prepare("SELECT name FROM pragma_table_info('records')")?;
+    let have: Vec<String> = stmt
+        .query_map([], |r| r.get(0))?
+        .collect::<Result<_, _>>()?;
+    for (name, kind) in ADDED_COLUMNS {
+        if !have.iter().any(|h| h == name) {
+            db.execute_batch(&format!("ALTER TABLE records ADD COLUMN {name} {kind}"))?;
+        }
+    }
+    Ok(())
+}
+
 /// The SQLite journal.
 ///
 /// ```
@@ -88,6 +104,10 @@ fn read_record(r: &rusqlite::Row<'_>) -> rusqlite::Result<(Record, String, [Opti
         r.get(5)?,
         [r.get(6)?, r.get(7)?, r.get(8)?, r.get(9)?],
     ))
+    .and_then(|(record, state, texts)| {
+        let icc: Option<Vec<u8>> = r.get(10)?;
+        Ok((record.with_icc(icc.unwrap_or_default()), state, texts))
+    })
 }
 
 fn with_outcome(
@@ -114,7 +134,7 @@ fn with_outcome(
     Ok(record)
 }
 
-const COLUMNS: &str = "id, stan, batch, voucher, request, state, rc, rrn, auth, reason";
+const COLUMNS: &str = "id, stan, batch, voucher, request, state, rc, rrn, auth, reason, icc";
 
 impl SqliteJournal {
     /// Opens (or creates) the journal file.
@@ -124,6 +144,7 @@ impl SqliteJournal {
         db.pragma_update(None, "journal_mode", "WAL")?;
         db.pragma_update(None, "synchronous", "FULL")?;
         db.execute_batch(SCHEMA)?;
+        migrate(&db)?;
         Ok(Self { db })
     }
 
@@ -131,6 +152,7 @@ impl SqliteJournal {
     pub fn open_in_memory() -> Result<Self, JournalError> {
         let db = Connection::open_in_memory()?;
         db.execute_batch(SCHEMA)?;
+        migrate(&db)?;
         Ok(Self { db })
     }
 
@@ -236,6 +258,20 @@ impl Journal for SqliteJournal {
         Ok(())
     }
 
+    fn set_icc(&mut self, id: u64, icc: &[u8]) -> Result<(), JournalError> {
+        let changed = self.db.execute(
+            "UPDATE records SET icc = ?2 WHERE id = ?1",
+            params![id as i64, icc],
+        )?;
+        if changed == 0 {
+            return Err(JournalError::Corrupt {
+                id,
+                what: "no such record",
+            });
+        }
+        Ok(())
+    }
+
     fn reversals_due(&mut self) -> Result<Vec<Record>, JournalError> {
         // Pending at this point means the power went while waiting: unknown, reverse it.
         self.db.execute(
@@ -267,6 +303,36 @@ impl Journal for SqliteJournal {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_journal_of_the_first_schema_gains_the_chip_column_and_keeps_its_records() {
+        let dir = std::env::temp_dir().join(format!("pos-journal-old-{}", std::process::id()));
+        let _ = std::fs::create_dir_all(&dir);
+        let path = dir.join("journal.sqlite");
+        let _ = std::fs::remove_file(&path);
+        {
+            let old = Connection::open(&path).expect("db");
+            old.execute_batch(SCHEMA).expect("first schema");
+            old.execute(
+                "INSERT INTO records(stan, batch, voucher, request, state) VALUES (1, 1, 1, x'00', 'approved')",
+                [],
+            )
+            .expect("old record");
+        }
+        let mut j = SqliteJournal::open(&path).expect("opens and migrates");
+        let record = j.last().expect("last").expect("the old record");
+        assert!(record.icc.is_empty());
+        j.set_icc(record.id, &[0x9F, 0x26, 0x01, 0xAA])
+            .expect("set");
+        drop(j);
+        let mut j = SqliteJournal::open(&path).expect("reopens");
+        assert_eq!(
+            j.last().expect("last").expect("record").icc,
+            [0x9F, 0x26, 0x01, 0xAA]
+        );
+        assert!(j.set_icc(999, &[]).is_err());
+        let _ = std::fs::remove_dir_all(dir);
+    }
 
     #[test]
     fn counters_and_records_survive_reopening() {

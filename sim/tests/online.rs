@@ -516,3 +516,37 @@ fn every_request_kind_through_the_core_and_a_balanced_settlement_after_them() {
     assert_eq!(s.totals.credit, (5_000 + 3_000, 2), "{s:?}");
     assert!(s.balanced, "terminal and host count the same: {s:?}");
 }
+
+#[test]
+fn a_chip_request_is_journaled_and_reversed_with_only_the_reversal_chip_data() {
+    let (_dir, host, mut pos) = setup("icc-reversal");
+    host.faults().delay_ms.store(2_500, Ordering::Relaxed);
+    let mut m = pos.card_message("000000", "22", Some(1_234));
+    // 9F26 (the ARQC) and 9F02 must not travel in a reversal; 95, 9F10 and 9F36 must.
+    let icc = hex::decode(concat!(
+        "9F26081122334455667788",
+        "95050000000000",
+        "9F0206000000001234",
+        "9F10070701010003A000",
+        "9F36020042"
+    ))
+    .expect("hex");
+    m.set_bytes(55, icc).expect("55");
+    pos.online()
+        .request(m, &CancelToken::new())
+        .expect_err("too slow");
+    let due = pos.journal.reversals_due().expect("due");
+    let kept = Message::unpack(&due[0].request).expect("journaled request");
+    let icc = kept.text(55).expect("55").expect("chip data kept");
+    assert_eq!(
+        hex::encode_upper(icc.as_ref()),
+        "950500000000009F10070701010003A0009F36020042"
+    );
+    host.faults().delay_ms.store(0, Ordering::Relaxed);
+    std::thread::sleep(Duration::from_millis(1_200));
+    assert_eq!(
+        pos.balance(),
+        1_000_000,
+        "the reversal with its chip data was accepted"
+    );
+}

@@ -66,7 +66,8 @@ pub enum Outcome {
 }
 
 /// A request as the journal keeps it. `request` is the packed ISO 8583 message (no frame, no
-/// MAC) *without* track data, PIN block or ICC data — enough to build its reversal.
+/// MAC) *without* track data or PIN block, and with field 55 cut down to what a reversal
+/// carries — enough to build its reversal.
 #[derive(Debug, Clone, PartialEq, Eq)]
 #[non_exhaustive]
 pub struct Record {
@@ -82,6 +83,9 @@ pub struct Record {
     pub request: Vec<u8>,
     /// Where it stands.
     pub outcome: Outcome,
+    /// The chip's data after completion (field 55 with the TC), uploaded at settlement;
+    /// empty for cards without a chip transaction.
+    pub icc: Vec<u8>,
 }
 
 impl Record {
@@ -101,7 +105,14 @@ impl Record {
             voucher,
             request,
             outcome,
+            icc: Vec::new(),
         }
+    }
+
+    /// With the chip's completion data.
+    pub fn with_icc(mut self, icc: Vec<u8>) -> Self {
+        self.icc = icc;
+        self
     }
 }
 
@@ -119,6 +130,9 @@ pub trait Journal: ErrorType {
     fn begin(&mut self, stan: u32, request: &[u8]) -> Result<Record, Self::Error>;
     /// Records the outcome of record `id`.
     fn finish(&mut self, id: u64, outcome: &Outcome) -> Result<(), Self::Error>;
+    /// Keeps the chip's completion data of record `id` (field 55 with the final cryptogram)
+    /// for the settlement's batch upload.
+    fn set_icc(&mut self, id: u64, icc: &[u8]) -> Result<(), Self::Error>;
     /// Records whose reversal has not been acknowledged yet (oldest first). Pending records
     /// (power lost while waiting) count: they become [`Outcome::Unknown`] with
     /// [`ReversalReason::NoAnswer`].

@@ -13,8 +13,28 @@ use crate::host::HostLink;
 use crate::iso8583::{CodecError, Frame, Message, Mti};
 use crate::journal::{Journal, Outcome, Record, ReversalReason};
 
-/// Fields a journal never keeps (track data, PIN block, ICC data, MAC).
-const NOT_JOURNALED: [u8; 6] = [35, 36, 52, 55, 26, 64];
+/// Fields a journal never keeps (track data, PIN block, MAC). Field 55 is kept cut down to
+/// [`REVERSAL_ICC_TAGS`].
+const NOT_JOURNALED: [u8; 5] = [35, 36, 52, 26, 64];
+
+/// The chip data a reversal carries (LiaoYang `stReversalTagList`): TVR, IFD serial number,
+/// issuer application data, ATC and the script results.
+pub const REVERSAL_ICC_TAGS: [u32; 5] = [0x95, 0x9F1E, 0x9F10, 0x9F36, 0xDF31];
+
+/// The elements of `icc` (field 55) whose tags are in `keep`, in their order; malformed data
+/// keeps what parsed before the fault.
+pub fn icc_subset(icc: &[u8], keep: &[u32]) -> Vec<u8> {
+    let mut out = Vec::new();
+    for element in pos_hal::tlv::TlvIter::new(icc).map_while(Result::ok) {
+        if keep.contains(&element.tag) {
+            let mut raw = alloc::vec![0u8; element.value.len() + 9];
+            if let Ok(n) = pos_hal::tlv::encode_into(element.tag, element.value, &mut raw) {
+                out.extend_from_slice(&raw[..n]);
+            }
+        }
+    }
+    out
+}
 
 /// Who the terminal talks to and how.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -299,7 +319,8 @@ pub struct Settlement {
     pub totals: Totals,
     /// The host agreed with them.
     pub balanced: bool,
-    /// Transactions uploaded (0320) because the totals did not agree.
+    /// Transactions uploaded (0320): chip transactions with their TC always, the others
+    /// when the totals did not agree.
     pub uploaded: usize,
 }
 
@@ -423,6 +444,14 @@ impl<'a, L: HostLink, J: Journal, K: KeyStore> Online<'a, L, J, K> {
         let mut kept = msg.clone();
         for n in NOT_JOURNALED {
             kept.remove(n);
+        }
+        if let Ok(Some(icc)) = msg.text(55) {
+            let subset = icc_subset(&icc, &REVERSAL_ICC_TAGS);
+            if subset.is_empty() {
+                kept.remove(55);
+            } else {
+                kept.set_bytes(55, subset).map_err(OnlineError::Codec)?;
+            }
         }
         let stripped = kept.pack().map_err(OnlineError::Codec)?;
         let mut record = self
@@ -626,17 +655,34 @@ impl<'a, L: HostLink, J: Journal, K: KeyStore> Online<'a, L, J, K> {
             .and_then(|s| s.chars().nth(30))
             == Some('1');
         let mut uploaded = 0;
-        if !balanced {
-            for record in self.journal.records(batch).map_err(OnlineError::Journal)? {
-                if !matches!(record.outcome, Outcome::Approved { .. }) {
-                    continue;
+        let records = self.journal.records(batch).map_err(OnlineError::Journal)?;
+        for record in &records {
+            if !matches!(record.outcome, Outcome::Approved { .. }) {
+                continue;
+            }
+            let Ok(request) = Message::unpack(&record.request) else {
+                continue;
+            };
+            if counts_as(&request).is_none() {
+                continue;
+            }
+            if !record.icc.is_empty() {
+                // Chip transactions go up with their TC whether or not the totals agree
+                // (60.3 203, notes/payments-cup-emv.md §2.12).
+                let mut up = self.management(Mti::BATCH_UPLOAD, batch, "203")?;
+                for n in [2u8, 3, 4, 22, 23, 49] {
+                    if let Ok(Some(v)) = request.text(n) {
+                        up.set_text(n, String::from_utf8_lossy(&v).into_owned())
+                            .map_err(OnlineError::Codec)?;
+                    }
                 }
-                let Ok(request) = Message::unpack(&record.request) else {
-                    continue;
-                };
-                if counts_as(&request).is_none() {
-                    continue;
-                }
+                up.set_text(11, alloc::format!("{:06}", record.stan))
+                    .map_err(OnlineError::Codec)?;
+                up.set_bytes(55, record.icc.clone())
+                    .map_err(OnlineError::Codec)?;
+                self.plain_exchange(&up, cancel)?;
+                uploaded += 1;
+            } else if !balanced {
                 let pan = request
                     .text(2)
                     .ok()
@@ -653,11 +699,16 @@ impl<'a, L: HostLink, J: Journal, K: KeyStore> Online<'a, L, J, K> {
                 self.plain_exchange(&up, cancel)?;
                 uploaded += 1;
             }
-            let mut end = self.management(Mti::BATCH_UPLOAD, batch, "202")?;
-            end.set_text(48, alloc::format!("{uploaded:04}"))
-                .map_err(OnlineError::Codec)?;
-            self.plain_exchange(&end, cancel)?;
         }
+        // The end of the upload goes even when nothing was uploaded ("二代平台对账平也需要批结束").
+        let mut end = self.management(
+            Mti::BATCH_UPLOAD,
+            batch,
+            if balanced { "207" } else { "202" },
+        )?;
+        end.set_text(48, alloc::format!("{uploaded:04}"))
+            .map_err(OnlineError::Codec)?;
+        self.plain_exchange(&end, cancel)?;
         self.journal
             .set_batch(batch % 999_999 + 1)
             .map_err(OnlineError::Journal)?;
