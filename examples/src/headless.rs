@@ -136,6 +136,9 @@ impl Journal for PluggedJournal {
     fn records(&mut self, batch: u32) -> Result<Vec<Record>, Self::Error> {
         self.inner.records(batch)
     }
+    fn batch_started(&mut self, batch: u32) -> Result<Option<u64>, Self::Error> {
+        self.inner.batch_started(batch)
+    }
 }
 
 /// The host link, with a plug that `--kill-at after-answer` pulls when an answer arrives.
@@ -912,6 +915,48 @@ impl Terminal {
             }
         }
         None
+    }
+
+    /// The forced settlement (Lakala): a batch left open from an earlier business day is
+    /// settled, and its list printed, before any transaction. Returns the settled batch's
+    /// report, or `None` when the batch is today's (or empty).
+    pub fn settle_if_due(&mut self) -> Result<Option<pos_terminal::online::Settlement>, PosError> {
+        let due = self
+            .online()
+            .settlement_due(now(), 8 * 3600)
+            .map_err(|e| PosError::Setup(format!("journal: {e}")))?;
+        let Some(batch) = due else {
+            return Ok(None);
+        };
+        println!("=== batch {batch:06} is from an earlier day: it is settled first");
+        let (mut flow, mut step) =
+            pos_terminal::flows::SettlementFlow::start(Duration::from_secs(60));
+        loop {
+            println!("--- {}\n{}", step.screen.name(), step.screen);
+            let event = match &step.action {
+                Action::Finish => break,
+                // Forced: the operator cannot decline it; a printer fault skips the list.
+                Action::WaitKey { .. } => match step.screen {
+                    pos_terminal::flows::Screen::SettlementPrinterProblem { .. } => {
+                        Event::Key(Key::Cancel)
+                    }
+                    _ => Event::Key(Key::Enter),
+                },
+                other => match self.perform(other, &flow) {
+                    Some(event) => event,
+                    None => break,
+                },
+            };
+            step = flow.on(event);
+        }
+        self.printed = 0;
+        match flow.report() {
+            Some(report) => Ok(Some(report.clone())),
+            None => Err(PosError::Setup(format!(
+                "the forced settlement of batch {batch:06} did not complete: {}",
+                step.screen
+            ))),
+        }
     }
 
     fn online(&mut self) -> Online<'_, PluggedLink, PluggedJournal, SoftwareKeyStore> {

@@ -469,3 +469,39 @@ fn a_chip_sale_is_uploaded_with_its_tc_at_a_balanced_settlement() {
         "the chip sale's TC went up: {uploaded}"
     );
 }
+
+#[test]
+fn a_batch_left_open_from_yesterday_is_settled_before_the_next_sale() {
+    let Stage {
+        dir: d,
+        host,
+        printer,
+    } = Stage::new("runner", "forced-settle");
+    let journal = d.0.join("journal.sqlite");
+    let (code, out, err) = pos(&host, &printer, &journal, &script("sale-swipe.txt"), None);
+    assert_eq!(code, 0, "{out}\n{err}");
+    assert!(
+        !out.contains("forced settlement"),
+        "today's batch is not settled: {out}"
+    );
+    // The sale was yesterday.
+    let db = rusqlite::Connection::open(&journal).expect("journal");
+    db.execute("UPDATE records SET created = datetime('now', '-1 day')", [])
+        .expect("back-date");
+    drop(db);
+    let (code, out, err) = pos(&host, &printer, &journal, &script("sale-swipe.txt"), None);
+    assert_eq!(code, 0, "{out}\n{err}");
+    assert!(
+        out.contains("=== forced settlement of batch 000001: balanced, 0 uploaded"),
+        "{out}"
+    );
+    let jobs = printer.jobs();
+    assert_eq!(jobs.len(), 5, "two slips, the settlement list, two slips");
+    assert!(jobs[2].transcript().contains("结算总计单"));
+    // The new sale went into the next batch.
+    assert!(
+        jobs[3].transcript().contains("000002"),
+        "{}",
+        jobs[3].transcript()
+    );
+}

@@ -298,11 +298,39 @@ impl Journal for SqliteJournal {
     fn records(&mut self, batch: u32) -> Result<Vec<Record>, JournalError> {
         self.query("WHERE batch = ?1 ORDER BY id", Some(batch))
     }
+
+    fn batch_started(&mut self, batch: u32) -> Result<Option<u64>, JournalError> {
+        let secs: Option<i64> = self.db.query_row(
+            "SELECT CAST(strftime('%s', MIN(created)) AS INTEGER) FROM records WHERE batch = ?1",
+            [batch],
+            |r| r.get(0),
+        )?;
+        Ok(secs.and_then(|s| u64::try_from(s).ok()))
+    }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_batch_starts_with_its_first_record() {
+        let mut j = SqliteJournal::open_in_memory().expect("journal");
+        let batch = j.batch().expect("batch");
+        assert_eq!(j.batch_started(batch).expect("query"), None);
+        let before = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .expect("clock")
+            .as_secs();
+        let stan = j.next_stan().expect("stan");
+        j.begin(stan, b"request").expect("begin");
+        let started = j.batch_started(batch).expect("query").expect("started");
+        assert!(
+            started + 2 >= before && started <= before + 2,
+            "{started} vs {before}"
+        );
+        assert_eq!(j.batch_started(batch + 1).expect("query"), None);
+    }
 
     #[test]
     fn a_journal_of_the_first_schema_gains_the_chip_column_and_keeps_its_records() {

@@ -143,4 +143,7 @@ pub trait Journal: ErrorType {
     fn last(&mut self) -> Result<Option<Record>, Self::Error>;
     /// Every record of `batch`, oldest first (settlement totals, batch upload, records query).
     fn records(&mut self, batch: u32) -> Result<Vec<Record>, Self::Error>;
+    /// When the first record of `batch` was written (Unix seconds), `None` for an empty
+    /// batch: the forced settlement of a batch left open from an earlier day.
+    fn batch_started(&mut self, batch: u32) -> Result<Option<u64>, Self::Error>;
 }

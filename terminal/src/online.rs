@@ -626,6 +626,29 @@ impl<'a, L: HostLink, J: Journal, K: KeyStore> Online<'a, L, J, K> {
         }
     }
 
+    /// Whether the open batch was opened on an earlier business day than `today` (local
+    /// time `utc_offset_secs` east of UTC): Lakala terminals settle such a batch before
+    /// anything else ("上批未结，请先结完上批"). `Some(batch)` when it is due.
+    pub fn settlement_due(
+        &mut self,
+        today: pos_hal::DateTime,
+        utc_offset_secs: i64,
+    ) -> Res<Option<u32>, L, J, K> {
+        let batch = self.journal.batch().map_err(OnlineError::Journal)?;
+        let Some(started) = self
+            .journal
+            .batch_started(batch)
+            .map_err(OnlineError::Journal)?
+        else {
+            return Ok(None);
+        };
+        let Ok(opened) = pos_hal::DateTime::from_unix(started, utc_offset_secs) else {
+            return Ok(None);
+        };
+        let day = |d: &pos_hal::DateTime| (d.year(), d.month(), d.day());
+        Ok((day(&opened) < day(&today)).then_some(batch))
+    }
+
     /// Settles the open batch: queued reversals first, then 0500 with the journal's totals;
     /// when the host's totals differ, every approved transaction is uploaded (0320, then the
     /// end-of-upload message). The next batch is opened either way.

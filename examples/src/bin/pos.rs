@@ -122,6 +122,18 @@ fn run(args: &Args) -> Result<bool, PosError> {
     };
     let (mut t, batch) = Terminal::open(&settings)?;
     println!("=== signed in, batch {batch:06}");
+    if let Some(report) = t.settle_if_due()? {
+        println!(
+            "=== forced settlement of batch {:06}: {}, {} uploaded",
+            report.batch,
+            if report.balanced {
+                "balanced"
+            } else {
+                "not balanced"
+            },
+            report.uploaded
+        );
+    }
 
     let (mut flow, mut step): (Box<dyn Flow>, Step) = match args.flow {
         FlowKind::Sale => boxed(SaleFlow::start(SaleConfig::default())),
