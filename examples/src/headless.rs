@@ -430,6 +430,12 @@ impl Terminal {
             } => self.go_online(*transaction, *amount, *source),
             Action::Print { copy } => self.print(*copy, flow.amount()),
             Action::LookUpTotals => self.totals(),
+            Action::SaveOperators { operators } => Event::Saved(
+                self.journal
+                    .inner
+                    .save_operators(operators)
+                    .map_err(|e| e.kind()),
+            ),
             Action::Settle => self.settle(),
             Action::PrintSettlement { report } => self.print_settlement(report),
             _ => return None,
@@ -915,6 +921,14 @@ impl Terminal {
             }
         }
         None
+    }
+
+    /// The operator table kept in the journal database.
+    pub fn operators(&mut self) -> Result<pos_terminal::operators::Operators, PosError> {
+        self.journal
+            .inner
+            .operators()
+            .map_err(|e| PosError::Setup(format!("journal: {e}")))
     }
 
     /// The forced settlement (Lakala): a batch left open from an earlier business day is

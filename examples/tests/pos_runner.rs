@@ -505,3 +505,55 @@ fn a_batch_left_open_from_yesterday_is_settled_before_the_next_sale() {
         jobs[3].transcript()
     );
 }
+
+#[test]
+fn cashier_01_logs_in_with_the_default_password() {
+    let Stage {
+        dir: d,
+        host,
+        printer,
+    } = Stage::new("runner", "login");
+    let (code, out, err) = pos_flow(
+        "login",
+        &host,
+        &printer,
+        &d.0.join("journal.sqlite"),
+        &script("login.txt"),
+        None,
+    );
+    assert_eq!(code, 0, "{out}\n{err}");
+    assert!(
+        !out.contains("0000\n"),
+        "the password is never shown: {out}"
+    );
+}
+
+#[test]
+fn a_locked_operator_stays_locked_after_a_restart() {
+    let Stage {
+        dir: d,
+        host,
+        printer,
+    } = Stage::new("runner", "login-locked");
+    let journal = d.0.join("journal.sqlite");
+    let (code, out, err) = pos_flow(
+        "login",
+        &host,
+        &printer,
+        &journal,
+        &script("login-locked.txt"),
+        None,
+    );
+    assert_eq!(code, 0, "{out}\n{err}");
+    // A new process (power cycle): the right password is still refused.
+    let (code, out, _) = pos_flow(
+        "login",
+        &host,
+        &printer,
+        &journal,
+        &script("login.txt"),
+        None,
+    );
+    assert_ne!(code, 0, "{out}");
+    assert!(out.contains("locked"), "{out}");
+}

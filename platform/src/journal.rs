@@ -48,6 +48,8 @@ CREATE TABLE IF NOT EXISTS records(
     rc TEXT, rrn TEXT, auth TEXT, reason TEXT,
     created TEXT NOT NULL DEFAULT (datetime('now')));
 CREATE INDEX IF NOT EXISTS records_voucher ON records(voucher);
+CREATE TABLE IF NOT EXISTS operators(
+    id TEXT PRIMARY KEY, password TEXT NOT NULL, failures INTEGER NOT NULL DEFAULT 0);
 ";
 
 /// Columns added after the first schema: added to older journals when they are opened.
@@ -168,6 +170,45 @@ impl SqliteJournal {
                 .collect::<Result<Vec<_>, _>>()?,
         };
         rows.into_iter().map(with_outcome).collect()
+    }
+}
+
+impl SqliteJournal {
+    /// The operator table; a new terminal's defaults (cashier 01 / 0000, supervisor 00) the
+    /// first time.
+    pub fn operators(&mut self) -> Result<pos_terminal::operators::Operators, JournalError> {
+        let mut stmt = self
+            .db
+            .prepare("SELECT id, password, failures FROM operators ORDER BY id")?;
+        let rows: Vec<(String, String, u8)> = stmt
+            .query_map([], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))?
+            .collect::<Result<_, _>>()?;
+        drop(stmt);
+        if rows.is_empty() {
+            let defaults = pos_terminal::operators::Operators::default();
+            self.save_operators(&defaults)?;
+            return Ok(defaults);
+        }
+        Ok(pos_terminal::operators::Operators::from_rows(
+            rows.iter().map(|(a, b, c)| (a.as_str(), b.as_str(), *c)),
+        ))
+    }
+
+    /// Replaces the operator table in one transaction.
+    pub fn save_operators(
+        &mut self,
+        operators: &pos_terminal::operators::Operators,
+    ) -> Result<(), JournalError> {
+        let tx = self.db.transaction()?;
+        tx.execute("DELETE FROM operators", [])?;
+        for op in operators.iter() {
+            tx.execute(
+                "INSERT INTO operators(id, password, failures) VALUES (?1, ?2, ?3)",
+                params![String::from_utf8_lossy(&op.id), op.password(), op.failures],
+            )?;
+        }
+        tx.commit()?;
+        Ok(())
     }
 }
 

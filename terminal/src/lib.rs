@@ -42,5 +42,6 @@ pub mod host;
 pub mod iso8583;
 pub mod journal;
 pub mod online;
+pub mod operators;
 pub mod requests;
 pub mod slip;

@@ -19,8 +19,8 @@ use std::process::ExitCode;
 use clap::Parser;
 use pos_examples::headless::{KillAt, PosError, Settings, Terminal};
 use pos_terminal::flows::{
-    Action, Flow, RefundConfig, RefundFlow, SaleConfig, SaleFlow, Screen, SettlementFlow, Step,
-    VoidConfig, VoidFlow,
+    Action, Flow, LoginFlow, RefundConfig, RefundFlow, SaleConfig, SaleFlow, Screen,
+    SettlementFlow, Step, VoidConfig, VoidFlow,
 };
 
 /// The flows the runner can drive.
@@ -36,6 +36,8 @@ enum FlowKind {
     Refund,
     /// 结算: totals confirmed, 0500, batch upload when the host's totals differ, the list.
     Settle,
+    /// 操作员登录: operator number and password (cashier 01 / 0000 on a new terminal).
+    Login,
 }
 
 #[derive(Parser, Debug)]
@@ -145,6 +147,10 @@ fn run(args: &Args) -> Result<bool, PosError> {
             args.supervisor_password.clone(),
         ))),
         FlowKind::Settle => boxed(SettlementFlow::start(std::time::Duration::from_secs(60))),
+        FlowKind::Login => boxed(LoginFlow::start(
+            t.operators()?,
+            std::time::Duration::from_secs(60),
+        )),
     };
     let mut ok = true;
     loop {

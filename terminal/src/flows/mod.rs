@@ -5,11 +5,13 @@
 //! devices and the online layer; the flows own the rules.
 
 mod closing;
+pub mod login;
 pub mod refund;
 pub mod sale;
 pub mod settle;
 pub mod void;
 
+pub use login::LoginFlow;
 pub use refund::{RefundConfig, RefundFlow};
 pub use sale::{SaleConfig, SaleFlow};
 pub use settle::{SettleFailure, SettlementFlow};
@@ -126,6 +128,30 @@ pub enum Screen {
     },
     /// The outcome is unknown: the transaction will be reversed automatically.
     Reversing,
+    /// 请输入操作员号: the operator number typed so far.
+    OperatorId {
+        /// Digits typed.
+        digits: String,
+    },
+    /// 请输入操作员密码: the password as stars.
+    OperatorPassword {
+        /// The operator.
+        operator: String,
+        /// Digits typed.
+        typed: usize,
+    },
+    /// The login was refused, and why.
+    LoginRefused {
+        /// Why.
+        reason: crate::operators::OperatorError,
+    },
+    /// 登录成功.
+    LoggedIn {
+        /// The operator.
+        operator: String,
+        /// Its role.
+        role: crate::operators::Role,
+    },
     /// 结算: the open batch's totals, to confirm before settling.
     SettlementTotals {
         /// Debit and credit amounts and counts.
@@ -168,6 +194,8 @@ pub enum Event {
     Original(Option<alloc::boxed::Box<OriginalSale>>),
     /// The printer's answer for the copy that was asked for.
     Printed(Result<(), ErrorKind>),
+    /// The operator table was saved ([`Action::SaveOperators`]).
+    Saved(Result<(), ErrorKind>),
     /// The journal's totals of the open batch ([`Action::LookUpTotals`]).
     Totals(crate::online::Totals),
     /// The settlement's outcome ([`Action::Settle`]).
@@ -297,6 +325,11 @@ pub enum Action {
         /// Which copy.
         copy: Copy,
     },
+    /// Keep this operator table (failure counts, passwords); answer with [`Event::Saved`].
+    SaveOperators {
+        /// The table.
+        operators: crate::operators::Operators,
+    },
     /// Read the open batch's totals from the journal; answer with [`Event::Totals`].
     LookUpTotals,
     /// Settle the open batch (0500, batch upload when asked); answer with [`Event::Settled`].
@@ -336,6 +369,15 @@ impl Flow for SettlementFlow {
         self.report()
             .and_then(|r| Amount::from_minor(r.totals.debit.0).ok())
             .unwrap_or(Amount::ZERO)
+    }
+}
+
+impl Flow for LoginFlow {
+    fn on(&mut self, event: Event) -> Step {
+        LoginFlow::on(self, event)
+    }
+    fn amount(&self) -> Amount {
+        Amount::ZERO
     }
 }
 
@@ -390,6 +432,10 @@ impl Screen {
             Screen::Ended { .. } => "Ended",
             Screen::Reversing => "Reversing",
             Screen::SettlementTotals { .. } => "SettlementTotals",
+            Screen::OperatorId { .. } => "OperatorId",
+            Screen::OperatorPassword { .. } => "OperatorPassword",
+            Screen::LoginRefused { .. } => "LoginRefused",
+            Screen::LoggedIn { .. } => "LoggedIn",
             Screen::PrintingSettlement => "PrintingSettlement",
             Screen::SettlementPrinterProblem { .. } => "SettlementPrinterProblem",
             Screen::Done => "Done",
@@ -502,6 +548,28 @@ impl core::fmt::Display for Screen {
                 )
             }
             Screen::PrintingSettlement => f.write_str("打印结算单 PRINTING SETTLEMENT LIST"),
+            Screen::OperatorId { digits } => {
+                write!(
+                    f,
+                    "操作员登录 OPERATOR LOGIN\n请输入操作员号 OPERATOR No.\n{digits}"
+                )
+            }
+            Screen::OperatorPassword { operator, typed } => write!(
+                f,
+                "操作员 OPERATOR {operator}\n请输入密码 PASSWORD\n{}",
+                "*".repeat(*typed)
+            ),
+            Screen::LoginRefused { reason } => {
+                write!(f, "登录失败 LOGIN REFUSED\n{reason}\n按任意键 PRESS A KEY")
+            }
+            Screen::LoggedIn { operator, role } => {
+                let role = match role {
+                    crate::operators::Role::Supervisor => "主管 SUPERVISOR",
+                    crate::operators::Role::Administrator => "系统管理员 ADMINISTRATOR",
+                    crate::operators::Role::Cashier => "操作员 CASHIER",
+                };
+                write!(f, "登录成功 LOGGED IN\n{role} {operator}")
+            }
             Screen::SettlementPrinterProblem { fault } => write!(
                 f,
                 "打印机故障 PRINTER: {fault}\n处理后按确认 FIX IT, THEN PRESS ENTER\n按取消不打印 CANCEL: SKIP THE LIST"
