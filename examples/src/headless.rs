@@ -518,7 +518,9 @@ impl Terminal {
         let kind = match transaction {
             Transaction::Sale => 0x00,
             Transaction::Balance => 0x31,
-            // A void or refund needs the card number only (CUP terminals run no cryptogram).
+            Transaction::PreAuth => 0x03,
+            // A void, refund, completion or cancel needs the card number only (CUP terminals
+            // run no cryptogram for them).
             _ => return self.read_card_number(),
         };
         let txn = self.transaction_data(kind, amount);
@@ -783,7 +785,16 @@ impl Terminal {
         self.label = match transaction {
             Transaction::Void => "消费撤销 VOID",
             Transaction::Refund { .. } => "退货 REFUND",
+            Transaction::PreAuth => "预授权 PRE-AUTH",
+            Transaction::Completion { .. } => "预授权完成 AUTH COMPLETE",
+            Transaction::PreAuthCancel { .. } => "预授权撤销 PRE-AUTH CANCEL",
             _ => "消费 SALE",
+        };
+        let by_auth = |auth: [u8; 6], date: [u8; 4]| requests::Original {
+            rrn: String::new(),
+            auth: Some(String::from_utf8_lossy(&auth).into_owned()),
+            batch_stan: None,
+            date: Some(String::from_utf8_lossy(&date).into_owned()),
         };
         let request = match (transaction, self.original.as_ref()) {
             (Transaction::Balance, _) => requests::balance(&card, batch),
@@ -800,6 +811,13 @@ impl Terminal {
                     date: Some(String::from_utf8_lossy(&date).into_owned()),
                 },
             ),
+            (Transaction::PreAuth, _) => requests::preauth(&card, amount, batch),
+            (Transaction::Completion { auth, date }, _) => {
+                requests::completion(&card, amount, batch, &by_auth(auth, date))
+            }
+            (Transaction::PreAuthCancel { auth, date }, _) => {
+                requests::preauth_cancel(&card, amount, batch, &by_auth(auth, date))
+            }
             _ => requests::sale(&card, amount, batch),
         };
         let Ok(request) = request else {

@@ -557,3 +557,88 @@ fn a_locked_operator_stays_locked_after_a_restart() {
     assert_ne!(code, 0, "{out}");
     assert!(out.contains("locked"), "{out}");
 }
+
+/// A script line typing `digits`.
+fn keys(digits: &str) -> String {
+    format!("keys {digits}\n")
+}
+
+#[test]
+fn a_preauthorisation_is_completed_by_its_code_and_then_cannot_be_cancelled() {
+    let Stage {
+        dir: d,
+        host,
+        printer,
+    } = Stage::new("runner", "preauth");
+    let journal = d.0.join("journal.sqlite");
+    let (code, out, err) = pos_flow(
+        "preauth",
+        &host,
+        &printer,
+        &journal,
+        &script("preauth-swipe.txt"),
+        None,
+    );
+    assert_eq!(code, 0, "{out}\n{err}");
+    let auth = out
+        .lines()
+        .find_map(|l| l.strip_prefix("授权码 AUTH "))
+        .expect("the approval shows its code")
+        .trim()
+        .to_string();
+    let ledger = rusqlite::Connection::open(d.0.join("ledger.sqlite")).expect("ledger");
+    let balance = || -> i64 {
+        ledger
+            .query_row(
+                "SELECT balance FROM accounts WHERE pan = '6212345678901232'",
+                [],
+                |r| r.get(0),
+            )
+            .expect("balance")
+    };
+    assert_eq!(balance(), 1_000_000, "a pre-authorisation moves no money");
+    let today = {
+        let secs = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .expect("clock")
+            .as_secs();
+        let t = pos_hal::DateTime::from_unix(secs, 8 * 3600).expect("date");
+        format!("{:02}{:02}", t.month(), t.day())
+    };
+    let completion = d.0.join("completion.txt");
+    std::fs::write(
+        &completion,
+        format!(
+            "swipe ;6212345678901232=30121011234567890?\nexpect screen OriginalAuthCode\n{}enter\n{}enter\n{}enter\nexpect screen TearReceipt\nenter\nexpect screen Done\n",
+            keys(&auth),
+            keys(&today),
+            keys("8000")
+        ),
+    )
+    .expect("script");
+    let (code, out, err) = pos_flow("completion", &host, &printer, &journal, &completion, None);
+    assert_eq!(code, 0, "{out}\n{err}");
+    assert_eq!(
+        balance(),
+        1_000_000 - 8_000,
+        "the completion debits its amount"
+    );
+    let cancel = d.0.join("cancel.txt");
+    std::fs::write(
+        &cancel,
+        format!(
+            "{}enter\nswipe ;6212345678901232=30121011234567890?\n{}enter\n{}enter\n{}enter\nexpect screen Declined\nexpect contains 12\nenter\n",
+            keys("123456"),
+            keys(&auth),
+            keys(&today),
+            keys("10000")
+        ),
+    )
+    .expect("script");
+    let (code, out, err) = pos_flow("preauth-cancel", &host, &printer, &journal, &cancel, None);
+    assert_eq!(
+        code, 0,
+        "a completed pre-authorisation is not cancelled: {out}\n{err}"
+    );
+    assert_eq!(balance(), 1_000_000 - 8_000);
+}

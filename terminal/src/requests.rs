@@ -138,7 +138,10 @@ fn with_original(
     mut m: Message<'static>,
     original: &Original,
 ) -> Result<Message<'static>, CodecError> {
-    m.set_text(37, original.rrn.clone())?;
+    // A completion or cancel names its pre-authorisation by code and date, not by RRN.
+    if !original.rrn.is_empty() {
+        m.set_text(37, original.rrn.clone())?;
+    }
     if let Some(auth) = &original.auth {
         m.set_text(38, auth.clone())?;
     }

@@ -38,6 +38,12 @@ enum FlowKind {
     Settle,
     /// 操作员登录: operator number and password (cashier 01 / 0000 on a new terminal).
     Login,
+    /// 预授权: amount, card, online, two receipts.
+    Preauth,
+    /// 预授权完成: card, authorisation code, date, amount.
+    Completion,
+    /// 预授权撤销: supervisor password, card, authorisation code, date, amount.
+    PreauthCancel,
 }
 
 #[derive(Parser, Debug)]
@@ -147,6 +153,13 @@ fn run(args: &Args) -> Result<bool, PosError> {
             args.supervisor_password.clone(),
         ))),
         FlowKind::Settle => boxed(SettlementFlow::start(std::time::Duration::from_secs(60))),
+        FlowKind::Preauth => boxed(SaleFlow::preauth(SaleConfig::default())),
+        FlowKind::Completion => boxed(RefundFlow::completion(RefundConfig::new(
+            args.supervisor_password.clone(),
+        ))),
+        FlowKind::PreauthCancel => boxed(RefundFlow::preauth_cancel(RefundConfig::new(
+            args.supervisor_password.clone(),
+        ))),
         FlowKind::Login => boxed(LoginFlow::start(
             t.operators()?,
             std::time::Duration::from_secs(60),

@@ -340,10 +340,19 @@ pub(super) fn financial(
             } else {
                 "sale"
             };
+            // A pre-authorisation cancel names its original by authorisation code (38), the
+            // others by RRN (37).
+            let (column, key) = if kind == "preauth_cancel" {
+                ("auth", req.string(38)?)
+            } else {
+                ("rrn", orig_rrn.clone())
+            };
             let orig: Option<(i64, i64, String)> = tx
                 .query_row(
-                    "SELECT id, amount, state FROM txns WHERE tid = ?1 AND rrn = ?2 AND kind = ?3",
-                    params![term.tid, orig_rrn, want],
+                    &format!(
+                        "SELECT id, amount, state FROM txns WHERE tid = ?1 AND {column} = ?2 AND kind = ?3"
+                    ),
+                    params![term.tid, key, want],
                     |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)),
                 )
                 .optional()?;

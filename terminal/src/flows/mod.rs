@@ -72,6 +72,11 @@ pub enum Screen {
         /// Digits typed so far.
         digits: String,
     },
+    /// 请输入原授权码: the pre-authorisation's authorisation code (completion, cancel).
+    OriginalAuthCode {
+        /// Digits typed so far.
+        digits: String,
+    },
     /// 请输入原交易日期: the original's date, `MMDD` (refund).
     OriginalDate {
         /// Digits typed so far.
@@ -254,6 +259,24 @@ pub enum Transaction {
         /// The original's date.
         date: [u8; 4],
     },
+    /// 预授权: amount, card, PIN when the card asks, two receipts; no money moves yet.
+    PreAuth,
+    /// 预授权完成: the pre-authorisation with this authorisation code (38) and date is
+    /// completed for the amount typed.
+    Completion {
+        /// The pre-authorisation's authorisation code (ASCII digits).
+        auth: [u8; 6],
+        /// Its date, `MMDD`.
+        date: [u8; 4],
+    },
+    /// 预授权撤销: the pre-authorisation with this authorisation code and date is cancelled
+    /// (supervisor password).
+    PreAuthCancel {
+        /// The pre-authorisation's authorisation code.
+        auth: [u8; 6],
+        /// Its date, `MMDD`.
+        date: [u8; 4],
+    },
 }
 
 /// How the card was read, as the request needs it.
@@ -424,6 +447,7 @@ impl Screen {
             Screen::OriginalSale { .. } => "OriginalSale",
             Screen::OriginalReference { .. } => "OriginalReference",
             Screen::OriginalDate { .. } => "OriginalDate",
+            Screen::OriginalAuthCode { .. } => "OriginalAuthCode",
             Screen::Approved { .. } => "Approved",
             Screen::Declined { .. } => "Declined",
             Screen::Printing { .. } => "Printing",
@@ -488,6 +512,12 @@ impl core::fmt::Display for Screen {
             }
             Screen::OriginalReference { digits } => {
                 write!(f, "退货 REFUND\n请输入原参考号 ORIGINAL REF. No.\n{digits}")
+            }
+            Screen::OriginalAuthCode { digits } => {
+                write!(
+                    f,
+                    "预授权 PRE-AUTH\n请输入原授权码 ORIGINAL AUTH CODE\n{digits}"
+                )
             }
             Screen::OriginalDate { digits } => {
                 write!(

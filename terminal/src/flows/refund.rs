@@ -1,6 +1,9 @@
-//! The refund (退货) of a sale of any earlier day: the supervisor password, the card, the
-//! original's reference number (37) and date, the amount to give back (the host caps it at what
-//! is left of the original), online, then the two receipts.
+//! The flows that name their original by number and date: the refund (退货) of a sale of any
+//! earlier day (supervisor password, card, the original's reference number and date, the
+//! amount to give back — the host caps it at what is left of the original), the
+//! pre-authorisation completion (预授权完成: card, the authorisation code and date, the final
+//! amount) and the pre-authorisation cancel (预授权撤销: supervisor password, card, code, date,
+//! amount); each goes online, then prints the two receipts.
 
 use alloc::string::String;
 
@@ -12,6 +15,24 @@ use super::{Action, CardSource, Event, Screen, Step, Transaction};
 
 /// The refund's configuration.
 pub type RefundConfig = SupervisedConfig;
+
+/// Which of the flows this is.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Purpose {
+    Refund,
+    Completion,
+    Cancel,
+}
+
+impl Purpose {
+    /// Digits of the original's number: RRN (12) or authorisation code (6).
+    fn reference_len(self) -> usize {
+        match self {
+            Purpose::Refund => 12,
+            _ => 6,
+        }
+    }
+}
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 enum State {
@@ -35,6 +56,7 @@ enum State {
 /// ```
 #[derive(Clone)]
 pub struct RefundFlow {
+    purpose: Purpose,
     config: RefundConfig,
     state: State,
     typed: String,
@@ -65,6 +87,7 @@ impl RefundFlow {
             },
         };
         let flow = Self {
+            purpose: Purpose::Refund,
             config,
             state: State::Password,
             typed: String::new(),
@@ -78,9 +101,44 @@ impl RefundFlow {
         (flow, last)
     }
 
-    /// The amount to refund.
+    /// A pre-authorisation completion: the card first (no supervisor password).
+    pub fn completion(config: RefundConfig) -> (Self, Step) {
+        let (mut flow, _) = Self::start(config);
+        flow.purpose = Purpose::Completion;
+        let step = flow.present_card();
+        (flow, step)
+    }
+
+    /// A pre-authorisation cancel, asking for the supervisor password.
+    pub fn preauth_cancel(config: RefundConfig) -> (Self, Step) {
+        let (mut flow, step) = Self::start(config);
+        flow.purpose = Purpose::Cancel;
+        (flow, step)
+    }
+
+    /// The amount to refund, complete or cancel.
     pub fn amount(&self) -> Amount {
         self.amount
+    }
+
+    /// What this flow performs, with the original as typed so far.
+    pub fn transaction(&self) -> Transaction {
+        let mut auth = [b'0'; 6];
+        auth.copy_from_slice(&self.reference[..6]);
+        match self.purpose {
+            Purpose::Refund => Transaction::Refund {
+                reference: self.reference,
+                date: self.date,
+            },
+            Purpose::Completion => Transaction::Completion {
+                auth,
+                date: self.date,
+            },
+            Purpose::Cancel => Transaction::PreAuthCancel {
+                auth,
+                date: self.date,
+            },
+        }
     }
 
     fn go(&mut self, state: State, screen: Screen, action: Action) -> Step {
@@ -109,7 +167,10 @@ impl RefundFlow {
             State::Password => Screen::SupervisorPassword {
                 typed: self.typed.len(),
             },
-            State::Reference => Screen::OriginalReference {
+            State::Reference if self.purpose == Purpose::Refund => Screen::OriginalReference {
+                digits: self.typed.clone(),
+            },
+            State::Reference => Screen::OriginalAuthCode {
                 digits: self.typed.clone(),
             },
             State::Date => Screen::OriginalDate {
@@ -145,9 +206,10 @@ impl RefundFlow {
 
     /// Feeds one event; returns what to show and do next.
     pub fn on(&mut self, event: Event) -> Step {
+        let reference_len = self.purpose.reference_len();
         let max = match self.state {
             State::Password => 12,
-            State::Reference => 12,
+            State::Reference => reference_len,
             _ => 4,
         };
         match (self.state.clone(), event) {
@@ -181,8 +243,9 @@ impl RefundFlow {
                     PasswordCheck::Refused => self.end("wrong supervisor password"),
                 }
             }
-            (State::Reference, Event::Key(Key::Enter)) if self.typed.len() == 12 => {
-                self.reference.copy_from_slice(self.typed.as_bytes());
+            (State::Reference, Event::Key(Key::Enter)) if self.typed.len() == reference_len => {
+                self.reference = [b'0'; 12];
+                self.reference[..reference_len].copy_from_slice(self.typed.as_bytes());
                 self.typed.clear();
                 self.state = State::Date;
                 self.typing()
@@ -199,10 +262,7 @@ impl RefundFlow {
                     State::Closing(Closing::Online),
                     Screen::Processing,
                     Action::GoOnline {
-                        transaction: Transaction::Refund {
-                            reference: self.reference,
-                            date: self.date,
-                        },
+                        transaction: self.transaction(),
                         amount,
                         source,
                     },
@@ -224,10 +284,7 @@ impl RefundFlow {
                 State::ReadingChip,
                 Screen::Processing,
                 Action::ReadChip {
-                    transaction: Transaction::Refund {
-                        reference: self.reference,
-                        date: self.date,
-                    },
+                    transaction: self.transaction(),
                     amount: self.amount(),
                 },
             ),
@@ -240,7 +297,11 @@ impl RefundFlow {
                     event,
                     amount,
                     timeout,
-                    "the host cannot be reached; nothing was refunded",
+                    match self.purpose {
+                        Purpose::Refund => "the host cannot be reached; nothing was refunded",
+                        Purpose::Completion => "the host cannot be reached; nothing was completed",
+                        Purpose::Cancel => "the host cannot be reached; nothing was cancelled",
+                    },
                 ) {
                     Some((next, step)) => self.go(State::Closing(next), step.screen, step.action),
                     None => self.last.clone(),
@@ -272,6 +333,68 @@ mod tests {
             last = flow.on(Event::Key(Key::Digit(d - b'0')));
         }
         last
+    }
+
+    fn swipe() -> Event {
+        Event::Swiped(alloc::boxed::Box::new(Swipe::clear(
+            TrackRead::Absent,
+            TrackRead::from_parse(Track2::parse("6212345678901232=30121011234567890")),
+            TrackRead::Absent,
+        )))
+    }
+
+    #[test]
+    fn a_completion_takes_the_card_then_the_six_digit_code_date_and_amount() {
+        let (mut f, s) = RefundFlow::completion(RefundConfig::new("123456"));
+        assert!(
+            matches!(s.screen, Screen::PresentCard { .. }),
+            "no supervisor password"
+        );
+        let s = f.on(swipe());
+        assert!(
+            matches!(s.screen, Screen::OriginalAuthCode { .. }),
+            "{:?}",
+            s.screen
+        );
+        keys(&mut f, "1234567"); // the seventh digit is ignored
+        f.on(Event::Key(Key::Enter));
+        keys(&mut f, "1201");
+        f.on(Event::Key(Key::Enter));
+        keys(&mut f, "8000");
+        let s = f.on(Event::Key(Key::Enter));
+        assert_eq!(
+            s.action,
+            Action::GoOnline {
+                transaction: Transaction::Completion {
+                    auth: *b"123456",
+                    date: *b"1201"
+                },
+                amount: Amount::from_minor(8000).expect("amount"),
+                source: CardSource::Swipe,
+            }
+        );
+    }
+
+    #[test]
+    fn a_preauthorisation_cancel_needs_the_supervisor() {
+        let (mut f, s) = RefundFlow::preauth_cancel(RefundConfig::new("123456"));
+        assert!(matches!(s.screen, Screen::SupervisorPassword { .. }));
+        keys(&mut f, "123456");
+        f.on(Event::Key(Key::Enter));
+        f.on(swipe());
+        keys(&mut f, "654321");
+        f.on(Event::Key(Key::Enter));
+        keys(&mut f, "1201");
+        f.on(Event::Key(Key::Enter));
+        keys(&mut f, "100");
+        let s = f.on(Event::Key(Key::Enter));
+        assert!(matches!(
+            s.action,
+            Action::GoOnline {
+                transaction: Transaction::PreAuthCancel { auth, .. },
+                ..
+            } if &auth == b"654321"
+        ));
     }
 
     fn at_reference() -> RefundFlow {

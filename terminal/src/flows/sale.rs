@@ -131,6 +131,13 @@ impl SaleFlow {
         (flow, step)
     }
 
+    /// A pre-authorisation (预授权): as a sale, but the host only holds the amount.
+    pub fn preauth(config: SaleConfig) -> (Self, Step) {
+        let (mut flow, step) = Self::start(config);
+        flow.transaction = Transaction::PreAuth;
+        (flow, step)
+    }
+
     /// What this flow performs.
     pub fn transaction(&self) -> Transaction {
         self.transaction
