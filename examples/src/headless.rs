@@ -430,6 +430,7 @@ impl Terminal {
             } => self.go_online(*transaction, *amount, *source),
             Action::Print { copy } => self.print(*copy, flow.amount()),
             Action::LookUpTotals => self.totals(),
+            Action::Reprint { voucher } => self.reprint(*voucher),
             Action::SaveOperators { operators } => Event::Saved(
                 self.journal
                     .inner
@@ -1063,6 +1064,68 @@ impl Terminal {
             self.printed += 1;
         }
         Event::Printed(result)
+    }
+
+    /// The merchant copy of an approved record, rebuilt from the journal and marked as a
+    /// reprint.
+    fn reprint(&mut self, voucher: Option<u32>) -> Event {
+        let record = match voucher {
+            Some(v) => self.journal.by_voucher(v),
+            None => self.journal.last(),
+        };
+        let Some(slip) = record.ok().flatten().and_then(|r| self.slip_of(&r)) else {
+            return Event::Printed(Err(pos_hal::ErrorKind::InvalidInput));
+        };
+        let layout = slip.layout(pos_terminal::slip::Copy::Reprint);
+        let lines = layout.lines();
+        self.print_receipt(&Receipt::new(&lines))
+    }
+
+    /// The slip of an approved journal record (the PAN, amount and kind come from the
+    /// journaled request, the codes from its outcome).
+    fn slip_of(&self, record: &Record) -> Option<SaleSlip> {
+        let Outcome::Approved { rrn, auth } = &record.outcome else {
+            return None;
+        };
+        let request = Message::unpack(&record.request).ok()?;
+        let text = |n| request.string(n).ok().flatten().unwrap_or_default();
+        let pan = Pan::parse(&text(2)).ok()?;
+        let amount = request.amount().ok().flatten()?;
+        let t60 = text(60);
+        let transaction = match (request.mti().as_str(), text(3).as_str(), t60.get(..2)) {
+            ("0200", "000000", Some("22")) => "消费 SALE",
+            ("0200", "200000", _) => "消费撤销 VOID",
+            ("0220", _, _) => "退货 REFUND",
+            ("0100", "030000", _) => "预授权 PRE-AUTH",
+            ("0200", "000000", Some("20")) => "预授权完成 AUTH COMPLETE",
+            ("0100", "200000", _) => "预授权撤销 PRE-AUTH CANCEL",
+            _ => return None,
+        };
+        let entry = match text(22).get(..2) {
+            Some("02") | Some("80") => "刷卡 S",
+            Some("07") => "挥卡 C",
+            _ => "插卡 I",
+        };
+        let when = record
+            .created
+            .and_then(|secs| DateTime::from_unix(secs, 8 * 3600).ok())
+            .unwrap_or_else(now);
+        Some(SaleSlip {
+            merchant_name: "拉卡拉测试商户".into(),
+            merchant_id: self.acquirer.merchant_id.clone(),
+            terminal_id: self.acquirer.terminal_id.clone(),
+            operator: "01".into(),
+            pan,
+            issuer: "银联 UnionPay".into(),
+            entry: entry.into(),
+            transaction: transaction.into(),
+            batch: record.batch,
+            voucher: record.voucher,
+            auth_code: auth.clone(),
+            rrn: rrn.clone(),
+            when,
+            amount,
+        })
     }
 
     fn print(&mut self, copy: pos_terminal::slip::Copy, amount: Amount) -> Event {

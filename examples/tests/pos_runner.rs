@@ -642,3 +642,43 @@ fn a_preauthorisation_is_completed_by_its_code_and_then_cannot_be_cancelled() {
     );
     assert_eq!(balance(), 1_000_000 - 8_000);
 }
+
+#[test]
+fn the_last_sale_is_reprinted_from_the_journal_and_an_unknown_voucher_is_said() {
+    let Stage {
+        dir: d,
+        host,
+        printer,
+    } = Stage::new("runner", "reprint");
+    let journal = d.0.join("journal.sqlite");
+    let (code, out, err) = pos(&host, &printer, &journal, &script("sale-swipe.txt"), None);
+    assert_eq!(code, 0, "{out}\n{err}");
+    let (code, out, err) = pos_flow(
+        "reprint",
+        &host,
+        &printer,
+        &journal,
+        &script("reprint-last.txt"),
+        None,
+    );
+    assert_eq!(code, 0, "{out}\n{err}");
+    let jobs = printer.jobs();
+    let (original, reprint) = (jobs[0].transcript(), jobs[2].transcript());
+    assert!(reprint.contains("重打印 REPRINT"), "{reprint}");
+    let line = |t: &str, key: &str| t.lines().find(|l| l.contains(key)).map(str::to_string);
+    for key in [
+        "参考号",
+        "凭证号",
+        "授权码",
+        "621234******1232",
+        "RMB 50.00",
+    ] {
+        assert_eq!(line(&original, key), line(&reprint, key), "{key}");
+    }
+    let unknown = d.0.join("reprint-unknown.txt");
+    std::fs::write(&unknown, "key 2\nkeys 999\nenter\nexpect screen Ended\nexpect contains no approved transaction\nenter\n")
+        .expect("script");
+    let (code, out, err) = pos_flow("reprint", &host, &printer, &journal, &unknown, None);
+    assert_eq!(code, 0, "{out}\n{err}");
+    assert_eq!(printer.jobs().len(), 3, "nothing more printed");
+}

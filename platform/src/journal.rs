@@ -108,7 +108,11 @@ fn read_record(r: &rusqlite::Row<'_>) -> rusqlite::Result<(Record, String, [Opti
     ))
     .and_then(|(record, state, texts)| {
         let icc: Option<Vec<u8>> = r.get(10)?;
-        Ok((record.with_icc(icc.unwrap_or_default()), state, texts))
+        let created: Option<i64> = r.get(11)?;
+        let record = record
+            .with_icc(icc.unwrap_or_default())
+            .with_created(created.and_then(|c| u64::try_from(c).ok()));
+        Ok((record, state, texts))
     })
 }
 
@@ -136,7 +140,8 @@ fn with_outcome(
     Ok(record)
 }
 
-const COLUMNS: &str = "id, stan, batch, voucher, request, state, rc, rrn, auth, reason, icc";
+const COLUMNS: &str = "id, stan, batch, voucher, request, state, rc, rrn, auth, reason, icc, \
+    CAST(strftime('%s', created) AS INTEGER)";
 
 impl SqliteJournal {
     /// Opens (or creates) the journal file.

@@ -86,6 +86,9 @@ pub struct Record {
     /// The chip's data after completion (field 55 with the TC), uploaded at settlement;
     /// empty for cards without a chip transaction.
     pub icc: Vec<u8>,
+    /// When the record was written (Unix seconds), when the journal keeps it: the date and
+    /// time of a reprint.
+    pub created: Option<u64>,
 }
 
 impl Record {
@@ -106,7 +109,14 @@ impl Record {
             request,
             outcome,
             icc: Vec::new(),
+            created: None,
         }
+    }
+
+    /// With the time it was written.
+    pub fn with_created(mut self, created: Option<u64>) -> Self {
+        self.created = created;
+        self
     }
 
     /// With the chip's completion data.

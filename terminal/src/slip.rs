@@ -14,6 +14,8 @@ pub enum Copy {
     Merchant,
     /// 持卡人存根: handed to the card holder.
     Cardholder,
+    /// 重打印: the merchant copy printed again from the journal, marked as a reprint.
+    Reprint,
 }
 
 /// What a sale slip shows. The PAN is only ever printed masked.
@@ -103,6 +105,7 @@ impl SaleSlip {
         let copy_name = match copy {
             Copy::Merchant => "商户存根 MERCHANT COPY",
             Copy::Cardholder => "持卡人存根 CARDHOLDER COPY",
+            Copy::Reprint => "重打印 REPRINT - 商户存根 MERCHANT COPY",
         };
         let texts = alloc::vec![
             String::from("银联 POS 签购单"),
@@ -217,7 +220,7 @@ impl SlipLayout {
             },
             ReceiptLine::Separator('-'),
         ];
-        if self.copy == Copy::Merchant {
+        if self.copy != Copy::Cardholder {
             lines.push(ReceiptLine::Text {
                 text: "持卡人签名 CARDHOLDER SIGNATURE",
                 style: n,

@@ -19,7 +19,7 @@ use std::process::ExitCode;
 use clap::Parser;
 use pos_examples::headless::{KillAt, PosError, Settings, Terminal};
 use pos_terminal::flows::{
-    Action, Flow, LoginFlow, RefundConfig, RefundFlow, SaleConfig, SaleFlow, Screen,
+    Action, Flow, LoginFlow, RefundConfig, RefundFlow, ReprintFlow, SaleConfig, SaleFlow, Screen,
     SettlementFlow, Step, VoidConfig, VoidFlow,
 };
 
@@ -44,6 +44,8 @@ enum FlowKind {
     Completion,
     /// 预授权撤销: supervisor password, card, authorisation code, date, amount.
     PreauthCancel,
+    /// 重打印: the last transaction's merchant copy, or one by voucher number.
+    Reprint,
 }
 
 #[derive(Parser, Debug)]
@@ -160,6 +162,7 @@ fn run(args: &Args) -> Result<bool, PosError> {
         FlowKind::PreauthCancel => boxed(RefundFlow::preauth_cancel(RefundConfig::new(
             args.supervisor_password.clone(),
         ))),
+        FlowKind::Reprint => boxed(ReprintFlow::start(std::time::Duration::from_secs(60))),
         FlowKind::Login => boxed(LoginFlow::start(
             t.operators()?,
             std::time::Duration::from_secs(60),

@@ -7,12 +7,14 @@
 mod closing;
 pub mod login;
 pub mod refund;
+pub mod reprint;
 pub mod sale;
 pub mod settle;
 pub mod void;
 
 pub use login::LoginFlow;
 pub use refund::{RefundConfig, RefundFlow};
+pub use reprint::ReprintFlow;
 pub use sale::{SaleConfig, SaleFlow};
 pub use settle::{SettleFailure, SettlementFlow};
 pub use void::{OriginalSale, SupervisedConfig, VoidConfig, VoidFlow};
@@ -157,6 +159,8 @@ pub enum Screen {
         /// Its role.
         role: crate::operators::Role,
     },
+    /// 重打印: 1 the last transaction, 2 one by its voucher number.
+    ReprintMenu,
     /// 结算: the open batch's totals, to confirm before settling.
     SettlementTotals {
         /// Debit and credit amounts and counts.
@@ -348,6 +352,13 @@ pub enum Action {
         /// Which copy.
         copy: Copy,
     },
+    /// Print the merchant copy of an approved transaction of the journal again: the last
+    /// one, or the one with this voucher number; answer with [`Event::Printed`]
+    /// (`Err(InvalidInput)` when there is no such approved transaction).
+    Reprint {
+        /// The voucher number, `None` for the last transaction.
+        voucher: Option<u32>,
+    },
     /// Keep this operator table (failure counts, passwords); answer with [`Event::Saved`].
     SaveOperators {
         /// The table.
@@ -398,6 +409,15 @@ impl Flow for SettlementFlow {
 impl Flow for LoginFlow {
     fn on(&mut self, event: Event) -> Step {
         LoginFlow::on(self, event)
+    }
+    fn amount(&self) -> Amount {
+        Amount::ZERO
+    }
+}
+
+impl Flow for ReprintFlow {
+    fn on(&mut self, event: Event) -> Step {
+        ReprintFlow::on(self, event)
     }
     fn amount(&self) -> Amount {
         Amount::ZERO
@@ -457,6 +477,7 @@ impl Screen {
             Screen::Reversing => "Reversing",
             Screen::SettlementTotals { .. } => "SettlementTotals",
             Screen::OperatorId { .. } => "OperatorId",
+            Screen::ReprintMenu => "ReprintMenu",
             Screen::OperatorPassword { .. } => "OperatorPassword",
             Screen::LoginRefused { .. } => "LoginRefused",
             Screen::LoggedIn { .. } => "LoggedIn",
@@ -548,6 +569,7 @@ impl core::fmt::Display for Screen {
             Screen::Printing { copy } => match copy {
                 Copy::Merchant => f.write_str("打印商户联 PRINTING MERCHANT COPY"),
                 Copy::Cardholder => f.write_str("打印持卡人联 PRINTING CARDHOLDER COPY"),
+                Copy::Reprint => f.write_str("重打印 REPRINTING"),
             },
             Screen::TearReceipt => {
                 f.write_str("请撕下商户联 TEAR OFF THE MERCHANT COPY\n按任意键继续 PRESS A KEY")
@@ -559,7 +581,9 @@ impl core::fmt::Display for Screen {
                 )?;
                 match copy {
                     Copy::Merchant => f.write_str("\n按取消则冲正 CANCEL: REVERSE THE SALE"),
-                    Copy::Cardholder => f.write_str("\n按取消不打印 CANCEL: SKIP THIS COPY"),
+                    Copy::Cardholder | Copy::Reprint => {
+                        f.write_str("\n按取消不打印 CANCEL: SKIP THIS COPY")
+                    }
                 }
             }
             Screen::Ended { reason } => write!(f, "交易结束 ENDED\n{reason}"),
@@ -578,6 +602,9 @@ impl core::fmt::Display for Screen {
                 )
             }
             Screen::PrintingSettlement => f.write_str("打印结算单 PRINTING SETTLEMENT LIST"),
+            Screen::ReprintMenu => f.write_str(
+                "重打印 REPRINT\n1 最后一笔 THE LAST TRANSACTION\n2 任意一笔 BY VOUCHER No.",
+            ),
             Screen::OperatorId { digits } => {
                 write!(
                     f,
