@@ -682,3 +682,36 @@ fn the_last_sale_is_reprinted_from_the_journal_and_an_unknown_voucher_is_said() 
     assert_eq!(code, 0, "{out}\n{err}");
     assert_eq!(printer.jobs().len(), 3, "nothing more printed");
 }
+
+#[test]
+fn a_tapped_sale_through_the_pn532_driver_on_a_pty() {
+    let Stage {
+        dir: d,
+        host,
+        printer,
+    } = Stage::new("runner", "tap-pn532");
+    let pn532 = pos_sim::pn532::Pn532Emulator::start().expect("PN532 emulator");
+    let card = EmvCard::new(CardProfile::builtin("unionpay-debit").expect("profile"));
+    pn532.insert(pos_sim::pn532::Presented::iso_dep_a(
+        card,
+        &[0x04, 0xA1, 0xB2, 0xC3],
+    ));
+    let out = pos_command(
+        "sale",
+        &host,
+        &printer,
+        &d.0.join("journal.sqlite"),
+        &script("sale-tap.txt"),
+    )
+    .arg("--contactless-reader")
+    .arg(format!("pn532:{}", pn532.path()))
+    .output()
+    .expect("pos runs");
+    let (stdout, stderr) = (
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr),
+    );
+    assert!(out.status.success(), "{stdout}\n{stderr}");
+    assert!(pn532.exchanges() >= 4, "the kernel ran through the PN532");
+    assert_eq!(printer.jobs().len(), 2);
+}

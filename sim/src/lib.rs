@@ -36,7 +36,9 @@ pub mod acquirer;
 pub mod card;
 pub mod emv;
 pub mod hid_gadget;
+pub mod pn532;
 pub mod printer;
+pub mod pty;
 
 mod require;
 mod server;

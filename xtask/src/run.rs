@@ -167,6 +167,7 @@ const FUZZ_TARGETS: &[&str] = &[
     "receipt_encode",
     "emv_dol",
     "emv_kernel",
+    "pn532_frame",
 ];
 
 /// Runs one or all fuzz targets for `seconds` each, starting from the seed corpus kept in

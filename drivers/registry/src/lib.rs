@@ -34,6 +34,8 @@ mod selector;
 mod escpos;
 #[cfg(feature = "pcsc")]
 mod pcsc;
+#[cfg(feature = "pn532")]
+mod pn532;
 
 pub use erased::{
     DriverError, DynIccReader, DynMagstripeReader, DynPiccReader, DynPrinter, Erased,
@@ -159,6 +161,8 @@ pub fn drivers() -> &'static [&'static dyn Driver] {
         &pcsc::PcscDriver,
         #[cfg(feature = "escpos")]
         &escpos::EscposDriver,
+        #[cfg(feature = "pn532")]
+        &pn532::Pn532Driver,
     ]
 }
 

@@ -81,3 +81,10 @@ pub fn emv_candidates<C: CardChannel>(card: &mut C) -> usize {
     let terminal = pos_emv::TerminalConfig::china_pos();
     pos_emv::candidates(card, &terminal).map_or(0, |(list, _)| list.len())
 }
+
+/// Links the PN532 frame codec: a GetFirmwareVersion frame.
+#[unsafe(no_mangle)]
+pub extern "C" fn pos_canary_pn532_frame_len() -> usize {
+    let mut out = [0u8; pos_pn532::frame::MAX_FRAME];
+    pos_pn532::frame::encode(pos_pn532::frame::HOST_TO_PN532, &[0x02], &mut out).unwrap_or(0)
+}

@@ -22,9 +22,10 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard};
 use std::thread::JoinHandle;
 
+use crate::pty::open_pty;
 use model::{Faults, State};
 use parser::Parser;
-use servers::{open_pty, serve_device, serve_tcp};
+use servers::{serve_device, serve_tcp};
 
 /// Handle to a running virtual printer. Dropping it stops the server.
 #[derive(Debug)]

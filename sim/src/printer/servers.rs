@@ -58,46 +58,6 @@ pub(crate) fn serve_tcp(mut stream: TcpStream, state: &Mutex<State>, stop: &Atom
     parser.abandon(state);
 }
 
-pub(crate) fn open_pty() -> std::io::Result<(std::fs::File, std::fs::File, String)> {
-    use std::os::fd::FromRawFd;
-    let (mut master, mut slave) = (0, 0);
-    let mut name = [0 as libc::c_char; 128];
-    // SAFETY: openpty writes two fds and a NUL-terminated name into the buffers we pass.
-    let rc = unsafe {
-        libc::openpty(
-            &mut master,
-            &mut slave,
-            name.as_mut_ptr(),
-            std::ptr::null(),
-            std::ptr::null(),
-        )
-    };
-    if rc != 0 {
-        return Err(std::io::Error::last_os_error());
-    }
-    // Raw mode: no echo, no line editing, no CR/LF translation of receipt bytes.
-    // SAFETY: `slave` is a valid tty fd; termios is fully initialised by tcgetattr.
-    unsafe {
-        let mut t: libc::termios = std::mem::zeroed();
-        if libc::tcgetattr(slave, &mut t) == 0 {
-            libc::cfmakeraw(&mut t);
-            libc::tcsetattr(slave, libc::TCSANOW, &t);
-        }
-    }
-    // SAFETY: the name buffer is NUL-terminated by openpty.
-    let path = unsafe { std::ffi::CStr::from_ptr(name.as_ptr()) }
-        .to_string_lossy()
-        .into_owned();
-    // SAFETY: both fds are fresh and owned by nobody else.
-    Ok(unsafe {
-        (
-            std::fs::File::from_raw_fd(master),
-            std::fs::File::from_raw_fd(slave),
-            path,
-        )
-    })
-}
-
 /// Serves a character device (pty master, USB gadget): poll, read, parse, answer.
 /// `on_drop` runs when the "drop the connection" fault fires (a pty has nothing to drop).
 pub(crate) fn serve_device(
