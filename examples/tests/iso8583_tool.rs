@@ -20,7 +20,12 @@ fn run_env(args: &[&str], stdin: &str, env: &[(&str, &str)]) -> (bool, String, S
         .expect("runs");
     // A tool that refuses its arguments exits without reading stdin: the pipe may be closed
     // before the input is written, which is not a failure of the test.
-    match child.stdin.take().expect("stdin").write_all(stdin.as_bytes()) {
+    match child
+        .stdin
+        .take()
+        .expect("stdin")
+        .write_all(stdin.as_bytes())
+    {
         Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => {}
         other => other.expect("write"),
     }

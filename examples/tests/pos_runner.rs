@@ -715,3 +715,35 @@ fn a_tapped_sale_through_the_pn532_driver_on_a_pty() {
     assert!(pn532.exchanges() >= 4, "the kernel ran through the PN532");
     assert_eq!(printer.jobs().len(), 2);
 }
+
+#[test]
+fn a_tapped_sale_through_libnfc_and_the_emulated_pn532() {
+    let Stage {
+        dir: d,
+        host,
+        printer,
+    } = Stage::new("runner", "tap-libnfc");
+    let pn532 = pos_sim::pn532::Pn532Emulator::start().expect("PN532 emulator");
+    let card = EmvCard::new(CardProfile::builtin("unionpay-debit").expect("profile"));
+    pn532.insert(pos_sim::pn532::Presented::iso_dep_a(
+        card,
+        &[0x08, 0xA1, 0xB2, 0xC3],
+    ));
+    let out = pos_command(
+        "sale",
+        &host,
+        &printer,
+        &d.0.join("journal.sqlite"),
+        &script("sale-tap.txt"),
+    )
+    .arg("--contactless-reader")
+    .arg(format!("nfc:pn532_uart:{}", pn532.path()))
+    .output()
+    .expect("pos runs");
+    let (stdout, stderr) = (
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr),
+    );
+    assert!(out.status.success(), "{stdout}\n{stderr}");
+    assert!(pn532.exchanges() >= 4, "the kernel ran through libnfc");
+}

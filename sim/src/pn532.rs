@@ -46,10 +46,20 @@ pub enum Activation {
     },
 }
 
+/// ISO 14443-3 card states: a deselected or released card is halted and answers only after
+/// the field is switched off and on (or it leaves and comes back).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum CardState {
+    Idle,
+    Active,
+    Halted,
+}
+
 /// A card in the emulator's field.
 pub struct Presented {
     card: Box<dyn Card>,
     activation: Activation,
+    state: CardState,
 }
 
 impl std::fmt::Debug for Presented {
@@ -71,6 +81,7 @@ impl Presented {
                 uid: uid.to_vec(),
                 ats: vec![0x06, 0x75, 0x77, 0x81, 0x02, 0x80],
             },
+            state: CardState::Idle,
         }
     }
 
@@ -81,6 +92,7 @@ impl Presented {
         Self {
             card: Box::new(card),
             activation: Activation::B { atqb },
+            state: CardState::Idle,
         }
     }
 
@@ -94,6 +106,7 @@ impl Presented {
                 uid: uid.to_vec(),
                 ats: Vec::new(),
             },
+            state: CardState::Idle,
         }
     }
 
@@ -320,6 +333,9 @@ fn handle(f: Frame<'_>, shared: &Shared) -> (Option<Vec<u8>>, Duration) {
     };
     let (code, data) = (body[0], &body[1..]);
     let answer = command(code, data, shared);
+    if std::env::var_os("PN532_EMULATOR_LOG").is_some() {
+        eprintln!("pn532-emulator: {code:02X} {data:02X?} -> {answer:02X?}");
+    }
     let mut field = lock(shared);
     let delay = field.delay;
     let corrupt = field.corrupt > 0;
@@ -379,8 +395,18 @@ fn command(code: u8, data: &[u8], shared: &Shared) -> Option<Vec<u8>> {
         0x02 => vec![0x32, 0x01, 0x06, 0x07], // GetFirmwareVersion: PN532 v1.6
         0x04 => vec![0x00, 0x01, u8::from(field.active.is_some()), 0x80], // GetGeneralStatus
         0x06 => vec![0x00; data.len() / 2],   // ReadRegister
-        0x08 | 0x12 | 0x14 | 0x32 => Vec::new(), // Write/SetParameters/SAM/RFConfiguration
-        0x16 => vec![0x00],                   // PowerDown
+        0x32 => {
+            // RFConfiguration: item 01 is the field; switching it off resets every card.
+            if data.first() == Some(&0x01) && data.get(1).is_some_and(|on| on & 0x01 == 0) {
+                for c in &mut field.cards {
+                    c.state = CardState::Idle;
+                }
+                field.active = None;
+            }
+            Vec::new()
+        }
+        0x08 | 0x12 | 0x14 => Vec::new(), // WriteRegister/SetParameters/SAM
+        0x16 => vec![0x00],               // PowerDown
         0x4A => {
             // InListPassiveTarget: MaxTg, BrTy (00 = 106 A, 03 = 106 B).
             let (max, br) = (*data.first()?, *data.get(1)?);
@@ -393,7 +419,7 @@ fn command(code: u8, data: &[u8], shared: &Shared) -> Option<Vec<u8>> {
                 .cards
                 .iter()
                 .enumerate()
-                .filter(|(_, c)| c.is_type_a() == want_a)
+                .filter(|(_, c)| c.is_type_a() == want_a && c.state != CardState::Halted)
                 .map(|(i, _)| i)
                 .take(usize::from(max.clamp(1, 2)))
                 .collect();
@@ -401,6 +427,7 @@ fn command(code: u8, data: &[u8], shared: &Shared) -> Option<Vec<u8>> {
             for (n, &i) in found.iter().enumerate() {
                 out.extend(target_data(n as u8 + 1, &field.cards[i]));
                 field.cards[i].card.reset();
+                field.cards[i].state = CardState::Active;
             }
             field.active = match found.as_slice() {
                 [one] => Some(*one),
@@ -453,7 +480,12 @@ fn command(code: u8, data: &[u8], shared: &Shared) -> Option<Vec<u8>> {
             }
         }
         0x44 | 0x52 => {
-            // InDeselect / InRelease
+            // InDeselect / InRelease: the activated cards are halted.
+            for c in &mut field.cards {
+                if c.state == CardState::Active {
+                    c.state = CardState::Halted;
+                }
+            }
             field.active = None;
             vec![0x00]
         }

@@ -19,6 +19,10 @@ pub const PACKAGES: &[(&str, &str)] = &[
         "libusb-1.0-0-dev",
         "rusb (USB printers and magstripe readers)",
     ),
+    (
+        "libnfc-dev",
+        "pos-nfc links the system libnfc (LGPL, dynamically) so libnfc.conf and LIBNFC_DEVICE work",
+    ),
     ("cmake", "nfc1 builds its vendored libnfc"),
     ("clang", "nfc1 bindgen"),
     ("libclang-dev", "nfc1 bindgen"),

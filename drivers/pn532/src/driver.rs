@@ -515,6 +515,10 @@ impl<P: Read + Write + ReadReady, T: Timer> PiccReader for Pn532<P, T> {
         cancel: &CancelToken,
     ) -> Result<PollOutcome, Self::Error> {
         let deadline = self.timer.now().saturating_add(timeout);
+        // Field off and on: cards halted by an earlier release (or a collision) answer again.
+        self.target = None;
+        self.command(cmd::RF_CONFIGURATION, &[0x01, 0x00], self.timing.command)?;
+        self.command(cmd::RF_CONFIGURATION, &[0x01, 0x01], self.timing.command)?;
         loop {
             if cancel.is_cancelled() {
                 return Err(Error::Cancelled);

@@ -32,6 +32,8 @@ mod selector;
 
 #[cfg(feature = "escpos")]
 mod escpos;
+#[cfg(feature = "nfc")]
+mod nfc;
 #[cfg(feature = "pcsc")]
 mod pcsc;
 #[cfg(feature = "pn532")]
@@ -163,6 +165,8 @@ pub fn drivers() -> &'static [&'static dyn Driver] {
         &escpos::EscposDriver,
         #[cfg(feature = "pn532")]
         &pn532::Pn532Driver,
+        #[cfg(feature = "nfc")]
+        &nfc::NfcDriver,
     ]
 }
 
