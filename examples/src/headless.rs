@@ -324,6 +324,10 @@ pub struct Terminal {
     label: &'static str,
     emv: &'static EmvSetup,
     sequence: u32,
+    echo_receipts: bool,
+    last_receipt: Option<String>,
+    link_target: String,
+    journal_path: String,
 }
 
 fn now() -> DateTime {
@@ -398,6 +402,10 @@ impl Terminal {
             label: "消费 SALE",
             emv: emv_setup(settings.capk.as_deref())?,
             sequence: 0,
+            echo_receipts: true,
+            last_receipt: None,
+            link_target: format!("tcp:{}", settings.host),
+            journal_path: settings.journal.display().to_string(),
         };
         let batch = Online::new(&mut t.link, &mut t.journal, &mut t.keys, &t.acquirer)
             .sign_in(
@@ -1055,15 +1063,48 @@ impl Terminal {
                 .print(receipt, &self.cancel)
                 .map(|_| ())
                 .map_err(|e| e.kind()),
-            None => {
+            None if self.echo_receipts => {
                 println!("{}", receipt.plain_text());
                 Ok(())
             }
+            None => Ok(()),
         };
         if result.is_ok() {
             self.printed += 1;
+            self.last_receipt = Some(receipt.plain_text());
         }
         Event::Printed(result)
+    }
+
+    /// The text of the last receipt printed (what a screen shows of it).
+    pub fn last_receipt(&self) -> Option<&str> {
+        self.last_receipt.as_deref()
+    }
+
+    /// Receipts without a printer go to stdout (the default) or nowhere (a full-screen UI
+    /// shows them itself).
+    pub fn echo_receipts(&mut self, on: bool) {
+        self.echo_receipts = on;
+    }
+
+    /// What each role is connected to, for a status panel.
+    pub fn devices(&self) -> Vec<(&'static str, String)> {
+        let info = |d: Option<pos_hal::DeviceInfo>| {
+            d.map_or_else(|| "none".to_string(), |i| i.selector.as_str().to_string())
+        };
+        vec![
+            ("host", self.link_target.clone()),
+            (
+                "contact reader",
+                info(self.reader.as_ref().map(|r| r.info())),
+            ),
+            (
+                "contactless",
+                info(self.contactless.as_ref().map(|r| r.info())),
+            ),
+            ("printer", info(self.printer.as_ref().map(|p| p.info()))),
+            ("journal", self.journal_path.clone()),
+        ]
     }
 
     /// The merchant copy of an approved record, rebuilt from the journal and marked as a

@@ -8,6 +8,7 @@
 
 pub mod card_info;
 pub mod headless;
+pub mod tui;
 
 /// Installs the `tracing` subscriber every example binary uses: logs go to stderr, filtered by
 /// `RUST_LOG` (default `warn`), so driver logs are visible without a code change.

@@ -246,6 +246,20 @@ pub fn demo() -> Result<(), XtaskError> {
         "--bins",
     ]);
     status(&mut build)?;
+    use std::io::IsTerminal;
+    if std::io::stdin().is_terminal() && std::io::stdout().is_terminal() {
+        return with_daemons(|| {
+            let bin = crate::workspace_root().join("target").join("debug");
+            demo_tui(
+                &bin,
+                &crate::workspace_root().join("target").join("demo-pos"),
+            )
+        });
+    }
+    println!(
+        "xtask demo: not on a terminal, so the POS runs its scripts instead of its screen \
+         (run `cargo xtask demo` in a terminal to use the POS yourself)"
+    );
     with_daemons(|| {
         let bin = crate::workspace_root().join("target").join("debug");
         println!("\n== devices (no card yet) ==");
@@ -372,6 +386,60 @@ fn start_printer(bin: &std::path::Path, out: &std::path::Path) -> Result<SimProc
     let mut command = Command::new(bin.join("sim-printer"));
     command.args(["--tcp", "0", "--out"]).arg(out);
     start_sim(command, "sim-printer", false, "sim-printer: ready on ")
+}
+
+/// The POS on screen: host-sim, the virtual printer (receipts saved as PNG), a UnionPay
+/// debit card in the first virtual contact reader and another on the emulated PN532, all
+/// started here and stopped when the POS closes.
+fn demo_tui(bin: &std::path::Path, out: &std::path::Path) -> Result<(), XtaskError> {
+    let _ = std::fs::create_dir_all(out);
+    let ledger = out.join("host-sim.sqlite");
+    let journal = out.join("pos-journal.sqlite");
+    for f in [&ledger, &journal] {
+        let _ = std::fs::remove_file(f);
+    }
+    let mut host = Command::new(bin.join("host-sim"));
+    host.args(["--port", "0", "--db"]).arg(&ledger);
+    let host = start_sim(host, "host-sim", true, "host-sim: listening on ")?;
+    let printer = start_printer(bin, out)?;
+    let mut card = Command::new(bin.join("sim-card"));
+    card.args([
+        "--port",
+        &daemons::VPCD_PORT.to_string(),
+        "--profile",
+        "unionpay-debit",
+    ]);
+    // Ready once it says the card is in the reader.
+    let card = start_sim(card, "sim-card", true, "sim-card: ")?;
+    let pn532 = start_sim(
+        Command::new(bin.join("sim-pn532")),
+        "sim-pn532",
+        false,
+        "sim-pn532: ready on ",
+    )?;
+    let log = out.join("pos-tui.log");
+    let result = status(
+        Command::new(bin.join("pos-tui"))
+            .args(["--host", &host.endpoint])
+            .args(["--printer", &format!("escpos:tcp:{}", printer.endpoint)])
+            .args(["--reader", &format!("pcsc:{}", daemons::READERS[0])])
+            .args(["--contactless-reader", &format!("pn532:{}", pn532.endpoint)])
+            .arg("--journal")
+            .arg(&journal)
+            .arg("--log")
+            .arg(&log),
+    );
+    drop(card);
+    println!("receipts (PNG) and the POS log are in {}", out.display());
+    while let Ok(line) = printer
+        .lines
+        .recv_timeout(std::time::Duration::from_millis(300))
+    {
+        if line.contains(".png") {
+            println!("{line}");
+        }
+    }
+    result
 }
 
 /// The POS itself, headless: a chip sale with online PIN by `examples/scripts/sale-chip.txt`

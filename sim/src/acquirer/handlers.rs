@@ -340,12 +340,11 @@ pub(super) fn financial(
             } else {
                 "sale"
             };
-            // A pre-authorisation cancel names its original by authorisation code (38), the
-            // others by RRN (37).
-            let (column, key) = if kind == "preauth_cancel" {
-                ("auth", req.string(38)?)
-            } else {
-                ("rrn", orig_rrn.clone())
+            // A pre-authorisation cancel may name its original by authorisation code (38)
+            // alone; everything else (and a cancel that sends it) by RRN (37).
+            let (column, key) = match (kind, &orig_rrn) {
+                ("preauth_cancel", None) => ("auth", req.string(38)?),
+                _ => ("rrn", orig_rrn.clone()),
             };
             let orig: Option<(i64, i64, String)> = tx
                 .query_row(

@@ -1,0 +1,150 @@
+//! The POS on a text screen (ratatui): the same flows, devices and host as `pos`, driven from
+//! the keyboard.
+//!
+//! pos-tui --host 127.0.0.1:5000 --journal pos.sqlite [--printer SEL] [--reader SEL]
+//!         [--contactless-reader SEL] [--log FILE]
+//!
+//! Keys: digits, Enter (确认), Backspace (清除), Esc (取消); on a card prompt `i` insert, `t` tap,
+//! `s` swipe, `c` swipe a chip card; `q` leaves from the menu. The drivers' messages go to
+//! `--log` so they never draw over the screen.
+
+use std::io::IsTerminal;
+use std::process::ExitCode;
+use std::time::Duration;
+
+use clap::Parser;
+use pos_examples::headless::{PosError, Settings, Terminal};
+use pos_examples::tui::{App, Input};
+use ratatui::crossterm::event::{self, Event, KeyCode, KeyEventKind};
+
+#[derive(Parser, Debug)]
+#[command(
+    version,
+    about = "The POS on a text screen, on real devices and the real host link"
+)]
+struct Args {
+    /// Acquirer host `host:port`.
+    #[arg(long)]
+    host: String,
+    /// The journal file.
+    #[arg(long)]
+    journal: std::path::PathBuf,
+    /// Receipt printer selector (without: receipts are only shown on screen).
+    #[arg(long)]
+    printer: Option<String>,
+    /// Contact card reader selector.
+    #[arg(long)]
+    reader: Option<String>,
+    /// Contactless reader selector.
+    #[arg(long)]
+    contactless_reader: Option<String>,
+    /// CA public keys for chip cards; default: the simulators' test CA.
+    #[arg(long)]
+    capk: Option<std::path::PathBuf>,
+    /// The supervisor password voids and refunds ask for.
+    #[arg(long, default_value = "123456")]
+    supervisor_password: String,
+    /// Terminal master key (hex).
+    #[arg(long, default_value = "70F2A84CCBC2AE8625CBB0F2C22AB923")]
+    tmk: String,
+    /// Terminal id (41).
+    #[arg(long, default_value = "12345678")]
+    terminal_id: String,
+    /// Merchant id (42).
+    #[arg(long, default_value = "123456789012345")]
+    merchant_id: String,
+    /// Where the drivers' messages go while the screen is up.
+    #[arg(long, default_value = "pos-tui.log")]
+    log: std::path::PathBuf,
+}
+
+fn input_of(code: KeyCode) -> Option<Input> {
+    Some(match code {
+        KeyCode::Char(c @ '0'..='9') => Input::Digit(c as u8 - b'0'),
+        KeyCode::Enter => Input::Enter,
+        KeyCode::Esc => Input::Cancel,
+        KeyCode::Backspace | KeyCode::Delete => Input::Clear,
+        KeyCode::Char('i') | KeyCode::F(1) => Input::Insert,
+        KeyCode::Char('t') | KeyCode::F(2) => Input::Tap,
+        KeyCode::Char('s') | KeyCode::F(3) => Input::Swipe,
+        KeyCode::Char('c') | KeyCode::F(4) => Input::SwipeChipCard,
+        KeyCode::Char('q') => Input::Quit,
+        _ => return None,
+    })
+}
+
+/// Sends stderr (the drivers' and the runner's messages) to `path` while the screen is up.
+fn redirect_stderr(path: &std::path::Path) -> std::io::Result<()> {
+    use std::os::fd::AsRawFd;
+    let file = std::fs::OpenOptions::new()
+        .create(true)
+        .append(true)
+        .open(path)?;
+    // SAFETY: dup2 on two valid descriptors; fd 2 then refers to the log file.
+    if unsafe { libc::dup2(file.as_raw_fd(), 2) } < 0 {
+        return Err(std::io::Error::last_os_error());
+    }
+    Ok(())
+}
+
+fn run(args: &Args) -> Result<(), PosError> {
+    let settings = Settings {
+        host: args.host.clone(),
+        printer: args.printer.clone(),
+        reader: args.reader.clone(),
+        contactless: args.contactless_reader.clone(),
+        journal: args.journal.clone(),
+        tmk: args.tmk.clone(),
+        terminal_id: args.terminal_id.clone(),
+        merchant_id: args.merchant_id.clone(),
+        kill_at: None,
+        capk: args.capk.clone(),
+    };
+    println!("signing in to {} …", args.host);
+    let (mut terminal, _) = Terminal::open(&settings)?;
+    terminal.settle_if_due()?;
+    redirect_stderr(&args.log).map_err(|e| PosError::Setup(format!("--log: {e}")))?;
+    let mut app = App::new(terminal, &args.supervisor_password);
+    // ratatui::init restores the terminal on panic too.
+    let mut screen = ratatui::init();
+    let result = loop {
+        if let Err(e) = screen.draw(|f| app.draw(f)) {
+            break Err(PosError::Setup(format!("screen: {e}")));
+        }
+        if app.quit {
+            break Ok(());
+        }
+        match event::poll(Duration::from_millis(250)) {
+            Ok(true) => {}
+            Ok(false) => continue,
+            Err(e) => break Err(PosError::Setup(format!("keyboard: {e}"))),
+        }
+        if let Ok(Event::Key(key)) = event::read()
+            && key.kind == KeyEventKind::Press
+            && let Some(input) = input_of(key.code)
+            && let Err(e) = app.input(input)
+        {
+            break Err(e);
+        }
+    };
+    ratatui::restore();
+    result
+}
+
+fn main() -> ExitCode {
+    let args = Args::parse();
+    if !std::io::stdout().is_terminal() {
+        eprintln!(
+            "pos-tui: stdout is not a terminal. Run it in a terminal, or drive the same flows \
+             from a script with `pos --script FILE` (see examples/scripts/)."
+        );
+        return ExitCode::from(2);
+    }
+    match run(&args) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("pos-tui: {e}");
+            ExitCode::FAILURE
+        }
+    }
+}

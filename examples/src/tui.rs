@@ -1,0 +1,319 @@
+//! The POS on a text screen: the flows of `pos-terminal` drawn as the terminal's display, a
+//! keypad on the keyboard, a side panel to present a card (insert, tap, swipe) and the state
+//! of every device, and the last receipt. [`App`] is the state machine and [`App::draw`]
+//! the picture, so tests drive it through ratatui's test backend exactly as a person does
+//! through the keyboard.
+
+use std::time::Duration;
+
+use pos_terminal::flows::{
+    Action, Event, Flow, LoginFlow, RefundConfig, RefundFlow, ReprintFlow, SaleConfig, SaleFlow,
+    Screen, SettlementFlow, Step, VoidConfig, VoidFlow,
+};
+use ratatui::Frame;
+use ratatui::layout::{Constraint, Direction, Layout};
+use ratatui::style::{Modifier, Style};
+use ratatui::text::{Line, Text};
+use ratatui::widgets::{Block, Borders, Paragraph, Wrap};
+
+use crate::headless::{PosError, Terminal};
+
+/// What a key does on this screen.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Input {
+    /// A digit key.
+    Digit(u8),
+    /// 确认.
+    Enter,
+    /// 取消 (Esc).
+    Cancel,
+    /// 清除 (Backspace).
+    Clear,
+    /// Present the chip card in the contact reader.
+    Insert,
+    /// Tap the card on the contactless reader.
+    Tap,
+    /// Swipe the stripe-only test card.
+    Swipe,
+    /// Swipe the chip card's stripe (service code 2xx: the POS asks to insert it).
+    SwipeChipCard,
+    /// Leave (on the home screen).
+    Quit,
+}
+
+/// The flows of the home menu, by number key.
+const MENU: &[(&str, &str)] = &[
+    ("1", "消费 SALE"),
+    ("2", "余额查询 BALANCE"),
+    ("3", "消费撤销 VOID"),
+    ("4", "退货 REFUND"),
+    ("5", "预授权 PRE-AUTH"),
+    ("6", "结算 SETTLEMENT"),
+    ("7", "重打印 REPRINT"),
+    ("8", "操作员登录 LOGIN"),
+];
+
+/// Track 2 of the stripe-only test card (service code 101) and of the chip card (201).
+const STRIPE_CARD: &str = "swipe ;6212345678901232=30121011234567890?";
+const CHIP_CARD_STRIPE: &str = "swipe ;6212345678901232=30122011234567890?";
+
+/// The application: the terminal (devices, host, journal) and the flow on screen.
+pub struct App {
+    terminal: Terminal,
+    flow: Option<(Box<dyn Flow>, Step)>,
+    pin: String,
+    message: String,
+    supervisor_password: String,
+    /// Set once the user asked to leave.
+    pub quit: bool,
+}
+
+impl std::fmt::Debug for App {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("App")
+            .field("screen", &self.flow.as_ref().map(|(_, s)| s.screen.name()))
+            .finish_non_exhaustive()
+    }
+}
+
+fn boxed<F: Flow + 'static>((flow, step): (F, Step)) -> (Box<dyn Flow>, Step) {
+    (Box::new(flow), step)
+}
+
+impl App {
+    /// Around an opened (signed-in) terminal.
+    pub fn new(mut terminal: Terminal, supervisor_password: &str) -> Self {
+        terminal.echo_receipts(false);
+        Self {
+            terminal,
+            flow: None,
+            pin: String::new(),
+            message: String::from("已签到 SIGNED IN"),
+            supervisor_password: supervisor_password.into(),
+            quit: false,
+        }
+    }
+
+    /// The name of the screen shown (`Home` between flows).
+    pub fn screen_name(&self) -> &'static str {
+        self.flow.as_ref().map_or("Home", |(_, s)| s.screen.name())
+    }
+
+    fn start(&mut self, choice: u8) -> Result<(), PosError> {
+        let sup = || self.supervisor_password.clone();
+        let timeout = Duration::from_secs(60);
+        let flow = match choice {
+            1 => boxed(SaleFlow::start(SaleConfig::default())),
+            2 => boxed(SaleFlow::balance(SaleConfig::default())),
+            3 => boxed(VoidFlow::start(VoidConfig::new(sup()))),
+            4 => boxed(RefundFlow::start(RefundConfig::new(sup()))),
+            5 => boxed(SaleFlow::preauth(SaleConfig::default())),
+            6 => boxed(SettlementFlow::start(timeout)),
+            7 => boxed(ReprintFlow::start(timeout)),
+            8 => boxed(LoginFlow::start(self.terminal.operators()?, timeout)),
+            _ => return Ok(()),
+        };
+        self.flow = Some(flow);
+        self.message.clear();
+        self.run_actions()
+    }
+
+    /// Performs every action that needs no person (reading the chip, going online,
+    /// printing) until the flow waits for a key, a card or a PIN.
+    fn run_actions(&mut self) -> Result<(), PosError> {
+        while let Some((flow, step)) = self.flow.as_mut() {
+            match &step.action {
+                Action::WaitKey { .. } | Action::WaitCard { .. } | Action::GetPin { .. } => {
+                    return Ok(());
+                }
+                Action::Finish => return Ok(()),
+                other => {
+                    let Some(event) = self.terminal.perform(other, flow.as_ref()) else {
+                        return Ok(());
+                    };
+                    *step = flow.on(event);
+                }
+            }
+        }
+        Ok(())
+    }
+
+    fn feed(&mut self, event: Event) -> Result<(), PosError> {
+        if let Some((flow, step)) = self.flow.as_mut() {
+            *step = flow.on(event);
+        }
+        self.run_actions()
+    }
+
+    /// One key press.
+    pub fn input(&mut self, input: Input) -> Result<(), PosError> {
+        let action = self.flow.as_ref().map(|(_, s)| s.action.clone());
+        match (action, input) {
+            (None, Input::Digit(d)) => self.start(d),
+            (None, Input::Quit | Input::Cancel) => {
+                self.quit = true;
+                Ok(())
+            }
+            (None, _) => Ok(()),
+            (Some(Action::Finish), _) => {
+                self.flow = None;
+                Ok(())
+            }
+            (Some(Action::GetPin { .. }), Input::Digit(d)) if self.pin.len() < 12 => {
+                self.pin.push(char::from(b'0' + d.min(9)));
+                Ok(())
+            }
+            (Some(Action::GetPin { .. }), Input::Clear) => {
+                self.pin.pop();
+                Ok(())
+            }
+            (Some(Action::GetPin { .. }), Input::Enter) if self.pin.len() >= 4 => {
+                let line = format!("pin {}", self.pin);
+                self.pin.clear();
+                let event = self.terminal.pin(&line)?;
+                self.feed(event)
+            }
+            (Some(Action::GetPin { .. }), Input::Cancel) => {
+                self.pin.clear();
+                let event = self.terminal.pin("pin-cancel")?;
+                self.feed(event)
+            }
+            (
+                Some(Action::WaitCard { .. }),
+                card @ (Input::Insert | Input::Tap | Input::Swipe | Input::SwipeChipCard),
+            ) => {
+                let line = match card {
+                    Input::Insert => "insert",
+                    Input::Tap => "tap",
+                    Input::Swipe => STRIPE_CARD,
+                    _ => CHIP_CARD_STRIPE,
+                };
+                match self.terminal.card_event(line) {
+                    Ok(event) => self.feed(event),
+                    Err(e) => {
+                        self.message = e.to_string();
+                        Ok(())
+                    }
+                }
+            }
+            (Some(_), Input::Digit(d)) => self.feed(Event::Key(pos_hal::Key::Digit(d))),
+            (Some(_), Input::Enter) => self.feed(Event::Key(pos_hal::Key::Enter)),
+            (Some(_), Input::Clear) => self.feed(Event::Key(pos_hal::Key::Clear)),
+            (Some(_), Input::Cancel) => self.feed(Event::Key(pos_hal::Key::Cancel)),
+            (Some(_), _) => Ok(()),
+        }
+    }
+
+    fn screen_text(&self) -> String {
+        match &self.flow {
+            None => {
+                let mut text = String::from("拉卡拉 POS  请选择 SELECT\n\n");
+                for (key, name) in MENU {
+                    text.push_str(&format!("{key} {name}\n"));
+                }
+                text
+            }
+            Some((_, step)) => {
+                let mut text = step.screen.to_string();
+                if matches!(step.action, Action::GetPin { .. }) {
+                    text.push_str(&format!("\n{}", "*".repeat(self.pin.len())));
+                }
+                if let Screen::Done = step.screen {
+                    text.push_str("\n按任意键返回 PRESS A KEY");
+                }
+                text
+            }
+        }
+    }
+
+    fn hints(&self) -> String {
+        let action = self.flow.as_ref().map(|(_, s)| &s.action);
+        match action {
+            None => "1-8 选择 choose · q/Esc 退出 quit".into(),
+            Some(Action::WaitCard { .. }) => {
+                "i 插卡 insert · t 挥卡 tap · s 刷卡 swipe · c 刷IC卡 swipe chip card · Esc 取消"
+                    .into()
+            }
+            Some(Action::GetPin { .. }) => {
+                "0-9 密码 PIN · Enter 确认 · Backspace 清除 · Esc 取消".into()
+            }
+            Some(Action::Finish) => "任意键 any key: home".into(),
+            _ => "0-9 · Enter 确认 · Backspace 清除 · Esc 取消".into(),
+        }
+    }
+
+    /// Draws the whole screen (a notice instead when the window is under 80×24).
+    pub fn draw(&self, frame: &mut Frame<'_>) {
+        let area = frame.area();
+        if area.width < 80 || area.height < 24 {
+            frame.render_widget(
+                Paragraph::new(format!(
+                    "请放大窗口 The window is {}×{}: the POS needs at least 80×24.",
+                    area.width, area.height
+                ))
+                .wrap(Wrap { trim: true }),
+                area,
+            );
+            return;
+        }
+        let outer = Layout::default()
+            .direction(Direction::Horizontal)
+            .constraints([Constraint::Percentage(55), Constraint::Percentage(45)])
+            .split(frame.area());
+        let left = Layout::default()
+            .direction(Direction::Vertical)
+            .constraints([Constraint::Min(8), Constraint::Length(4)])
+            .split(outer[0]);
+        let screen = Paragraph::new(Text::from(self.screen_text()))
+            .wrap(Wrap { trim: false })
+            .block(
+                Block::default()
+                    .borders(Borders::ALL)
+                    .title(format!(" POS · {} ", self.screen_name())),
+            );
+        frame.render_widget(screen, left[0]);
+        let mut hint_lines = vec![Line::from(self.hints())];
+        if !self.message.is_empty() {
+            hint_lines.push(Line::styled(
+                self.message.clone(),
+                Style::default().add_modifier(Modifier::BOLD),
+            ));
+        }
+        frame.render_widget(
+            Paragraph::new(hint_lines)
+                .wrap(Wrap { trim: true })
+                .block(Block::default().borders(Borders::ALL).title(" 键 keys ")),
+            left[1],
+        );
+        let right = Layout::default()
+            .direction(Direction::Vertical)
+            .constraints([Constraint::Length(7), Constraint::Min(4)])
+            .split(outer[1]);
+        let devices: Vec<Line<'_>> = self
+            .terminal
+            .devices()
+            .into_iter()
+            .map(|(role, what)| Line::from(format!("{role}: {what}")))
+            .collect();
+        frame.render_widget(
+            Paragraph::new(devices).wrap(Wrap { trim: true }).block(
+                Block::default()
+                    .borders(Borders::ALL)
+                    .title(" 设备 devices "),
+            ),
+            right[0],
+        );
+        let receipt = self
+            .terminal
+            .last_receipt()
+            .unwrap_or("(no receipt yet)")
+            .to_string();
+        frame.render_widget(
+            Paragraph::new(receipt).block(Block::default().borders(Borders::ALL).title(format!(
+                " 签购单 receipt · {} printed ",
+                self.terminal.printed
+            ))),
+            right[1],
+        );
+    }
+}

@@ -1,0 +1,219 @@
+//! The POS TUI driven through ratatui's test backend: keys in, screen text out, against
+//! host-sim, the virtual printer, the PN532 emulator and (stack tests) pcscd + vpcd.
+
+mod common;
+
+use common::Stage;
+use pos_examples::headless::{Settings, Terminal};
+use pos_examples::tui::{App, Input};
+use pos_sim::emv::{CardProfile, EmvCard};
+use ratatui::Terminal as Screen;
+use ratatui::backend::TestBackend;
+
+fn settings(stage: &Stage) -> Settings {
+    let mut s = Settings::demo(
+        stage.host.addr().to_string(),
+        stage.dir.0.join("journal.sqlite"),
+    );
+    s.printer = Some(format!("escpos:tcp:{}", stage.printer.endpoint()));
+    s
+}
+
+/// The screen as text, one line per row (wide characters take their cells once).
+fn shown(app: &App) -> String {
+    let mut screen = Screen::new(TestBackend::new(120, 40)).expect("backend");
+    screen.draw(|f| app.draw(f)).expect("draw");
+    let buffer = screen.backend().buffer().clone();
+    let mut text = String::new();
+    for y in 0..buffer.area.height {
+        for x in 0..buffer.area.width {
+            text.push_str(buffer[(x, y)].symbol());
+        }
+        text.push('\n');
+    }
+    text
+}
+
+#[test]
+fn a_window_under_80_by_24_gets_a_notice_not_a_broken_screen() {
+    let stage = Stage::new("tui", "small");
+    let app = open(&stage, &settings(&stage));
+    let mut screen = Screen::new(TestBackend::new(60, 20)).expect("backend");
+    screen.draw(|f| app.draw(f)).expect("draw");
+    let buffer = screen.backend().buffer().clone();
+    let text: String = buffer.content().iter().map(|c| c.symbol()).collect();
+    assert!(text.contains("80×24") && text.contains("60×20"), "{text}");
+    let mut screen = Screen::new(TestBackend::new(80, 24)).expect("backend");
+    screen.draw(|f| app.draw(f)).expect("draw");
+    let text: String = screen
+        .backend()
+        .buffer()
+        .content()
+        .iter()
+        .map(|c| c.symbol())
+        .collect();
+    assert!(text.contains("SALE") && !text.contains("80×24"), "{text}");
+}
+
+fn keys(app: &mut App, inputs: &[Input]) {
+    for i in inputs {
+        app.input(*i).expect("input");
+    }
+}
+
+fn digits(app: &mut App, text: &str) {
+    for c in text.bytes() {
+        app.input(Input::Digit(c - b'0')).expect("digit");
+    }
+}
+
+fn open(stage: &Stage, s: &Settings) -> App {
+    let _ = stage;
+    let (terminal, _) = Terminal::open(s).expect("signs in");
+    App::new(terminal, "123456")
+}
+
+#[test]
+fn the_menu_then_a_swiped_sale_shows_every_screen_and_the_receipt() {
+    let stage = Stage::new("tui", "swipe");
+    let mut app = open(&stage, &settings(&stage));
+    let home = shown(&app);
+    assert!(
+        home.contains("SALE") && home.contains("SETTLEMENT") && home.contains("SIGNED IN"),
+        "{home}"
+    );
+    app.input(Input::Digit(1)).expect("sale");
+    assert_eq!(app.screen_name(), "Amount");
+    digits(&mut app, "5000");
+    assert!(shown(&app).contains("50.00"));
+    keys(&mut app, &[Input::Enter]);
+    assert_eq!(app.screen_name(), "PresentCard");
+    assert!(shown(&app).contains("insert") && shown(&app).contains("swipe"));
+    keys(&mut app, &[Input::Swipe]);
+    assert_eq!(app.screen_name(), "ConfirmCard");
+    assert!(shown(&app).contains("621234******1232"));
+    keys(&mut app, &[Input::Enter]);
+    assert_eq!(app.screen_name(), "TearReceipt");
+    let screen = shown(&app);
+    assert!(
+        screen.contains("MERCHANT COPY") && screen.contains("1 printed"),
+        "{screen}"
+    );
+    keys(&mut app, &[Input::Enter]);
+    assert_eq!(app.screen_name(), "Done");
+    assert!(shown(&app).contains("CARDHOLDER COPY"));
+    keys(&mut app, &[Input::Enter]);
+    assert_eq!(app.screen_name(), "Home");
+    assert_eq!(stage.printer.jobs().len(), 2);
+}
+
+#[test]
+fn login_a_void_of_that_sale_and_a_settlement_from_the_menu() {
+    let stage = Stage::new("tui", "void-settle");
+    let mut app = open(&stage, &settings(&stage));
+    app.input(Input::Digit(8)).expect("login");
+    digits(&mut app, "01");
+    keys(&mut app, &[Input::Enter]);
+    digits(&mut app, "0000");
+    assert!(shown(&app).contains("****"));
+    keys(&mut app, &[Input::Enter]);
+    assert_eq!(app.screen_name(), "LoggedIn");
+    keys(&mut app, &[Input::Enter]);
+    // A sale to void.
+    app.input(Input::Digit(1)).expect("sale");
+    digits(&mut app, "2000");
+    keys(
+        &mut app,
+        &[
+            Input::Enter,
+            Input::Swipe,
+            Input::Enter,
+            Input::Enter,
+            Input::Enter,
+        ],
+    );
+    assert_eq!(app.screen_name(), "Home");
+    app.input(Input::Digit(3)).expect("void");
+    assert_eq!(app.screen_name(), "SupervisorPassword");
+    digits(&mut app, "123456");
+    keys(&mut app, &[Input::Enter]);
+    digits(&mut app, "1");
+    keys(&mut app, &[Input::Enter]);
+    assert_eq!(app.screen_name(), "OriginalSale");
+    assert!(shown(&app).contains("20.00"));
+    keys(&mut app, &[Input::Enter, Input::Swipe]);
+    assert_eq!(app.screen_name(), "TearReceipt", "{}", shown(&app));
+    assert!(shown(&app).contains("VOID"));
+    keys(&mut app, &[Input::Enter, Input::Enter]);
+    app.input(Input::Digit(6)).expect("settlement");
+    assert_eq!(app.screen_name(), "SettlementTotals");
+    let totals = shown(&app);
+    assert!(
+        totals.contains("DEBIT 1") && totals.contains("CREDIT 1"),
+        "{totals}"
+    );
+    keys(&mut app, &[Input::Enter]);
+    assert_eq!(app.screen_name(), "Done");
+    assert!(shown(&app).contains("BALANCED"));
+}
+
+#[test]
+fn a_tapped_sale_through_the_emulated_pn532() {
+    let stage = Stage::new("tui", "tap");
+    let pn532 = pos_sim::pn532::Pn532Emulator::start().expect("PN532");
+    let card = EmvCard::new(CardProfile::builtin("unionpay-debit").expect("profile"));
+    pn532.insert(pos_sim::pn532::Presented::iso_dep_a(card, &[4, 3, 2, 1]));
+    let mut s = settings(&stage);
+    s.contactless = Some(format!("pn532:{}", pn532.path()));
+    let mut app = open(&stage, &s);
+    app.input(Input::Digit(1)).expect("sale");
+    digits(&mut app, "1234");
+    keys(&mut app, &[Input::Enter, Input::Tap]);
+    assert_eq!(app.screen_name(), "ConfirmCard", "{}", shown(&app));
+    keys(&mut app, &[Input::Enter]);
+    assert_eq!(app.screen_name(), "TearReceipt", "{}", shown(&app));
+    assert!(stage.printer.jobs()[0].transcript().contains("挥卡 C"));
+    assert!(pn532.exchanges() >= 4);
+}
+
+#[test]
+#[ignore = "needs pcscd + vpcd: run by `cargo xtask test`"]
+fn a_chip_sale_with_online_pin_through_pcscd() {
+    pos_sim::require_stack();
+    let stage = Stage::new("tui", "chip");
+    let card = EmvCard::new(CardProfile::builtin("unionpay-debit").expect("profile"));
+    let slot = pos_sim::slots::insert(0, card, pos_sim::vpcd::Faults::default()).expect("insert");
+    let mut s = settings(&stage);
+    s.reader = Some("pcsc:Virtual PCD 00 00".into());
+    let mut app = open(&stage, &s);
+    app.input(Input::Digit(1)).expect("sale");
+    digits(&mut app, "1234");
+    keys(&mut app, &[Input::Enter, Input::Insert]);
+    assert_eq!(app.screen_name(), "ConfirmCard", "{}", shown(&app));
+    keys(&mut app, &[Input::Enter]);
+    assert_eq!(app.screen_name(), "EnterPin");
+    digits(&mut app, "123456");
+    assert!(shown(&app).contains("******"));
+    keys(&mut app, &[Input::Enter]);
+    assert_eq!(app.screen_name(), "TearReceipt", "{}", shown(&app));
+    pos_sim::slots::remove(slot, 0).expect("remove");
+}
+
+#[test]
+fn without_a_terminal_it_says_so_and_points_to_the_scripted_runner() {
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_pos-tui"))
+        .args([
+            "--host",
+            "127.0.0.1:9",
+            "--journal",
+            "/nonexistent/j.sqlite",
+        ])
+        .output()
+        .expect("runs");
+    assert_eq!(out.status.code(), Some(2));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        err.contains("not a terminal") && err.contains("--script"),
+        "{err}"
+    );
+}
