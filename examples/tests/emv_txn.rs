@@ -149,3 +149,36 @@ fn a_qpboc_card_approves_offline_under_the_floor_limit_with_fdda_through_pcscd()
     assert!(out.contains("ODA: fDDA ok"), "{out}");
     assert!(out.contains("Cryptogram: TC "), "{out}");
 }
+
+#[test]
+fn a_qpboc_tap_through_the_pn532_driver_and_through_libnfc() {
+    for driver in ["pn532:", "nfc:pn532_uart:"] {
+        let pn532 = pos_sim::pn532::Pn532Emulator::start().expect("PN532 emulator");
+        let card = EmvCard::new(CardProfile::builtin("unionpay-qpboc-offline").expect("profile"));
+        pn532.insert(pos_sim::pn532::Presented::iso_dep_a(
+            card,
+            &[0x04, 0x0A, 0x0B, 0x0C],
+        ));
+        let out = Command::new(env!("CARGO_BIN_EXE_emv-txn"))
+            .args(["--device", &format!("{driver}{}", pn532.path())])
+            .args([
+                "--amount",
+                "1234",
+                "--contactless",
+                "--floor-limit",
+                "50000",
+            ])
+            .output()
+            .expect("emv-txn runs");
+        let (stdout, stderr) = (
+            String::from_utf8_lossy(&out.stdout),
+            String::from_utf8_lossy(&out.stderr),
+        );
+        assert!(out.status.success(), "{driver}: {stderr}\n{stdout}");
+        assert!(stdout.contains("Card: UID 040A0B0C"), "{stdout}");
+        assert!(
+            stdout.contains("ODA: fDDA ok") && stdout.contains("Cryptogram: TC "),
+            "{stdout}"
+        );
+    }
+}

@@ -16,7 +16,7 @@ use pos_emv::{
     CapkSet, Contact, Cryptogram, CvmStep, HostAnswer, OdaMethod, OdaResult, TerminalConfig,
     TransactionData,
 };
-use pos_hal::{CancelToken, DateTime, IccReader, InlineBytes, Secret};
+use pos_hal::{CancelToken, DateTime, IccReader, InlineBytes, PiccReader, Secret};
 
 #[derive(Parser, Debug)]
 #[command(version, about = "Run one EMV transaction on a card (no host needed)")]
@@ -79,9 +79,6 @@ fn run(args: &Args) -> Result<(), Box<dyn std::error::Error>> {
     if args.offline_pin.is_none() {
         terminal.capabilities[1] &= !0x80;
     }
-    let mut reader = pos_devices::open_icc(&args.device)?;
-    reader.wait_for_card(Duration::from_secs(args.timeout), &CancelToken::new())?;
-    reader.power_on()?;
     let secs = std::time::SystemTime::now()
         .duration_since(std::time::UNIX_EPOCH)
         .map(|d| d.as_secs())
@@ -109,10 +106,27 @@ fn run(args: &Args) -> Result<(), Box<dyn std::error::Error>> {
         sequence: 1,
         force_online: false,
     };
-    let card = reader.as_mut();
     if args.contactless {
-        return tap(card, &terminal, &capks, &txn, args.floor_limit);
+        // Any contactless reader: PC/SC, a PN532 (`pn532:`), libnfc (`nfc:`).
+        let mut picc = pos_devices::open_picc(&args.device)?;
+        let timeout = Duration::from_secs(args.timeout);
+        match picc.poll(pos_hal::TargetTypes::AB, timeout, &CancelToken::new())? {
+            pos_hal::PollOutcome::Card(target) => {
+                println!("Card: UID {}", hex::encode_upper(target.uid.as_bytes()))
+            }
+            pos_hal::PollOutcome::Collision => {
+                return Err("more than one card in the field: present one card only".into());
+            }
+            _ => return Err("no card was tapped in time".into()),
+        }
+        let done = tap(picc.as_mut(), &terminal, &capks, &txn, args.floor_limit);
+        let _ = picc.deactivate();
+        return done;
     }
+    let mut reader = pos_devices::open_icc(&args.device)?;
+    reader.wait_for_card(Duration::from_secs(args.timeout), &CancelToken::new())?;
+    reader.power_on()?;
+    let card = reader.as_mut();
     let (candidates, _) = pos_emv::candidates(card, &terminal)?;
     let mut kernel = None;
     let mut last_error = None;
