@@ -6,59 +6,24 @@
 //! * Keyboard wedge: a boot keyboard "typing" the tracks, a press report and a release report
 //!   per character (US layout).
 //!
-//! [`swipe_magtek`] and [`swipe_wedge`] write them to the gadget's `/dev/hidgN`.
+//! [`swipe_magtek`] and [`swipe_wedge`] write them to the gadget's `/dev/hidgN`, encoded by
+//! `pos_msr::reports` — the codec the drivers decode with.
 
 use std::io::Write;
 use std::path::Path;
 use std::time::Duration;
 
-/// Length of the MagTek input report.
-pub const MAGTEK_REPORT_LEN: usize = 337;
-const TRACK_LEN: usize = 110;
+pub use pos_msr::reports::{MAGTEK_REPORT_LEN, wedge_usage as usage};
 
-/// The 337-byte report of one swipe; tracks longer than 110 bytes are cut, empty ones are
-/// reported as absent (length 0).
+/// The 337-byte report of one swipe (the same codec the drivers decode with); empty tracks
+/// are reported as absent.
 pub fn magtek_report(t1: &str, t2: &str, t3: &str) -> [u8; MAGTEK_REPORT_LEN] {
-    let mut r = [0u8; MAGTEK_REPORT_LEN];
-    for (i, t) in [t1, t2, t3].iter().enumerate() {
-        let bytes = &t.as_bytes()[..t.len().min(TRACK_LEN)];
-        r[3 + i] = bytes.len() as u8;
-        let start = 7 + i * TRACK_LEN;
-        r[start..start + bytes.len()].copy_from_slice(bytes);
-    }
-    r
+    pos_msr::reports::magtek_encode(Some(t1), Some(t2), Some(t3))
 }
 
-/// HID usage and whether shift is needed, for the characters of card tracks (US layout).
-pub fn usage(c: char) -> Option<(u8, bool)> {
-    Some(match c {
-        'a'..='z' => (0x04 + (c as u8 - b'a'), false),
-        'A'..='Z' => (0x04 + (c as u8 - b'A'), true),
-        '1'..='9' => (0x1E + (c as u8 - b'1'), false),
-        '0' => (0x27, false),
-        '\n' => (0x28, false),
-        ' ' => (0x2C, false),
-        '-' => (0x2D, false),
-        '=' => (0x2E, false),
-        ';' => (0x33, false),
-        '/' => (0x38, false),
-        '?' => (0x38, true),
-        '%' => (0x22, true),
-        '^' => (0x23, true),
-        _ => return None,
-    })
-}
-
-/// Press/release report pairs that type `text`; characters without a usage are skipped.
+/// Press/release report pairs that type `text`.
 pub fn wedge_reports(text: &str) -> Vec<[u8; 8]> {
-    let mut out = Vec::new();
-    for c in text.chars() {
-        if let Some((code, shift)) = usage(c) {
-            out.push([if shift { 0x02 } else { 0 }, 0, code, 0, 0, 0, 0, 0]);
-            out.push([0; 8]);
-        }
-    }
-    out
+    pos_msr::reports::wedge_encode(text)
 }
 
 /// Writes one MagTek swipe to the gadget (`/dev/hidg0` in the rig): one write, one report.

@@ -36,6 +36,7 @@ pub mod acquirer;
 pub mod card;
 pub mod emv;
 pub mod hid_gadget;
+pub mod msr;
 pub mod pn532;
 pub mod printer;
 pub mod pty;

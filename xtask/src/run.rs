@@ -168,6 +168,7 @@ const FUZZ_TARGETS: &[&str] = &[
     "emv_dol",
     "emv_kernel",
     "pn532_frame",
+    "msr_reports",
 ];
 
 /// Runs one or all fuzz targets for `seconds` each, starting from the seed corpus kept in

@@ -32,6 +32,8 @@ mod selector;
 
 #[cfg(feature = "escpos")]
 mod escpos;
+#[cfg(feature = "msr")]
+mod msr;
 #[cfg(feature = "nfc")]
 mod nfc;
 #[cfg(feature = "pcsc")]
@@ -167,6 +169,8 @@ pub fn drivers() -> &'static [&'static dyn Driver] {
         &pn532::Pn532Driver,
         #[cfg(feature = "nfc")]
         &nfc::NfcDriver,
+        #[cfg(feature = "msr")]
+        &msr::MsrDriver,
     ]
 }
 

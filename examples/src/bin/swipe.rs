@@ -1,0 +1,85 @@
+//! Waits for one swipe on a magnetic stripe reader and says what the card is, never showing
+//! its tracks.
+//!
+//! swipe --device msr:serial:/dev/ttyACM0 | --serial /dev/ttyACM0[:BAUD] [--timeout SECONDS]
+
+use std::process::ExitCode;
+use std::time::Duration;
+
+use clap::Parser;
+use pos_hal::{CancelToken, MagstripeReader, TrackRead};
+
+#[derive(Parser, Debug)]
+#[command(
+    version,
+    about = "Read one swipe: PAN (masked), expiry, service code, chip card or not"
+)]
+struct Args {
+    /// Reader selector (`msr:serial:/dev/ttyACM0`).
+    #[arg(long, conflicts_with = "serial")]
+    device: Option<String>,
+    /// A serial reader's device, optionally `:BAUD` (9600 by default).
+    #[arg(long)]
+    serial: Option<String>,
+    /// Seconds to wait for the swipe.
+    #[arg(long, default_value_t = 30)]
+    timeout: u64,
+}
+
+fn status<T>(t: &TrackRead<T>) -> &'static str {
+    match t {
+        TrackRead::Read(_) => "read",
+        TrackRead::Absent => "absent",
+        _ => "misread",
+    }
+}
+
+fn run(args: &Args) -> Result<(), Box<dyn std::error::Error>> {
+    let selector = match (&args.device, &args.serial) {
+        (Some(d), _) => d.clone(),
+        (None, Some(s)) => format!("msr:serial:{s}"),
+        (None, None) => {
+            return Err(
+                "name the reader: --device msr:serial:/dev/ttyX or --serial /dev/ttyX".into(),
+            );
+        }
+    };
+    let mut reader = pos_devices::open_magstripe(&selector)?;
+    println!("Swipe a card on {selector} …");
+    let swipe = reader.read_swipe(Duration::from_secs(args.timeout), &CancelToken::new())?;
+    println!(
+        "Tracks: 1 {}, 2 {}, 3 {}",
+        status(&swipe.track1),
+        status(&swipe.track2),
+        status(&swipe.track3)
+    );
+    let tracks = swipe.tracks();
+    let pan = tracks
+        .pan()
+        .map_err(|_| "no readable card number on this swipe: swipe again")?;
+    println!("PAN: {pan}");
+    if let Some(t2) = &tracks.track2 {
+        println!("Expiry (YYMM): {}", t2.expiry());
+    } else if let Some(t1) = &tracks.track1 {
+        println!("Expiry (YYMM): {}", t1.expiry());
+    }
+    if let Some(code) = tracks.service_code() {
+        println!("Service code: {}", code.as_str());
+        if code.is_chip_card() {
+            println!("Chip card — please insert");
+        }
+    }
+    Ok(())
+}
+
+fn main() -> ExitCode {
+    pos_examples::init_tracing();
+    let args = Args::parse();
+    match run(&args) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("swipe: {e}");
+            ExitCode::FAILURE
+        }
+    }
+}
