@@ -39,6 +39,13 @@ enum Command {
     },
     /// Setup, up, and run the demo on the simulators.
     Demo,
+    /// Setup, up, and run the bench runner (pos-hil) on a bench file: JUnit XML and an HTML
+    /// report in target/hil/<bench name>/.
+    Hil {
+        /// The bench description (`hil-tests/benches/sim.toml`, or your real bench).
+        #[arg(long, default_value = "hil-tests/benches/sim.toml")]
+        bench: PathBuf,
+    },
     /// The QEMU USB rig (Linux USB host stack with gadget devices; see hil-tests/README.md).
     UsbHil {
         #[command(subcommand)]
@@ -126,6 +133,7 @@ fn main() -> ExitCode {
         }
         Command::Test { args } => run::test(&args),
         Command::Demo => run::demo(),
+        Command::Hil { bench } => run::hil(&bench),
         Command::Bench { args } => run::bench(&args),
         Command::Fuzz {
             target,

@@ -389,6 +389,25 @@ fn start_printer(bin: &std::path::Path, out: &std::path::Path) -> Result<SimProc
     start_sim(command, "sim-printer", false, "sim-printer: ready on ")
 }
 
+/// Setup, up, `pos-hil --bench FILE`, down.
+pub fn hil(bench: &std::path::Path) -> Result<(), XtaskError> {
+    packages::setup()?;
+    let bench = if bench.is_absolute() {
+        bench.to_path_buf()
+    } else {
+        std::env::current_dir()
+            .map(|d| d.join(bench))
+            .unwrap_or_else(|_| bench.to_path_buf())
+    };
+    with_daemons(|| {
+        let mut run = cargo();
+        run.current_dir(crate::workspace_root())
+            .args(["run", "--quiet", "-p", "pos-hil", "--", "--bench"])
+            .arg(&bench);
+        status(&mut run)
+    })
+}
+
 /// The POS on screen: host-sim, the virtual printer (receipts saved as PNG), a UnionPay
 /// debit card in the first virtual contact reader and another on the emulated PN532, all
 /// started here and stopped when the POS closes.

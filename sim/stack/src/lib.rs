@@ -189,10 +189,19 @@ pub fn up_within(limit: Duration) -> Result<u32, PcscdError> {
              or `kill {pid}`), then run `cargo xtask up` again."
         )));
     }
-    let busy: Vec<u16> = listening_ports()
-        .into_iter()
-        .filter(|p| *p == VPCD_PORT || *p == VPCD_PORT + 1)
-        .collect();
+    // A pcscd that was just stopped may still be closing its sockets: give it a moment.
+    let vpcd_busy = || -> Vec<u16> {
+        listening_ports()
+            .into_iter()
+            .filter(|p| *p == VPCD_PORT || *p == VPCD_PORT + 1)
+            .collect()
+    };
+    let waited = Instant::now();
+    let mut busy = vpcd_busy();
+    while !busy.is_empty() && waited.elapsed() < Duration::from_secs(2) {
+        sleep(Duration::from_millis(20));
+        busy = vpcd_busy();
+    }
     if !busy.is_empty() {
         return Err(PcscdError::Conflict(format!(
             "TCP port(s) {busy:?} are already taken; vpcd needs {VPCD_PORT} and {}",
@@ -280,6 +289,13 @@ pub fn down() -> Result<(), PcscdError> {
             }
         }
         reap(pid);
+        // The thread-group leader shows as a zombie while pcscd's other threads still shut
+        // their readers down and hold the vpcd sockets: wait for the ports to be free too, so
+        // an `up` right after never finds them taken.
+        let vpcd = |p: &u16| *p == VPCD_PORT || *p == VPCD_PORT + 1;
+        while listening_ports().iter().any(vpcd) && started.elapsed() < Duration::from_secs(10) {
+            sleep(Duration::from_millis(20));
+        }
         eprintln!("pcscd: {pid} stopped");
     } else {
         eprintln!("pcscd: {pid} was not running; cleaned up");

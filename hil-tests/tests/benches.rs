@@ -1,0 +1,94 @@
+//! The bench runner itself: the simulator bench passes every scenario, a simulator made to
+//! misbehave makes the run fail loudly, and a bench without a role skips (never passes) the
+//! scenarios that need it.
+
+use std::process::Command;
+
+fn run(bench: &str, out: &std::path::Path, extra: &[&str]) -> (bool, String, String) {
+    let o = Command::new(env!("CARGO_BIN_EXE_pos-hil"))
+        .arg("--bench")
+        .arg(bench)
+        .arg("--out")
+        .arg(out)
+        .args(extra)
+        .output()
+        .expect("pos-hil runs");
+    let junit = std::fs::read_to_string(out.join("junit.xml")).unwrap_or_default();
+    (
+        o.status.success(),
+        String::from_utf8_lossy(&o.stdout).into_owned(),
+        junit,
+    )
+}
+
+fn out_dir(name: &str) -> std::path::PathBuf {
+    let d = std::env::temp_dir().join(format!("pos-hil-{name}-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&d);
+    d
+}
+
+#[test]
+#[ignore = "needs pcscd + vpcd: run by `cargo xtask test`"]
+fn the_simulator_bench_passes_every_scenario_and_a_paper_out_printer_fails_it() {
+    pos_sim::require_stack();
+    let bench = concat!(env!("CARGO_MANIFEST_DIR"), "/benches/sim.toml");
+    let out = out_dir("sim");
+    let (ok, stdout, junit) = run(bench, &out, &[]);
+    assert!(ok, "{stdout}");
+    assert!(
+        junit.contains("tests=\"9\" failures=\"0\" skipped=\"0\""),
+        "{junit}"
+    );
+    assert!(
+        std::fs::read_to_string(out.join("report.html"))
+            .expect("html")
+            .contains("9 passed")
+    );
+    let out = out_dir("paper-out");
+    let (ok, stdout, junit) = run(bench, &out, &["--fault", "printer-paper-out"]);
+    assert!(!ok, "a printer out of paper must fail the run: {stdout}");
+    assert!(
+        junit.contains("name=\"printer/both-slips\"") && junit.contains("<failure"),
+        "{junit}"
+    );
+    let _ = std::fs::remove_dir_all(out);
+}
+
+#[test]
+fn a_bench_without_a_role_skips_its_scenarios_with_the_reason() {
+    let dir = out_dir("printer-only");
+    std::fs::create_dir_all(&dir).expect("dir");
+    let bench = dir.join("bench.toml");
+    std::fs::write(
+        &bench,
+        "name = \"printer-only\"\n[roles]\nprinter = \"sim\"\n",
+    )
+    .expect("bench");
+    let (ok, stdout, junit) = run(bench.to_str().expect("utf-8"), &dir.join("out"), &[]);
+    assert!(ok, "{stdout}");
+    assert!(
+        junit.contains("tests=\"9\" failures=\"0\" skipped=\"7\""),
+        "{junit}"
+    );
+    assert!(
+        junit.contains("<skipped message=\"Contact: not on this bench\"/>"),
+        "{junit}"
+    );
+    let _ = std::fs::remove_dir_all(dir);
+}
+
+#[test]
+fn a_bad_bench_file_is_a_clear_error() {
+    let dir = out_dir("bad");
+    std::fs::create_dir_all(&dir).expect("dir");
+    let bench = dir.join("bench.toml");
+    std::fs::write(&bench, "name = 1\n").expect("bench");
+    let o = Command::new(env!("CARGO_BIN_EXE_pos-hil"))
+        .arg("--bench")
+        .arg(&bench)
+        .output()
+        .expect("runs");
+    assert_eq!(o.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&o.stderr).contains("invalid bench file"));
+    let _ = std::fs::remove_dir_all(dir);
+}
