@@ -182,3 +182,12 @@ fn a_qpboc_tap_through_the_pn532_driver_and_through_libnfc() {
         );
     }
 }
+
+#[test]
+fn the_shipped_terminal_configuration_file_loads() {
+    let text = std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/emv-terminal.toml"))
+        .expect("file");
+    let t = pos_emv::TerminalConfig::from_toml(&text).expect("valid");
+    assert_eq!(t.aids.len(), 1);
+    assert!(t.aids[0].partial);
+}

@@ -41,8 +41,15 @@ fn main() -> ExitCode {
                 "pcsc" => {
                     println!("  none: pcscd runs but has no reader (plugged in? driver installed?)")
                 }
-                _ => println!(
+                "escpos" => println!(
                     "  none found (network and serial printers cannot be discovered: name them, e.g. escpos:tcp:HOST:9100)"
+                ),
+                "nfc" => println!(
+                    "  none configured (libnfc lists what libnfc.conf or LIBNFC_DEVICE names; serial readers are opened by name, e.g. nfc:pn532_uart:/dev/ttyUSB0)"
+                ),
+                _ => println!(
+                    "  none found (serial devices are silent until used: name them, e.g. {})",
+                    driver.syntax()
                 ),
             },
             Ok(found) => {

@@ -30,6 +30,10 @@ struct Args {
     /// CA public keys (`[[capk]]` TOML); default: the simulators' test CA.
     #[arg(long)]
     capk: Option<std::path::PathBuf>,
+    /// Terminal and AID configuration (TOML: capabilities, `[[aid]]` with TACs and limits);
+    /// default: a Chinese attended POS accepting UnionPay (see examples/emv-terminal.toml).
+    #[arg(long)]
+    config: Option<std::path::PathBuf>,
     /// The PIN to give the card when it asks for an offline PIN (else it is bypassed).
     #[arg(long)]
     offline_pin: Option<String>,
@@ -75,7 +79,10 @@ fn run(args: &Args) -> Result<(), Box<dyn std::error::Error>> {
         None => include_str!("../../../sim/fixtures/emv-ca/capk.toml").to_string(),
     };
     let capks = CapkSet::from_toml(&text)?;
-    let mut terminal = TerminalConfig::china_pos();
+    let mut terminal = match &args.config {
+        Some(path) => TerminalConfig::from_toml(&std::fs::read_to_string(path)?)?,
+        None => TerminalConfig::china_pos(),
+    };
     if args.offline_pin.is_none() {
         terminal.capabilities[1] &= !0x80;
     }

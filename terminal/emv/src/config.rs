@@ -112,3 +112,188 @@ impl TerminalConfig {
         }
     }
 }
+
+#[cfg(feature = "config")]
+pub use file::ConfigFileError;
+
+#[cfg(feature = "config")]
+mod file {
+    extern crate std;
+    use std::string::{String, ToString};
+    use std::vec::Vec;
+
+    use serde::Deserialize;
+
+    use super::{AidConfig, TerminalConfig};
+
+    #[derive(Deserialize)]
+    #[serde(deny_unknown_fields)]
+    struct Aid {
+        aid: String,
+        #[serde(default)]
+        partial: bool,
+        #[serde(default = "version")]
+        version: String,
+        tac_denial: String,
+        tac_online: String,
+        tac_default: String,
+        #[serde(default)]
+        floor_limit: u64,
+        #[serde(default)]
+        random_threshold: u64,
+        #[serde(default)]
+        random_target: u8,
+        #[serde(default)]
+        random_max_target: u8,
+        #[serde(default = "ddol")]
+        default_ddol: String,
+        #[serde(default)]
+        default_tdol: String,
+    }
+
+    fn version() -> String {
+        "0030".into()
+    }
+
+    fn ddol() -> String {
+        "9F3704".into()
+    }
+
+    #[derive(Deserialize)]
+    #[serde(deny_unknown_fields)]
+    struct File {
+        country: Option<String>,
+        currency: Option<String>,
+        terminal_type: Option<String>,
+        capabilities: Option<String>,
+        additional_capabilities: Option<String>,
+        ifd_serial: Option<String>,
+        merchant_category: Option<String>,
+        online_capable: Option<bool>,
+        #[serde(default)]
+        aid: Vec<Aid>,
+    }
+
+    /// Why a terminal configuration file was refused.
+    #[derive(Debug, Clone, PartialEq, Eq)]
+    #[non_exhaustive]
+    pub enum ConfigFileError {
+        /// Not TOML of the expected shape.
+        Syntax(String),
+        /// A field is not hex (or text) of the right size.
+        Field(&'static str),
+        /// No `[[aid]]`: the terminal would accept no card.
+        NoAid,
+    }
+
+    impl core::fmt::Display for ConfigFileError {
+        fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+            match self {
+                ConfigFileError::Syntax(e) => write!(f, "EMV configuration: {e}"),
+                ConfigFileError::Field(field) => {
+                    write!(
+                        f,
+                        "EMV configuration: `{field}` has the wrong size or is not hex"
+                    )
+                }
+                ConfigFileError::NoAid => f.write_str("EMV configuration: no [[aid]] table"),
+            }
+        }
+    }
+
+    impl std::error::Error for ConfigFileError {}
+
+    fn hex_n<const N: usize>(text: &str, field: &'static str) -> Result<[u8; N], ConfigFileError> {
+        hex::decode(text.replace(' ', ""))
+            .ok()
+            .and_then(|v| v.try_into().ok())
+            .ok_or(ConfigFileError::Field(field))
+    }
+
+    fn hex_vec(text: &str, field: &'static str) -> Result<Vec<u8>, ConfigFileError> {
+        hex::decode(text.replace(' ', "")).map_err(|_| ConfigFileError::Field(field))
+    }
+
+    impl TerminalConfig {
+        /// A terminal configuration from TOML: the terminal's own data (each optional, the
+        /// [`TerminalConfig::china_pos`] value otherwise) and `[[aid]]` tables with their
+        /// action codes, limits and default DOLs.
+        ///
+        /// ```
+        /// let t = pos_emv::TerminalConfig::from_toml(r#"
+        /// capabilities = "E068C8"
+        /// [[aid]]
+        /// aid = "A0000003330101"
+        /// partial = true
+        /// tac_denial = "0010000000"
+        /// tac_online = "D84004F800"
+        /// tac_default = "D84000A800"
+        /// floor_limit = 50000
+        /// "#).unwrap();
+        /// assert_eq!(t.aids[0].floor_limit, 50000);
+        /// ```
+        pub fn from_toml(text: &str) -> Result<Self, ConfigFileError> {
+            let file: File =
+                toml::from_str(text).map_err(|e| ConfigFileError::Syntax(e.to_string()))?;
+            let mut t = TerminalConfig::china_pos();
+            if let Some(v) = &file.country {
+                t.country = hex_n(v, "country")?;
+            }
+            if let Some(v) = &file.currency {
+                t.currency = hex_n(v, "currency")?;
+            }
+            if let Some(v) = &file.terminal_type {
+                t.terminal_type = hex_n::<1>(v, "terminal_type")?[0];
+            }
+            if let Some(v) = &file.capabilities {
+                t.capabilities = hex_n(v, "capabilities")?;
+            }
+            if let Some(v) = &file.additional_capabilities {
+                t.additional_capabilities = hex_n(v, "additional_capabilities")?;
+            }
+            if let Some(v) = &file.ifd_serial {
+                t.ifd_serial = v
+                    .as_bytes()
+                    .try_into()
+                    .map_err(|_| ConfigFileError::Field("ifd_serial"))?;
+            }
+            if let Some(v) = &file.merchant_category {
+                t.merchant_category = hex_n(v, "merchant_category")?;
+            }
+            if let Some(v) = file.online_capable {
+                t.online_capable = v;
+            }
+            if file.aid.is_empty() {
+                return Err(ConfigFileError::NoAid);
+            }
+            t.aids = file
+                .aid
+                .iter()
+                .map(|a| {
+                    let aid = hex_vec(&a.aid, "aid")?;
+                    if !(5..=16).contains(&aid.len()) {
+                        return Err(ConfigFileError::Field("aid"));
+                    }
+                    if a.random_target > 99 || a.random_max_target > 99 {
+                        return Err(ConfigFileError::Field("random_target"));
+                    }
+                    Ok(AidConfig {
+                        aid,
+                        partial: a.partial,
+                        version: hex_n(&a.version, "version")?,
+                        tac_denial: hex_n(&a.tac_denial, "tac_denial")?,
+                        tac_online: hex_n(&a.tac_online, "tac_online")?,
+                        tac_default: hex_n(&a.tac_default, "tac_default")?,
+                        floor_limit: a.floor_limit,
+                        random_threshold: a.random_threshold,
+                        random_target: a.random_target,
+                        random_max_target: a.random_max_target,
+                        default_ddol: hex_vec(&a.default_ddol, "default_ddol")?,
+                        default_tdol: hex_vec(&a.default_tdol, "default_tdol")?,
+                    })
+                })
+                .collect::<Result<_, _>>()?;
+            Ok(t)
+        }
+    }
+}

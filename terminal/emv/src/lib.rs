@@ -35,6 +35,8 @@ pub mod tags;
 pub mod tvr;
 
 pub use capk::{Capk, CapkSet};
+#[cfg(feature = "config")]
+pub use config::ConfigFileError;
 pub use config::{AidConfig, TerminalConfig};
 pub use contact::{
     Completion, Contact, Cryptogram, CvmStep, HostAnswer, OdaMethod, OdaResult, TransactionData,

@@ -347,3 +347,58 @@ fn field_55_carries_the_cup_online_tags_in_order() {
         "no PAN in field 55"
     );
 }
+
+#[test]
+fn an_aid_table_from_a_file_with_a_floor_limit_lets_an_offline_capable_card_approve_offline() {
+    let terminal = TerminalConfig::from_toml(
+        r#"
+        capabilities = "E068C8"
+        [[aid]]
+        aid = "A0000003330101"
+        partial = true
+        tac_denial = "0010000000"
+        tac_online = "D840000000"
+        tac_default = "D840000000"
+        floor_limit = 50000
+        "#,
+    )
+    .expect("configuration");
+    let keys = capks();
+    let mut c = card("unionpay-qpboc-offline");
+    let mut k = start(&mut c, &terminal, &keys, 1234).expect("start");
+    // No PIN pad for this one: the cardholder signs.
+    assert_eq!(
+        k.cardholder_verification(&mut c).expect("cvm"),
+        CvmStep::OnlinePin
+    );
+    assert_eq!(
+        k.online_pin_entered(&mut c, false).expect("bypass"),
+        CvmStep::Done
+    );
+    assert_eq!(k.first_generate_ac(&mut c).expect("1st AC"), Cryptogram::Tc);
+    assert!(!k.tvr().has(bit::FLOOR_LIMIT_EXCEEDED));
+    // The same card on the default configuration (floor limit 0) goes online.
+    let default = TerminalConfig::china_pos();
+    let mut c = card("unionpay-qpboc-offline");
+    let mut k = start(&mut c, &default, &keys, 1234).expect("start");
+    k.cardholder_verification(&mut c).expect("cvm");
+    k.online_pin_entered(&mut c, false).expect("bypass");
+    assert_eq!(
+        k.first_generate_ac(&mut c).expect("1st AC"),
+        Cryptogram::Arqc
+    );
+}
+
+#[test]
+fn a_configuration_file_without_an_aid_or_with_bad_hex_is_refused() {
+    assert_eq!(
+        TerminalConfig::from_toml("capabilities = \"E068C8\"").err(),
+        Some(pos_emv::ConfigFileError::NoAid)
+    );
+    let bad =
+        "[[aid]]\naid = \"A0\"\ntac_denial = \"00\"\ntac_online = \"00\"\ntac_default = \"00\"\n";
+    assert!(matches!(
+        TerminalConfig::from_toml(bad),
+        Err(pos_emv::ConfigFileError::Field(_))
+    ));
+}
