@@ -40,7 +40,7 @@ enum Command {
     /// Setup, up, and run the demo on the simulators.
     Demo,
     /// Setup, up, and run the bench runner (pos-hil) on a bench file: JUnit XML and an HTML
-    /// report in target/hil/<bench name>/.
+    /// report in `target/hil/<bench name>/`.
     Hil {
         /// The bench description (`hil-tests/benches/sim.toml`, or your real bench).
         #[arg(long, default_value = "hil-tests/benches/sim.toml")]

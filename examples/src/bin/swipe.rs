@@ -1,7 +1,9 @@
 //! Waits for one swipe on a magnetic stripe reader and says what the card is, never showing
 //! its tracks.
 //!
+//! ```text
 //! swipe --device msr:serial:/dev/ttyACM0 | --serial /dev/ttyACM0[:BAUD] [--timeout SECONDS]
+//! ```
 
 use std::process::ExitCode;
 use std::time::Duration;
