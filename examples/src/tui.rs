@@ -204,6 +204,11 @@ impl App {
         }
     }
 
+    /// The text of the POS display (the flow's screen, or the menu).
+    pub fn screen(&self) -> String {
+        self.screen_text()
+    }
+
     fn screen_text(&self) -> String {
         match &self.flow {
             None => {

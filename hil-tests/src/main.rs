@@ -24,6 +24,9 @@ struct Args {
     /// Make a simulator misbehave for the whole run (the runner must then fail).
     #[arg(long, value_enum)]
     fault: Vec<Fault>,
+    /// Run only the scenarios whose name starts with this (`printer/`, `pos/sale-chip`).
+    #[arg(long)]
+    only: Option<String>,
 }
 
 fn main() -> ExitCode {
@@ -47,7 +50,7 @@ fn main() -> ExitCode {
         }
     };
     println!("bench {}: {:?}", rig.bench.name, rig);
-    let report = run_all(&mut rig);
+    let report = run_all(&mut rig, args.only.as_deref());
     drop(rig);
     let written = std::fs::create_dir_all(&out)
         .and_then(|()| std::fs::write(out.join("junit.xml"), report.junit()))

@@ -222,6 +222,18 @@ impl Rig {
         }
     }
 
+    /// Takes the simulated contact card out and puts it back with `faults` (a card that will
+    /// be pulled mid-command, for instance).
+    pub(crate) fn reinsert_card(&mut self, faults: Faults) -> Result<(), String> {
+        if let Some(card) = self.card.take() {
+            pos_sim::slots::remove(card, 0).map_err(|e| e.to_string())?;
+        }
+        let card = pos_sim::slots::insert(0, debit().map_err(|e| e.to_string())?, faults)
+            .map_err(|e| e.to_string())?;
+        self.card = Some(card);
+        Ok(())
+    }
+
     /// Swipes the simulated stripe card shortly after the reader starts waiting.
     pub(crate) fn swipe_soon(&self, card: &str) -> Option<std::thread::JoinHandle<()>> {
         let msr = Arc::clone(self.msr.as_ref()?);

@@ -60,6 +60,13 @@ pub const SCENARIOS: &[Scenario] = &[
         run: contact_emv_online,
     },
     Scenario {
+        name: "contact/card-pulled-at-each-apdu",
+        proves: "a card pulled at any command of the EMV transaction ends it with a card-removed error, never a completion",
+        needs: &[Need::Contact],
+        sim_only: true,
+        run: contact_card_pulled,
+    },
+    Scenario {
         name: "contactless/qpboc-tap",
         proves: "the contactless reader activates the card and the qPBOC kernel gets its cryptogram",
         needs: &[Need::Contactless],
@@ -93,6 +100,13 @@ pub const SCENARIOS: &[Scenario] = &[
         needs: &[Need::Host, Need::Printer],
         sim_only: true,
         run: pos_sale_swipe,
+    },
+    Scenario {
+        name: "pos/garbage-answer-is-reversed",
+        proves: "a sale whose answer is garbage is reversed before the next request: the balance is whole",
+        needs: &[Need::Host],
+        sim_only: true,
+        run: pos_garbage_reversed,
     },
     Scenario {
         name: "pos/sale-chip",
@@ -171,48 +185,58 @@ fn contact_read_card(rig: &mut Rig) -> Result<String, String> {
 }
 
 fn contact_emv_online(rig: &mut Rig) -> Result<String, String> {
-    let keys = capks(rig)?;
+    emv_transaction(rig).map_err(|(e, _)| e)
+}
+
+/// One contact EMV transaction; the error comes with the HAL kind when the card or reader
+/// failed.
+fn emv_transaction(rig: &mut Rig) -> Result<String, (String, Option<pos_hal::ErrorKind>)> {
+    let plain = |e: String| (e, None);
+    let kind = |e: pos_emv::EmvError| (e.to_string(), Some(e.kind()));
+    let keys = capks(rig).map_err(plain)?;
     let mut terminal = TerminalConfig::china_pos();
     terminal.capabilities[1] &= !0x80;
-    let mut reader = pos_devices::open_icc(selector(&rig.contact)?).map_err(|e| e.to_string())?;
+    let sel = selector(&rig.contact).map_err(plain)?;
+    let mut reader = pos_devices::open_icc(sel).map_err(|e| plain(e.to_string()))?;
     reader
         .wait_for_card(Duration::from_secs(60), &CancelToken::new())
-        .map_err(|e| format!("no card: {e}"))?;
-    reader.power_on().map_err(|e| e.to_string())?;
+        .map_err(|e| (format!("no card: {e}"), Some(pos_hal::Error::kind(&e))))?;
+    reader
+        .power_on()
+        .map_err(|e| (e.to_string(), Some(pos_hal::Error::kind(&e))))?;
     let card = reader.as_mut();
-    let (list, _) = pos_emv::candidates(card, &terminal).map_err(|e| e.to_string())?;
-    let mut k =
-        Contact::start(card, &terminal, &keys, &list[0], &txn(1234)).map_err(|e| e.to_string())?;
-    let mut step = k.cardholder_verification(card).map_err(|e| e.to_string())?;
+    let (list, _) = pos_emv::candidates(card, &terminal).map_err(kind)?;
+    let mut k = Contact::start(card, &terminal, &keys, &list[0], &txn(1234)).map_err(kind)?;
+    let mut step = k.cardholder_verification(card).map_err(kind)?;
     while step != CvmStep::Done {
         step = match step {
             CvmStep::OnlinePin => k.online_pin_entered(card, true),
             _ => k.verify_offline_pin(card, None),
         }
-        .map_err(|e| e.to_string())?;
+        .map_err(kind)?;
     }
-    let first = k.first_generate_ac(card).map_err(|e| e.to_string())?;
+    let first = k.first_generate_ac(card).map_err(kind)?;
     if first != Cryptogram::Arqc {
-        return Err(format!(
+        return Err(plain(format!(
             "the card answered {} to a POS that goes online",
             first.name()
-        ));
+        )));
     }
     let icc = k.icc_data(ONLINE_TAGS);
     if rig.contact.is_sim() {
-        verify_arqc(&icc)?;
+        verify_arqc(&icc).map_err(plain)?;
     }
     let approved = HostAnswer::Answered {
         arc: *b"00",
         issuer_authentication: None,
         scripts: Vec::new(),
     };
-    let done = k.complete(card, &approved).map_err(|e| e.to_string())?;
+    let done = k.complete(card, &approved).map_err(kind)?;
     if !done.approved {
-        return Err(format!(
+        return Err(plain(format!(
             "the card declined after approval (TVR {})",
             k.tvr()
-        ));
+        )));
     }
     let (method, oda) = k.oda();
     Ok(format!(
@@ -220,6 +244,38 @@ fn contact_emv_online(rig: &mut Rig) -> Result<String, String> {
         k.tvr(),
         k.tsi()
     ))
+}
+
+fn contact_card_pulled(rig: &mut Rig) -> Result<String, String> {
+    // PSE select, 2 directory reads, final select, GPO, 4 records, INTERNAL AUTHENTICATE,
+    // GENERATE AC, GENERATE AC: 12 commands; pulled after n of them.
+    const COMMANDS: usize = 12;
+    let mut outcome = Ok(format!(
+        "pulled after each of the {COMMANDS} commands: card removed every time"
+    ));
+    for n in 0..COMMANDS {
+        rig.reinsert_card(pos_sim::vpcd::Faults {
+            remove_after: Some(n),
+            ..Default::default()
+        })?;
+        match emv_transaction(rig) {
+            Ok(_) => {
+                outcome = Err(format!(
+                    "completed although the card was pulled after {n} commands"
+                ));
+                break;
+            }
+            Err((_, Some(pos_hal::ErrorKind::CardRemoved | pos_hal::ErrorKind::NoCard))) => {}
+            Err((why, kind)) => {
+                outcome = Err(format!(
+                    "pulled after {n} commands: {why} ({kind:?}), not card removed"
+                ));
+                break;
+            }
+        }
+    }
+    rig.reinsert_card(pos_sim::vpcd::Faults::default())?;
+    outcome
 }
 
 /// The simulated card's ARQC checked as its issuer would (test issuer key).
@@ -433,6 +489,36 @@ fn pos_sale_swipe(rig: &mut Rig) -> Result<String, String> {
     finish_sale(&mut app)
 }
 
+fn pos_garbage_reversed(rig: &mut Rig) -> Result<String, String> {
+    let mut app = pos_app(rig, "garbage.sqlite")?;
+    let host = rig.host_sim.as_ref().ok_or("needs host-sim")?;
+    host.faults()
+        .garbage
+        .store(true, std::sync::atomic::Ordering::Release);
+    press(&mut app, &[Input::Digit(1)])?;
+    amount(&mut app, "1234")?;
+    let sold = press(&mut app, &[Input::Enter, Input::Swipe, Input::Enter]);
+    host.faults()
+        .garbage
+        .store(false, std::sync::atomic::Ordering::Release);
+    sold?;
+    expect(&app, "Reversing")?;
+    press(&mut app, &[Input::Enter, Input::Enter])?;
+    // The balance inquiry is the next request: the reversal goes first.
+    press(&mut app, &[Input::Digit(2), Input::Swipe, Input::Enter])?;
+    expect(&app, "EnterPin")?;
+    amount(&mut app, "123456")?;
+    press(&mut app, &[Input::Enter])?;
+    expect(&app, "Balance")?;
+    let screen = app.screen();
+    if !screen.contains("10000.00") {
+        return Err(format!(
+            "the balance is not whole after the reversal: {screen}"
+        ));
+    }
+    Ok("reversed before the balance inquiry; RMB 10000.00 available".into())
+}
+
 fn pos_sale_chip(rig: &mut Rig) -> Result<String, String> {
     let mut app = pos_app(rig, "chip.sqlite")?;
     press(&mut app, &[Input::Digit(1)])?;
@@ -456,10 +542,15 @@ fn pos_sale_tap(rig: &mut Rig) -> Result<String, String> {
     finish_sale(&mut app)
 }
 
-/// Runs every scenario on `rig`, printing progress.
-pub fn run_all(rig: &mut Rig) -> Report {
+/// Runs every scenario on `rig` (those whose name starts with `only`, when given), printing
+/// progress.
+pub fn run_all(rig: &mut Rig, only: Option<&str>) -> Report {
     let mut results = Vec::new();
-    for (i, s) in SCENARIOS.iter().enumerate() {
+    let chosen: Vec<&Scenario> = SCENARIOS
+        .iter()
+        .filter(|s| only.is_none_or(|p| s.name.starts_with(p)))
+        .collect();
+    for (i, s) in chosen.iter().enumerate() {
         let missing = s.needs.iter().find_map(|n| match role(rig, *n) {
             Resolved::Absent(why) => Some(format!("{n:?}: {why}")),
             Resolved::Real(_) if s.sim_only => Some(format!(
@@ -480,7 +571,7 @@ pub fn run_all(rig: &mut Rig) -> Report {
             Outcome::Failed(_) => "FAILED ",
             Outcome::Skipped(_) => "skipped",
         };
-        println!("[{}/{}] {verdict} {}", i + 1, SCENARIOS.len(), s.name);
+        println!("[{}/{}] {verdict} {}", i + 1, chosen.len(), s.name);
         results.push(ScenarioResult {
             name: s.name,
             proves: s.proves,
