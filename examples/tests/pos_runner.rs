@@ -747,3 +747,62 @@ fn a_tapped_sale_through_libnfc_and_the_emulated_pn532() {
     assert!(out.status.success(), "{stdout}\n{stderr}");
     assert!(pn532.exchanges() >= 4, "the kernel ran through libnfc");
 }
+
+#[test]
+fn a_wrong_pin_is_asked_again_and_the_second_is_approved() {
+    let Stage {
+        dir: d,
+        host,
+        printer,
+    } = Stage::new("runner", "wrong-pin");
+    let (code, out, err) = pos(
+        &host,
+        &printer,
+        &d.0.join("journal.sqlite"),
+        &script("sale-wrong-pin.txt"),
+        None,
+    );
+    assert_eq!(code, 0, "{out}\n{err}");
+}
+
+#[test]
+fn an_unknown_card_is_declined_with_what_to_do() {
+    let Stage {
+        dir: d,
+        host,
+        printer,
+    } = Stage::new("runner", "invalid-card");
+    let (code, out, err) = pos(
+        &host,
+        &printer,
+        &d.0.join("journal.sqlite"),
+        &script("sale-invalid-card.txt"),
+        None,
+    );
+    assert_eq!(code, 0, "{out}\n{err}");
+}
+
+#[test]
+fn a_host_that_cannot_be_reached_is_said_plainly() {
+    let Stage {
+        dir: d,
+        host,
+        printer,
+    } = Stage::new("runner", "host-down");
+    drop(host);
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").expect("port");
+    let dead = listener.local_addr().expect("addr").to_string();
+    drop(listener);
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_pos"))
+        .args(["--host", &dead, "--printer"])
+        .arg(format!("escpos:tcp:{}", printer.endpoint()))
+        .arg("--journal")
+        .arg(d.0.join("journal.sqlite"))
+        .arg("--script")
+        .arg(script("sale-swipe.txt"))
+        .output()
+        .expect("pos runs");
+    assert!(!out.status.success());
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("sign-in") && err.contains(&dead), "{err}");
+}

@@ -217,3 +217,36 @@ fn without_a_terminal_it_says_so_and_points_to_the_scripted_runner() {
         "{err}"
     );
 }
+
+#[test]
+fn a_forged_mac_or_an_answer_for_another_terminal_is_reversed_and_the_money_comes_back() {
+    use std::sync::atomic::Ordering;
+    for fault in ["wrong_mac", "other_terminal"] {
+        let stage = Stage::new("tui", fault);
+        let mut app = open(&stage, &settings(&stage));
+        let flag = match fault {
+            "wrong_mac" => &stage.host.faults().wrong_mac,
+            _ => &stage.host.faults().other_terminal,
+        };
+        // Signed in already: the fault bites the sale's answer only.
+        flag.store(true, Ordering::Release);
+        app.input(Input::Digit(1)).expect("sale");
+        digits(&mut app, "5000");
+        keys(&mut app, &[Input::Enter, Input::Swipe, Input::Enter]);
+        flag.store(false, Ordering::Release);
+        assert_eq!(app.screen_name(), "Reversing", "{fault}: {}", shown(&app));
+        keys(&mut app, &[Input::Enter, Input::Enter]);
+        assert_eq!(stage.printer.jobs().len(), 0, "{fault}: nothing printed");
+        // The balance inquiry is the next request: the reversal goes first.
+        app.input(Input::Digit(2)).expect("balance");
+        keys(&mut app, &[Input::Swipe, Input::Enter]);
+        digits(&mut app, "123456");
+        keys(&mut app, &[Input::Enter]);
+        assert_eq!(app.screen_name(), "Balance", "{fault}");
+        assert!(
+            app.screen().contains("10000.00"),
+            "{fault}: {}",
+            app.screen()
+        );
+    }
+}

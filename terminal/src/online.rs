@@ -214,6 +214,32 @@ pub fn explain(rc: &str) -> (&'static str, &'static str) {
             "the acquirer refused this kind of request",
             "call the acquirer's help desk",
         ),
+        "14" | "15" => (
+            "the card number is not valid for this acquirer",
+            "ask for another card",
+        ),
+        "51" => (
+            "insufficient funds",
+            "ask for another card or a smaller amount",
+        ),
+        "33" | "54" => ("the card has expired", "ask for another card"),
+        "55" => ("wrong PIN", "ask the cardholder to try the PIN again"),
+        "75" => (
+            "too many wrong PINs: the card is locked for PIN use",
+            "ask for another card; the cardholder must contact the bank",
+        ),
+        "41" | "43" | "04" | "34" => (
+            "the card is reported lost, stolen or restricted",
+            "do not return the card; follow the acquirer's instructions",
+        ),
+        "61" | "65" => (
+            "over the card's amount or count limit",
+            "ask for another card",
+        ),
+        "05" => (
+            "declined by the card issuer",
+            "ask for another card or another way to pay",
+        ),
         // EMV's "offline declined": the terminal's own code when the chip refuses (its first
         // cryptogram is an AAC, or it declines after the host approved and the approval is
         // reversed).

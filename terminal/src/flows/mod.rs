@@ -57,6 +57,13 @@ pub enum Screen {
         /// The amount.
         amount: Amount,
     },
+    /// 密码错误，请重新输入: the host said the PIN was wrong (55); enter it again.
+    WrongPin {
+        /// The amount.
+        amount: Amount,
+        /// Tries left before the sale is declined.
+        tries_left: u8,
+    },
     /// 处理中: online.
     Processing,
     /// 请输入主管密码: the supervisor password, shown as stars.
@@ -461,6 +468,7 @@ impl Screen {
             Screen::ConfirmCard { .. } => "ConfirmCard",
             Screen::EnterPin { .. } => "EnterPin",
             Screen::Processing => "Processing",
+            Screen::WrongPin { .. } => "WrongPin",
             Screen::Balance { .. } => "Balance",
             Screen::SupervisorPassword { .. } => "SupervisorPassword",
             Screen::VoucherNumber { .. } => "VoucherNumber",
@@ -516,6 +524,10 @@ impl core::fmt::Display for Screen {
             }
             Screen::EnterPin { amount } => write!(f, "RMB {amount}\n请输入密码 ENTER PIN"),
             Screen::Processing => f.write_str("处理中 PROCESSING…"),
+            Screen::WrongPin { amount, tries_left } => write!(
+                f,
+                "RMB {amount}\n密码错误 WRONG PIN\n请重新输入 ENTER IT AGAIN ({tries_left} tries left)"
+            ),
             Screen::Balance { balance: Some(b) } => {
                 let sign = if b.overdrawn { "-" } else { "" };
                 write!(

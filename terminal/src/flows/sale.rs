@@ -91,8 +91,14 @@ pub struct SaleFlow {
     state: State,
     amount: Amount,
     chip_failures: u8,
+    /// The card the online PIN was asked for (a wrong PIN, 55, asks again).
+    pin_card: Option<(Pan, CardSource)>,
+    wrong_pins: u8,
     last: Step,
 }
+
+/// Wrong online PINs (response code 55) after which the sale is declined for good.
+pub const PIN_TRIES: u8 = 3;
 
 impl SaleFlow {
     /// A new sale, asking for the amount.
@@ -111,6 +117,8 @@ impl SaleFlow {
             state: State::Amount,
             amount: Amount::ZERO,
             chip_failures: 0,
+            pin_card: None,
+            wrong_pins: 0,
             last: last.clone(),
         };
         (flow, last)
@@ -311,6 +319,7 @@ impl SaleFlow {
             (State::Confirm { pan, source, pin }, Event::Key(Key::Enter)) => {
                 if pin {
                     let amount = self.amount;
+                    self.pin_card = Some((pan.clone(), source));
                     self.go(
                         State::Pin { source },
                         Screen::EnterPin { amount },
@@ -336,6 +345,30 @@ impl SaleFlow {
                     State::Closing(Closing::Acknowledge),
                     Screen::Balance { balance },
                     wait,
+                )
+            }
+            // A wrong online PIN on a stripe card: the cardholder tries again (a chip card's
+            // transaction ended with its cryptogram; it starts over).
+            (State::Closing(Closing::Online), Event::Online(OnlineOutcome::Declined { rc }))
+                if rc == "55"
+                    && self.wrong_pins + 1 < PIN_TRIES
+                    && matches!(
+                        self.pin_card,
+                        Some((_, CardSource::Swipe | CardSource::Fallback))
+                    ) =>
+            {
+                self.wrong_pins += 1;
+                let Some((pan, source)) = self.pin_card.clone() else {
+                    return self.last.clone();
+                };
+                let amount = self.amount;
+                self.go(
+                    State::Pin { source },
+                    Screen::WrongPin {
+                        amount,
+                        tries_left: PIN_TRIES - self.wrong_pins,
+                    },
+                    Action::GetPin { pan },
                 )
             }
             (State::Closing(closing), event) => {
@@ -391,6 +424,38 @@ mod tests {
     const CHIP_T2: &str = "6212345678901232=30122201234567890";
     /// A stripe-only card (service code 101): swipe is fine, no PIN required.
     const STRIPE_T2: &str = "6212345678901232=30121011234567890";
+
+    #[test]
+    fn a_wrong_pin_on_a_stripe_card_asks_again_twice_then_declines() {
+        let (mut f, _) = SaleFlow::start(SaleConfig::default());
+        typed(&mut f, &[1, 0, 0]);
+        f.on(Event::Key(Key::Enter));
+        // Service code 120: PIN required.
+        f.on(swipe("6212345678901232=30121201234567890"));
+        assert!(matches!(
+            f.on(Event::Key(Key::Enter)).action,
+            Action::GetPin { .. }
+        ));
+        assert!(matches!(
+            f.on(Event::Pin(Ok(true))).action,
+            Action::GoOnline { .. }
+        ));
+        for left in [2, 1] {
+            let s = f.on(Event::Online(OnlineOutcome::Declined { rc: "55".into() }));
+            assert!(
+                matches!(s.screen, Screen::WrongPin { tries_left, .. } if tries_left == left),
+                "{:?}",
+                s.screen
+            );
+            assert!(matches!(s.action, Action::GetPin { .. }));
+            assert!(matches!(
+                f.on(Event::Pin(Ok(true))).action,
+                Action::GoOnline { .. }
+            ));
+        }
+        let s = f.on(Event::Online(OnlineOutcome::Declined { rc: "55".into() }));
+        assert!(matches!(s.screen, Screen::Declined { ref rc, .. } if rc == "55"));
+    }
 
     #[test]
     fn amount_entry_works_as_on_the_pos() {
