@@ -4,7 +4,8 @@
 //!   own status (so a misread track 1 with a good track 2 still pays);
 //! - [`reports`]: MagTek (337 bytes), IDTech (9 + 500 bytes) and keyboard-wedge reports, both
 //!   directions;
-//! - [`serial`]: serial readers (`STX … ETX` or CR/LF framing) through pos-io.
+//! - [`serial`]: serial readers (`STX … ETX` or CR/LF framing) through pos-io;
+//! - `usb` (feature `usb`): USB vendor-HID and keyboard-wedge readers through libusb.
 //!
 //! Track data never reaches `Debug` output or logs: the HAL's track types mask it, and
 //! receive buffers are wiped after each swipe.
@@ -12,5 +13,7 @@
 pub mod reports;
 pub mod serial;
 pub mod text;
+#[cfg(feature = "usb")]
+pub mod usb;
 
 pub use serial::{MsrError, SerialMsr, open_serial};

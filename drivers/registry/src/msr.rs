@@ -1,5 +1,7 @@
-//! `msr:` — magnetic stripe readers: `msr:serial:/dev/ttyACM0[:BAUD]` today (the USB backends
-//! `msr:hidraw:`, `msr:wedge:` and `msr:usb:` come with their drivers).
+//! `msr:` — magnetic stripe readers: `msr:serial:/dev/ttyACM0[:BAUD]`, USB vendor-HID readers
+//! through libusb `msr:usb:VID:PID[:SERIAL]` (MagTek 0801:0002, IDTech 0acd:2010) and keyboard
+//! wedges through libusb `msr:wedge:VID:PID[:SERIAL]` (usbhid detached while in use, so the
+//! swipe never types into a window).
 
 use crate::{DeviceError, DeviceSelector, Driver, DynMagstripeReader, Erased, Listing};
 
@@ -24,21 +26,59 @@ fn serial(selector: &DeviceSelector) -> Result<(String, u32), DeviceError> {
     }
 }
 
+fn hex16(text: &str) -> Option<u16> {
+    (text.len() == 4)
+        .then(|| u16::from_str_radix(text, 16).ok())
+        .flatten()
+}
+
+/// `VID:PID[:SERIAL]` after `usb:` or `wedge:`.
+fn usb(
+    selector: &DeviceSelector,
+) -> Result<(pos_msr::usb::UsbFormat, u16, u16, Option<String>), DeviceError> {
+    let invalid = |why| DeviceError::invalid(&selector.to_string(), why);
+    let (format, rest) = match selector.rest().split_once(':') {
+        Some(("usb", rest)) => (pos_msr::usb::UsbFormat::Vendor, rest),
+        Some(("wedge", rest)) => (pos_msr::usb::UsbFormat::Wedge, rest),
+        _ => {
+            return Err(invalid(
+                "want msr:serial:…, msr:usb:VID:PID[:SERIAL] or msr:wedge:VID:PID",
+            ));
+        }
+    };
+    let mut parts = rest.splitn(3, ':');
+    let (Some(vid), Some(pid)) = (parts.next().and_then(hex16), parts.next().and_then(hex16))
+    else {
+        return Err(invalid("VID and PID are 4 hex digits each"));
+    };
+    Ok((format, vid, pid, parts.next().map(str::to_string)))
+}
+
 impl Driver for MsrDriver {
     fn name(&self) -> &'static str {
         "msr"
     }
     fn syntax(&self) -> &'static str {
-        "msr:serial:<device>[:<baud>]"
+        "msr:serial:<device>[:<baud>] | msr:usb:<vid>:<pid>[:<serial>] | msr:wedge:<vid>:<pid>[:<serial>]"
     }
     fn check(&self, selector: &DeviceSelector) -> Result<(), DeviceError> {
-        serial(selector).map(|_| ())
+        if selector.rest().starts_with("serial:") {
+            serial(selector).map(|_| ())
+        } else {
+            usb(selector).map(|_| ())
+        }
     }
     /// A serial reader is silent until swiped: it cannot be found, only opened by selector.
     fn list(&self) -> Result<Vec<Listing>, DeviceError> {
         Ok(Vec::new())
     }
     fn open_magstripe(&self, selector: &DeviceSelector) -> Result<DynMagstripeReader, DeviceError> {
+        if !selector.rest().starts_with("serial:") {
+            let (format, vid, pid, serial) = usb(selector)?;
+            let reader = pos_msr::usb::UsbMsr::open(vid, pid, serial.as_deref(), format)
+                .map_err(|e| DeviceError::driver(selector, e))?;
+            return Ok(Box::new(Erased(reader)));
+        }
         let (path, baud) = serial(selector)?;
         let reader =
             pos_msr::open_serial(&path, baud).map_err(|e| DeviceError::driver(selector, e))?;
@@ -62,6 +102,15 @@ mod tests {
             ("/dev/ttyS0".into(), 19200)
         );
         assert!(serial(&s("msr:hidraw:0801:0002")).is_err());
+        assert!(matches!(
+            usb(&s("msr:usb:0801:0002")).expect("ok"),
+            (pos_msr::usb::UsbFormat::Vendor, 0x0801, 0x0002, None)
+        ));
+        assert!(matches!(
+            usb(&s("msr:wedge:0801:0001:ABC")).expect("ok"),
+            (pos_msr::usb::UsbFormat::Wedge, 0x0801, 0x0001, Some(_))
+        ));
+        assert!(usb(&s("msr:usb:801:2")).is_err());
         assert!(serial(&s("msr:serial:")).is_err());
     }
 }

@@ -2,7 +2,7 @@
 //! its tracks.
 //!
 //! ```text
-//! swipe --device msr:serial:/dev/ttyACM0 | --serial /dev/ttyACM0[:BAUD] [--timeout SECONDS]
+//! swipe --device SELECTOR | --serial /dev/ttyACM0[:BAUD] | --usb VID:PID [--timeout SECONDS]
 //! ```
 
 use std::process::ExitCode;
@@ -21,8 +21,12 @@ struct Args {
     #[arg(long, conflicts_with = "serial")]
     device: Option<String>,
     /// A serial reader's device, optionally `:BAUD` (9600 by default).
-    #[arg(long)]
+    #[arg(long, conflicts_with = "usb")]
     serial: Option<String>,
+    /// A USB vendor-HID reader by `VID:PID` (MagTek 0801:0002, IDTech 0acd:2010), read
+    /// through libusb.
+    #[arg(long)]
+    usb: Option<String>,
     /// Seconds to wait for the swipe.
     #[arg(long, default_value_t = 30)]
     timeout: u64,
