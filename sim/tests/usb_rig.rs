@@ -208,3 +208,35 @@ fn rig_pos_msr_survives_unplug_and_replug() {
         .expect("replugged and swiped");
     assert_eq!(swipe.tracks().pan().expect("pan").last4(), "1232");
 }
+
+/// pos-msr's hidraw backend on the MagTek gadget: usbhid stays bound, the report comes from
+/// /dev/hidrawN found by VID/PID in sysfs.
+#[test]
+#[ignore = "needs the QEMU USB rig: run by `cargo xtask usb-hil test`"]
+fn rig_pos_msr_reads_a_magtek_swipe_on_hidraw() {
+    use pos_hal::{CancelToken, MagstripeReader};
+    pos_sim::require_usb_rig("/dev/hidg0");
+    let _rig = RIG.lock().unwrap_or_else(|e| e.into_inner());
+    // After another test gave the interface back, usbhid needs a moment to bind again.
+    let mut opened = None;
+    for _ in 0..50 {
+        if let Ok(r) = pos_msr::hidraw::HidrawMsr::open(0x0801, 0x0002, None) {
+            opened = Some(r);
+            break;
+        }
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    let mut reader = opened.expect("a hidraw node for 0801:0002");
+    let writer = std::thread::spawn(|| {
+        std::thread::sleep(Duration::from_millis(300));
+        swipe_magtek(Path::new("/dev/hidg0"), T1, T2, "")
+    });
+    let swipe = reader
+        .read_swipe(Duration::from_secs(5), &CancelToken::new())
+        .expect("swipe");
+    writer.join().expect("writer").expect("swipe written");
+    assert_eq!(
+        swipe.tracks().pan().expect("pan").to_string(),
+        "621234******1232"
+    );
+}

@@ -5,11 +5,14 @@
 //! - [`reports`]: MagTek (337 bytes), IDTech (9 + 500 bytes) and keyboard-wedge reports, both
 //!   directions;
 //! - [`serial`]: serial readers (`STX … ETX` or CR/LF framing) through pos-io;
-//! - `usb` (feature `usb`): USB vendor-HID and keyboard-wedge readers through libusb.
+//! - `usb` (feature `usb`): USB vendor-HID and keyboard-wedge readers through libusb;
+//! - `hidraw` (Linux): vendor-HID readers on their hidraw node, the kernel driver left bound.
 //!
 //! Track data never reaches `Debug` output or logs: the HAL's track types mask it, and
 //! receive buffers are wiped after each swipe.
 
+#[cfg(target_os = "linux")]
+pub mod hidraw;
 pub mod reports;
 pub mod serial;
 pub mod text;

@@ -1,7 +1,8 @@
 //! `msr:` — magnetic stripe readers: `msr:serial:/dev/ttyACM0[:BAUD]`, USB vendor-HID readers
 //! through libusb `msr:usb:VID:PID[:SERIAL]` (MagTek 0801:0002, IDTech 0acd:2010) and keyboard
 //! wedges through libusb `msr:wedge:VID:PID[:SERIAL]` (usbhid detached while in use, so the
-//! swipe never types into a window).
+//! swipe never types into a window), and on Linux vendor-HID readers on their hidraw node
+//! `msr:hidraw:VID:PID[:SERIAL]` (kernel driver left bound).
 
 use crate::{DeviceError, DeviceSelector, Driver, DynMagstripeReader, Erased, Listing};
 
@@ -38,7 +39,7 @@ fn usb(
 ) -> Result<(pos_msr::usb::UsbFormat, u16, u16, Option<String>), DeviceError> {
     let invalid = |why| DeviceError::invalid(&selector.to_string(), why);
     let (format, rest) = match selector.rest().split_once(':') {
-        Some(("usb", rest)) => (pos_msr::usb::UsbFormat::Vendor, rest),
+        Some(("usb" | "hidraw", rest)) => (pos_msr::usb::UsbFormat::Vendor, rest),
         Some(("wedge", rest)) => (pos_msr::usb::UsbFormat::Wedge, rest),
         _ => {
             return Err(invalid(
@@ -59,7 +60,7 @@ impl Driver for MsrDriver {
         "msr"
     }
     fn syntax(&self) -> &'static str {
-        "msr:serial:<device>[:<baud>] | msr:usb:<vid>:<pid>[:<serial>] | msr:wedge:<vid>:<pid>[:<serial>]"
+        "msr:serial:<device>[:<baud>] | msr:usb:<vid>:<pid>[:<serial>] | msr:wedge:<vid>:<pid>[:<serial>] | msr:hidraw:<vid>:<pid>[:<serial>]"
     }
     fn check(&self, selector: &DeviceSelector) -> Result<(), DeviceError> {
         if selector.rest().starts_with("serial:") {
@@ -73,6 +74,12 @@ impl Driver for MsrDriver {
         Ok(Vec::new())
     }
     fn open_magstripe(&self, selector: &DeviceSelector) -> Result<DynMagstripeReader, DeviceError> {
+        if selector.rest().starts_with("hidraw:") {
+            let (_, vid, pid, serial) = usb(selector)?;
+            let reader = pos_msr::hidraw::HidrawMsr::open(vid, pid, serial.as_deref())
+                .map_err(|e| DeviceError::driver(selector, e))?;
+            return Ok(Box::new(Erased(reader)));
+        }
         if !selector.rest().starts_with("serial:") {
             let (format, vid, pid, serial) = usb(selector)?;
             let reader = pos_msr::usb::UsbMsr::open(vid, pid, serial.as_deref(), format)
