@@ -200,6 +200,15 @@ pub fn fuzz(target: &str, seconds: u64, if_nightly: bool) -> Result<(), XtaskErr
         vec![target]
     };
     let fuzz_dir = crate::workspace_root().join("fuzz");
+    if targets.len() > 1 {
+        // One build of every target (cargo links them in parallel); each run below then finds
+        // its binary up to date instead of compiling it alone.
+        let mut build = Command::new("cargo");
+        build
+            .current_dir(&fuzz_dir)
+            .args(["+nightly", "fuzz", "build"]);
+        status(&mut build)?;
+    }
     for t in targets {
         println!("== fuzz {t} for {seconds} s ==");
         let corpus = fuzz_dir.join("corpus").join(t);
