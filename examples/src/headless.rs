@@ -275,10 +275,7 @@ fn host_answer(answer: &Message<'_>) -> HostAnswer {
         match element.tag {
             0x91 => issuer_authentication = Some(element.value.to_vec()),
             0x71 | 0x72 => {
-                let mut raw = vec![0u8; element.value.len() + 9];
-                if let Ok(n) = pos_hal::tlv::encode_into(element.tag, element.value, &mut raw) {
-                    scripts.extend_from_slice(&raw[..n]);
-                }
+                let _ = pos_hal::tlv::push(&mut scripts, element.tag, element.value);
             }
             _ => {}
         }

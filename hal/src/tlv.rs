@@ -229,6 +229,31 @@ fn validate_at(bytes: &[u8], depth: usize) -> Result<(), TlvError> {
     Ok(())
 }
 
+/// Appends one element to `out`; on error (a tag over 4 bytes) `out` is left as it was.
+///
+/// ```
+/// let mut out = vec![0x70];
+/// pos_hal::tlv::push(&mut out, 0x9F36, &[0x00, 0x01])?;
+/// assert_eq!(out, [0x70, 0x9F, 0x36, 0x02, 0x00, 0x01]);
+/// # Ok::<(), pos_hal::tlv::TlvError>(())
+/// ```
+#[cfg(feature = "alloc")]
+pub fn push(out: &mut alloc::vec::Vec<u8>, tag: u32, value: &[u8]) -> Result<(), TlvError> {
+    let start = out.len();
+    // 9 bytes cover any tag (4) and length field (5).
+    out.resize(start + value.len() + 9, 0);
+    match encode_into(tag, value, &mut out[start..]) {
+        Ok(n) => {
+            out.truncate(start + n);
+            Ok(())
+        }
+        Err(e) => {
+            out.truncate(start);
+            Err(e)
+        }
+    }
+}
+
 /// Writes one element into `out` and returns the bytes written.
 ///
 /// ```

@@ -1,12 +1,8 @@
 //! Building BER-TLV responses on the card side (parsing lives in `pos_hal::tlv`).
 
-/// Appends one TLV element to `out`.
+/// Appends one TLV element to `out` (the card's tags are all valid: nothing can fail).
 pub fn push(out: &mut Vec<u8>, tag: u32, value: &[u8]) {
-    let start = out.len();
-    out.resize(start + value.len() + 9, 0);
-    // 9 bytes cover any tag (4) + length field (5) header, so this cannot fail.
-    let n = pos_hal::tlv::encode_into(tag, value, &mut out[start..]).unwrap_or(0);
-    out.truncate(start + n);
+    let _ = pos_hal::tlv::push(out, tag, value);
 }
 
 /// One TLV element as a new vector.

@@ -27,10 +27,8 @@ pub fn icc_subset(icc: &[u8], keep: &[u32]) -> Vec<u8> {
     let mut out = Vec::new();
     for element in pos_hal::tlv::TlvIter::new(icc).map_while(Result::ok) {
         if keep.contains(&element.tag) {
-            let mut raw = alloc::vec![0u8; element.value.len() + 9];
-            if let Ok(n) = pos_hal::tlv::encode_into(element.tag, element.value, &mut raw) {
-                out.extend_from_slice(&raw[..n]);
-            }
+            // A parsed tag always encodes again.
+            let _ = pos_hal::tlv::push(&mut out, element.tag, element.value);
         }
     }
     out

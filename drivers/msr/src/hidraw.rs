@@ -13,7 +13,7 @@ use pos_hal::{
 };
 use pos_io::Deadline;
 
-use crate::reports::{self, IDTECH_REPORT_LEN, MAGTEK_REPORT_LEN};
+use crate::reports::{self, IDTECH_REPORT_LEN};
 
 /// Why the hidraw reader failed.
 #[derive(Debug, thiserror::Error)]
@@ -223,9 +223,7 @@ impl MagstripeReader for HidrawMsr {
             };
             let swipe = match n {
                 0 => None,
-                MAGTEK_REPORT_LEN => Some(reports::magtek_decode(&buf[..n])?),
-                IDTECH_REPORT_LEN => Some(reports::idtech_decode(&buf[..n])?),
-                other => return Err(reports::ReportError::Size(other).into()),
+                _ => Some(reports::vendor_decode(&buf[..n])?),
             };
             buf.iter_mut().for_each(|b| *b = 0);
             if let Some(swipe) = swipe {

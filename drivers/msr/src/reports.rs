@@ -143,6 +143,15 @@ pub fn idtech_encode(
     r
 }
 
+/// Decodes one vendor report by its size: MagTek (337 bytes) or IDTech (509 bytes).
+pub fn vendor_decode(report: &[u8]) -> Result<Swipe, ReportError> {
+    match report.len() {
+        MAGTEK_REPORT_LEN => magtek_decode(report),
+        IDTECH_REPORT_LEN => idtech_decode(report),
+        other => Err(ReportError::Size(other)),
+    }
+}
+
 /// HID usage and whether shift is needed, for the characters of card tracks (US layout).
 pub fn wedge_usage(c: char) -> Option<(u8, bool)> {
     Some(match c {

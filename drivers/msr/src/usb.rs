@@ -17,7 +17,7 @@ use pos_hal::{
 use pos_io::Deadline;
 use rusb::UsbContext;
 
-use crate::reports::{self, IDTECH_REPORT_LEN, MAGTEK_REPORT_LEN, WedgeDecoder};
+use crate::reports::{self, IDTECH_REPORT_LEN, WedgeDecoder};
 
 /// How the reader reports a swipe.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -239,17 +239,9 @@ impl MagstripeReader for UsbMsr {
                 // A zero-length packet carries no report.
                 Ok(0) => {}
                 Ok(n) => {
-                    let swipe = match (self.format, n) {
-                        (UsbFormat::Wedge, _) => wedge.feed(&buf[..n]),
-                        (UsbFormat::Vendor, MAGTEK_REPORT_LEN) => {
-                            Some(reports::magtek_decode(&buf[..n])?)
-                        }
-                        (UsbFormat::Vendor, IDTECH_REPORT_LEN) => {
-                            Some(reports::idtech_decode(&buf[..n])?)
-                        }
-                        (UsbFormat::Vendor, other) => {
-                            return Err(reports::ReportError::Size(other).into());
-                        }
+                    let swipe = match self.format {
+                        UsbFormat::Wedge => wedge.feed(&buf[..n]),
+                        UsbFormat::Vendor => Some(reports::vendor_decode(&buf[..n])?),
                     };
                     buf.iter_mut().for_each(|b| *b = 0);
                     if let Some(swipe) = swipe {

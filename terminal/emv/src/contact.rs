@@ -10,7 +10,7 @@
 use alloc::string::String;
 use alloc::vec::Vec;
 
-use pos_hal::tlv::{TlvIter, encode_into, find};
+use pos_hal::tlv::{TlvIter, find, push};
 use pos_hal::{Apdu, CardChannel, Pan, PinDigits, StatusWord};
 use sha1::{Digest, Sha1};
 
@@ -192,16 +192,6 @@ pub struct Contact<'k> {
     last: Option<Cryptogram>,
 }
 
-fn bcd12(amount: u64) -> [u8; 6] {
-    let mut out = [0u8; 6];
-    let mut v = amount % 1_000_000_000_000;
-    for b in out.iter_mut().rev() {
-        *b = ((((v / 10) % 10) as u8) << 4) | ((v % 10) as u8);
-        v /= 100;
-    }
-    out
-}
-
 fn bcd_u32(value: u32, out: &mut [u8]) {
     let mut v = value;
     for b in out.iter_mut().rev() {
@@ -277,8 +267,8 @@ impl<'k> Contact<'k> {
     fn terminal_data(&mut self, txn: &TransactionData) {
         let t = self.terminal;
         let s = &mut self.store;
-        s.set(0x9F02, &bcd12(txn.amount));
-        s.set(0x9F03, &bcd12(txn.other_amount));
+        s.set(0x9F02, &dol::n12(txn.amount));
+        s.set(0x9F03, &dol::n12(txn.other_amount));
         s.set(0x9C, &[txn.kind]);
         s.set(0x9A, &txn.date);
         s.set(0x9F21, &txn.time);
@@ -334,9 +324,8 @@ impl<'k> Contact<'k> {
         };
         let store = &self.store;
         self.pdol_data = dol::build(&pdol, |tag| store.get(tag));
-        let mut body = alloc::vec![0u8; self.pdol_data.len() + 3];
-        let n = encode_into(0x83, &self.pdol_data, &mut body)?;
-        body.truncate(n);
+        let mut body = Vec::new();
+        push(&mut body, 0x83, &self.pdol_data)?;
         let r = exchange(
             card,
             &Apdu::new(0x80, 0xA8, 0x00, 0x00)
@@ -992,11 +981,12 @@ impl<'k> Contact<'k> {
         h.update(&self.pdol_data);
         h.update(cdol_data);
         if let Ok(Some(body)) = find(answer, 0x77) {
+            let mut raw = Vec::new();
             for element in TlvIter::new(body.value).flatten() {
                 if element.tag != 0x9F4B {
-                    let mut raw = alloc::vec![0u8; element.value.len() + 9];
-                    if let Ok(n) = encode_into(element.tag, element.value, &mut raw) {
-                        h.update(&raw[..n]);
+                    raw.clear();
+                    if push(&mut raw, element.tag, element.value).is_ok() {
+                        h.update(&raw);
                     }
                 }
             }
@@ -1186,16 +1176,7 @@ impl<'k> Contact<'k> {
 
     /// Field 55: the given tags that are present, as BER-TLV, in the given order.
     pub fn icc_data(&self, tags: &[u32]) -> Vec<u8> {
-        let mut out = Vec::new();
-        for &tag in tags {
-            if let Some(v) = self.store.get(tag) {
-                let mut raw = alloc::vec![0u8; v.len() + 9];
-                if let Ok(n) = encode_into(tag, v, &mut raw) {
-                    out.extend_from_slice(&raw[..n]);
-                }
-            }
-        }
-        out
+        self.store.icc_data(tags)
     }
 
     /// The card number (5A).

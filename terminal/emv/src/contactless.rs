@@ -7,7 +7,7 @@ use alloc::string::String;
 use alloc::vec::Vec;
 
 use pos_hal::indicators::{BeepKind, ContactlessLeds};
-use pos_hal::tlv::{TlvIter, encode_into, find};
+use pos_hal::tlv::{TlvIter, find, push};
 use pos_hal::{Apdu, CardChannel, Indicators, Pan, StatusWord};
 
 use crate::capk::CapkSet;
@@ -181,34 +181,11 @@ fn lights<I: Indicators + ?Sized>(indicators: &mut I, lit: u8) {
     let _ = indicators.set_contactless_leds(ContactlessLeds::lit(lit));
 }
 
-fn bcd12(amount: u64) -> [u8; 6] {
-    let mut out = [0u8; 6];
-    let mut v = amount % 1_000_000_000_000;
-    for b in out.iter_mut().rev() {
-        *b = ((((v / 10) % 10) as u8) << 4) | ((v % 10) as u8);
-        v /= 100;
-    }
-    out
-}
-
 /// The tags of field 55 for a tap (CUP online list plus the qualifiers).
 pub const TAP_TAGS: &[u32] = &[
     0x9F26, 0x9F27, 0x9F10, 0x9F37, 0x9F36, 0x95, 0x9A, 0x9C, 0x9F02, 0x5F2A, 0x82, 0x9F1A, 0x9F03,
     0x9F33, 0x9F34, 0x9F35, 0x9F1E, 0x84, 0x9F09, 0x9F41, 0x9F63, 0x9F66, 0x9F6C,
 ];
-
-fn icc_data(store: &TagStore) -> Vec<u8> {
-    let mut out = Vec::new();
-    for &tag in TAP_TAGS {
-        if let Some(v) = store.get(tag) {
-            let mut raw = alloc::vec![0u8; v.len() + 9];
-            if let Ok(n) = encode_into(tag, v, &mut raw) {
-                out.extend_from_slice(&raw[..n]);
-            }
-        }
-    }
-    out
-}
 
 /// Runs one qPBOC tap on a card already in the field: the lights go 2 (reading) → 4 (read,
 /// the card may leave) with a success beep, or back to 1 with an alert when the card could
@@ -317,8 +294,8 @@ fn read_card<C: CardChannel + ?Sized>(
         ttq[1] |= 0x40;
     }
     store.set(0x9F66, &ttq);
-    store.set(0x9F02, &bcd12(txn.amount));
-    store.set(0x9F03, &bcd12(txn.other_amount));
+    store.set(0x9F02, &dol::n12(txn.amount));
+    store.set(0x9F03, &dol::n12(txn.other_amount));
     store.set(0x9C, &[txn.kind]);
     store.set(0x9A, &txn.date);
     store.set(0x9F21, &txn.time);
@@ -346,9 +323,8 @@ fn read_card<C: CardChannel + ?Sized>(
         });
     }
     let pdol_data = dol::build(&pdol, |tag| store.get(tag));
-    let mut body = alloc::vec![0u8; pdol_data.len() + 3];
-    let n = encode_into(0x83, &pdol_data, &mut body)?;
-    body.truncate(n);
+    let mut body = Vec::new();
+    push(&mut body, 0x83, &pdol_data)?;
     let r = exchange(
         card,
         &Apdu::new(0x80, 0xA8, 0x00, 0x00)
@@ -458,7 +434,7 @@ fn read_card<C: CardChannel + ?Sized>(
         _ => TapOutcome::Declined,
     };
     // 95 stays what the PDOL sent: the card's cryptogram covers it, the issuer recomputes it.
-    let data = icc_data(&store);
+    let data = store.icc_data(TAP_TAGS);
     let outcome = match outcome {
         TapOutcome::Online { cvm, .. } => TapOutcome::Online {
             cvm,

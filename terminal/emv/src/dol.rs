@@ -20,6 +20,18 @@ pub struct DolEntry {
 /// in a `83` template.
 pub const MAX_DOL_DATA: usize = 252;
 
+/// An amount as the 12-digit BCD (`n12`) of 9F02/9F03; amounts of 13 digits and more keep
+/// their last 12 (callers refuse them first).
+pub(crate) fn n12(amount: u64) -> [u8; 6] {
+    let mut out = [0u8; 6];
+    let mut v = amount % 1_000_000_000_000;
+    for b in out.iter_mut().rev() {
+        *b = ((((v / 10) % 10) as u8) << 4) | ((v % 10) as u8);
+        v /= 100;
+    }
+    out
+}
+
 /// Parses a DOL (tags and lengths, no values). A truncated entry is an error, never a guess.
 pub fn parse(dol: &[u8]) -> Result<Vec<DolEntry>, EmvError> {
     let mut out = Vec::new();

@@ -69,6 +69,18 @@ impl TagStore {
         Ok(())
     }
 
+    /// The given tags that are present, as BER-TLV in the given order (field 55).
+    pub fn icc_data(&self, tags: &[u32]) -> Vec<u8> {
+        let mut out = Vec::new();
+        for &tag in tags {
+            if let Some(v) = self.get(tag) {
+                // The dictionary's tags are all at most 4 bytes: nothing can fail.
+                let _ = pos_hal::tlv::push(&mut out, tag, v);
+            }
+        }
+        out
+    }
+
     /// Every tag and value, in tag order.
     pub fn iter(&self) -> impl Iterator<Item = (u32, &[u8])> {
         self.values.iter().map(|(t, v)| (*t, v.as_slice()))
