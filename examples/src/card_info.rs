@@ -4,7 +4,7 @@
 //! in `pos-terminal` does the full job (risk management, CVM, cryptograms).
 
 use pos_hal::tlv::{self, TlvError, TlvIter};
-use pos_hal::{Apdu, ErrorKind, IccReader, Pan, StatusWord, Track2};
+use pos_hal::{Apdu, CardChannel, ErrorKind, IccReader, Pan, StatusWord, Track2};
 
 /// A payment application found on the card.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -69,12 +69,12 @@ impl<E: pos_hal::Error + std::fmt::Display> ReadError<E> {
 const PSE: &[u8] = b"1PAY.SYS.DDF01";
 const PPSE: &[u8] = b"2PAY.SYS.DDF01";
 
-struct Session<'a, R: IccReader + ?Sized> {
+struct Session<'a, R: CardChannel + ?Sized> {
     reader: &'a mut R,
     buf: Vec<u8>,
 }
 
-impl<R: IccReader + ?Sized> Session<'_, R>
+impl<R: CardChannel + ?Sized> Session<'_, R>
 where
     R::Error: std::fmt::Display,
 {
@@ -148,6 +148,38 @@ fn pdol_zeros(pdol: &[u8]) -> Vec<u8> {
         i += 1;
     }
     vec![0; len]
+}
+
+/// The applications a contactless card lists in its PPSE (`2PAY.SYS.DDF01`), in order.
+///
+/// ```
+/// use pos_hal_mock::{IccCall, MockIccReader};
+/// let ppse = [0x00, 0xA4, 0x04, 0x00, 0x0E, b'2', b'P', b'A', b'Y', b'.', b'S', b'Y', b'S', b'.', b'D', b'D', b'F', b'0', b'1', 0x00];
+/// let fci = [0x6F, 0x13, 0xA5, 0x11, 0xBF, 0x0C, 0x0E, 0x61, 0x0C, 0x4F, 0x08,
+///            0xA0, 0x00, 0x00, 0x03, 0x33, 0x01, 0x01, 0x01, 0x87, 0x00, 0x90, 0x00];
+/// let mut card = MockIccReader::new([IccCall::transmit(&ppse, &fci)]);
+/// let apps = pos_examples::card_info::contactless_applications(&mut card)?;
+/// assert_eq!(apps[0].aid, [0xA0, 0x00, 0x00, 0x03, 0x33, 0x01, 0x01, 0x01]);
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
+pub fn contactless_applications<C: CardChannel + ?Sized>(
+    channel: &mut C,
+) -> Result<Vec<Application>, ReadError<C::Error>>
+where
+    C::Error: std::fmt::Display,
+{
+    let mut s = Session {
+        reader: channel,
+        buf: vec![0; 512],
+    };
+    let mut applications = Vec::new();
+    if let Some(fci) = s.select(PPSE)? {
+        directory_entries(&fci, &mut applications)?;
+    }
+    if applications.is_empty() {
+        return Err(ReadError::NoApplication);
+    }
+    Ok(applications)
 }
 
 /// Reads the applications, then PAN and expiry of the first one.

@@ -142,7 +142,9 @@ pub struct CardProfile {
     /// Has the contactless directory `2PAY.SYS.DDF01`.
     #[serde(default = "yes")]
     pub ppse: bool,
-    /// Answers the proprietary `80 EE` ECHO command (for extended-length tests).
+    /// Answers the proprietary `80 EE` command (for long-APDU tests): `80 EE 00 00` echoes its
+    /// data; `80 EE 01 00 Le` answers Le bytes `00 01 02 …` (Le 0 or absent: 256 bytes), the
+    /// longest short answer, whatever the command's length.
     #[serde(default)]
     pub echo: bool,
     /// Issuer master key for application cryptograms (16 bytes); the test key
@@ -1065,6 +1067,13 @@ impl EmvCard {
             (0x00, 0x82) => self.external_authenticate(apdu),
             (0x00, 0x20) => self.verify(apdu),
             (0x84, 0x1E | 0x18 | 0x24 | 0xDA) => self.script(apdu),
+            (0x80, 0xEE) if self.profile.echo && apdu.p1 == 0x01 => {
+                let n = match apdu.le {
+                    Some(0) | None => 256,
+                    Some(n) => n.min(256) as usize,
+                };
+                Ok((0..n).map(|i| i as u8).collect())
+            }
             (0x80, 0xEE) if self.profile.echo => Ok(apdu.data.to_vec()),
             (0xFF, 0xCA) if apdu.p1 == 0 => match &self.profile.uid {
                 Some(uid) => Ok(uid.0.clone()),

@@ -146,3 +146,121 @@ fn after_a_timeout_the_device_is_reopened_and_the_next_exchange_is_not_stale() {
         reference.transmit(&ppse())
     );
 }
+
+fn poll(reader: &mut NfcReader, timeout_ms: u64) -> PollOutcome {
+    reader
+        .poll(
+            TargetTypes::AB,
+            Duration::from_millis(timeout_ms),
+            &CancelToken::new(),
+        )
+        .expect("poll")
+}
+
+#[test]
+fn a_type_b_card_is_activated_with_its_pupi_and_answers_apdus() {
+    let (_e, mut reader) = setup(Some(Presented::iso_dep_b(
+        debit(),
+        [0xB1, 0xB2, 0xB3, 0xB4],
+    )));
+    let PollOutcome::Card(b) = poll(&mut reader, 2_000) else {
+        panic!("no type B card");
+    };
+    assert_eq!(
+        (b.rf, b.protocol, b.uid.as_bytes()),
+        (
+            RfType::B,
+            CardProtocol::IsoDep,
+            &[0xB1, 0xB2, 0xB3, 0xB4][..]
+        )
+    );
+    let mut reference = debit();
+    reference.reset();
+    assert_eq!(
+        select_ppse(&mut reader).expect("type B exchange"),
+        reference.transmit(&ppse())
+    );
+}
+
+#[test]
+fn a_mifare_classic_card_is_found_as_mifare_and_an_apdu_to_it_is_an_error_not_an_abort() {
+    let (_e, mut reader) = setup(Some(Presented::mifare_classic(debit(), [9, 9, 9, 9])));
+    let PollOutcome::Card(m) = poll(&mut reader, 2_000) else {
+        panic!("no MIFARE card");
+    };
+    assert_eq!((m.rf, m.protocol), (RfType::A, CardProtocol::Mifare));
+    select_ppse(&mut reader).expect_err("MIFARE Classic speaks no APDU");
+}
+
+#[test]
+fn a_256_byte_answer_comes_back_whole() {
+    let (e, mut reader) = setup(Some(Presented::iso_dep_a(debit(), &[1, 2, 3, 4])));
+    assert!(matches!(poll(&mut reader, 2_000), PollOutcome::Card(_)));
+    let before = e.exchanges();
+    // `80 EE 01 00 00` asks the card model for 256 bytes: with the SW, over one PN532 frame,
+    // so the chip chains the answer (MI).
+    let apdu = Apdu::new(0x80, 0xEE, 0x01, 0).with_le(256);
+    let mut buf = [0u8; 400];
+    let r = reader.transmit(&apdu, &mut buf).expect("long answer");
+    let expected: Vec<u8> = (0..=255u8).collect();
+    assert_eq!(r.data, &expected[..]);
+    assert!(r.sw.is_success());
+    assert!(e.exchanges() - before >= 2, "the answer was chained");
+}
+
+#[test]
+fn a_corrupted_checksum_is_a_typed_error_and_the_reader_recovers() {
+    let (e, mut reader) = setup(Some(Presented::iso_dep_a(debit(), &[1, 2, 3, 4])));
+    assert!(matches!(poll(&mut reader, 2_000), PollOutcome::Card(_)));
+    e.corrupt_checksums(1);
+    let err = select_ppse(&mut reader).expect_err("bad checksum");
+    assert!(
+        matches!(
+            err.kind(),
+            ErrorKind::Timeout | ErrorKind::Protocol | ErrorKind::Disconnected
+        ),
+        "{err}"
+    );
+    assert!(matches!(poll(&mut reader, 2_000), PollOutcome::Card(_)));
+    let mut reference = debit();
+    reference.reset();
+    assert_eq!(
+        select_ppse(&mut reader).expect("exchange after the bad frame"),
+        reference.transmit(&ppse())
+    );
+}
+
+#[test]
+fn removal_wait_times_out_while_the_card_stays() {
+    let (_e, mut reader) = setup(Some(Presented::iso_dep_a(debit(), &[1, 2, 3, 4])));
+    assert!(matches!(poll(&mut reader, 2_000), PollOutcome::Card(_)));
+    let err = reader
+        .wait_for_removal(Duration::from_millis(200), &CancelToken::new())
+        .expect_err("still there");
+    assert_eq!(err.kind(), ErrorKind::Timeout);
+}
+
+#[test]
+fn a_poll_is_cancelled_from_another_thread() {
+    let (_e, mut reader) = setup(None);
+    let cancel = std::sync::Arc::new(CancelToken::new());
+    let c = std::sync::Arc::clone(&cancel);
+    let canceller = std::thread::spawn(move || {
+        std::thread::sleep(Duration::from_millis(150));
+        c.cancel();
+    });
+    let err = reader
+        .poll(TargetTypes::AB, Duration::from_secs(30), &cancel)
+        .expect_err("cancelled");
+    assert_eq!(err.kind(), ErrorKind::Cancelled);
+    canceller.join().expect("canceller");
+}
+
+#[test]
+fn the_reader_moves_to_another_thread() {
+    let (_e, mut reader) = setup(Some(Presented::iso_dep_a(debit(), &[1, 2, 3, 4])));
+    let found = std::thread::spawn(move || poll(&mut reader, 2_000))
+        .join()
+        .expect("thread");
+    assert!(matches!(found, PollOutcome::Card(_)));
+}

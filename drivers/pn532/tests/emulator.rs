@@ -229,6 +229,18 @@ fn a_long_answer_comes_back_whole_through_mi_chaining() {
 }
 
 #[test]
+fn a_256_byte_answer_comes_back_whole() {
+    let (_e, mut reader) = setup(Some(Presented::iso_dep_a(debit(), &[1, 2, 3, 4])));
+    assert!(matches!(poll(&mut reader, 300), PollOutcome::Card(_)));
+    // `80 EE 01 00 00` asks the card model for the longest short answer: 256 bytes + SW.
+    let apdu = Apdu::new(0x80, 0xEE, 0x01, 0).with_le(256);
+    let mut buf = [0u8; 400];
+    let r = reader.transmit(&apdu, &mut buf).expect("long answer");
+    let expected: Vec<u8> = (0..=255u8).collect();
+    assert_eq!((r.data, r.sw.is_success()), (&expected[..], true));
+}
+
+#[test]
 fn a_late_answer_is_aborted_and_never_taken_for_the_next_one() {
     let (e, mut reader) = setup(Some(Presented::iso_dep_a(debit(), &[1, 2, 3, 4])));
     assert!(matches!(poll(&mut reader, 300), PollOutcome::Card(_)));

@@ -1,8 +1,11 @@
 //! `devices`: lists every device the built-in drivers can see, with the selector that opens it.
 //!
 //! ```text
-//! devices [--json]
+//! devices [--json] [--pn532 SERIAL-PATH]...
 //! ```
+//! Serial devices cannot be discovered without talking to every port; `--pn532 PATH` asks
+//! the port named for a PN532 (its firmware version) and lists it as `pn532:PATH` when it
+//! answers.
 //! PC/SC readers (contact and contactless) with their card state, and receipt printers on USB
 //! (printer class) or usblp device nodes. With `--json`, one JSON object per line:
 //! `{"selector", "driver", "kind", "name", "state"}`; every selector is accepted as it is by
@@ -25,6 +28,25 @@ struct Args {
     /// One JSON object per device and line.
     #[arg(long)]
     json: bool,
+    /// A serial port to ask for a PN532 (repeatable).
+    #[arg(long, value_name = "SERIAL-PATH")]
+    pn532: Vec<String>,
+}
+
+fn print_listing(json: bool, f: &pos_devices::Listing) {
+    if json {
+        match serde_json::to_string(&f.json()) {
+            Ok(line) => println!("{line}"),
+            Err(e) => eprintln!("devices: {e}"),
+        }
+    } else {
+        println!(
+            "  {:<36} {:<18} {}",
+            f.info.selector.as_str(),
+            f.state.as_deref().unwrap_or("-"),
+            f.info.name.as_str()
+        );
+    }
 }
 
 fn main() -> ExitCode {
@@ -54,19 +76,7 @@ fn main() -> ExitCode {
             },
             Ok(found) => {
                 for f in found {
-                    if args.json {
-                        match serde_json::to_string(&f.json()) {
-                            Ok(line) => println!("{line}"),
-                            Err(e) => eprintln!("devices: {e}"),
-                        }
-                    } else {
-                        println!(
-                            "  {:<36} {:<18} {}",
-                            f.info.selector.as_str(),
-                            f.state.as_deref().unwrap_or("-"),
-                            f.info.name.as_str()
-                        );
-                    }
+                    print_listing(args.json, &f);
                 }
             }
             Err(e) => {
@@ -83,6 +93,21 @@ fn main() -> ExitCode {
                 } else {
                     report(args.json, &format!("  unavailable: {e}"));
                 }
+            }
+        }
+    }
+    if !args.pn532.is_empty() && !args.json {
+        println!("pn532 on the ports named:");
+    }
+    for path in &args.pn532 {
+        match pos_devices::open_picc(&format!("pn532:{path}")) {
+            Ok(reader) => print_listing(
+                args.json,
+                &pos_devices::Listing::new(reader.info(), Some("answers".to_string())),
+            ),
+            Err(e) => {
+                healthy = false;
+                report(args.json, &format!("  {path}: no PN532 answers ({e})"));
             }
         }
     }
