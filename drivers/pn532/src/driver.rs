@@ -138,6 +138,9 @@ pub struct Pn532<P, T> {
     answer: [u8; frame::MAX_BODY],
     answer_len: usize,
     awake: bool,
+    /// The last command ended with its answer and nothing after it: the stream holds
+    /// nothing, so the next command need not drain it first (draining costs a wait).
+    clean: bool,
     target: Option<u8>,
     firmware: [u8; 4],
     name: &'static str,
@@ -169,6 +172,7 @@ impl<P: Read + Write + ReadReady, T: Timer> Pn532<P, T> {
             answer: [0; frame::MAX_BODY],
             answer_len: 0,
             awake: false,
+            clean: false,
             target: None,
             firmware: [0; 4],
             name: "PN532",
@@ -294,7 +298,10 @@ impl<P: Read + Write + ReadReady, T: Timer> Pn532<P, T> {
         if !self.awake && code != cmd::SAM_CONFIGURATION {
             self.wake()?;
         }
-        self.discard_input()?;
+        if !self.clean {
+            self.discard_input()?;
+        }
+        self.clean = false;
         let mut body = [0u8; frame::MAX_BODY];
         let n = data.len() + 1;
         if n >= frame::MAX_BODY {
@@ -315,6 +322,7 @@ impl<P: Read + Write + ReadReady, T: Timer> Pn532<P, T> {
             Ok(Received::Info(PN532_TO_HOST))
                 if self.answer_len >= 1 && self.answer[0] == code.wrapping_add(1) =>
             {
+                self.clean = self.rx_len == 0;
                 Ok(&self.answer[1..self.answer_len])
             }
             Ok(_) => Err(self.resync(Error::Protocol)),
@@ -328,6 +336,7 @@ impl<P: Read + Write + ReadReady, T: Timer> Pn532<P, T> {
         let _ = self.write(&frame::ACK);
         let _ = self.discard_input();
         self.awake = false;
+        self.clean = false;
         self.target = None;
         error
     }
