@@ -84,6 +84,23 @@ pub fn test(extra: &[String]) -> Result<(), XtaskError> {
             ]);
         }
         let unit = status(&mut tests);
+        // pos-nfc's hermetic build: libnfc compiled from source and linked statically, run
+        // against the same emulator as the system-libnfc build above.
+        let vendored = if has_nextest {
+            status(cargo().args([
+                "nextest",
+                "run",
+                "-p",
+                "pos-nfc",
+                "--features",
+                "vendored",
+                "--run-ignored",
+                "all",
+            ]))
+        } else {
+            status(cargo().args(["test", "-p", "pos-nfc", "--features", "vendored", "--tests"]))
+        };
+        let unit = unit.and(vendored);
         // The USB rig: printer transport (pos-escpos) and the magstripe gadgets (pos-sim).
         let rig = usb_hil_test("pos-escpos");
         let rig = rig.and(usb_hil_test("pos-sim"));
