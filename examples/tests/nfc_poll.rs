@@ -14,12 +14,25 @@ fn debit() -> EmvCard {
 /// Runs `nfc-poll` with `args` (the emulator's path replaces `{}`); takes the card away once
 /// the program asks for that. Returns (exit ok, stdout, stderr).
 fn nfc_poll(emulator: &Pn532Emulator, args: &[&str]) -> (bool, String, String) {
+    nfc_poll_env(emulator, args, &[])
+}
+
+/// [`nfc_poll`] with environment variables (`{}` replaced as in the arguments).
+fn nfc_poll_env(
+    emulator: &Pn532Emulator,
+    args: &[&str],
+    env: &[(&str, &str)],
+) -> (bool, String, String) {
     let args: Vec<String> = args
         .iter()
         .map(|a| a.replace("{}", emulator.path()))
         .collect();
     let mut child = Command::new(env!("CARGO_BIN_EXE_nfc-poll"))
         .args(&args)
+        .envs(
+            env.iter()
+                .map(|(k, v)| (*k, v.replace("{}", emulator.path()))),
+        )
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())
         .spawn()
@@ -116,4 +129,28 @@ fn devices_says_when_a_named_port_has_no_pn532() {
     let text = String::from_utf8_lossy(&out.stdout);
     assert!(!out.status.success(), "{text}");
     assert!(text.contains("/dev/null: no PN532 answers"), "{text}");
+}
+
+#[test]
+fn without_a_device_nfc_poll_uses_the_reader_libnfc_device_names() {
+    let e = Pn532Emulator::start().expect("emulator");
+    e.insert(Presented::iso_dep_a(debit(), &[0x08, 0xA1, 0xB2, 0xC3]));
+    let listed = Command::new(env!("CARGO_BIN_EXE_devices"))
+        .arg("--json")
+        .env("LIBNFC_DEVICE", format!("pn532_uart:{}", e.path()))
+        .output()
+        .expect("devices runs");
+    let text = String::from_utf8_lossy(&listed.stdout);
+    let selector = format!("\"selector\":\"nfc:pn532_uart:{}\"", e.path());
+    assert!(text.contains(&selector), "{text}");
+    let (ok, out, err) = nfc_poll_env(
+        &e,
+        &["--timeout", "5"],
+        &[("LIBNFC_DEVICE", "pn532_uart:{}")],
+    );
+    assert!(ok, "{err}\n{out}");
+    assert!(
+        out.contains("UID: 08A1B2C3") && out.contains(DEBIT_AID),
+        "{out}"
+    );
 }

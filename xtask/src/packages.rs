@@ -23,6 +23,10 @@ pub const PACKAGES: &[(&str, &str)] = &[
         "libnfc-dev",
         "pos-nfc links the system libnfc (LGPL, dynamically) so libnfc.conf and LIBNFC_DEVICE work",
     ),
+    (
+        "libnfc-bin",
+        "nfc-list: libnfc's own tool, run against the PN532 emulator",
+    ),
     ("cmake", "nfc1 builds its vendored libnfc"),
     ("clang", "nfc1 bindgen"),
     ("libclang-dev", "nfc1 bindgen"),
