@@ -254,14 +254,9 @@ fn serve(mut master: std::fs::File, shared: &Shared) {
             Ok(n) => n,
         };
         rx.extend_from_slice(&buf[..n]);
-        loop {
-            match frame::decode(&rx) {
-                Ok((f, used)) => {
-                    let (reply, delay) = handle(f, shared);
-                    rx.drain(..used);
-                    let Some(reply) = reply else {
-                        continue;
-                    };
+        while let Some(step) = step(&mut rx, shared) {
+            match step {
+                Step::Answer { reply, delay } => {
                     let _ = master.write_all(&frame::ACK);
                     // The chip is busy for `delay`; a host ACK meanwhile aborts the command
                     // and its answer is never sent (PN532 user manual §6.2.1.3).
@@ -270,27 +265,118 @@ fn serve(mut master: std::fs::File, shared: &Shared) {
                     }
                     let _ = master.write_all(&reply);
                 }
-                Err(frame::FrameError::Incomplete) => {
-                    if rx.len() > 4 * frame::MAX_FRAME {
-                        rx.clear();
-                    }
-                    break;
-                }
-                Err(
-                    frame::FrameError::LengthChecksum { skip }
-                    | frame::FrameError::DataChecksum { skip }
-                    | frame::FrameError::Length { skip },
-                ) => {
-                    // A frame the chip cannot read: it asks for it again.
-                    rx.drain(..skip.min(rx.len()));
+                Step::Nack => {
                     let _ = master.write_all(&frame::NACK);
-                }
-                Err(frame::FrameError::TooLong) => {
-                    rx.clear();
-                    break;
                 }
             }
         }
+    }
+}
+
+/// What the chip does with the next frame of the host's stream.
+enum Step {
+    /// ACK, then (after `delay`) this answer frame.
+    Answer { reply: Vec<u8>, delay: Duration },
+    /// A frame it could not read: it asks for it again.
+    Nack,
+}
+
+/// Takes the next frame out of `rx` and says what the chip does with it; `None` when `rx`
+/// holds no whole frame (yet). Frames the chip ignores (ACKs, NACKs) are consumed silently.
+fn step(rx: &mut Vec<u8>, shared: &Shared) -> Option<Step> {
+    loop {
+        match frame::decode(rx) {
+            Ok((f, used)) => {
+                let (reply, delay) = handle(f, shared);
+                rx.drain(..used);
+                if let Some(reply) = reply {
+                    return Some(Step::Answer { reply, delay });
+                }
+            }
+            Err(frame::FrameError::Incomplete) => {
+                if rx.len() > 4 * frame::MAX_FRAME {
+                    rx.clear();
+                }
+                return None;
+            }
+            Err(
+                frame::FrameError::LengthChecksum { skip }
+                | frame::FrameError::DataChecksum { skip }
+                | frame::FrameError::Length { skip },
+            ) => {
+                rx.drain(..skip.min(rx.len()));
+                return Some(Step::Nack);
+            }
+            Err(frame::FrameError::TooLong) => {
+                rx.clear();
+                return None;
+            }
+        }
+    }
+}
+
+/// The emulated chip without a pty or a thread: the host's bytes in, the chip's bytes out
+/// (answer delays are not simulated). For unit tests and fuzzing of the emulator's parser.
+///
+/// ```
+/// use pos_sim::pn532::Pn532Chip;
+/// let mut chip = Pn532Chip::new();
+/// // GetFirmwareVersion: ACK, then D5 03 32 01 06 07 (PN532 v1.6).
+/// let out = chip.feed(&[0x00, 0x00, 0xFF, 0x02, 0xFE, 0xD4, 0x02, 0x2A, 0x00]);
+/// assert!(out.starts_with(&[0x00, 0x00, 0xFF, 0x00, 0xFF, 0x00]));
+/// assert!(out.windows(4).any(|w| w == [0xD5, 0x03, 0x32, 0x01]));
+/// ```
+pub struct Pn532Chip {
+    shared: Shared,
+    rx: Vec<u8>,
+}
+
+impl Default for Pn532Chip {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+impl std::fmt::Debug for Pn532Chip {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Pn532Chip")
+            .field("buffered", &self.rx.len())
+            .finish()
+    }
+}
+
+impl Pn532Chip {
+    /// A chip with an empty field.
+    pub fn new() -> Self {
+        Self {
+            shared: Shared {
+                field: Mutex::new(Field::default()),
+                stop: AtomicBool::new(false),
+                exchanges: AtomicUsize::new(0),
+            },
+            rx: Vec::new(),
+        }
+    }
+
+    /// Puts a card in the field.
+    pub fn insert(&mut self, card: Presented) {
+        lock(&self.shared).cards.push(card);
+    }
+
+    /// Feeds the host's bytes; returns everything the chip sends back (ACKs, answers, NACKs).
+    pub fn feed(&mut self, bytes: &[u8]) -> Vec<u8> {
+        self.rx.extend_from_slice(bytes);
+        let mut out = Vec::new();
+        while let Some(step) = step(&mut self.rx, &self.shared) {
+            match step {
+                Step::Answer { reply, .. } => {
+                    out.extend_from_slice(&frame::ACK);
+                    out.extend_from_slice(&reply);
+                }
+                Step::Nack => out.extend_from_slice(&frame::NACK),
+            }
+        }
+        out
     }
 }
 
