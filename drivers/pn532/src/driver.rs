@@ -189,6 +189,11 @@ impl<P: Read + Write + ReadReady, T: Timer> Pn532<P, T> {
         Ok(pn)
     }
 
+    /// Gives the port back (the UART, or the I2C/SPI adapter holding the bus).
+    pub fn release(self) -> P {
+        self.port
+    }
+
     /// The firmware version reported at open (`IC`, `Ver`, `Rev`, `Support`).
     pub fn firmware(&self) -> [u8; 4] {
         self.firmware
