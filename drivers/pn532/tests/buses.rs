@@ -8,7 +8,7 @@ use std::time::Duration;
 
 use embedded_hal::i2c::{self, I2c, Operation as I2cOp, SevenBitAddress};
 use embedded_hal::spi::{self, Operation as SpiOp, SpiDevice};
-use pos_hal::{Apdu, CancelToken, CardChannel, PiccReader, PollOutcome, RfType, TargetTypes};
+use pos_hal::{Apdu, CancelToken, PiccReader, PollOutcome, RfType, TargetTypes};
 use pos_pn532::bus::{BitOrder, I2C_ADDRESS, I2cPort, SpiPort};
 use pos_pn532::frame;
 use pos_pn532::{Pn532, StdTimer, Timing};
