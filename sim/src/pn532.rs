@@ -130,6 +130,8 @@ struct Field {
     remove_after: Option<usize>,
     delay: Duration,
     corrupt: usize,
+    /// The next this many InDataExchange answers set NAD (bit 7) in their status byte.
+    nad: usize,
     /// Pending MI chunks of the last answer.
     pending: Vec<u8>,
 }
@@ -215,6 +217,12 @@ impl Pn532Emulator {
     /// The next `frames` answers carry a wrong data checksum.
     pub fn corrupt_checksums(&self, frames: usize) {
         lock(&self.shared).corrupt = frames;
+    }
+
+    /// The next `answers` InDataExchange answers carry a status byte with NAD (bit 7) set:
+    /// what makes libnfc `abort()` the process (a faulty or hostile reader).
+    pub fn nad_status(&self, answers: usize) {
+        lock(&self.shared).nad = answers;
     }
 
     /// InDataExchange commands answered so far.
@@ -528,6 +536,10 @@ fn command(code: u8, data: &[u8], shared: &Shared) -> Option<Vec<u8>> {
                 return Some(vec![0x01]);
             };
             let n = shared.exchanges.fetch_add(1, Ordering::AcqRel) + 1;
+            if field.nad > 0 {
+                field.nad -= 1;
+                return Some(vec![0x80, 0x90, 0x00]);
+            }
             if field.remove_after.is_some_and(|limit| n > limit) {
                 field.cards.clear();
                 field.active = None;

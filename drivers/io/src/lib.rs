@@ -13,6 +13,8 @@
 mod deadline;
 mod file;
 pub mod frame;
+#[cfg(unix)]
+pub mod pty;
 #[cfg(feature = "serial")]
 pub mod serial;
 #[cfg(feature = "tcp")]

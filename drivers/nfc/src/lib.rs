@@ -11,7 +11,11 @@
 //!   above the chip's, and after a timeout or an I/O error the device is closed and opened
 //!   again before the next call;
 //! - infinite select would block without bound: it is switched off, polls are loops of single
-//!   selects with the cancel token checked between them.
+//!   selects with the cancel token checked between them;
+//! - an answer whose status byte has NAD (bit 7) set makes libnfc `abort()`: a `pn532_uart:`
+//!   device is reached through a relay on a pty that turns such an answer into an error
+//!   ([`NfcError::BadAnswer`]) before libnfc sees it. (USB readers go through libusb inside
+//!   libnfc, where no relay can sit; the trap remains for them.)
 //!
 //! `Context` and `Device` of nfc1 0.7 are `Send` (not `Sync`): the reader owns both (the
 //! device is dropped first) and is used through `&mut`.
@@ -24,6 +28,8 @@
 //! ```
 
 use std::time::{Duration, Instant};
+
+mod relay;
 
 use nfc1::target_info::TargetInfo;
 use nfc1::{BaudRate, Modulation, ModulationType, Property, Timeout};
@@ -74,6 +80,18 @@ pub enum NfcError {
     /// The card's answer is not an R-APDU.
     #[error("card answer shorter than a status word")]
     ShortAnswer,
+    /// The reader answered with a status byte libnfc would have aborted the process on (NAD
+    /// set); the relay turned it into this error.
+    #[error("the reader sent an answer libnfc cannot take (status byte with NAD set)")]
+    BadAnswer,
+    /// The serial port of a `pn532_uart:` device could not be opened for the relay.
+    #[error("cannot open the serial port {path}: {source}")]
+    Port {
+        /// The port.
+        path: String,
+        /// Why.
+        source: std::io::Error,
+    },
 }
 
 impl pos_hal::Error for NfcError {
@@ -95,7 +113,13 @@ impl pos_hal::Error for NfcError {
             NfcError::StillPresent => ErrorKind::Timeout,
             NfcError::NoCard => ErrorKind::NoCard,
             NfcError::InvalidInput => ErrorKind::InvalidInput,
-            NfcError::ShortAnswer => ErrorKind::Protocol,
+            NfcError::ShortAnswer | NfcError::BadAnswer => ErrorKind::Protocol,
+            NfcError::Port { source, .. } => match source.kind() {
+                std::io::ErrorKind::NotFound => ErrorKind::NoDevice,
+                std::io::ErrorKind::PermissionDenied => ErrorKind::PermissionDenied,
+                std::io::ErrorKind::InvalidInput => ErrorKind::InvalidInput,
+                _ => ErrorKind::Disconnected,
+            },
         }
     }
 }
@@ -109,10 +133,14 @@ struct Open {
 /// A contactless reader through libnfc.
 pub struct NfcReader {
     connstring: String,
+    /// What libnfc opens: the connection string, or the relay's pty for `pn532_uart:`.
+    libnfc_connstring: String,
     open: Option<Open>,
     active: bool,
     exchange_timeout: Duration,
     poll_interval: Duration,
+    /// Declared last: dropped after the device, so libnfc never sees its pty vanish.
+    relay: Option<relay::Relay>,
 }
 
 impl std::fmt::Debug for NfcReader {
@@ -142,12 +170,30 @@ impl NfcReader {
     /// Opens the device named by a libnfc connection string (`pn532_uart:/dev/ttyUSB0`,
     /// `pn532_uart:/dev/ttyS1:115200`, `acr122_usb`…) and initialises it as an initiator.
     pub fn open(connstring: &str) -> Result<Self, NfcError> {
+        let relay = match connstring.strip_prefix("pn532_uart:") {
+            Some(rest) => {
+                let (path, baud) = serial_path_and_baud(rest);
+                Some(
+                    relay::Relay::start(path, baud).map_err(|source| NfcError::Port {
+                        path: path.to_string(),
+                        source,
+                    })?,
+                )
+            }
+            None => None,
+        };
+        let libnfc_connstring = relay.as_ref().map_or_else(
+            || connstring.to_string(),
+            |r| format!("pn532_uart:{}", r.pty_path()),
+        );
         let mut reader = Self {
             connstring: connstring.to_string(),
+            libnfc_connstring,
             open: None,
             active: false,
             exchange_timeout: Duration::from_millis(1_500),
             poll_interval: Duration::from_millis(20),
+            relay,
         };
         reader.device()?;
         Ok(reader)
@@ -164,7 +210,7 @@ impl NfcReader {
         if self.open.is_none() {
             let mut context = nfc1::Context::new().map_err(libnfc("init"))?;
             let mut device = context
-                .open_with_connstring(&self.connstring)
+                .open_with_connstring(&self.libnfc_connstring)
                 .map_err(|source| NfcError::Open {
                     connstring: self.connstring.clone(),
                     source,
@@ -198,6 +244,10 @@ impl NfcReader {
         }
         self.active = false;
         error
+    }
+
+    fn rewritten(&self) -> usize {
+        self.relay.as_ref().map_or(0, relay::Relay::rewritten)
     }
 
     fn select_once(&mut self, types: TargetTypes) -> Result<PollOutcome, NfcError> {
@@ -246,6 +296,17 @@ impl NfcReader {
             }
         }
         Ok(PollOutcome::Nothing)
+    }
+}
+
+/// `PATH[:BAUD]` of a `pn532_uart:` connection string (libnfc's syntax; 115200 by default).
+fn serial_path_and_baud(rest: &str) -> (&str, u32) {
+    match rest.rsplit_once(':') {
+        Some((path, baud)) if !path.is_empty() => match baud.parse() {
+            Ok(baud) => (path, baud),
+            Err(_) => (rest, 115_200),
+        },
+        _ => (rest, 115_200),
     }
 }
 
@@ -318,12 +379,18 @@ impl CardChannel for NfcReader {
             .encode_into(&mut raw)
             .map_err(|_| NfcError::InvalidInput)?;
         let timeout = Timeout::Duration(self.exchange_timeout);
+        let rewritten = self.rewritten();
         let answer = self
             .device()?
             .initiator_transceive_bytes(&raw[..n], MAX_RESPONSE, timeout)
             .map_err(libnfc("exchange"));
         let answer = match answer {
             Ok(a) => a,
+            Err(e) if self.rewritten() > rewritten => {
+                let _ = self.recover(e);
+                self.open = None;
+                return Err(NfcError::BadAnswer);
+            }
             Err(e) => return Err(self.recover(e)),
         };
         let out = response

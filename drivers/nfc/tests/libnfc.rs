@@ -264,3 +264,21 @@ fn the_reader_moves_to_another_thread() {
         .expect("thread");
     assert!(matches!(found, PollOutcome::Card(_)));
 }
+
+#[test]
+fn an_answer_libnfc_would_abort_on_is_an_error_and_the_process_lives_on() {
+    let (e, mut reader) = setup(Some(Presented::iso_dep_a(debit(), &[1, 2, 3, 4])));
+    assert!(matches!(poll(&mut reader, 2_000), PollOutcome::Card(_)));
+    e.nad_status(1);
+    let err = select_ppse(&mut reader).expect_err("a NAD status is not an answer");
+    assert_eq!(err.kind(), ErrorKind::Protocol, "{err}");
+    assert!(matches!(err, pos_nfc::NfcError::BadAnswer), "{err}");
+    // Still alive, and the reader works again after a new poll.
+    assert!(matches!(poll(&mut reader, 2_000), PollOutcome::Card(_)));
+    let mut reference = debit();
+    reference.reset();
+    assert_eq!(
+        select_ppse(&mut reader).expect("exchange"),
+        reference.transmit(&ppse())
+    );
+}

@@ -1,8 +1,14 @@
-//! Pseudo-terminals for the serial simulators (printer, PN532): the slave is what a driver
-//! opens as its serial port.
+//! Pseudo-terminals: the serial simulators (printer, PN532, MSR) give the slave to the driver
+//! under test, and pos-nfc's relay gives one to libnfc in front of a real port.
 
 /// Opens a pty in raw mode: (master, slave, slave path). Keep the slave open as long as the
-/// simulator runs, so the master never sees a hang-up between two opens of the device.
+/// master is used, so the master never sees a hang-up between two opens of the device.
+///
+/// ```
+/// let (_master, _slave, path) = pos_io::pty::open_pty()?;
+/// assert!(path.starts_with("/dev/pts/"));
+/// # Ok::<(), std::io::Error>(())
+/// ```
 pub fn open_pty() -> std::io::Result<(std::fs::File, std::fs::File, String)> {
     use std::os::fd::FromRawFd;
     let (mut master, mut slave) = (0, 0);
