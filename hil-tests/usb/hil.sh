@@ -83,7 +83,7 @@ for applet in $("$R/bin/busybox" --list); do
   [ -e "$R/bin/$applet" ] || ln -s busybox "$R/bin/$applet"
 done
 MODS="drivers/usb/common/usb-common drivers/usb/core/usbcore drivers/usb/class/usblp drivers/hid/hid
-  drivers/hid/hid-generic drivers/hid/usbhid/usbhid fs/configfs/configfs drivers/usb/gadget/udc/udc-core
+  drivers/hid/hid-generic drivers/hid/usbhid/usbhid drivers/input/evdev fs/configfs/configfs drivers/usb/gadget/udc/udc-core
   drivers/usb/gadget/udc/dummy_hcd drivers/usb/gadget/libcomposite drivers/usb/gadget/function/usb_f_hid
   drivers/usb/gadget/function/usb_f_printer ${HIL_EXTRA_MODULES:-}"
 for m in $MODS; do

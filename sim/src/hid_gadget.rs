@@ -6,8 +6,10 @@
 //! * Keyboard wedge: a boot keyboard "typing" the tracks, a press report and a release report
 //!   per character (US layout).
 //!
-//! [`swipe_magtek`] and [`swipe_wedge`] write them to the gadget's `/dev/hidgN`, encoded by
-//! `pos_msr::reports` — the codec the drivers decode with.
+//! * IDTech-style vendor HID reader: one 509-byte input report per swipe.
+//!
+//! [`swipe_magtek`], [`swipe_idtech`] and [`swipe_wedge`] write them to the gadget's
+//! `/dev/hidgN`, encoded by `pos_msr::reports` — the codec the drivers decode with.
 
 use std::io::Write;
 use std::path::Path;
@@ -32,6 +34,21 @@ pub fn swipe_magtek(dev: &Path, t1: &str, t2: &str, t3: &str) -> std::io::Result
         .write(true)
         .open(dev)?
         .write_all(&magtek_report(t1, t2, t3))
+}
+
+/// Writes one IDTech swipe to the gadget (`/dev/hidg2` in the rig): one write, one report.
+pub fn swipe_idtech(dev: &Path, t1: &str, t2: &str, t3: &str) -> std::io::Result<()> {
+    fn some(t: &str) -> Option<&str> {
+        (!t.is_empty()).then_some(t)
+    }
+    std::fs::OpenOptions::new()
+        .write(true)
+        .open(dev)?
+        .write_all(&pos_msr::reports::idtech_encode(
+            some(t1),
+            some(t2),
+            some(t3),
+        ))
 }
 
 /// Types `text` on the wedge gadget (`/dev/hidg1` in the rig).

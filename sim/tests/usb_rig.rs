@@ -240,3 +240,143 @@ fn rig_pos_msr_reads_a_magtek_swipe_on_hidraw() {
         "621234******1232"
     );
 }
+
+/// Opens with retries: after another test gave an interface back, the kernel driver needs a
+/// moment to bind again and create its nodes.
+fn retry<T, E: std::fmt::Display>(mut open: impl FnMut() -> Result<T, E>) -> T {
+    let mut last = String::new();
+    for _ in 0..50 {
+        match open() {
+            Ok(r) => return r,
+            Err(e) => last = e.to_string(),
+        }
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    panic!("not opened after 5 s: {last}");
+}
+
+const IDTECH: &str = "/dev/hidg2";
+
+/// The IDTech gadget (0acd:2010, 509-byte reports) through hidraw and through libusb: the
+/// same decoder as MagTek's, told apart by the report length.
+#[test]
+#[ignore = "needs the QEMU USB rig: run by `cargo xtask usb-hil test`"]
+fn rig_pos_msr_reads_an_idtech_swipe_on_hidraw_and_through_libusb() {
+    use pos_hal::{CancelToken, MagstripeReader};
+    pos_sim::require_usb_rig(IDTECH);
+    let _rig = RIG.lock().unwrap_or_else(|e| e.into_inner());
+    let mut hidraw = retry(|| pos_msr::hidraw::HidrawMsr::open(0x0acd, 0x2010, Some("HIL0004")));
+    let writer = std::thread::spawn(|| {
+        std::thread::sleep(Duration::from_millis(300));
+        pos_sim::hid_gadget::swipe_idtech(Path::new(IDTECH), T1, T2, "")
+    });
+    let swipe = hidraw
+        .read_swipe(Duration::from_secs(5), &CancelToken::new())
+        .expect("swipe on hidraw");
+    writer.join().expect("writer").expect("swipe written");
+    assert_eq!(
+        swipe.tracks().pan().expect("pan").to_string(),
+        "621234******1232"
+    );
+    assert!(swipe.track1.ok().is_some() && swipe.track3.ok().is_none());
+    drop(hidraw);
+
+    let mut usb =
+        retry(|| pos_msr::usb::UsbMsr::open(0x0acd, 0x2010, None, pos_msr::usb::UsbFormat::Vendor));
+    let writer = std::thread::spawn(|| {
+        std::thread::sleep(Duration::from_millis(300));
+        pos_sim::hid_gadget::swipe_idtech(Path::new(IDTECH), "", T2, "")
+    });
+    let swipe = usb
+        .read_swipe(Duration::from_secs(5), &CancelToken::new())
+        .expect("swipe through libusb");
+    writer.join().expect("writer").expect("swipe written");
+    assert_eq!(swipe.tracks().pan().expect("pan").last4(), "1232");
+    assert!(swipe.track1.ok().is_none(), "track 1 absent in this swipe");
+}
+
+/// Reads whatever input events wait on a non-grabbing listener within `wait`.
+fn events_seen(listener: &mut std::fs::File, wait: Duration) -> usize {
+    use std::io::Read;
+    use std::os::fd::AsRawFd;
+    let mut total = 0;
+    let end = std::time::Instant::now() + wait;
+    while std::time::Instant::now() < end {
+        let mut pfd = libc::pollfd {
+            fd: listener.as_raw_fd(),
+            events: libc::POLLIN,
+            revents: 0,
+        };
+        // SAFETY: one valid pollfd.
+        if unsafe { libc::poll(&mut pfd, 1, 50) } > 0 {
+            let mut buf = [0u8; 4096];
+            total += listener.read(&mut buf).unwrap_or(0);
+        }
+    }
+    total
+}
+
+/// The wedge through evdev: the swipe is read from the grabbed input node while another
+/// reader of the same node (what the console or a desktop would be) sees no keystroke; once
+/// the driver is dropped the grab is gone and the keystrokes reach that reader again.
+#[test]
+#[ignore = "needs the QEMU USB rig: run by `cargo xtask usb-hil test`"]
+fn rig_pos_msr_evdev_grab_keeps_the_swipe_from_everyone_else_until_dropped() {
+    use pos_hal::{CancelToken, MagstripeReader};
+    pos_sim::require_usb_rig("/dev/hidg1");
+    let _rig = RIG.lock().unwrap_or_else(|e| e.into_inner());
+    let mut reader = retry(|| pos_msr::evdev::EvdevMsr::open(0x0801, 0x0001, Some("HIL0002")));
+    let node = pos_msr::evdev::find(0x0801, 0x0001, Some("HIL0002"))
+        .into_iter()
+        .next()
+        .expect("input node");
+    let mut listener = std::fs::File::open(&node).expect("a second reader of the node");
+    let writer = std::thread::spawn(|| {
+        std::thread::sleep(Duration::from_millis(300));
+        swipe_wedge(Path::new("/dev/hidg1"), &format!("{T1}{T2}\n"))
+    });
+    let swipe = reader
+        .read_swipe(Duration::from_secs(10), &CancelToken::new())
+        .expect("swipe through evdev");
+    writer.join().expect("writer").expect("typed");
+    assert_eq!(swipe.tracks().pan().expect("pan").last4(), "1232");
+    assert!(swipe.track1.ok().is_some());
+    assert_eq!(
+        events_seen(&mut listener, Duration::from_millis(300)),
+        0,
+        "the grab kept every keystroke from the other reader"
+    );
+    drop(reader);
+    swipe_wedge(Path::new("/dev/hidg1"), ";1234=25?\n").expect("typed");
+    assert!(
+        events_seen(&mut listener, Duration::from_millis(500)) > 0,
+        "after the drop the keystrokes reach everyone again"
+    );
+}
+
+/// evdev: unplugged while waiting, plugged back: the nodes are found and grabbed again.
+#[test]
+#[ignore = "needs the QEMU USB rig: run by `cargo xtask usb-hil test`"]
+fn rig_pos_msr_evdev_survives_unplug_and_replug() {
+    use pos_hal::{CancelToken, MagstripeReader};
+    pos_sim::require_usb_rig("/dev/hidg1");
+    let _rig = RIG.lock().unwrap_or_else(|e| e.into_inner());
+    let udc_file = "/sys/kernel/config/usb_gadget/wedge/UDC";
+    let udc = std::fs::read_to_string(udc_file)
+        .expect("udc")
+        .trim()
+        .to_string();
+    let mut reader = retry(|| pos_msr::evdev::EvdevMsr::open(0x0801, 0x0001, None));
+    let replug = std::thread::spawn(move || -> std::io::Result<()> {
+        std::fs::write(udc_file, "\n")?;
+        std::thread::sleep(Duration::from_millis(500));
+        std::fs::write(udc_file, &udc)?;
+        std::thread::sleep(Duration::from_millis(1_500));
+        swipe_wedge(Path::new("/dev/hidg1"), &format!("{T2}\n"))
+    });
+    let swipe = reader
+        .read_swipe(Duration::from_secs(15), &CancelToken::new())
+        .expect("a swipe after the re-plug");
+    replug.join().expect("thread").expect("replugged and typed");
+    assert_eq!(swipe.tracks().pan().expect("pan").last4(), "1232");
+}

@@ -6,11 +6,15 @@
 //!   directions;
 //! - [`serial`]: serial readers (`STX … ETX` or CR/LF framing) through pos-io;
 //! - `usb` (feature `usb`): USB vendor-HID and keyboard-wedge readers through libusb;
-//! - `hidraw` (Linux): vendor-HID readers on their hidraw node, the kernel driver left bound.
+//! - `hidraw` (Linux): vendor-HID readers on their hidraw node, the kernel driver left bound;
+//! - `evdev` (Linux): keyboard wedges on their input nodes, grabbed so the tracks reach no
+//!   other program.
 //!
 //! Track data never reaches `Debug` output or logs: the HAL's track types mask it, and
 //! receive buffers are wiped after each swipe.
 
+#[cfg(target_os = "linux")]
+pub mod evdev;
 #[cfg(target_os = "linux")]
 pub mod hidraw;
 pub mod reports;

@@ -238,17 +238,35 @@ impl WedgeDecoder {
             if self.previous.contains(&key) {
                 continue;
             }
-            match wedge_char(key, shift) {
-                Some('\n') => {
-                    done = Some(text::swipe(&self.text));
-                    self.clear_text();
-                }
-                Some(c) if self.text.len() < 512 => self.text.push(c),
-                _ => {}
+            if let Some(swipe) = wedge_char(key, shift).and_then(|c| self.typed(c)) {
+                done = Some(swipe);
             }
         }
         self.previous = current;
         done
+    }
+
+    /// One typed character (from any keyboard source, e.g. evdev key events); returns the
+    /// swipe when it is Enter.
+    pub fn typed(&mut self, c: char) -> Option<Swipe> {
+        match c {
+            '\n' => {
+                let swipe = text::swipe(&self.text);
+                self.clear_text();
+                Some(swipe)
+            }
+            c if self.text.len() < 512 => {
+                self.text.push(c);
+                None
+            }
+            _ => None,
+        }
+    }
+
+    /// Forgets a half-typed swipe (wiped).
+    pub fn reset(&mut self) {
+        self.previous = [0; 6];
+        self.clear_text();
     }
 
     fn clear_text(&mut self) {

@@ -2,7 +2,9 @@
 //! through libusb `msr:usb:VID:PID[:SERIAL]` (MagTek 0801:0002, IDTech 0acd:2010) and keyboard
 //! wedges through libusb `msr:wedge:VID:PID[:SERIAL]` (usbhid detached while in use, so the
 //! swipe never types into a window), and on Linux vendor-HID readers on their hidraw node
-//! `msr:hidraw:VID:PID[:SERIAL]` (kernel driver left bound).
+//! `msr:hidraw:VID:PID[:SERIAL]` (kernel driver left bound) and keyboard wedges on their
+//! input nodes `msr:evdev:VID:PID[:SERIAL]` (grabbed: the keystrokes reach no other program;
+//! kernel driver left bound).
 
 use crate::{DeviceError, DeviceSelector, Driver, DynMagstripeReader, Erased, Listing};
 
@@ -40,10 +42,10 @@ fn usb(
     let invalid = |why| DeviceError::invalid(&selector.to_string(), why);
     let (format, rest) = match selector.rest().split_once(':') {
         Some(("usb" | "hidraw", rest)) => (pos_msr::usb::UsbFormat::Vendor, rest),
-        Some(("wedge", rest)) => (pos_msr::usb::UsbFormat::Wedge, rest),
+        Some(("wedge" | "evdev", rest)) => (pos_msr::usb::UsbFormat::Wedge, rest),
         _ => {
             return Err(invalid(
-                "want msr:serial:…, msr:usb:VID:PID[:SERIAL] or msr:wedge:VID:PID",
+                "want msr:serial:…, msr:usb:…, msr:wedge:…, msr:hidraw:… or msr:evdev:VID:PID[:SERIAL]",
             ));
         }
     };
@@ -60,7 +62,7 @@ impl Driver for MsrDriver {
         "msr"
     }
     fn syntax(&self) -> &'static str {
-        "msr:serial:<device>[:<baud>] | msr:usb:<vid>:<pid>[:<serial>] | msr:wedge:<vid>:<pid>[:<serial>] | msr:hidraw:<vid>:<pid>[:<serial>]"
+        "msr:serial:<device>[:<baud>] | msr:usb:<vid>:<pid>[:<serial>] | msr:wedge:<vid>:<pid>[:<serial>] | msr:hidraw:<vid>:<pid>[:<serial>] | msr:evdev:<vid>:<pid>[:<serial>]"
     }
     fn check(&self, selector: &DeviceSelector) -> Result<(), DeviceError> {
         if selector.rest().starts_with("serial:") {
@@ -77,6 +79,12 @@ impl Driver for MsrDriver {
         if selector.rest().starts_with("hidraw:") {
             let (_, vid, pid, serial) = usb(selector)?;
             let reader = pos_msr::hidraw::HidrawMsr::open(vid, pid, serial.as_deref())
+                .map_err(|e| DeviceError::driver(selector, e))?;
+            return Ok(Box::new(Erased(reader)));
+        }
+        if selector.rest().starts_with("evdev:") {
+            let (_, vid, pid, serial) = usb(selector)?;
+            let reader = pos_msr::evdev::EvdevMsr::open(vid, pid, serial.as_deref())
                 .map_err(|e| DeviceError::driver(selector, e))?;
             return Ok(Box::new(Erased(reader)));
         }
@@ -117,7 +125,12 @@ mod tests {
             usb(&s("msr:wedge:0801:0001:ABC")).expect("ok"),
             (pos_msr::usb::UsbFormat::Wedge, 0x0801, 0x0001, Some(_))
         ));
+        assert!(matches!(
+            usb(&s("msr:evdev:0801:0001")).expect("ok"),
+            (pos_msr::usb::UsbFormat::Wedge, 0x0801, 0x0001, None)
+        ));
         assert!(usb(&s("msr:usb:801:2")).is_err());
+        assert!(usb(&s("msr:evdev:0801")).is_err());
         assert!(serial(&s("msr:serial:")).is_err());
     }
 }
