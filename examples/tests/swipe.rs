@@ -70,3 +70,32 @@ fn no_swipe_is_a_clear_message_and_a_failure_exit() {
     assert!(!out.status.success());
     assert!(String::from_utf8_lossy(&out.stderr).contains("no card was swiped in time"));
 }
+
+#[test]
+fn usb_names_a_libusb_reader_and_no_reader_at_all_looks_for_one() {
+    let run = |args: &[&str]| {
+        let out = Command::new(env!("CARGO_BIN_EXE_swipe"))
+            .args(args)
+            .output()
+            .expect("swipe runs");
+        (
+            out.status.success(),
+            String::from_utf8_lossy(&out.stderr).into_owned(),
+        )
+    };
+    // No USB reader on this machine: the error is about that reader, not "name a reader".
+    let (ok, err) = run(&["--usb", "0801:0002", "--timeout", "1"]);
+    assert!(
+        !ok && err.contains("0801") && !err.contains("name one"),
+        "{err}"
+    );
+    let (ok, err) = run(&["--usb", "08:2"]);
+    assert!(!ok && err.contains("4 hex digits"), "{err}");
+    if pos_msr::hidraw::known().is_empty() && pos_msr::evdev::known().is_empty() {
+        let (ok, err) = run(&["--timeout", "1"]);
+        assert!(
+            !ok && err.contains("no USB magstripe reader found"),
+            "{err}"
+        );
+    }
+}

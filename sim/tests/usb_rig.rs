@@ -380,3 +380,39 @@ fn rig_pos_msr_evdev_survives_unplug_and_replug() {
     replug.join().expect("thread").expect("replugged and typed");
     assert_eq!(swipe.tracks().pan().expect("pan").last4(), "1232");
 }
+
+/// Discovery without names: the MagTek and IDTech gadgets as vendor-HID readers on hidraw
+/// (the wedge's hidraw node left out), the wedge as a keyboard on evdev.
+#[test]
+#[ignore = "needs the QEMU USB rig: run by `cargo xtask usb-hil test`"]
+fn rig_known_readers_are_found_by_maker_on_hidraw_and_evdev() {
+    pos_sim::require_usb_rig("/dev/hidg0");
+    let _rig = RIG.lock().unwrap_or_else(|e| e.into_inner());
+    let ids = |found: Vec<pos_msr::hidraw::Found>| {
+        let mut ids: Vec<(u16, u16, String)> = found
+            .into_iter()
+            .map(|f| (f.vid, f.pid, f.serial))
+            .collect();
+        ids.sort();
+        ids
+    };
+    let vendor = retry(|| {
+        let ids = ids(pos_msr::hidraw::known());
+        if ids.len() == 2 {
+            Ok(ids)
+        } else {
+            Err(format!("{ids:?}"))
+        }
+    });
+    assert_eq!(
+        vendor,
+        [
+            (0x0801, 0x0002, "HIL0001".to_string()),
+            (0x0acd, 0x2010, "HIL0004".to_string())
+        ]
+    );
+    assert_eq!(
+        ids(pos_msr::evdev::known()),
+        [(0x0801, 0x0001, "HIL0002".to_string())]
+    );
+}

@@ -94,6 +94,52 @@ fn find_in(class: &Path, vid: u16, pid: u16, serial: Option<&str>) -> Vec<PathBu
     out
 }
 
+/// The keyboard wedges of [`KNOWN_VENDORS`](crate::hidraw::KNOWN_VENDORS) with input nodes,
+/// once each (a wedge may have several nodes), by node order.
+pub fn known() -> Vec<crate::hidraw::Found> {
+    known_in(Path::new("/sys/class/input"))
+}
+
+fn known_in(class: &Path) -> Vec<crate::hidraw::Found> {
+    let Ok(entries) = std::fs::read_dir(class) else {
+        return Vec::new();
+    };
+    let read = |p: PathBuf| std::fs::read_to_string(p).unwrap_or_default();
+    let hex = |text: String| u16::from_str_radix(text.trim(), 16).ok();
+    let mut nodes: Vec<_> = entries
+        .flatten()
+        .filter(|e| e.file_name().to_string_lossy().starts_with("event"))
+        .collect();
+    nodes.sort_by_key(|e| e.file_name());
+    let mut out: Vec<crate::hidraw::Found> = Vec::new();
+    for e in nodes {
+        let dev = e.path().join("device");
+        let (Some(vid), Some(pid)) = (
+            hex(read(dev.join("id").join("vendor"))),
+            hex(read(dev.join("id").join("product"))),
+        ) else {
+            continue;
+        };
+        // A keyboard: it reports keys (EV_KEY, bit 1 of the `ev` capability mask).
+        // The mask is a hex bitmap of any width (`120013`); EV_KEY is in its lowest word.
+        let ev = read(dev.join("capabilities").join("ev"));
+        let low = ev.split_whitespace().last().unwrap_or_default();
+        let keys = low
+            .get(low.len().saturating_sub(8)..)
+            .and_then(|w| u32::from_str_radix(w, 16).ok())
+            .is_some_and(|ev| ev & 0x02 != 0);
+        let found = crate::hidraw::Found {
+            vid,
+            pid,
+            serial: read(dev.join("uniq")).trim().to_string(),
+        };
+        if crate::hidraw::KNOWN_VENDORS.contains(&vid) && keys && !out.contains(&found) {
+            out.push(found);
+        }
+    }
+    out
+}
+
 /// `EVIOCGRAB` = `_IOW('E', 0x90, int)`.
 const EVIOCGRAB: libc::c_ulong = 0x4004_4590;
 const EV_KEY: u16 = 0x01;
@@ -404,6 +450,36 @@ mod tests {
         );
         assert_eq!(find_in(&root, 0x0801, 0x0001, None).len(), 3);
         assert!(find_in(&root, 0x0acd, 0x2010, None).is_empty());
+        let _ = std::fs::remove_dir_all(root);
+    }
+
+    #[test]
+    fn known_wedges_are_listed_once_with_their_serial() {
+        let root = std::env::temp_dir().join(format!("evdev-known-{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&root);
+        for (node, vid, ev, uniq) in [
+            // A real keyboard's mask is wider than 16 bits.
+            ("event2", "0801", "120013", "HIL0002"),
+            ("event3", "0801", "10001", "HIL0003"),
+            ("event4", "046d", "120013", ""),
+            ("event5", "0801", "1", "X"),
+        ] {
+            let dir = root.join(node).join("device");
+            std::fs::create_dir_all(dir.join("id")).expect("dir");
+            std::fs::create_dir_all(dir.join("capabilities")).expect("dir");
+            std::fs::write(dir.join("id").join("vendor"), vid).expect("vendor");
+            std::fs::write(dir.join("id").join("product"), "0001").expect("product");
+            std::fs::write(dir.join("capabilities").join("ev"), ev).expect("ev");
+            std::fs::write(dir.join("uniq"), uniq).expect("uniq");
+        }
+        assert_eq!(
+            known_in(&root),
+            [crate::hidraw::Found {
+                vid: 0x0801,
+                pid: 0x0001,
+                serial: "HIL0002".into()
+            }]
+        );
         let _ = std::fs::remove_dir_all(root);
     }
 }

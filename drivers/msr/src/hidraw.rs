@@ -95,6 +95,57 @@ fn find_in(class: &Path, vid: u16, pid: u16, serial: Option<&str>) -> Vec<PathBu
     out
 }
 
+/// USB vendor ids of magstripe reader makers whose readers are found without being named:
+/// MagTek (0801) and IDTech (0acd).
+pub const KNOWN_VENDORS: [u16; 2] = [0x0801, 0x0acd];
+
+/// A reader found by [`known`]: VID, PID and serial (empty when the device has none).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Found {
+    /// Vendor id.
+    pub vid: u16,
+    /// Product id.
+    pub pid: u16,
+    /// Serial number (`HID_UNIQ`), possibly empty.
+    pub serial: String,
+}
+
+/// The vendor-HID readers of [`KNOWN_VENDORS`] with a hidraw node. A keyboard wedge of the
+/// same maker has a hidraw node too; it is left out (its report descriptor starts with the
+/// Generic Desktop page, a vendor reader's with a vendor-defined page, FF00 and up).
+pub fn known() -> Vec<Found> {
+    known_in(Path::new("/sys/class/hidraw"))
+}
+
+fn known_in(class: &Path) -> Vec<Found> {
+    let Ok(entries) = std::fs::read_dir(class) else {
+        return Vec::new();
+    };
+    let mut out: Vec<(std::ffi::OsString, Found)> = entries
+        .flatten()
+        .filter_map(|e| {
+            let device = e.path().join("device");
+            let uevent = std::fs::read_to_string(device.join("uevent")).ok()?;
+            let id = uevent.lines().find_map(|l| l.strip_prefix("HID_ID="))?;
+            let mut parts = id.split(':').skip(1);
+            let vid = u16::try_from(u32::from_str_radix(parts.next()?, 16).ok()?).ok()?;
+            let pid = u16::try_from(u32::from_str_radix(parts.next()?, 16).ok()?).ok()?;
+            let serial = uevent
+                .lines()
+                .find_map(|l| l.strip_prefix("HID_UNIQ="))
+                .unwrap_or_default()
+                .to_string();
+            let descriptor = std::fs::read(device.join("report_descriptor")).ok()?;
+            // Usage Page (2 bytes, tag 06) of FF00 or above: vendor-defined.
+            let vendor_page = matches!(descriptor.as_slice(), [0x06, _, 0xFF, ..]);
+            (KNOWN_VENDORS.contains(&vid) && vendor_page)
+                .then(|| (e.file_name(), Found { vid, pid, serial }))
+        })
+        .collect();
+    out.sort_by(|a, b| a.0.cmp(&b.0));
+    out.into_iter().map(|(_, f)| f).collect()
+}
+
 /// A vendor-HID magstripe reader on a hidraw node.
 #[derive(Debug)]
 pub struct HidrawMsr {
@@ -260,6 +311,58 @@ mod tests {
         );
         assert!(find_in(&root, 0x0acd, 0x2010, Some("X")).is_empty());
         assert!(find_in(&root, 0x1234, 0x5678, None).is_empty());
+        let _ = std::fs::remove_dir_all(root);
+    }
+
+    #[test]
+    fn known_readers_are_the_vendor_page_nodes_of_known_makers() {
+        let root = std::env::temp_dir().join(format!("hidraw-known-{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&root);
+        let vendor: &[u8] = &[0x06, 0x00, 0xFF, 0x09, 0x01];
+        let keyboard: &[u8] = &[0x05, 0x01, 0x09, 0x06];
+        for (node, uevent, descriptor) in [
+            (
+                "hidraw0",
+                "HID_ID=0003:00000801:00000002\nHID_UNIQ=A1\n",
+                vendor,
+            ),
+            (
+                "hidraw1",
+                "HID_ID=0003:00000801:00000001\nHID_UNIQ=W\n",
+                keyboard,
+            ),
+            (
+                "hidraw2",
+                "HID_ID=0003:00000ACD:00002010\nHID_UNIQ=\n",
+                vendor,
+            ),
+            (
+                "hidraw3",
+                "HID_ID=0003:0000046D:0000C52B\nHID_UNIQ=\n",
+                vendor,
+            ),
+        ] {
+            let dir = root.join(node).join("device");
+            std::fs::create_dir_all(&dir).expect("dir");
+            std::fs::write(dir.join("uevent"), uevent).expect("uevent");
+            std::fs::write(dir.join("report_descriptor"), descriptor).expect("descriptor");
+        }
+        let found = known_in(&root);
+        assert_eq!(
+            found,
+            [
+                Found {
+                    vid: 0x0801,
+                    pid: 0x0002,
+                    serial: "A1".into()
+                },
+                Found {
+                    vid: 0x0acd,
+                    pid: 0x2010,
+                    serial: String::new()
+                }
+            ]
+        );
         let _ = std::fs::remove_dir_all(root);
     }
 }

@@ -71,9 +71,34 @@ impl Driver for MsrDriver {
             usb(selector).map(|_| ())
         }
     }
-    /// A serial reader is silent until swiped: it cannot be found, only opened by selector.
+    /// USB readers of the known makers (MagTek, IDTech) on Linux: vendor-HID readers by
+    /// their hidraw node, keyboard wedges by their input nodes. A serial reader is silent
+    /// until swiped: it cannot be found, only opened by selector.
     fn list(&self) -> Result<Vec<Listing>, DeviceError> {
-        Ok(Vec::new())
+        let listing = |backend: &str, kind: &str, f: pos_msr::hidraw::Found| {
+            let serial = if f.serial.is_empty() {
+                String::new()
+            } else {
+                format!(":{}", f.serial)
+            };
+            let info = pos_hal::DeviceInfo::new(
+                pos_hal::DeviceKind::Magstripe,
+                "msr",
+                &format!("{kind} magstripe reader {:04x}:{:04x}", f.vid, f.pid),
+                &format!("msr:{backend}:{:04x}:{:04x}{serial}", f.vid, f.pid),
+            );
+            Listing::new(info, Some("ready".to_string()))
+        };
+        let mut out: Vec<Listing> = pos_msr::hidraw::known()
+            .into_iter()
+            .map(|f| listing("hidraw", "vendor-HID", f))
+            .collect();
+        out.extend(
+            pos_msr::evdev::known()
+                .into_iter()
+                .map(|f| listing("evdev", "keyboard-wedge", f)),
+        );
+        Ok(out)
     }
     fn open_magstripe(&self, selector: &DeviceSelector) -> Result<DynMagstripeReader, DeviceError> {
         if selector.rest().starts_with("hidraw:") {

@@ -2,8 +2,10 @@
 //! its tracks.
 //!
 //! ```text
-//! swipe --device SELECTOR | --serial /dev/ttyACM0[:BAUD] | --usb VID:PID [--timeout SECONDS]
+//! swipe [--device SELECTOR | --serial /dev/ttyACM0[:BAUD] | --usb VID:PID] [--timeout SECONDS]
 //! ```
+//! Without a reader named, the first USB reader `devices` lists (MagTek, IDTech: vendor-HID
+//! on hidraw, keyboard wedges on evdev) is used.
 
 use std::process::ExitCode;
 use std::time::Duration;
@@ -17,8 +19,9 @@ use pos_hal::{CancelToken, MagstripeReader, TrackRead};
     about = "Read one swipe: PAN (masked), expiry, service code, chip card or not"
 )]
 struct Args {
-    /// Reader selector (`msr:serial:/dev/ttyACM0`).
-    #[arg(long, conflicts_with = "serial")]
+    /// Reader selector (`msr:serial:/dev/ttyACM0`, `msr:hidraw:0801:0002`,
+    /// `msr:evdev:0801:0001`…).
+    #[arg(long, conflicts_with_all = ["serial", "usb"])]
     device: Option<String>,
     /// A serial reader's device, optionally `:BAUD` (9600 by default).
     #[arg(long, conflicts_with = "usb")]
@@ -41,14 +44,17 @@ fn status<T>(t: &TrackRead<T>) -> &'static str {
 }
 
 fn run(args: &Args) -> Result<(), Box<dyn std::error::Error>> {
-    let selector = match (&args.device, &args.serial) {
-        (Some(d), _) => d.clone(),
-        (None, Some(s)) => format!("msr:serial:{s}"),
-        (None, None) => {
-            return Err(
-                "name the reader: --device msr:serial:/dev/ttyX or --serial /dev/ttyX".into(),
-            );
-        }
+    let selector = match (&args.device, &args.serial, &args.usb) {
+        (Some(d), _, _) => d.clone(),
+        (None, Some(s), _) => format!("msr:serial:{s}"),
+        (None, None, Some(vid_pid)) => format!("msr:usb:{vid_pid}"),
+        (None, None, None) => pos_devices::list()
+            .into_iter()
+            .find(|l| l.info.selector.as_str().starts_with("msr:"))
+            .map(|l| l.info.selector.to_string())
+            .ok_or(
+                "no USB magstripe reader found: name one with --device SELECTOR, --serial /dev/ttyX or --usb VID:PID",
+            )?,
     };
     let mut reader = pos_devices::open_magstripe(&selector)?;
     println!("Swipe a card on {selector} …");
