@@ -128,9 +128,22 @@ fn rig_pos_msr_reads_a_magtek_swipe_through_libusb() {
     use pos_hal::{CancelToken, MagstripeReader};
     pos_sim::require_usb_rig("/dev/hidg0");
     let _rig = RIG.lock().unwrap_or_else(|e| e.into_inner());
+    // usbhid holds the reader (its hidraw node exists) until the driver claims it.
+    retry(|| {
+        let nodes = pos_msr::hidraw::find(0x0801, 0x0002, None);
+        if nodes.is_empty() {
+            Err("no hidraw node yet")
+        } else {
+            Ok(nodes)
+        }
+    });
     let mut reader =
         pos_msr::usb::UsbMsr::open(0x0801, 0x0002, None, pos_msr::usb::UsbFormat::Vendor)
             .expect("reader claimed");
+    assert!(
+        pos_msr::hidraw::find(0x0801, 0x0002, None).is_empty(),
+        "usbhid detached at open, before any swipe"
+    );
     let writer = std::thread::spawn(|| {
         std::thread::sleep(Duration::from_millis(300));
         swipe_magtek(Path::new("/dev/hidg0"), T1, T2, "")
@@ -139,6 +152,15 @@ fn rig_pos_msr_reads_a_magtek_swipe_through_libusb() {
         .read_swipe(Duration::from_secs(5), &CancelToken::new())
         .expect("swipe");
     writer.join().expect("writer").expect("swipe written");
+    drop(reader);
+    retry(|| {
+        let nodes = pos_msr::hidraw::find(0x0801, 0x0002, None);
+        if nodes.is_empty() {
+            Err("usbhid not re-attached after the drop")
+        } else {
+            Ok(nodes)
+        }
+    });
     assert!(swipe.track1.ok().is_some() && swipe.track2.ok().is_some());
     assert_eq!(
         swipe.tracks().pan().expect("pan").to_string(),
