@@ -438,3 +438,33 @@ fn rig_known_readers_are_found_by_maker_on_hidraw_and_evdev() {
         [(0x0801, 0x0001, "HIL0002".to_string())]
     );
 }
+
+/// hidraw: unplugged while waiting, plugged back: the node is found again in sysfs.
+#[test]
+#[ignore = "needs the QEMU USB rig: run by `cargo xtask usb-hil test`"]
+fn rig_pos_msr_hidraw_survives_unplug_and_replug() {
+    use pos_hal::{CancelToken, MagstripeReader};
+    pos_sim::require_usb_rig(IDTECH);
+    let _rig = RIG.lock().unwrap_or_else(|e| e.into_inner());
+    let udc_file = "/sys/kernel/config/usb_gadget/idtech/UDC";
+    let udc = std::fs::read_to_string(udc_file)
+        .expect("udc")
+        .trim()
+        .to_string();
+    let mut reader = retry(|| pos_msr::hidraw::HidrawMsr::open(0x0acd, 0x2010, None));
+    let replug = std::thread::spawn(move || -> std::io::Result<()> {
+        std::fs::write(udc_file, "\n")?;
+        std::thread::sleep(Duration::from_millis(500));
+        std::fs::write(udc_file, &udc)?;
+        std::thread::sleep(Duration::from_millis(1_500));
+        pos_sim::hid_gadget::swipe_idtech(Path::new(IDTECH), T1, T2, "")
+    });
+    let swipe = reader
+        .read_swipe(Duration::from_secs(15), &CancelToken::new())
+        .expect("a swipe after the re-plug");
+    replug
+        .join()
+        .expect("thread")
+        .expect("replugged and swiped");
+    assert_eq!(swipe.tracks().pan().expect("pan").last4(), "1232");
+}
