@@ -104,6 +104,7 @@ pub fn test(extra: &[String]) -> Result<(), XtaskError> {
         // The USB rig: printer transport (pos-escpos) and the magstripe gadgets (pos-sim).
         let rig = usb_hil_test("pos-escpos");
         let rig = rig.and(usb_hil_test("pos-sim"));
+        let rig = rig.and(usb_hil_test("pos-examples"));
         let mut doc = cargo();
         doc.args(["test", "--workspace", "--doc", "--quiet"]);
         let docs = status(&mut doc);
@@ -133,15 +134,29 @@ pub fn usb_hil_run() -> Result<(), XtaskError> {
     )
 }
 
+/// Binaries copied into the guest beside the test binary: the printer gadget's device side
+/// (every package: the gadget is always plugged) and the programs a package's rig tests run.
+fn rig_binaries(package: &str) -> Vec<(&'static str, &'static str)> {
+    let mut bins = vec![("pos-sim", "sim-printer")];
+    if package == "pos-examples" {
+        bins.push(("pos-examples", "swipe"));
+    }
+    bins
+}
+
 /// Runs `cargo test -p PACKAGE --test usb_rig` with every test binary inside a fresh guest.
 pub fn usb_hil_test(package: &str) -> Result<(), XtaskError> {
     println!("\n== USB rig: {package} tests in a QEMU guest (dummy_hcd + configfs gadgets) ==");
-    // The printer gadget's device side runs as a separate process in the guest.
-    status(cargo().args(["build", "--quiet", "-p", "pos-sim", "--bin", "sim-printer"]))?;
-    let helper = crate::workspace_root()
-        .join("target")
-        .join("debug")
-        .join("sim-printer");
+    let mut helpers = Vec::new();
+    for (crate_name, bin) in rig_binaries(package) {
+        status(cargo().args(["build", "--quiet", "-p", crate_name, "--bin", bin]))?;
+        let path = crate::workspace_root()
+            .join("target")
+            .join("debug")
+            .join(bin);
+        helpers.push(path.display().to_string());
+    }
+    let helper = helpers.join(" ");
     let started = std::time::Instant::now();
     let result = status(
         cargo()
@@ -165,28 +180,33 @@ pub fn usb_hil_test(package: &str) -> Result<(), XtaskError> {
     result
 }
 
-/// The cargo-fuzz targets in `fuzz/`.
-const FUZZ_TARGETS: &[&str] = &[
-    "atr",
-    "apdu",
-    "tlv",
-    "track",
-    "sim_card",
-    "iso8583",
-    "printer_status",
-    "printer_stream",
-    "selector",
-    "frame",
-    "printer_control",
-    "key_block",
-    "host_request",
-    "card_records",
-    "receipt_encode",
-    "emv_dol",
-    "emv_kernel",
-    "pn532_frame",
-    "msr_reports",
-];
+/// The cargo-fuzz targets: every `[[bin]]` of `fuzz/Cargo.toml`, so a new target is run
+/// without being listed twice.
+fn fuzz_targets() -> Result<Vec<String>, XtaskError> {
+    let manifest = crate::workspace_root().join("fuzz").join("Cargo.toml");
+    let text = std::fs::read_to_string(&manifest).map_err(|source| XtaskError::Spawn {
+        command: format!("read {}", manifest.display()),
+        source,
+    })?;
+    Ok(bin_names(&text))
+}
+
+/// The `name`s of the `[[bin]]` tables of a Cargo manifest.
+fn bin_names(manifest: &str) -> Vec<String> {
+    let mut in_bin = false;
+    let mut names = Vec::new();
+    for line in manifest.lines().map(str::trim) {
+        if line.starts_with('[') {
+            in_bin = line == "[[bin]]";
+        } else if in_bin
+            && let Some(value) = line.strip_prefix("name").map(str::trim_start)
+            && let Some(value) = value.strip_prefix('=')
+        {
+            names.push(value.trim().trim_matches('"').to_string());
+        }
+    }
+    names
+}
 
 /// Runs one or all fuzz targets for `seconds` each, starting from the seed corpus kept in
 /// `fuzz/seeds/<target>` (new finds go to the ignored `fuzz/corpus/<target>`). With
@@ -211,10 +231,10 @@ pub fn fuzz(target: &str, seconds: u64, if_nightly: bool) -> Result<(), XtaskErr
         install.args(["install", "cargo-fuzz", "--locked"]);
         status(&mut install)?;
     }
-    let targets: Vec<&str> = if target == "all" {
-        FUZZ_TARGETS.to_vec()
+    let targets: Vec<String> = if target == "all" {
+        fuzz_targets()?
     } else {
-        vec![target]
+        vec![target.to_string()]
     };
     let fuzz_dir = crate::workspace_root().join("fuzz");
     if targets.len() > 1 {
@@ -228,15 +248,15 @@ pub fn fuzz(target: &str, seconds: u64, if_nightly: bool) -> Result<(), XtaskErr
     }
     for t in targets {
         println!("== fuzz {t} for {seconds} s ==");
-        let corpus = fuzz_dir.join("corpus").join(t);
-        let seeds = fuzz_dir.join("seeds").join(t);
+        let corpus = fuzz_dir.join("corpus").join(&t);
+        let seeds = fuzz_dir.join("seeds").join(&t);
         std::fs::create_dir_all(&corpus).map_err(|source| XtaskError::Spawn {
             command: format!("mkdir {}", corpus.display()),
             source,
         })?;
         let mut run = Command::new("cargo");
         run.current_dir(&fuzz_dir)
-            .args(["+nightly", "fuzz", "run", t])
+            .args(["+nightly", "fuzz", "run", &t])
             .arg(&corpus)
             .arg(&seeds)
             .args(["--", &format!("-max_total_time={seconds}")]);
@@ -561,4 +581,27 @@ fn demo_print(bin: &std::path::Path, out: &std::path::Path) -> Result<(), XtaskE
         println!("{line}");
     }
     print
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn fuzz_targets_are_the_bin_tables_of_the_manifest() {
+        let manifest = r#"
+[package]
+name = "pos-fuzz"
+
+[dependencies]
+libfuzzer-sys = "0.4"
+
+[[bin]]
+name = "atr"
+path = "fuzz_targets/atr.rs"
+
+[[bin]]
+test = false
+name  =  "pn532_emulator"
+"#;
+        assert_eq!(super::bin_names(manifest), ["atr", "pn532_emulator"]);
+    }
 }

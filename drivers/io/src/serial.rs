@@ -5,7 +5,7 @@ use std::io::{self, ErrorKind, Read};
 use std::time::Duration;
 
 use crate::Deadline;
-use crate::transport::{Transport, timed_out, write_by_deadline};
+use crate::transport::{Transport, timed_out};
 
 /// How to open a serial port: 8N1 at `baud`, with or without RTS/CTS.
 ///
@@ -56,6 +56,32 @@ impl SerialConfig {
     }
 }
 
+/// Opens the port with its descriptor non-blocking (Unix): a blocking tty `write` waits until
+/// every byte is queued, however long the peer takes, which no timeout can interrupt.
+fn open_nonblocking(
+    builder: serialport::SerialPortBuilder,
+) -> io::Result<Box<dyn serialport::SerialPort>> {
+    #[cfg(unix)]
+    {
+        use std::os::fd::AsRawFd;
+        let port = builder.open_native().map_err(io::Error::from)?;
+        let fd = port.as_raw_fd();
+        // SAFETY: fcntl on the port's own open descriptor.
+        let ok = unsafe {
+            let flags = libc::fcntl(fd, libc::F_GETFL);
+            flags >= 0 && libc::fcntl(fd, libc::F_SETFL, flags | libc::O_NONBLOCK) == 0
+        };
+        if !ok {
+            return Err(io::Error::last_os_error());
+        }
+        Ok(Box::new(port))
+    }
+    #[cfg(not(unix))]
+    {
+        builder.open().map_err(io::Error::from)
+    }
+}
+
 /// A serial port. Writes wait for the bytes to leave the UART only until the deadline: with
 /// hardware flow control a printer that holds CTS low can stop them for ever.
 pub struct SerialTransport {
@@ -88,12 +114,10 @@ impl SerialTransport {
             } else {
                 serialport::FlowControl::None
             };
-            let port = serialport::new(&self.config.path, self.config.baud)
+            let builder = serialport::new(&self.config.path, self.config.baud)
                 .flow_control(flow)
-                .timeout(Duration::from_millis(100))
-                .open()
-                .map_err(io::Error::from)?;
-            self.port = Some(port);
+                .timeout(Duration::from_millis(100));
+            self.port = Some(open_nonblocking(builder)?);
         }
         self.port
             .as_mut()
@@ -110,9 +134,22 @@ impl Transport for SerialTransport {
     fn write_all(&mut self, data: &[u8], timeout: Duration) -> Result<(), (usize, io::Error)> {
         let deadline = Deadline::after(timeout);
         let port = self.port().map_err(|e| (0, e))?;
-        write_by_deadline(port, data, timeout, |p, left| {
-            p.set_timeout(left).map_err(io::Error::from)
-        })?;
+        // serialport waits (poll) for room before each write; on the non-blocking descriptor
+        // the write then takes what fits and returns, so the deadline holds even when the peer
+        // takes nothing (CTS held low, a stalled adapter).
+        let mut sent = 0;
+        while sent < data.len() {
+            let left = deadline.remaining_nonzero().ok_or((sent, timed_out()))?;
+            port.set_timeout(left)
+                .map_err(|e| (sent, io::Error::from(e)))?;
+            match port.write(&data[sent..]) {
+                Ok(0) => return Err((sent, io::Error::from(ErrorKind::WriteZero))),
+                Ok(n) => sent += n,
+                Err(e) if matches!(e.kind(), ErrorKind::Interrupted | ErrorKind::WouldBlock) => {}
+                Err(e) if e.kind() == ErrorKind::TimedOut => return Err((sent, timed_out())),
+                Err(e) => return Err((sent, e)),
+            }
+        }
         // Not `flush()` (tcdrain): it has no timeout. Watch the output queue empty instead.
         loop {
             match port.bytes_to_write() {
