@@ -95,7 +95,9 @@ done
 cp "$KDIR/lib/modules/$KVER/modules.order" "$KDIR/lib/modules/$KVER/modules.builtin" "$R/lib/modules/$KVER/"
 "$R/bin/busybox" depmod -b "$R" "$KVER"
 copy_with_libs() {
-  cp "$1" "$2"
+  # Debug info is most of a test binary: without it the initramfs fits the guest's RAM
+  # (symbols stay, so backtraces still name functions).
+  if command -v strip >/dev/null; then strip --strip-debug -o "$2" "$1"; else cp "$1" "$2"; fi
   for lib in $(ldd "$1" 2>/dev/null | grep -o '/[^ ]*' || true); do
     mkdir -p "$R$(dirname "$lib")"
     cp -nL "$lib" "$R$lib"
