@@ -6,7 +6,7 @@
 use std::path::PathBuf;
 use std::time::Duration;
 
-use pos_devices::{DynIccReader, DynPiccReader, DynPrinter};
+use pos_devices::{DynIccReader, DynMagstripeReader, DynPiccReader, DynPrinter};
 use pos_emv::contact::ONLINE_TAGS;
 use pos_emv::{CapkSet, Contact, CvmStep, HostAnswer, TerminalConfig, TransactionData};
 use pos_hal::{
@@ -38,6 +38,8 @@ pub struct Settings {
     pub reader: Option<String>,
     /// Contactless reader selector (qPBOC taps).
     pub contactless: Option<String>,
+    /// Magnetic stripe reader selector: a script's bare `swipe` line waits for a swipe on it.
+    pub magstripe: Option<String>,
     /// The journal file.
     pub journal: PathBuf,
     /// Terminal master key (hex).
@@ -61,6 +63,7 @@ impl Settings {
             printer: None,
             reader: None,
             contactless: None,
+            magstripe: None,
             journal: journal.into(),
             tmk: "70F2A84CCBC2AE8625CBB0F2C22AB923".into(),
             terminal_id: "12345678".into(),
@@ -310,6 +313,7 @@ pub struct Terminal {
     printer: Option<DynPrinter>,
     reader: Option<DynIccReader>,
     contactless: Option<DynPiccReader>,
+    magstripe: Option<DynMagstripeReader>,
     card: CardState,
     last_approval: Option<(u32, u32, String, String)>,
     approved_record: Option<u64>,
@@ -387,6 +391,12 @@ impl Terminal {
                 .contactless
                 .as_deref()
                 .map(pos_devices::open_picc)
+                .transpose()
+                .map_err(|e| PosError::Setup(e.to_string()))?,
+            magstripe: settings
+                .magstripe
+                .as_deref()
+                .map(pos_devices::open_magstripe)
                 .transpose()
                 .map_err(|e| PosError::Setup(e.to_string()))?,
             card: CardState::default(),
@@ -473,6 +483,27 @@ impl Terminal {
             self.card.track2 = Some(t2.reveal().to_string());
             let swipe = Swipe::clear(TrackRead::Absent, TrackRead::Read(t2), TrackRead::Absent);
             return Ok(Event::Swiped(Box::new(swipe)));
+        }
+        if line == "swipe" {
+            // A swipe on the real magstripe reader.
+            let msr = self
+                .magstripe
+                .as_mut()
+                .ok_or_else(|| PosError::Setup("a bare `swipe` needs a magstripe reader".into()))?;
+            return Ok(
+                match msr.read_swipe(Duration::from_secs(30), &self.cancel) {
+                    Ok(swipe) => {
+                        let t2 = swipe.tracks().track2.clone();
+                        self.card.pan = swipe.tracks().pan().ok();
+                        self.card.track2 = t2.map(|t| t.reveal().to_string());
+                        Event::Swiped(Box::new(swipe))
+                    }
+                    Err(e) => {
+                        eprintln!("pos: no swipe: {e}");
+                        Event::Timeout
+                    }
+                },
+            );
         }
         if line == "tap" {
             let picc = self
@@ -1084,6 +1115,11 @@ impl Terminal {
         self.echo_receipts = on;
     }
 
+    /// True when a magnetic stripe reader is open (a bare `swipe` reads from it).
+    pub fn has_magstripe(&self) -> bool {
+        self.magstripe.is_some()
+    }
+
     /// What each role is connected to, for a status panel.
     pub fn devices(&self) -> Vec<(&'static str, String)> {
         let info = |d: Option<pos_hal::DeviceInfo>| {
@@ -1099,6 +1135,7 @@ impl Terminal {
                 "contactless",
                 info(self.contactless.as_ref().map(|r| r.info())),
             ),
+            ("magstripe", info(self.magstripe.as_ref().map(|m| m.info()))),
             ("printer", info(self.printer.as_ref().map(|p| p.info()))),
             ("journal", self.journal_path.clone()),
         ]

@@ -7,6 +7,7 @@
 #![warn(missing_docs)]
 
 pub mod card_info;
+pub mod device_file;
 pub mod headless;
 pub mod tui;
 

@@ -185,6 +185,8 @@ impl App {
                 let line = match card {
                     Input::Insert => "insert",
                     Input::Tap => "tap",
+                    // A real magstripe reader takes the swipe; otherwise the test card.
+                    Input::Swipe if self.terminal.has_magstripe() => "swipe",
                     Input::Swipe => STRIPE_CARD,
                     _ => CHIP_CARD_STRIPE,
                 };

@@ -23,12 +23,16 @@ use ratatui::crossterm::event::{self, Event, KeyCode, KeyEventKind};
     about = "The POS on a text screen, on real devices and the real host link"
 )]
 struct Args {
+    /// The devices by role (`host`, `printer`, `reader`, `contactless`, `magstripe`,
+    /// `journal`), as in `examples/devices.toml`; flags win over the file.
+    #[arg(long, value_name = "FILE")]
+    devices: Option<std::path::PathBuf>,
     /// Acquirer host `host:port`.
     #[arg(long)]
-    host: String,
+    host: Option<String>,
     /// The journal file.
     #[arg(long)]
-    journal: std::path::PathBuf,
+    journal: Option<std::path::PathBuf>,
     /// Receipt printer selector (without: receipts are only shown on screen).
     #[arg(long)]
     printer: Option<String>,
@@ -38,6 +42,9 @@ struct Args {
     /// Contactless reader selector.
     #[arg(long)]
     contactless_reader: Option<String>,
+    /// Magnetic stripe reader selector: `s` waits for a real swipe on it.
+    #[arg(long)]
+    magstripe: Option<String>,
     /// CA public keys for chip cards; default: the simulators' test CA.
     #[arg(long)]
     capk: Option<std::path::PathBuf>,
@@ -88,19 +95,30 @@ fn redirect_stderr(path: &std::path::Path) -> std::io::Result<()> {
 }
 
 fn run(args: &Args) -> Result<(), PosError> {
+    let roles = pos_examples::device_file::DeviceFile::load_or_default(args.devices.as_deref())
+        .map_err(|e| PosError::Setup(e.to_string()))?
+        .overridden_by(pos_examples::device_file::DeviceFile {
+            host: args.host.clone(),
+            printer: args.printer.clone(),
+            reader: args.reader.clone(),
+            contactless: args.contactless_reader.clone(),
+            magstripe: args.magstripe.clone(),
+            journal: args.journal.clone(),
+        });
     let settings = Settings {
-        host: args.host.clone(),
-        printer: args.printer.clone(),
-        reader: args.reader.clone(),
-        contactless: args.contactless_reader.clone(),
-        journal: args.journal.clone(),
+        host: roles.require_host().map_err(PosError::Setup)?,
+        printer: roles.printer.clone(),
+        reader: roles.reader.clone(),
+        contactless: roles.contactless.clone(),
+        magstripe: roles.magstripe.clone(),
+        journal: roles.require_journal().map_err(PosError::Setup)?,
         tmk: args.tmk.clone(),
         terminal_id: args.terminal_id.clone(),
         merchant_id: args.merchant_id.clone(),
         kill_at: None,
         capk: args.capk.clone(),
     };
-    println!("signing in to {} …", args.host);
+    println!("signing in to {} …", settings.host);
     let (mut terminal, _) = Terminal::open(&settings)?;
     terminal.settle_if_due()?;
     redirect_stderr(&args.log).map_err(|e| PosError::Setup(format!("--log: {e}")))?;

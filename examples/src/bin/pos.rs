@@ -4,12 +4,13 @@
 //! ```text
 //! pos --host 127.0.0.1:5000 --printer escpos:tcp:127.0.0.1:9100 --reader 'pcsc:~PCD 00 00' \
 //!     --journal pos.sqlite --script sale.txt
+//! pos --devices examples/devices.toml --script sale.txt
 //! ```
 //! `--flow balance` runs a balance inquiry, `--flow void` the void of a sale of the open batch
 //! (supervisor password, voucher number, the same card), `--flow refund` a refund (supervisor
 //! password, card, original reference number and date, amount) instead of a sale. Script lines (`#` starts a comment): `keys 5000`, `key 5`, `enter`, `cancel`, `clear`,
-//! `timeout`, `swipe ;PAN=YYMMSSS…?` (a magstripe reader until `pos-msr` exists), `insert` (waits
-//! for a card in `--reader`), `pin 123456` (the software PIN pad), and checks:
+//! `timeout`, `swipe ;PAN=YYMMSSS…?` (the track given in the script), `swipe` (waits for a real
+//! swipe on `--magstripe`), `insert` (waits for a card in `--reader`), `pin 123456` (the software PIN pad), and checks:
 //! `expect screen NAME`, `expect contains TEXT`, `expect printed N`. The exit status is 0 only
 //! when the flow ended, every check held and every line was used.
 
@@ -60,9 +61,13 @@ struct Args {
     /// The supervisor password a void asks for.
     #[arg(long, default_value = "123456")]
     supervisor_password: String,
+    /// The devices by role (`host`, `printer`, `reader`, `contactless`, `magstripe`,
+    /// `journal`), as in `examples/devices.toml`; flags win over the file.
+    #[arg(long, value_name = "FILE")]
+    devices: Option<std::path::PathBuf>,
     /// Acquirer host `host:port`.
     #[arg(long)]
-    host: String,
+    host: Option<String>,
     /// Receipt printer selector (without: receipts are printed to stdout as text).
     #[arg(long)]
     printer: Option<String>,
@@ -71,7 +76,7 @@ struct Args {
     reader: Option<String>,
     /// The journal file.
     #[arg(long)]
-    journal: std::path::PathBuf,
+    journal: Option<std::path::PathBuf>,
     /// The script.
     #[arg(long)]
     script: std::path::PathBuf,
@@ -90,6 +95,9 @@ struct Args {
     /// Contactless reader selector for `tap` lines (`pcsc:Virtual PCD 00 01`).
     #[arg(long)]
     contactless_reader: Option<String>,
+    /// Magnetic stripe reader selector: a bare `swipe` line waits for a swipe on it.
+    #[arg(long)]
+    magstripe: Option<String>,
     /// CA public keys for chip cards (`[[capk]]` TOML); default: the simulators' test CA.
     #[arg(long)]
     capk: Option<std::path::PathBuf>,
@@ -118,17 +126,28 @@ fn run(args: &Args) -> Result<bool, PosError> {
     let text = std::fs::read_to_string(&args.script)
         .map_err(|e| PosError::Script(args.script.display().to_string(), e))?;
     let mut script = expand(&text);
+    let roles = pos_examples::device_file::DeviceFile::load_or_default(args.devices.as_deref())
+        .map_err(|e| PosError::Setup(e.to_string()))?
+        .overridden_by(pos_examples::device_file::DeviceFile {
+            host: args.host.clone(),
+            printer: args.printer.clone(),
+            reader: args.reader.clone(),
+            contactless: args.contactless_reader.clone(),
+            magstripe: args.magstripe.clone(),
+            journal: args.journal.clone(),
+        });
     let settings = Settings {
-        host: args.host.clone(),
-        printer: args.printer.clone(),
-        reader: args.reader.clone(),
-        journal: args.journal.clone(),
+        host: roles.require_host().map_err(PosError::Setup)?,
+        printer: roles.printer.clone(),
+        reader: roles.reader.clone(),
+        magstripe: roles.magstripe.clone(),
+        journal: roles.require_journal().map_err(PosError::Setup)?,
         tmk: args.tmk.clone(),
         terminal_id: args.terminal_id.clone(),
         merchant_id: args.merchant_id.clone(),
         kill_at: args.kill_at,
         capk: args.capk.clone(),
-        contactless: args.contactless_reader.clone(),
+        contactless: roles.contactless.clone(),
     };
     let (mut t, batch) = Terminal::open(&settings)?;
     println!("=== signed in, batch {batch:06}");
