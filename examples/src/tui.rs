@@ -64,8 +64,21 @@ pub struct App {
     pin: String,
     message: String,
     supervisor_password: String,
+    /// Where the (virtual) printer saves each receipt as a PNG.
+    receipt_images: Option<std::path::PathBuf>,
     /// Set once the user asked to leave.
     pub quit: bool,
+}
+
+/// The newest `*.png` in `dir`, by modification time then name.
+fn newest_png(dir: &std::path::Path) -> Option<std::path::PathBuf> {
+    std::fs::read_dir(dir)
+        .ok()?
+        .flatten()
+        .filter(|e| e.path().extension().is_some_and(|x| x == "png"))
+        .filter_map(|e| Some((e.metadata().ok()?.modified().ok()?, e.path())))
+        .max()
+        .map(|(_, path)| path)
 }
 
 impl std::fmt::Debug for App {
@@ -90,8 +103,16 @@ impl App {
             pin: String::new(),
             message: String::from("已签到 SIGNED IN"),
             supervisor_password: supervisor_password.into(),
+            receipt_images: None,
             quit: false,
         }
+    }
+
+    /// Shows, under the last receipt, the newest PNG the printer saved in `dir` (the virtual
+    /// printer's `--out`).
+    pub fn with_receipt_images(mut self, dir: impl Into<std::path::PathBuf>) -> Self {
+        self.receipt_images = Some(dir.into());
+        self
     }
 
     /// The name of the screen shown (`Home` between flows).
@@ -294,7 +315,7 @@ impl App {
         );
         let right = Layout::default()
             .direction(Direction::Vertical)
-            .constraints([Constraint::Length(7), Constraint::Min(4)])
+            .constraints([Constraint::Length(8), Constraint::Min(4)])
             .split(outer[1]);
         let devices: Vec<Line<'_>> = self
             .terminal
@@ -310,11 +331,13 @@ impl App {
             ),
             right[0],
         );
-        let receipt = self
-            .terminal
-            .last_receipt()
-            .unwrap_or("(no receipt yet)")
-            .to_string();
+        let mut receipt = String::new();
+        if self.terminal.printed > 0
+            && let Some(png) = self.receipt_images.as_deref().and_then(newest_png)
+        {
+            receipt.push_str(&format!("图片 image: {}\n", png.display()));
+        }
+        receipt.push_str(self.terminal.last_receipt().unwrap_or("(no receipt yet)"));
         frame.render_widget(
             Paragraph::new(receipt).block(Block::default().borders(Borders::ALL).title(format!(
                 " 签购单 receipt · {} printed ",

@@ -250,3 +250,31 @@ fn a_forged_mac_or_an_answer_for_another_terminal_is_reversed_and_the_money_come
         );
     }
 }
+
+#[test]
+fn the_receipt_panel_names_the_png_the_printer_saved() {
+    let mut stage = Stage::new("tui", "png");
+    let images = stage.dir.0.join("receipts");
+    std::fs::create_dir_all(&images).expect("dir");
+    stage.printer = pos_sim::printer::VirtualPrinter::tcp(0, 384, Some(images.clone()))
+        .expect("printer with PNG output");
+    let (terminal, _) = Terminal::open(&settings(&stage)).expect("signs in");
+    let mut app = App::new(terminal, "123456").with_receipt_images(&images);
+    app.input(Input::Digit(1)).expect("sale");
+    digits(&mut app, "100");
+    keys(&mut app, &[Input::Enter, Input::Swipe, Input::Enter]);
+    assert_eq!(app.screen_name(), "TearReceipt");
+    // The printer renders the job after its cut (loading its CJK font first); give it time.
+    let mut screen = String::new();
+    for _ in 0..300 {
+        screen = shown(&app);
+        if screen.contains(".png") {
+            break;
+        }
+        std::thread::sleep(std::time::Duration::from_millis(100));
+    }
+    assert!(
+        screen.contains("image:") && screen.contains("job-"),
+        "{screen}"
+    );
+}

@@ -493,7 +493,9 @@ fn demo_tui(bin: &std::path::Path, out: &std::path::Path) -> Result<(), XtaskErr
             .arg("--journal")
             .arg(&journal)
             .arg("--log")
-            .arg(&log),
+            .arg(&log)
+            .arg("--receipt-images")
+            .arg(out),
     );
     drop(card);
     println!("receipts (PNG) and the POS log are in {}", out.display());

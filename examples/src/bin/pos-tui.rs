@@ -60,6 +60,10 @@ struct Args {
     /// Merchant id (42).
     #[arg(long, default_value = "123456789012345")]
     merchant_id: String,
+    /// The directory where the printer saves receipts as PNG (the virtual printer's
+    /// `--out`): the newest one's path is shown under the receipt.
+    #[arg(long, value_name = "DIR")]
+    receipt_images: Option<std::path::PathBuf>,
     /// Where the drivers' messages go while the screen is up.
     #[arg(long, default_value = "pos-tui.log")]
     log: std::path::PathBuf,
@@ -123,6 +127,9 @@ fn run(args: &Args) -> Result<(), PosError> {
     terminal.settle_if_due()?;
     redirect_stderr(&args.log).map_err(|e| PosError::Setup(format!("--log: {e}")))?;
     let mut app = App::new(terminal, &args.supervisor_password);
+    if let Some(dir) = &args.receipt_images {
+        app = app.with_receipt_images(dir);
+    }
     // ratatui::init restores the terminal on panic too.
     let mut screen = ratatui::init();
     let result = loop {
