@@ -314,6 +314,8 @@ pub struct Terminal {
     reader: Option<DynIccReader>,
     contactless: Option<DynPiccReader>,
     magstripe: Option<DynMagstripeReader>,
+    /// Told where long steps are (sign-in, settlement, batch upload, printing).
+    progress: Box<dyn FnMut(pos_terminal::online::Progress)>,
     card: CardState,
     last_approval: Option<(u32, u32, String, String)>,
     approved_record: Option<u64>,
@@ -344,6 +346,14 @@ fn now() -> DateTime {
 impl Terminal {
     /// Opens the devices and the journal, then signs in; returns the terminal and its batch.
     pub fn open(settings: &Settings) -> Result<(Self, u32), PosError> {
+        Self::open_with_progress(settings, Box::new(|_| {}))
+    }
+
+    /// [`open`](Self::open), telling `progress` where long steps are — from the sign-in on.
+    pub fn open_with_progress(
+        settings: &Settings,
+        progress: Box<dyn FnMut(pos_terminal::online::Progress)>,
+    ) -> Result<(Self, u32), PosError> {
         let tmk = hex::decode(&settings.tmk)
             .map_err(|e| PosError::Setup(format!("--tmk: {e}")))
             .and_then(|k| {
@@ -399,6 +409,7 @@ impl Terminal {
                 .map(pos_devices::open_magstripe)
                 .transpose()
                 .map_err(|e| PosError::Setup(e.to_string()))?,
+            progress,
             card: CardState::default(),
             last_approval: None,
             approved_record: None,
@@ -415,6 +426,7 @@ impl Terminal {
             journal_path: settings.journal.display().to_string(),
         };
         let batch = Online::new(&mut t.link, &mut t.journal, &mut t.keys, &t.acquirer)
+            .with_progress(&mut *t.progress)
             .sign_in(
                 "01",
                 KeySlot::Master(0),
@@ -865,7 +877,8 @@ impl Terminal {
             &mut self.journal,
             &mut self.keys,
             &self.acquirer,
-        );
+        )
+        .with_progress(&mut *self.progress);
         let result = online.request(request, &self.cancel);
         let host = match &result {
             Ok(answered) => host_answer(&answered.answer),
@@ -1035,6 +1048,12 @@ impl Terminal {
             &mut self.keys,
             &self.acquirer,
         )
+        .with_progress(&mut *self.progress)
+    }
+
+    /// Replaces what is told where long steps are.
+    pub fn on_progress(&mut self, progress: Box<dyn FnMut(pos_terminal::online::Progress)>) {
+        self.progress = progress;
     }
 
     fn totals(&mut self) -> Event {
@@ -1053,7 +1072,8 @@ impl Terminal {
             &mut self.journal,
             &mut self.keys,
             &self.acquirer,
-        );
+        )
+        .with_progress(&mut *self.progress);
         Event::Settled(match online.settle("01", &self.cancel) {
             Ok(report) => Ok(report),
             Err(pos_terminal::online::OnlineError::Rejected { rc }) => {
@@ -1086,6 +1106,9 @@ impl Terminal {
     }
 
     fn print_receipt(&mut self, receipt: &Receipt<'_>) -> Event {
+        if self.printer.is_some() {
+            (self.progress)(pos_terminal::online::Progress::Printing);
+        }
         let result = match self.printer.as_mut() {
             Some(p) => p
                 .print(receipt, &self.cancel)

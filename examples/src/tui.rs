@@ -335,7 +335,14 @@ impl App {
         if self.terminal.printed > 0
             && let Some(png) = self.receipt_images.as_deref().and_then(newest_png)
         {
-            receipt.push_str(&format!("图片 image: {}\n", png.display()));
+            // The file name first: a narrow panel cuts the end of the line.
+            let name = png.file_name().map(|n| n.to_string_lossy().into_owned());
+            let dir = png.parent().map(|d| d.display().to_string());
+            receipt.push_str(&format!(
+                "图片 image: {} in {}\n",
+                name.unwrap_or_default(),
+                dir.unwrap_or_default()
+            ));
         }
         receipt.push_str(self.terminal.last_receipt().unwrap_or("(no receipt yet)"));
         frame.render_widget(
@@ -346,4 +353,29 @@ impl App {
             right[1],
         );
     }
+}
+
+/// A "please wait" box over the screen while a long step runs (sign-in, settlement, batch
+/// upload, printing): `text` says which.
+pub fn draw_progress(frame: &mut ratatui::Frame<'_>, text: &str) {
+    let area = frame.area();
+    let width = area.width.min(60);
+    let height = area.height.min(5);
+    let popup = ratatui::layout::Rect {
+        x: area.x + (area.width - width) / 2,
+        y: area.y + (area.height - height) / 2,
+        width,
+        height,
+    };
+    frame.render_widget(ratatui::widgets::Clear, popup);
+    frame.render_widget(
+        Paragraph::new(format!("{text} …"))
+            .wrap(Wrap { trim: true })
+            .block(
+                Block::default()
+                    .borders(Borders::ALL)
+                    .title(" 请稍候 please wait "),
+            ),
+        popup,
+    );
 }

@@ -268,7 +268,7 @@ fn the_receipt_panel_names_the_png_the_printer_saved() {
     let mut screen = String::new();
     for _ in 0..300 {
         screen = shown(&app);
-        if screen.contains(".png") {
+        if screen.contains("image: job-") {
             break;
         }
         std::thread::sleep(std::time::Duration::from_millis(100));
@@ -276,5 +276,78 @@ fn the_receipt_panel_names_the_png_the_printer_saved() {
     assert!(
         screen.contains("image:") && screen.contains("job-"),
         "{screen}"
+    );
+}
+
+#[test]
+fn long_steps_report_their_progress_sign_in_printing_settlement_and_each_upload() {
+    use pos_terminal::online::Progress;
+    use std::cell::RefCell;
+    use std::rc::Rc;
+    let stage = Stage::new("tui", "progress");
+    let seen: Rc<RefCell<Vec<Progress>>> = Rc::default();
+    let log = Rc::clone(&seen);
+    let (terminal, _) = Terminal::open_with_progress(
+        &settings(&stage),
+        Box::new(move |p| log.borrow_mut().push(p)),
+    )
+    .expect("signs in");
+    assert_eq!(seen.borrow().first(), Some(&Progress::SigningIn));
+    let mut app = App::new(terminal, "123456");
+    app.input(Input::Digit(1)).expect("sale");
+    digits(&mut app, "5000");
+    keys(
+        &mut app,
+        &[Input::Enter, Input::Swipe, Input::Enter, Input::Enter],
+    );
+    assert_eq!(app.screen_name(), "Done");
+    assert_eq!(
+        seen.borrow()
+            .iter()
+            .filter(|p| **p == Progress::Printing)
+            .count(),
+        2,
+        "one per copy"
+    );
+    keys(&mut app, &[Input::Enter]);
+    // The host forgets the sale: the totals disagree and the batch goes up.
+    let db = rusqlite::Connection::open(stage.dir.0.join("ledger.sqlite")).expect("ledger");
+    db.execute("DELETE FROM txns WHERE kind = 'sale'", [])
+        .expect("delete");
+    app.input(Input::Digit(6)).expect("settlement");
+    keys(&mut app, &[Input::Enter]);
+    assert_eq!(app.screen_name(), "Done");
+    let seen = seen.borrow();
+    let from = seen
+        .iter()
+        .position(|p| *p == Progress::Settling)
+        .expect("settling reported");
+    assert_eq!(
+        seen[from + 1..],
+        [
+            Progress::Uploading { done: 0, total: 1 },
+            Progress::Printing
+        ],
+        "{seen:?}"
+    );
+}
+
+#[test]
+fn the_progress_box_says_what_is_going_on() {
+    let mut screen = Screen::new(TestBackend::new(80, 24)).expect("backend");
+    let text = pos_terminal::online::Progress::Uploading { done: 2, total: 5 }.to_string();
+    screen
+        .draw(|f| pos_examples::tui::draw_progress(f, &text))
+        .expect("draw");
+    let shown: String = screen
+        .backend()
+        .buffer()
+        .content()
+        .iter()
+        .map(|c| c.symbol())
+        .collect();
+    assert!(
+        shown.contains("please wait") && shown.contains("2/5"),
+        "{shown}"
     );
 }

@@ -358,12 +358,61 @@ pub struct Answered {
 }
 
 /// The online session: host link, journal and keys, for one acquirer.
-#[derive(Debug)]
 pub struct Online<'a, L, J, K> {
     link: &'a mut L,
     journal: &'a mut J,
     keys: &'a mut K,
     acquirer: &'a Acquirer,
+    progress: Option<&'a mut dyn FnMut(Progress)>,
+}
+
+impl<L: core::fmt::Debug, J: core::fmt::Debug, K: core::fmt::Debug> core::fmt::Debug
+    for Online<'_, L, J, K>
+{
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        f.debug_struct("Online")
+            .field("link", &self.link)
+            .field("journal", &self.journal)
+            .field("keys", &self.keys)
+            .field("acquirer", &self.acquirer)
+            .field("progress", &self.progress.is_some())
+            .finish()
+    }
+}
+
+/// Where a long exchange is, for a front-end that shows progress.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum Progress {
+    /// 签到中: the sign-in request is out.
+    SigningIn,
+    /// 冲正中: a queued reversal is being sent.
+    Reversing,
+    /// 结算中: the settlement request (0500) is out.
+    Settling,
+    /// 批上送: batch upload, `done` of `total` sent.
+    Uploading {
+        /// Records sent so far.
+        done: u32,
+        /// Records to send.
+        total: u32,
+    },
+    /// 打印中: a slip is printing (reported by the runner that owns the printer).
+    Printing,
+}
+
+impl core::fmt::Display for Progress {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        match self {
+            Progress::SigningIn => write!(f, "签到中 signing in"),
+            Progress::Reversing => write!(f, "冲正中 sending a reversal"),
+            Progress::Settling => write!(f, "结算中 settling"),
+            Progress::Uploading { done, total } => {
+                write!(f, "批上送 uploading the batch {done}/{total}")
+            }
+            Progress::Printing => write!(f, "打印中 printing"),
+        }
+    }
 }
 
 type Res<T, L, J, K> = Result<
@@ -388,6 +437,19 @@ impl<'a, L: HostLink, J: Journal, K: KeyStore> Online<'a, L, J, K> {
             journal,
             keys,
             acquirer,
+            progress: None,
+        }
+    }
+
+    /// Reports where long exchanges are (sign-in, reversals, settlement, batch upload).
+    pub fn with_progress(mut self, progress: &'a mut dyn FnMut(Progress)) -> Self {
+        self.progress = Some(progress);
+        self
+    }
+
+    fn report(&mut self, step: Progress) {
+        if let Some(p) = self.progress.as_mut() {
+            p(step);
         }
     }
 
@@ -418,6 +480,7 @@ impl<'a, L: HostLink, J: Journal, K: KeyStore> Online<'a, L, J, K> {
         let due = self.journal.reversals_due().map_err(OnlineError::Journal)?;
         let mut sent = 0;
         for record in due {
+            self.report(Progress::Reversing);
             let reason = match record.outcome {
                 Outcome::Unknown(r) => r,
                 _ => ReversalReason::NoAnswer,
@@ -533,6 +596,7 @@ impl<'a, L: HostLink, J: Journal, K: KeyStore> Online<'a, L, J, K> {
         with_tdk: bool,
         cancel: &CancelToken,
     ) -> Res<u32, L, J, K> {
+        self.report(Progress::SigningIn);
         let stan = self.journal.next_stan().map_err(OnlineError::Journal)?;
         let batch = self.journal.batch().map_err(OnlineError::Journal)?;
         let mut msg = Message::new(Mti::NETWORK_REQUEST);
@@ -680,6 +744,7 @@ impl<'a, L: HostLink, J: Journal, K: KeyStore> Online<'a, L, J, K> {
         self.flush_reversals(cancel)?;
         let batch = self.journal.batch().map_err(OnlineError::Journal)?;
         let totals = self.totals()?;
+        self.report(Progress::Settling);
         let mut m = self.management(Mti::SETTLEMENT, batch, "201")?;
         let f48 = alloc::format!(
             "{:012}{:03}{:012}{:03}0{}",
@@ -703,16 +768,28 @@ impl<'a, L: HostLink, J: Journal, K: KeyStore> Online<'a, L, J, K> {
             == Some('1');
         let mut uploaded = 0;
         let records = self.journal.records(batch).map_err(OnlineError::Journal)?;
-        for record in &records {
+        /// The request of a record the batch upload carries: approved, counted in the totals,
+        /// and a chip transaction (its TC always goes up) or any when the totals disagree.
+        fn to_upload(record: &crate::journal::Record, balanced: bool) -> Option<Message<'_>> {
             if !matches!(record.outcome, Outcome::Approved { .. }) {
-                continue;
+                return None;
             }
-            let Ok(request) = Message::unpack(&record.request) else {
+            let request = Message::unpack(&record.request).ok()?;
+            counts_as(&request)?;
+            (!record.icc.is_empty() || !balanced).then_some(request)
+        }
+        let total = records
+            .iter()
+            .filter(|r| to_upload(r, balanced).is_some())
+            .count() as u32;
+        for record in &records {
+            let Some(request) = to_upload(record, balanced) else {
                 continue;
             };
-            if counts_as(&request).is_none() {
-                continue;
-            }
+            self.report(Progress::Uploading {
+                done: uploaded as u32,
+                total,
+            });
             if !record.icc.is_empty() {
                 // Chip transactions go up with their TC whether or not the totals agree
                 // (60.3 203, notes/payments-cup-emv.md §2.12).

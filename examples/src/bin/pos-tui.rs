@@ -84,18 +84,45 @@ fn input_of(code: KeyCode) -> Option<Input> {
     })
 }
 
-/// Sends stderr (the drivers' and the runner's messages) to `path` while the screen is up.
-fn redirect_stderr(path: &std::path::Path) -> std::io::Result<()> {
+/// Sends stderr (the drivers' and the runner's messages) to `path` while the screen is up;
+/// returns the original stderr, for [`restore_stderr`].
+fn redirect_stderr(path: &std::path::Path) -> std::io::Result<libc::c_int> {
     use std::os::fd::AsRawFd;
     let file = std::fs::OpenOptions::new()
         .create(true)
         .append(true)
         .open(path)?;
-    // SAFETY: dup2 on two valid descriptors; fd 2 then refers to the log file.
-    if unsafe { libc::dup2(file.as_raw_fd(), 2) } < 0 {
-        return Err(std::io::Error::last_os_error());
+    // SAFETY: dup and dup2 on valid descriptors; fd 2 then refers to the log file and the
+    // returned descriptor to the terminal's stderr.
+    unsafe {
+        let saved = libc::dup(2);
+        if saved < 0 || libc::dup2(file.as_raw_fd(), 2) < 0 {
+            return Err(std::io::Error::last_os_error());
+        }
+        Ok(saved)
     }
-    Ok(())
+}
+
+/// Gives stderr back to the terminal, so a failure is seen.
+fn restore_stderr(saved: libc::c_int) {
+    // SAFETY: `saved` came from dup in redirect_stderr and is closed once here.
+    unsafe {
+        libc::dup2(saved, 2);
+        libc::close(saved);
+    }
+}
+
+/// Draws the "please wait" box for each long step on the shared screen.
+fn progress_on(
+    screen: &std::rc::Rc<std::cell::RefCell<ratatui::DefaultTerminal>>,
+) -> Box<dyn FnMut(pos_terminal::online::Progress)> {
+    let screen = std::rc::Rc::clone(screen);
+    Box::new(move |step| {
+        let text = step.to_string();
+        if let Ok(mut s) = screen.try_borrow_mut() {
+            let _ = s.draw(|f| pos_examples::tui::draw_progress(f, &text));
+        }
+    })
 }
 
 fn run(args: &Args) -> Result<(), PosError> {
@@ -122,18 +149,30 @@ fn run(args: &Args) -> Result<(), PosError> {
         kill_at: None,
         capk: args.capk.clone(),
     };
-    println!("signing in to {} …", settings.host);
-    let (mut terminal, _) = Terminal::open(&settings)?;
-    terminal.settle_if_due()?;
-    redirect_stderr(&args.log).map_err(|e| PosError::Setup(format!("--log: {e}")))?;
+    let saved_stderr =
+        redirect_stderr(&args.log).map_err(|e| PosError::Setup(format!("--log: {e}")))?;
+    // ratatui::init restores the terminal on panic too.
+    let screen = std::rc::Rc::new(std::cell::RefCell::new(ratatui::init()));
+    let opened = Terminal::open_with_progress(&settings, progress_on(&screen)).and_then(
+        |(mut terminal, _)| {
+            terminal.settle_if_due()?;
+            Ok(terminal)
+        },
+    );
+    let terminal = match opened {
+        Ok(t) => t,
+        Err(e) => {
+            ratatui::restore();
+            restore_stderr(saved_stderr);
+            return Err(e);
+        }
+    };
     let mut app = App::new(terminal, &args.supervisor_password);
     if let Some(dir) = &args.receipt_images {
         app = app.with_receipt_images(dir);
     }
-    // ratatui::init restores the terminal on panic too.
-    let mut screen = ratatui::init();
     let result = loop {
-        if let Err(e) = screen.draw(|f| app.draw(f)) {
+        if let Err(e) = screen.borrow_mut().draw(|f| app.draw(f)) {
             break Err(PosError::Setup(format!("screen: {e}")));
         }
         if app.quit {
@@ -153,6 +192,7 @@ fn run(args: &Args) -> Result<(), PosError> {
         }
     };
     ratatui::restore();
+    restore_stderr(saved_stderr);
     result
 }
 
