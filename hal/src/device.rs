@@ -23,6 +23,8 @@ pub enum DeviceKind {
     PinPad,
     /// Display/keypad.
     Operator,
+    /// 1D/2D code scanner (customers' payment codes).
+    CodeScanner,
 }
 
 impl DeviceKind {
@@ -36,6 +38,7 @@ impl DeviceKind {
             DeviceKind::Printer => "printer",
             DeviceKind::PinPad => "pin-pad",
             DeviceKind::Operator => "operator",
+            DeviceKind::CodeScanner => "code-scanner",
         }
     }
 }

@@ -63,6 +63,7 @@ pub mod picc;
 pub mod pinpad;
 pub mod printer;
 pub mod receipt;
+pub mod scanner;
 pub mod secret;
 pub mod tlv;
 pub mod track;
@@ -93,5 +94,6 @@ pub use picc::{
 pub use pinpad::{EncryptedPinBlock, PinBlockFormat, PinEntry, PinPad, PinRequest};
 pub use printer::{Charsets, JobResult, PaperState, PrinterCaps, PrinterStatus, ReceiptPrinter};
 pub use receipt::{Align, BarcodeKind, CutKind, Receipt, ReceiptLine, TextSize, TextStyle};
+pub use scanner::{CodeError, CodeScanner, ScannedCode};
 pub use secret::Secret;
 pub use track::{ServiceCode, Track1, Track2, Track3, TrackError, Tracks};

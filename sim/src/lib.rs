@@ -39,6 +39,7 @@ pub mod hid_gadget;
 pub mod msr;
 pub mod pn532;
 pub mod printer;
+pub mod scanner;
 /// Pseudo-terminals (from pos-io, where pos-nfc's relay uses them too).
 pub use pos_io::pty;
 

@@ -3,9 +3,10 @@
 use std::time::Duration;
 
 use pos_hal::{
-    Apdu, Atr, CancelToken, CardChannel, Device, DeviceInfo, ErrorType, HealthLevel, HealthReport,
-    IccCaps, IccReader, JobResult, MagstripeReader, MsrCaps, PiccCaps, PiccReader, PollOutcome,
-    PrinterCaps, PrinterStatus, Rapdu, Receipt, ReceiptPrinter, Swipe, TargetTypes,
+    Apdu, Atr, CancelToken, CardChannel, CodeScanner, Device, DeviceInfo, ErrorType, HealthLevel,
+    HealthReport, IccCaps, IccReader, JobResult, MagstripeReader, MsrCaps, PiccCaps, PiccReader,
+    PollOutcome, PrinterCaps, PrinterStatus, Rapdu, Receipt, ReceiptPrinter, ScannedCode, Swipe,
+    TargetTypes,
 };
 
 use crate::DynError;
@@ -18,6 +19,8 @@ pub type DynPiccReader = Box<dyn PiccReader<Error = DynError> + Send>;
 pub type DynPrinter = Box<dyn ReceiptPrinter<Error = DynError> + Send>;
 /// A magstripe reader of any driver.
 pub type DynMagstripeReader = Box<dyn MagstripeReader<Error = DynError> + Send>;
+/// A code scanner of any driver.
+pub type DynCodeScanner = Box<dyn CodeScanner<Error = DynError> + Send>;
 
 /// A device whose errors come out as [`DynError`]s.
 #[derive(Debug)]
@@ -139,5 +142,18 @@ where
     }
     fn read_swipe(&mut self, timeout: Duration, cancel: &CancelToken) -> Result<Swipe, DynError> {
         erase(self.0.read_swipe(timeout, cancel))
+    }
+}
+
+impl<D: CodeScanner> CodeScanner for Erased<D>
+where
+    D::Error: DriverError,
+{
+    fn read_code(
+        &mut self,
+        timeout: Duration,
+        cancel: &CancelToken,
+    ) -> Result<ScannedCode, DynError> {
+        erase(self.0.read_code(timeout, cancel))
     }
 }

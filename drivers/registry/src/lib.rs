@@ -14,7 +14,10 @@
 //! | `escpos:usb:[VID:PID[:SERIAL]]` | USB receipt printer (empty: the first one) |
 //! | `escpos:file:PATH` | `/dev/usb/lp0` or a capture file |
 //!
-//! `nfc:`, `pn532:` and `msr:` are reserved for the drivers to come.
+//! | `pn532:PATH[:BAUD]` | PN532 contactless reader on a serial line (built-in driver) |
+//! | `nfc:<libnfc connstring>` | any contactless reader libnfc drives |
+//! | `msr:serial:…`, `msr:usb:…`, `msr:wedge:…`, `msr:hidraw:…`, `msr:evdev:…` | magstripe readers |
+//! | `scanner:serial:PATH[:BAUD]` | code scanner (customers' payment codes) |
 //!
 //! ```no_run
 //! use pos_hal::{CancelToken, ReceiptPrinter, Receipt, ReceiptLine};
@@ -40,9 +43,12 @@ mod nfc;
 mod pcsc;
 #[cfg(feature = "pn532")]
 mod pn532;
+#[cfg(feature = "scanner")]
+mod scanner;
 
 pub use erased::{
-    DriverError, DynIccReader, DynMagstripeReader, DynPiccReader, DynPrinter, Erased,
+    DriverError, DynCodeScanner, DynIccReader, DynMagstripeReader, DynPiccReader, DynPrinter,
+    Erased,
 };
 pub use error::{DeviceError, DynError};
 pub use selector::DeviceSelector;
@@ -149,6 +155,10 @@ pub trait Driver: Sync {
     fn open_magstripe(&self, selector: &DeviceSelector) -> Result<DynMagstripeReader, DeviceError> {
         Err(wrong_kind(selector, "magstripe reader"))
     }
+    /// Opens a code scanner.
+    fn open_scanner(&self, selector: &DeviceSelector) -> Result<DynCodeScanner, DeviceError> {
+        Err(wrong_kind(selector, "code scanner"))
+    }
 }
 
 fn wrong_kind(selector: &DeviceSelector, wanted: &'static str) -> DeviceError {
@@ -171,6 +181,8 @@ pub fn drivers() -> &'static [&'static dyn Driver] {
         &nfc::NfcDriver,
         #[cfg(feature = "msr")]
         &msr::MsrDriver,
+        #[cfg(feature = "scanner")]
+        &scanner::ScannerDriver,
     ]
 }
 
@@ -248,6 +260,12 @@ pub fn open_printer_with(
 pub fn open_magstripe(selector: &str) -> Result<DynMagstripeReader, DeviceError> {
     let s = parse(selector)?;
     driver_for(&s)?.open_magstripe(&s)
+}
+
+/// Opens a code scanner by selector (`scanner:serial:/dev/ttyACM0`).
+pub fn open_scanner(selector: &str) -> Result<DynCodeScanner, DeviceError> {
+    let s = parse(selector)?;
+    driver_for(&s)?.open_scanner(&s)
 }
 
 #[cfg(test)]
