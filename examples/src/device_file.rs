@@ -7,6 +7,7 @@
 //! reader = "pcsc:~ACR39"                      # contact (chip) reader
 //! contactless = "pn532:/dev/ttyUSB0"          # contactless reader
 //! magstripe = "msr:evdev:0801:0001"           # magnetic stripe reader
+//! scanner = "scanner:serial:/dev/ttyACM0"     # code scanner (scan-code payment)
 //! journal = "pos.sqlite"                      # the transaction journal
 //! ```
 //! Every key is optional; a command-line flag wins over the file. `examples/devices.toml`
@@ -30,6 +31,8 @@ pub struct DeviceFile {
     pub contactless: Option<String>,
     /// Magnetic stripe reader selector.
     pub magstripe: Option<String>,
+    /// Code scanner selector (scan-code payment).
+    pub scanner: Option<String>,
     /// The journal file.
     pub journal: Option<PathBuf>,
 }
@@ -97,6 +100,7 @@ impl DeviceFile {
             ("reader", &file.reader),
             ("contactless", &file.contactless),
             ("magstripe", &file.magstripe),
+            ("scanner", &file.scanner),
         ] {
             if let Some(selector) = selector {
                 pos_devices::parse(selector).map_err(|e| DeviceFileError::Selector {
@@ -118,6 +122,7 @@ impl DeviceFile {
             reader: flags.reader.or(self.reader),
             contactless: flags.contactless.or(self.contactless),
             magstripe: flags.magstripe.or(self.magstripe),
+            scanner: flags.scanner.or(self.scanner),
             journal: flags.journal.or(self.journal),
         }
     }

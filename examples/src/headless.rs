@@ -6,7 +6,7 @@
 use std::path::PathBuf;
 use std::time::Duration;
 
-use pos_devices::{DynIccReader, DynMagstripeReader, DynPiccReader, DynPrinter};
+use pos_devices::{DynCodeScanner, DynIccReader, DynMagstripeReader, DynPiccReader, DynPrinter};
 use pos_emv::contact::ONLINE_TAGS;
 use pos_emv::{CapkSet, Contact, CvmStep, HostAnswer, TerminalConfig, TransactionData};
 use pos_hal::{
@@ -40,6 +40,8 @@ pub struct Settings {
     pub contactless: Option<String>,
     /// Magnetic stripe reader selector: a script's bare `swipe` line waits for a swipe on it.
     pub magstripe: Option<String>,
+    /// Code scanner selector: a script's bare `scan` line waits for a scan on it.
+    pub scanner: Option<String>,
     /// The journal file.
     pub journal: PathBuf,
     /// Terminal master key (hex).
@@ -64,6 +66,7 @@ impl Settings {
             reader: None,
             contactless: None,
             magstripe: None,
+            scanner: None,
             journal: journal.into(),
             tmk: "70F2A84CCBC2AE8625CBB0F2C22AB923".into(),
             terminal_id: "12345678".into(),
@@ -207,6 +210,8 @@ struct CardState {
     tapped: bool,
     /// Field 55 of a tap: qPBOC's cryptogram came with the GPO.
     tap_icc: Option<Vec<u8>>,
+    /// The customer's payment code of a scan-code payment.
+    code: Option<pos_hal::ScannedCode>,
 }
 
 /// The EMV kernel's configuration: this terminal (an online-PIN pad, so no offline PIN) and
@@ -314,6 +319,7 @@ pub struct Terminal {
     reader: Option<DynIccReader>,
     contactless: Option<DynPiccReader>,
     magstripe: Option<DynMagstripeReader>,
+    scanner: Option<DynCodeScanner>,
     /// Told where long steps are (sign-in, settlement, batch upload, printing).
     progress: Box<dyn FnMut(pos_terminal::online::Progress)>,
     card: CardState,
@@ -409,6 +415,12 @@ impl Terminal {
                 .map(pos_devices::open_magstripe)
                 .transpose()
                 .map_err(|e| PosError::Setup(e.to_string()))?,
+            scanner: settings
+                .scanner
+                .as_deref()
+                .map(pos_devices::open_scanner)
+                .transpose()
+                .map_err(|e| PosError::Setup(e.to_string()))?,
             progress,
             card: CardState::default(),
             last_approval: None,
@@ -478,6 +490,39 @@ impl Terminal {
             "timeout" => Event::Timeout,
             other => Event::Key(Key::Digit(other.strip_prefix("key ")?.parse().ok()?)),
         })
+    }
+
+    /// A script scan line as an event: `scan CODE` (the code given in the script), `scan` (a
+    /// scan on the code scanner), `timeout`, `cancel`.
+    pub fn scan_event(&mut self, line: &str) -> Result<Event, PosError> {
+        self.card = CardState::default();
+        if line == "timeout" {
+            return Ok(Event::CodeScanned(Err(pos_hal::ErrorKind::Timeout)));
+        }
+        if line == "cancel" {
+            return Ok(Event::Key(Key::Cancel));
+        }
+        let scanned = if let Some(code) = line.strip_prefix("scan ") {
+            pos_hal::ScannedCode::parse(code.as_bytes()).map_err(|_| pos_hal::ErrorKind::Protocol)
+        } else if line == "scan" {
+            let scanner = self
+                .scanner
+                .as_mut()
+                .ok_or_else(|| PosError::Setup("a bare `scan` needs a code scanner".into()))?;
+            scanner
+                .read_code(Duration::from_secs(60), &self.cancel)
+                .map_err(|e| e.kind())
+        } else {
+            return Err(PosError::Unexpected(line.into(), "a scan"));
+        };
+        Ok(Event::CodeScanned(scanned.map(|code| {
+            self.card.code = Some(code);
+        })))
+    }
+
+    /// True when a code scanner is open (a bare `scan` reads from it).
+    pub fn has_scanner(&self) -> bool {
+        self.scanner.is_some()
     }
 
     /// A script card line (`swipe ;…?`, `insert`, `tap`, `timeout`, `cancel`) as an event.
@@ -802,72 +847,83 @@ impl Terminal {
     }
 
     fn go_online(&mut self, transaction: Transaction, amount: Amount, source: CardSource) -> Event {
-        let Some(pan) = self.card.pan.clone() else {
-            return Event::Online(OnlineOutcome::Unreachable);
-        };
-        let entry = match source {
-            CardSource::Swipe => Entry::Swiped,
-            CardSource::Fallback => Entry::Fallback,
-            CardSource::Contactless => Entry::Tapped,
-            _ => Entry::Inserted,
-        };
-        let icc = match self.first_cryptogram() {
-            Ok(icc) => icc,
-            Err(outcome) => return Event::Online(outcome),
-        };
-        let mut card = Card::new(&pan, entry);
-        if let Some(data) = icc.as_deref() {
-            card = card.with_icc(data, self.card.sequence);
-        }
-        if let Some(t2) = self.card.track2.as_deref() {
-            card = card.with_track2(t2);
-        }
-        if let Some(pin) = self.card.pin.as_ref() {
-            card = card.with_pin(pin);
-        }
-        // Armed only now: the sign-in before must not pull the plug.
-        self.journal.kill_after_begin = self.kill_at == Some(KillAt::BeforeSend);
-        self.link.kill_after_answer = self.kill_at == Some(KillAt::AfterAnswer);
-        let Ok(batch) = self.journal.batch() else {
-            return Event::Online(OnlineOutcome::Unreachable);
-        };
-        self.label = match transaction {
-            Transaction::Void => "消费撤销 VOID",
-            Transaction::Refund { .. } => "退货 REFUND",
-            Transaction::PreAuth => "预授权 PRE-AUTH",
-            Transaction::Completion { .. } => "预授权完成 AUTH COMPLETE",
-            Transaction::PreAuthCancel { .. } => "预授权撤销 PRE-AUTH CANCEL",
-            _ => "消费 SALE",
-        };
-        let by_auth = |auth: [u8; 6], date: [u8; 4]| requests::Original {
-            rrn: String::new(),
-            auth: Some(String::from_utf8_lossy(&auth).into_owned()),
-            batch_stan: None,
-            date: Some(String::from_utf8_lossy(&date).into_owned()),
-        };
-        let request = match (transaction, self.original.as_ref()) {
-            (Transaction::Balance, _) => requests::balance(&card, batch),
-            (Transaction::Void, Some(original)) => requests::void(&card, amount, batch, original),
-            (Transaction::Void, None) => return Event::Online(OnlineOutcome::Unreachable),
-            (Transaction::Refund { reference, date }, _) => requests::refund(
-                &card,
-                amount,
-                batch,
-                &requests::Original {
-                    rrn: String::from_utf8_lossy(&reference).into_owned(),
-                    auth: None,
-                    batch_stan: None,
-                    date: Some(String::from_utf8_lossy(&date).into_owned()),
-                },
-            ),
-            (Transaction::PreAuth, _) => requests::preauth(&card, amount, batch),
-            (Transaction::Completion { auth, date }, _) => {
-                requests::completion(&card, amount, batch, &by_auth(auth, date))
+        let request = if source == CardSource::PaymentCode {
+            let (Some(code), Ok(batch)) = (self.card.code.as_ref(), self.journal.batch()) else {
+                return Event::Online(OnlineOutcome::Unreachable);
+            };
+            self.label = "扫码支付 SCAN PAY";
+            requests::scan_sale(code.as_str(), amount, batch)
+        } else {
+            let Some(pan) = self.card.pan.clone() else {
+                return Event::Online(OnlineOutcome::Unreachable);
+            };
+            let entry = match source {
+                CardSource::Swipe => Entry::Swiped,
+                CardSource::Fallback => Entry::Fallback,
+                CardSource::Contactless => Entry::Tapped,
+                _ => Entry::Inserted,
+            };
+            let icc = match self.first_cryptogram() {
+                Ok(icc) => icc,
+                Err(outcome) => return Event::Online(outcome),
+            };
+            let mut card = Card::new(&pan, entry);
+            if let Some(data) = icc.as_deref() {
+                card = card.with_icc(data, self.card.sequence);
             }
-            (Transaction::PreAuthCancel { auth, date }, _) => {
-                requests::preauth_cancel(&card, amount, batch, &by_auth(auth, date))
+            if let Some(t2) = self.card.track2.as_deref() {
+                card = card.with_track2(t2);
             }
-            _ => requests::sale(&card, amount, batch),
+            if let Some(pin) = self.card.pin.as_ref() {
+                card = card.with_pin(pin);
+            }
+            // Armed only now: the sign-in before must not pull the plug.
+            self.journal.kill_after_begin = self.kill_at == Some(KillAt::BeforeSend);
+            self.link.kill_after_answer = self.kill_at == Some(KillAt::AfterAnswer);
+            let Ok(batch) = self.journal.batch() else {
+                return Event::Online(OnlineOutcome::Unreachable);
+            };
+            self.label = match transaction {
+                Transaction::Void => "消费撤销 VOID",
+                Transaction::Refund { .. } => "退货 REFUND",
+                Transaction::PreAuth => "预授权 PRE-AUTH",
+                Transaction::Completion { .. } => "预授权完成 AUTH COMPLETE",
+                Transaction::PreAuthCancel { .. } => "预授权撤销 PRE-AUTH CANCEL",
+                _ => "消费 SALE",
+            };
+            let by_auth = |auth: [u8; 6], date: [u8; 4]| requests::Original {
+                rrn: String::new(),
+                auth: Some(String::from_utf8_lossy(&auth).into_owned()),
+                batch_stan: None,
+                date: Some(String::from_utf8_lossy(&date).into_owned()),
+            };
+            let request = match (transaction, self.original.as_ref()) {
+                (Transaction::Balance, _) => requests::balance(&card, batch),
+                (Transaction::Void, Some(original)) => {
+                    requests::void(&card, amount, batch, original)
+                }
+                (Transaction::Void, None) => return Event::Online(OnlineOutcome::Unreachable),
+                (Transaction::Refund { reference, date }, _) => requests::refund(
+                    &card,
+                    amount,
+                    batch,
+                    &requests::Original {
+                        rrn: String::from_utf8_lossy(&reference).into_owned(),
+                        auth: None,
+                        batch_stan: None,
+                        date: Some(String::from_utf8_lossy(&date).into_owned()),
+                    },
+                ),
+                (Transaction::PreAuth, _) => requests::preauth(&card, amount, batch),
+                (Transaction::Completion { auth, date }, _) => {
+                    requests::completion(&card, amount, batch, &by_auth(auth, date))
+                }
+                (Transaction::PreAuthCancel { auth, date }, _) => {
+                    requests::preauth_cancel(&card, amount, batch, &by_auth(auth, date))
+                }
+                _ => requests::sale(&card, amount, batch),
+            };
+            request
         };
         let Ok(request) = request else {
             return Event::Online(OnlineOutcome::Unreachable);
@@ -1213,7 +1269,7 @@ impl Terminal {
             merchant_id: self.acquirer.merchant_id.clone(),
             terminal_id: self.acquirer.terminal_id.clone(),
             operator: "01".into(),
-            pan,
+            card: pos_terminal::slip::SlipCard::Card(pan),
             issuer: "银联 UnionPay".into(),
             entry: entry.into(),
             transaction: transaction.into(),
@@ -1232,9 +1288,12 @@ impl Terminal {
         {
             pull_the_plug();
         }
-        let (Some(pan), Some((batch, voucher, rrn, auth))) =
-            (self.card.pan.clone(), self.last_approval.clone())
-        else {
+        let card = match (&self.card.pan, &self.card.code) {
+            (Some(pan), _) => pos_terminal::slip::SlipCard::Card(pan.clone()),
+            (None, Some(code)) => pos_terminal::slip::SlipCard::payment_code(code.as_str()),
+            (None, None) => return Event::Printed(Err(pos_hal::ErrorKind::InvalidInput)),
+        };
+        let Some((batch, voucher, rrn, auth)) = self.last_approval.clone() else {
             return Event::Printed(Err(pos_hal::ErrorKind::InvalidInput));
         };
         let slip = SaleSlip {
@@ -1242,9 +1301,11 @@ impl Terminal {
             merchant_id: self.acquirer.merchant_id.clone(),
             terminal_id: self.acquirer.terminal_id.clone(),
             operator: "01".into(),
-            pan,
+            card,
             issuer: "银联 UnionPay".into(),
-            entry: if self.card.track2.is_some() {
+            entry: if self.card.code.is_some() {
+                "扫码 Q".into()
+            } else if self.card.track2.is_some() {
                 "刷卡 S".into()
             } else if self.card.tapped {
                 "挥卡 C".into()

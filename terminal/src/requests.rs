@@ -177,6 +177,31 @@ pub fn sale(card: &Card<'_>, amount: Amount, batch: u32) -> Result<Message<'stat
     )
 }
 
+/// Scan-code payment (扫码支付, the terminal scanned the customer's payment code): 0200,
+/// 000000, no card number; 22 = `032` (scanned, no PIN), the code in field 59, 60.1 = 22.
+/// Field 59 is this project's choice — the acquirer's scan-code dialect names its own field.
+///
+/// ```
+/// use pos_hal::Amount;
+/// let m = pos_terminal::requests::scan_sale("6225880123456789012", Amount::from_minor(1200)?, 1)?;
+/// assert_eq!(m.string(22)?.as_deref(), Some("032"));
+/// assert_eq!(m.string(59)?.as_deref(), Some("6225880123456789012"));
+/// assert!(m.text(2)?.is_none());
+/// assert!(!format!("{m:?}").contains("6225880123456789012"), "the code is not logged");
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
+pub fn scan_sale(code: &str, amount: Amount, batch: u32) -> Result<Message<'static>, CodecError> {
+    let mut m = Message::new(Mti::FINANCIAL_REQUEST);
+    m.set_text(3, String::from("000000"))?;
+    m.set_amount(amount)?;
+    m.set_text(22, String::from("032"))?;
+    m.set_text(25, String::from("00"))?;
+    m.set_text(49, "156")?;
+    m.set_text(59, String::from(code))?;
+    m.set_text(60, format!("22{batch:06}000"))?;
+    Ok(m)
+}
+
 /// A balance from field 54 of a balance inquiry's answer.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct AccountBalance {

@@ -29,8 +29,8 @@ pub struct SaleSlip {
     pub terminal_id: String,
     /// Operator number.
     pub operator: String,
-    /// The card.
-    pub pan: Pan,
+    /// The card, or the customer's payment code (scan-code payment).
+    pub card: SlipCard,
     /// Issuer / acquirer names.
     pub issuer: String,
     /// Entry mode text (`插卡 I`, `挥卡 C`, `刷卡 S`).
@@ -56,6 +56,45 @@ pub struct SaleSlip {
 pub struct SlipLayout {
     texts: Vec<String>,
     copy: Copy,
+    card_label: &'static str,
+}
+
+/// What paid, as the slip shows it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum SlipCard {
+    /// A bank card (shown masked 6+4).
+    Card(Pan),
+    /// A customer's payment code, scanned (scan-code payment); shown masked, first 4 and last
+    /// 4, like a card number.
+    PaymentCode(String),
+}
+
+impl SlipCard {
+    /// A payment code, masked for the slip (`6225***********9012`).
+    ///
+    /// ```
+    /// use pos_terminal::slip::SlipCard;
+    /// let card = SlipCard::payment_code("6225880123456789012");
+    /// assert_eq!(card.to_string(), "6225***********9012");
+    /// ```
+    pub fn payment_code(code: &str) -> Self {
+        let n = code.chars().count();
+        let masked: String = code
+            .chars()
+            .enumerate()
+            .map(|(i, c)| if i < 4 || i + 4 >= n { c } else { '*' })
+            .collect();
+        SlipCard::PaymentCode(if n <= 8 { "*".repeat(n) } else { masked })
+    }
+}
+
+impl core::fmt::Display for SlipCard {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        match self {
+            SlipCard::Card(pan) => write!(f, "{pan}"),
+            SlipCard::PaymentCode(masked) => f.write_str(masked),
+        }
+    }
 }
 
 impl SaleSlip {
@@ -66,7 +105,9 @@ impl SaleSlip {
             merchant_id: String::from("123456789012345"),
             terminal_id: String::from("12345678"),
             operator: String::from("01"),
-            pan: Pan::parse("6212345678901232").unwrap_or_else(|_| unreachable!("valid test PAN")),
+            card: SlipCard::Card(
+                Pan::parse("6212345678901232").unwrap_or_else(|_| unreachable!("valid test PAN")),
+            ),
             issuer: String::from("中国银联"),
             entry: String::from("插卡 I"),
             transaction: String::from("消费 SALE"),
@@ -84,11 +125,11 @@ impl SaleSlip {
     ///
     /// ```
     /// use pos_hal::{Amount, DateTime, Pan, Receipt};
-    /// use pos_terminal::slip::{Copy, SaleSlip};
+    /// use pos_terminal::slip::{Copy, SaleSlip, SlipCard};
     /// let slip = SaleSlip {
     ///     merchant_name: "拉卡拉测试商户".into(), merchant_id: "123456789012345".into(),
     ///     terminal_id: "12345678".into(), operator: "01".into(),
-    ///     pan: Pan::parse("6212345678901232")?, issuer: "银联".into(), entry: "插卡 I".into(),
+    ///     card: SlipCard::Card(Pan::parse("6212345678901232")?), issuer: "银联".into(), entry: "插卡 I".into(),
     ///     transaction: "消费 SALE".into(), batch: 1, voucher: 2, auth_code: "123456".into(),
     ///     rrn: "000000000001".into(), when: DateTime::new(2026, 11, 23, 20, 30, 0)?,
     ///     amount: Amount::from_minor(5000)?,
@@ -115,7 +156,7 @@ impl SaleSlip {
             self.terminal_id.clone(),
             self.operator.clone(),
             self.issuer.clone(),
-            format!("{} {}", self.pan, self.entry),
+            format!("{} {}", self.card, self.entry),
             self.transaction.clone(),
             format!("{:06}", self.batch),
             format!("{:06}", self.voucher),
@@ -125,7 +166,14 @@ impl SaleSlip {
             format!("RMB {}", self.amount),
             format!("REF:{} AUTH:{}", self.rrn, self.auth_code),
         ];
-        SlipLayout { texts, copy }
+        SlipLayout {
+            texts,
+            copy,
+            card_label: match self.card {
+                SlipCard::Card(_) => "卡号 CARD NO.",
+                SlipCard::PaymentCode(_) => "付款码 PAYMENT CODE",
+            },
+        }
     }
 }
 
@@ -173,7 +221,7 @@ impl SlipLayout {
                 style: n
             },
             ReceiptLine::Text {
-                text: "卡号 CARD NO.",
+                text: self.card_label,
                 style: n
             },
             ReceiptLine::Text {

@@ -45,6 +45,9 @@ struct Args {
     /// Magnetic stripe reader selector: `s` waits for a real swipe on it.
     #[arg(long)]
     magstripe: Option<String>,
+    /// Code scanner selector (scan-code payment): a bare `scan` waits for a scan on it.
+    #[arg(long)]
+    scanner: Option<String>,
     /// CA public keys for chip cards; default: the simulators' test CA.
     #[arg(long)]
     capk: Option<std::path::PathBuf>,
@@ -134,6 +137,7 @@ fn run(args: &Args) -> Result<(), PosError> {
             reader: args.reader.clone(),
             contactless: args.contactless_reader.clone(),
             magstripe: args.magstripe.clone(),
+            scanner: args.scanner.clone(),
             journal: args.journal.clone(),
         });
     let settings = Settings {
@@ -142,6 +146,7 @@ fn run(args: &Args) -> Result<(), PosError> {
         reader: roles.reader.clone(),
         contactless: roles.contactless.clone(),
         magstripe: roles.magstripe.clone(),
+        scanner: roles.scanner.clone(),
         journal: roles.require_journal().map_err(PosError::Setup)?,
         tmk: args.tmk.clone(),
         terminal_id: args.terminal_id.clone(),

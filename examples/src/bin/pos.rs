@@ -10,7 +10,8 @@
 //! (supervisor password, voucher number, the same card), `--flow refund` a refund (supervisor
 //! password, card, original reference number and date, amount) instead of a sale. Script lines (`#` starts a comment): `keys 5000`, `key 5`, `enter`, `cancel`, `clear`,
 //! `timeout`, `swipe ;PAN=YYMMSSS…?` (the track given in the script), `swipe` (waits for a real
-//! swipe on `--magstripe`), `insert` (waits for a card in `--reader`), `pin 123456` (the software PIN pad), and checks:
+//! swipe on `--magstripe`), `scan CODE` / `scan` (a payment code given, or read by `--scanner`,
+//! for `--flow scan`), `insert` (waits for a card in `--reader`), `pin 123456` (the software PIN pad), and checks:
 //! `expect screen NAME`, `expect contains TEXT`, `expect printed N`. The exit status is 0 only
 //! when the flow ended, every check held and every line was used.
 
@@ -20,8 +21,8 @@ use std::process::ExitCode;
 use clap::Parser;
 use pos_examples::headless::{KillAt, PosError, Settings, Terminal};
 use pos_terminal::flows::{
-    Action, Flow, LoginFlow, RefundConfig, RefundFlow, ReprintFlow, SaleConfig, SaleFlow, Screen,
-    SettlementFlow, Step, VoidConfig, VoidFlow,
+    Action, Flow, LoginFlow, RefundConfig, RefundFlow, ReprintFlow, SaleConfig, SaleFlow, ScanFlow,
+    Screen, SettlementFlow, Step, VoidConfig, VoidFlow,
 };
 
 /// The flows the runner can drive.
@@ -47,6 +48,8 @@ enum FlowKind {
     PreauthCancel,
     /// 重打印: the last transaction's merchant copy, or one by voucher number.
     Reprint,
+    /// 扫码支付: amount, the customer's payment code scanned, online, two receipts.
+    Scan,
 }
 
 #[derive(Parser, Debug)]
@@ -98,6 +101,9 @@ struct Args {
     /// Magnetic stripe reader selector: a bare `swipe` line waits for a swipe on it.
     #[arg(long)]
     magstripe: Option<String>,
+    /// Code scanner selector (scan-code payment): a bare `scan` waits for a scan on it.
+    #[arg(long)]
+    scanner: Option<String>,
     /// CA public keys for chip cards (`[[capk]]` TOML); default: the simulators' test CA.
     #[arg(long)]
     capk: Option<std::path::PathBuf>,
@@ -134,6 +140,7 @@ fn run(args: &Args) -> Result<bool, PosError> {
             reader: args.reader.clone(),
             contactless: args.contactless_reader.clone(),
             magstripe: args.magstripe.clone(),
+            scanner: args.scanner.clone(),
             journal: args.journal.clone(),
         });
     let settings = Settings {
@@ -141,6 +148,7 @@ fn run(args: &Args) -> Result<bool, PosError> {
         printer: roles.printer.clone(),
         reader: roles.reader.clone(),
         magstripe: roles.magstripe.clone(),
+        scanner: roles.scanner.clone(),
         journal: roles.require_journal().map_err(PosError::Setup)?,
         tmk: args.tmk.clone(),
         terminal_id: args.terminal_id.clone(),
@@ -182,6 +190,7 @@ fn run(args: &Args) -> Result<bool, PosError> {
             args.supervisor_password.clone(),
         ))),
         FlowKind::Reprint => boxed(ReprintFlow::start(std::time::Duration::from_secs(60))),
+        FlowKind::Scan => boxed(ScanFlow::start(std::time::Duration::from_secs(60))),
         FlowKind::Login => boxed(LoginFlow::start(
             t.operators()?,
             std::time::Duration::from_secs(60),
@@ -196,6 +205,7 @@ fn run(args: &Args) -> Result<bool, PosError> {
             Action::Finish
                 | Action::WaitKey { .. }
                 | Action::WaitCard { .. }
+                | Action::ScanCode { .. }
                 | Action::GetPin { .. }
         );
         while let Some(check) = script
@@ -220,6 +230,10 @@ fn run(args: &Args) -> Result<bool, PosError> {
             Action::GetPin { .. } => {
                 let line = script.pop_front().ok_or(PosError::ScriptEnded("a PIN"))?;
                 t.pin(&line)?
+            }
+            Action::ScanCode { .. } => {
+                let line = script.pop_front().ok_or(PosError::ScriptEnded("a scan"))?;
+                t.scan_event(&line)?
             }
             other => match t.perform(other, flow.as_ref()) {
                 Some(event) => event,

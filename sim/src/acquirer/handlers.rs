@@ -245,7 +245,23 @@ pub(super) fn financial(
         return reverse(tx, term, req, batch, stan, amount);
     }
 
-    let Some(pan) = card_number(term, req)? else {
+    // A scan-code payment (22 = 03x) names the account by the customer's payment code.
+    let scanned = req.string(22)?.is_some_and(|e| e.starts_with("03"));
+    let pan = if scanned {
+        match req.string(59)? {
+            Some(code) => tx
+                .query_row(
+                    "SELECT pan FROM payment_codes WHERE code = ?1",
+                    [&code],
+                    |r| r.get::<_, String>(0),
+                )
+                .optional()?,
+            None => None,
+        }
+    } else {
+        card_number(term, req)?
+    };
+    let Some(pan) = pan else {
         return Ok("14");
     };
     let account: Option<(String, i64, String)> = tx

@@ -154,6 +154,8 @@ pub struct HostConfig {
     pub terminals: Vec<TerminalConfig>,
     /// Accounts.
     pub accounts: Vec<AccountConfig>,
+    /// Customers' payment codes (scan-code payment) and the account each pays from.
+    pub payment_codes: Vec<(String, String)>,
     /// Issue a TDK at sign-in (60.3 004 always gets one).
     pub issue_tdk: bool,
     /// Issuer master key (AC) the chip cards' cryptograms are checked with; the simulated
@@ -243,6 +245,16 @@ impl HostConfig {
                     expiry: "2001".into(),
                 },
             ],
+            payment_codes: vec![
+                (
+                    crate::scanner::UNIONPAY_CODE.into(),
+                    "6212345678901232".into(),
+                ),
+                (
+                    crate::scanner::ALIPAY_CODE.into(),
+                    "6225880123456783".into(),
+                ),
+            ],
             issue_tdk: true,
             imk: crate::emv::TEST_IMK,
             tls: None,
@@ -274,6 +286,12 @@ fn seed(db: &mut Connection, config: &HostConfig) -> Result<(), HostError> {
         tx.execute(
             "INSERT OR IGNORE INTO accounts(pan, pin, balance, expiry) VALUES (?1, ?2, ?3, ?4)",
             params![a.pan, a.pin, a.balance, a.expiry],
+        )?;
+    }
+    for (code, pan) in &config.payment_codes {
+        tx.execute(
+            "INSERT OR REPLACE INTO payment_codes(code, pan) VALUES (?1, ?2)",
+            params![code, pan],
         )?;
     }
     tx.commit()?;

@@ -9,6 +9,7 @@ pub mod login;
 pub mod refund;
 pub mod reprint;
 pub mod sale;
+pub mod scan;
 pub mod settle;
 pub mod void;
 
@@ -16,6 +17,7 @@ pub use login::LoginFlow;
 pub use refund::{RefundConfig, RefundFlow};
 pub use reprint::ReprintFlow;
 pub use sale::{SaleConfig, SaleFlow};
+pub use scan::ScanFlow;
 pub use settle::{SettleFailure, SettlementFlow};
 pub use void::{OriginalSale, SupervisedConfig, VoidConfig, VoidFlow};
 
@@ -45,6 +47,13 @@ pub enum Screen {
     },
     /// 请插卡: a chip card was swiped; use the chip.
     InsertChip,
+    /// 请扫描付款码: scan the customer's payment code (scan-code payment).
+    ScanCode {
+        /// The amount.
+        amount: Amount,
+        /// The last scan was not a payment code: scan again.
+        again: bool,
+    },
     /// 请确认卡号: the masked card number to confirm (Enter) or refuse (Cancel).
     ConfirmCard {
         /// PAN masked 6+4.
@@ -201,6 +210,8 @@ pub enum Event {
     ChipRead(Result<ChipCard, ErrorKind>),
     /// The wait for a key or a card ran out.
     Timeout,
+    /// The scanner read the customer's payment code (the runner keeps it), or failed.
+    CodeScanned(Result<(), ErrorKind>),
     /// The PIN pad's answer: a PIN was entered (the block is with the runner), or bypassed.
     Pin(Result<bool, ErrorKind>),
     /// The online layer's answer.
@@ -302,6 +313,8 @@ pub enum CardSource {
     Chip,
     /// Contactless.
     Contactless,
+    /// A customer's payment code, scanned (field 22 `03`).
+    PaymentCode,
 }
 
 /// What the runner must do next.
@@ -328,6 +341,11 @@ pub enum Action {
         transaction: Transaction,
         /// The amount (zero for a balance inquiry, a void or a refund not yet keyed).
         amount: Amount,
+    },
+    /// Read the customer's payment code with the scanner; answer with [`Event::CodeScanned`].
+    ScanCode {
+        /// How long.
+        timeout: Duration,
     },
     /// Ask the PIN pad for an online PIN for this card.
     GetPin {
@@ -402,6 +420,15 @@ impl Flow for SaleFlow {
     }
 }
 
+impl Flow for ScanFlow {
+    fn on(&mut self, event: Event) -> Step {
+        ScanFlow::on(self, event)
+    }
+    fn amount(&self) -> Amount {
+        ScanFlow::amount(self)
+    }
+}
+
 impl Flow for SettlementFlow {
     fn on(&mut self, event: Event) -> Step {
         SettlementFlow::on(self, event)
@@ -465,6 +492,7 @@ impl Screen {
             Screen::Amount { .. } => "Amount",
             Screen::PresentCard { .. } => "PresentCard",
             Screen::InsertChip => "InsertChip",
+            Screen::ScanCode { .. } => "ScanCode",
             Screen::ConfirmCard { .. } => "ConfirmCard",
             Screen::EnterPin { .. } => "EnterPin",
             Screen::Processing => "Processing",
@@ -519,6 +547,15 @@ impl core::fmt::Display for Screen {
                 }
             }
             Screen::InsertChip => f.write_str("IC卡请插卡\nCHIP CARD: PLEASE INSERT"),
+            Screen::ScanCode { amount, again } => write!(
+                f,
+                "扫码支付 SCAN PAY\nRMB {amount}\n{}请扫描付款码 SCAN THE PAYMENT CODE",
+                if *again {
+                    "不是付款码 NOT A PAYMENT CODE\n"
+                } else {
+                    ""
+                }
+            ),
             Screen::ConfirmCard { masked_pan, amount } => {
                 write!(f, "请确认卡号 CONFIRM CARD\n{masked_pan}\nRMB {amount}")
             }

@@ -112,6 +112,9 @@ pub static CUP_POS: [Option<FieldSpec>; 65] = {
     t[53] = f(53, "security control", Bcd, Fixed(16), Left);
     t[54] = f(54, "balance", Ascii, Lll(20), Left);
     t[55] = secret(f(55, "ICC data", Binary, Lll(255), Left));
+    // A customer's payment code for a scan-code payment (our dialect: the CUP POS notes do not
+    // cover scan-code payment); a bearer credential while valid, so never shown in logs.
+    t[59] = secret(f(59, "payment code", Ascii, Lll(512), Left));
     t[60] = f(60, "reserved private", Bcd, Lll(17), Right);
     t[61] = f(61, "original message", Bcd, Lll(29), Right);
     t[62] = secret(f(62, "keys / terminal info", Binary, Lll(512), Left));

@@ -1,0 +1,117 @@
+//! Scan-code payment through the runner: host-sim books it on the account behind the payment
+//! code, the slips show the code masked, a code nobody issued is declined, and the code read
+//! by a real serial scanner (the scanner emulator on a pty) pays too.
+
+mod common;
+
+use std::io::{BufRead, BufReader, Read};
+use std::process::Stdio;
+use std::time::Duration;
+
+use common::{Stage, pos_command, script};
+use pos_sim::scanner::{ScannerEmulator, UNIONPAY_CODE};
+
+fn balance(stage: &Stage, pan: &str) -> i64 {
+    let db = rusqlite::Connection::open(stage.dir.0.join("ledger.sqlite")).expect("ledger");
+    db.query_row("SELECT balance FROM accounts WHERE pan = ?1", [pan], |r| {
+        r.get(0)
+    })
+    .expect("account")
+}
+
+#[test]
+fn a_scanned_payment_code_pays_from_its_account_and_the_slips_mask_it() {
+    let stage = Stage::new("scan", "approved");
+    let before = balance(&stage, "6212345678901232");
+    let out = pos_command(
+        "scan",
+        &stage.host,
+        &stage.printer,
+        &stage.dir.0.join("journal.sqlite"),
+        &script("scan.txt"),
+    )
+    .output()
+    .expect("pos runs");
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        out.status.success(),
+        "{text}\n{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert_eq!(balance(&stage, "6212345678901232"), before - 1200);
+    let jobs = stage.printer.jobs();
+    assert_eq!(jobs.len(), 2);
+    let slip = jobs[0].transcript();
+    assert!(
+        slip.contains("付款码 PAYMENT CODE") && slip.contains("6225***********9012"),
+        "{slip}"
+    );
+    assert!(slip.contains("扫码支付 SCAN PAY"), "{slip}");
+    for shown in [slip.as_str(), &text, &String::from_utf8_lossy(&out.stderr)] {
+        assert!(!shown.contains(UNIONPAY_CODE), "the payment code in clear");
+    }
+}
+
+#[test]
+fn a_code_nobody_issued_is_declined_and_nothing_is_charged() {
+    let stage = Stage::new("scan", "unknown");
+    let s = stage.dir.0.join("unknown.txt");
+    std::fs::write(
+        &s,
+        "keys 1200\nenter\nscan 6299999999999999999\nexpect screen Declined\nexpect contains 14\nenter\nexpect screen Done\n",
+    )
+    .expect("script");
+    let out = pos_command(
+        "scan",
+        &stage.host,
+        &stage.printer,
+        &stage.dir.0.join("journal.sqlite"),
+        &s,
+    )
+    .output()
+    .expect("pos runs");
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(out.status.success(), "{text}");
+    assert!(stage.printer.jobs().is_empty());
+}
+
+#[test]
+fn the_code_read_by_a_serial_scanner_pays() {
+    let stage = Stage::new("scan", "scanner");
+    let scanner = ScannerEmulator::start().expect("scanner emulator");
+    let mut child = pos_command(
+        "scan",
+        &stage.host,
+        &stage.printer,
+        &stage.dir.0.join("journal.sqlite"),
+        &script("scan-scanner.txt"),
+    )
+    .arg("--scanner")
+    .arg(format!("scanner:serial:{}", scanner.path()))
+    .stdout(Stdio::piped())
+    .stderr(Stdio::piped())
+    .spawn()
+    .expect("pos runs");
+    let mut out = String::new();
+    let mut lines = BufReader::new(child.stdout.take().expect("stdout"));
+    let mut line = String::new();
+    let mut scanned = false;
+    while lines.read_line(&mut line).expect("stdout") > 0 {
+        if !scanned && line.starts_with("--- ScanCode") {
+            scanned = true;
+            std::thread::sleep(Duration::from_millis(400));
+            scanner.scan(UNIONPAY_CODE).expect("scan");
+        }
+        out.push_str(&line);
+        line.clear();
+    }
+    let mut err = String::new();
+    child
+        .stderr
+        .take()
+        .expect("stderr")
+        .read_to_string(&mut err)
+        .expect("stderr");
+    assert!(child.wait().expect("exit").success(), "{out}\n{err}");
+    assert_eq!(stage.printer.jobs().len(), 2);
+}
