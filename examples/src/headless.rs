@@ -897,7 +897,7 @@ impl Terminal {
                 batch_stan: None,
                 date: Some(String::from_utf8_lossy(&date).into_owned()),
             };
-            let request = match (transaction, self.original.as_ref()) {
+            match (transaction, self.original.as_ref()) {
                 (Transaction::Balance, _) => requests::balance(&card, batch),
                 (Transaction::Void, Some(original)) => {
                     requests::void(&card, amount, batch, original)
@@ -922,8 +922,7 @@ impl Terminal {
                     requests::preauth_cancel(&card, amount, batch, &by_auth(auth, date))
                 }
                 _ => requests::sale(&card, amount, batch),
-            };
-            request
+            }
         };
         let Ok(request) = request else {
             return Event::Online(OnlineOutcome::Unreachable);
