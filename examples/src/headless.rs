@@ -212,6 +212,8 @@ struct CardState {
     tap_icc: Option<Vec<u8>>,
     /// The customer's payment code of a scan-code payment.
     code: Option<pos_hal::ScannedCode>,
+    /// The terminal's QR order (the customer scans it).
+    order: Option<String>,
 }
 
 /// The EMV kernel's configuration: this terminal (an online-PIN pad, so no offline PIN) and
@@ -477,6 +479,11 @@ impl Terminal {
                     .map_err(|e| e.kind()),
             ),
             Action::Settle => self.settle(),
+            Action::CreateOrder { amount } => self.create_order(*amount),
+            Action::QueryOrder { amount, .. } => {
+                self.go_online(Transaction::Sale, *amount, CardSource::TerminalQr)
+            }
+            Action::CloseOrder => self.close_order(),
             Action::PrintSettlement { report } => self.print_settlement(report),
             _ => return None,
         })
@@ -518,6 +525,54 @@ impl Terminal {
         Ok(Event::CodeScanned(scanned.map(|code| {
             self.card.code = Some(code);
         })))
+    }
+
+    /// Creates the terminal's QR order at the host; its id is kept for the queries.
+    fn create_order(&mut self, amount: Amount) -> Event {
+        self.card = CardState::default();
+        let Ok(batch) = self.journal.batch() else {
+            return Event::OrderCreated(Err(pos_hal::ErrorKind::Disconnected));
+        };
+        let Ok(request) = requests::order_create(amount, batch) else {
+            return Event::OrderCreated(Err(pos_hal::ErrorKind::InvalidInput));
+        };
+        let mut online = Online::new(
+            &mut self.link,
+            &mut self.journal,
+            &mut self.keys,
+            &self.acquirer,
+        )
+        .with_progress(&mut *self.progress);
+        let answered = match online.request(request, &self.cancel) {
+            Ok(a) if matches!(a.record.outcome, Outcome::Approved { .. }) => a,
+            Ok(_) => return Event::OrderCreated(Err(pos_hal::ErrorKind::Protocol)),
+            Err(e) => return Event::OrderCreated(Err(e.kind())),
+        };
+        let (Ok(Some(order)), Ok(Some(payload))) =
+            (answered.answer.string(37), answered.answer.string(59))
+        else {
+            return Event::OrderCreated(Err(pos_hal::ErrorKind::Protocol));
+        };
+        self.card.order = Some(order);
+        Event::OrderCreated(Ok(payload))
+    }
+
+    /// Closes the unpaid order (a failure leaves it to the host's expiry).
+    fn close_order(&mut self) -> Event {
+        if let (Some(order), Ok(batch)) = (self.card.order.clone(), self.journal.batch())
+            && let Ok(request) = requests::order_close(&order, batch)
+        {
+            let mut online = Online::new(
+                &mut self.link,
+                &mut self.journal,
+                &mut self.keys,
+                &self.acquirer,
+            );
+            if let Err(e) = online.request(request, &self.cancel) {
+                eprintln!("pos: closing order: {e}");
+            }
+        }
+        Event::OrderClosed
     }
 
     /// True when a code scanner is open (a bare `scan` reads from it).
@@ -847,7 +902,13 @@ impl Terminal {
     }
 
     fn go_online(&mut self, transaction: Transaction, amount: Amount, source: CardSource) -> Event {
-        let request = if source == CardSource::PaymentCode {
+        let request = if source == CardSource::TerminalQr {
+            let (Some(order), Ok(batch)) = (self.card.order.as_ref(), self.journal.batch()) else {
+                return Event::Online(OnlineOutcome::Unreachable);
+            };
+            self.label = "扫码支付 SCAN PAY";
+            requests::order_query(order, amount, batch)
+        } else if source == CardSource::PaymentCode {
             let (Some(code), Ok(batch)) = (self.card.code.as_ref(), self.journal.batch()) else {
                 return Event::Online(OnlineOutcome::Unreachable);
             };
@@ -1287,10 +1348,11 @@ impl Terminal {
         {
             pull_the_plug();
         }
-        let card = match (&self.card.pan, &self.card.code) {
-            (Some(pan), _) => pos_terminal::slip::SlipCard::Card(pan.clone()),
-            (None, Some(code)) => pos_terminal::slip::SlipCard::payment_code(code.as_str()),
-            (None, None) => return Event::Printed(Err(pos_hal::ErrorKind::InvalidInput)),
+        let card = match (&self.card.pan, &self.card.code, &self.card.order) {
+            (Some(pan), _, _) => pos_terminal::slip::SlipCard::Card(pan.clone()),
+            (None, Some(code), _) => pos_terminal::slip::SlipCard::payment_code(code.as_str()),
+            (None, None, Some(order)) => pos_terminal::slip::SlipCard::Order(order.clone()),
+            (None, None, None) => return Event::Printed(Err(pos_hal::ErrorKind::InvalidInput)),
         };
         let Some((batch, voucher, rrn, auth)) = self.last_approval.clone() else {
             return Event::Printed(Err(pos_hal::ErrorKind::InvalidInput));
@@ -1302,7 +1364,7 @@ impl Terminal {
             operator: "01".into(),
             card,
             issuer: "银联 UnionPay".into(),
-            entry: if self.card.code.is_some() {
+            entry: if self.card.code.is_some() || self.card.order.is_some() {
                 "扫码 Q".into()
             } else if self.card.track2.is_some() {
                 "刷卡 S".into()

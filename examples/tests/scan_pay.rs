@@ -115,3 +115,104 @@ fn the_code_read_by_a_serial_scanner_pays() {
     assert!(child.wait().expect("exit").success(), "{out}\n{err}");
     assert_eq!(stage.printer.jobs().len(), 2);
 }
+
+/// Runs `pos --flow scan-qr` with `script`; once the QR shows, `customer` gets the order id
+/// (the last path segment of the payload). Returns (exit ok, stdout).
+fn scan_qr(
+    stage: &Stage,
+    script_path: &std::path::Path,
+    customer: impl FnOnce(&str),
+) -> (bool, String) {
+    let mut child = pos_command(
+        "scan-qr",
+        &stage.host,
+        &stage.printer,
+        &stage.dir.0.join("journal.sqlite"),
+        script_path,
+    )
+    .stdout(Stdio::piped())
+    .stderr(Stdio::piped())
+    .spawn()
+    .expect("pos runs");
+    let mut out = String::new();
+    let mut lines = BufReader::new(child.stdout.take().expect("stdout"));
+    let mut line = String::new();
+    let mut customer = Some(customer);
+    while lines.read_line(&mut line).expect("stdout") > 0 {
+        if let Some(order) = line
+            .trim()
+            .strip_prefix(pos_sim::acquirer::orders::qr_payload("").as_str())
+            && let Some(pay) = customer.take()
+        {
+            pay(order);
+        }
+        out.push_str(&line);
+        line.clear();
+    }
+    let mut err = String::new();
+    child
+        .stderr
+        .take()
+        .expect("stderr")
+        .read_to_string(&mut err)
+        .expect("stderr");
+    out.push_str(&err);
+    (child.wait().expect("exit").success(), out)
+}
+
+#[test]
+fn the_customer_pays_the_terminals_qr_and_the_sale_is_booked_once() {
+    let stage = Stage::new("scan", "qr");
+    let before = balance(&stage, "6212345678901232");
+    let ledger = stage.dir.0.join("ledger.sqlite");
+    let (ok, out) = scan_qr(&stage, &script("scan-qr.txt"), |order| {
+        // The customer takes a moment: the terminal asks at least once in vain.
+        std::thread::sleep(Duration::from_millis(1500));
+        assert!(
+            pos_sim::acquirer::orders::pay_order(&ledger, order, UNIONPAY_CODE).expect("pay"),
+            "the order was open"
+        );
+    });
+    assert!(ok, "{out}");
+    assert!(
+        out.matches("--- ShowQr").count() >= 2,
+        "asked again while unpaid: {out}"
+    );
+    assert_eq!(
+        balance(&stage, "6212345678901232"),
+        before - 500,
+        "charged once"
+    );
+    let jobs = stage.printer.jobs();
+    assert_eq!(jobs.len(), 2);
+    let slip = jobs[0].transcript();
+    assert!(
+        slip.contains("订单号 ORDER NO.") && slip.contains("RMB 5.00"),
+        "{slip}"
+    );
+}
+
+#[test]
+fn cancel_while_the_qr_shows_closes_the_order_and_a_late_payment_is_refused() {
+    let stage = Stage::new("scan", "qr-cancel");
+    let ledger = stage.dir.0.join("ledger.sqlite");
+    let s = stage.dir.0.join("cancel.txt");
+    std::fs::write(
+        &s,
+        "keys 500\nenter\ncancel\nexpect screen Ended\nexpect contains cancelled\n",
+    )
+    .expect("script");
+    let seen = std::sync::Arc::new(std::sync::Mutex::new(String::new()));
+    let keep = std::sync::Arc::clone(&seen);
+    let (ok, out) = scan_qr(&stage, &s, move |order| {
+        *keep.lock().expect("lock") = order.to_string();
+    });
+    assert!(ok, "{out}");
+    let order = seen.lock().expect("lock").clone();
+    assert!(!order.is_empty(), "{out}");
+    assert!(
+        !pos_sim::acquirer::orders::pay_order(&ledger, &order, UNIONPAY_CODE).expect("pay"),
+        "a closed order cannot be paid"
+    );
+    assert!(stage.printer.jobs().is_empty());
+}

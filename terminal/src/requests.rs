@@ -202,6 +202,51 @@ pub fn scan_sale(code: &str, amount: Amount, batch: u32) -> Result<Message<'stat
     Ok(m)
 }
 
+fn order_message(
+    proc: &str,
+    amount: Option<Amount>,
+    f59: String,
+    batch: u32,
+) -> Result<Message<'static>, CodecError> {
+    let mut m = Message::new(Mti::FINANCIAL_REQUEST);
+    m.set_text(3, String::from(proc))?;
+    if let Some(a) = amount {
+        m.set_amount(a)?;
+    }
+    m.set_text(22, String::from("031"))?;
+    m.set_text(25, String::from("00"))?;
+    m.set_text(49, "156")?;
+    m.set_text(59, f59)?;
+    m.set_text(60, format!("22{batch:06}000"))?;
+    Ok(m)
+}
+
+/// The terminal's QR order for `amount` (扫码支付, the customer scans the terminal): 0200,
+/// processing code 330000 (moves no money, not in the totals), 22 = `031`, 59 = `ORDER`. The
+/// answer carries the order id in 37 and the QR payload in 59 (this project's dialect).
+pub fn order_create(amount: Amount, batch: u32) -> Result<Message<'static>, CodecError> {
+    order_message("330000", Some(amount), String::from("ORDER"), batch)
+}
+
+/// Asks whether order `id` is paid: 0200, 000000 (a sale when approved: the host books it
+/// then, once), 59 = `QUERY:<id>`. `Q1` answers "not paid yet".
+///
+/// ```
+/// use pos_hal::Amount;
+/// let m = pos_terminal::requests::order_query("900000000001", Amount::from_minor(500)?, 1)?;
+/// assert_eq!(m.processing_code()?.as_deref(), Some("000000"));
+/// assert_eq!(m.string(59)?.as_deref(), Some("QUERY:900000000001"));
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
+pub fn order_query(id: &str, amount: Amount, batch: u32) -> Result<Message<'static>, CodecError> {
+    order_message("000000", Some(amount), format!("QUERY:{id}"), batch)
+}
+
+/// Closes order `id` nobody paid: 0200, 340000, 59 = `CLOSE:<id>`; a late payment is refused.
+pub fn order_close(id: &str, batch: u32) -> Result<Message<'static>, CodecError> {
+    order_message("340000", None, format!("CLOSE:{id}"), batch)
+}
+
 /// A balance from field 54 of a balance inquiry's answer.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct AccountBalance {

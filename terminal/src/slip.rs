@@ -67,6 +67,8 @@ pub enum SlipCard {
     /// A customer's payment code, scanned (scan-code payment); shown masked, first 4 and last
     /// 4, like a card number.
     PaymentCode(String),
+    /// The terminal's QR order the customer paid (its order number).
+    Order(String),
 }
 
 impl SlipCard {
@@ -93,6 +95,7 @@ impl core::fmt::Display for SlipCard {
         match self {
             SlipCard::Card(pan) => write!(f, "{pan}"),
             SlipCard::PaymentCode(masked) => f.write_str(masked),
+            SlipCard::Order(id) => f.write_str(id),
         }
     }
 }
@@ -172,6 +175,7 @@ impl SaleSlip {
             card_label: match self.card {
                 SlipCard::Card(_) => "卡号 CARD NO.",
                 SlipCard::PaymentCode(_) => "付款码 PAYMENT CODE",
+                SlipCard::Order(_) => "订单号 ORDER NO.",
             },
         }
     }

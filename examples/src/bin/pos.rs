@@ -50,6 +50,9 @@ enum FlowKind {
     Reprint,
     /// 扫码支付: amount, the customer's payment code scanned, online, two receipts.
     Scan,
+    /// 扫码支付 (the customer scans the terminal's QR): amount, order, QR shown and asked
+    /// after every second until paid (a `cancel` line closes it), two receipts.
+    ScanQr,
 }
 
 #[derive(Parser, Debug)]
@@ -191,6 +194,10 @@ fn run(args: &Args) -> Result<bool, PosError> {
         ))),
         FlowKind::Reprint => boxed(ReprintFlow::start(std::time::Duration::from_secs(60))),
         FlowKind::Scan => boxed(ScanFlow::start(std::time::Duration::from_secs(60))),
+        FlowKind::ScanQr => boxed(ScanFlow::show_qr(
+            std::time::Duration::from_secs(60),
+            std::time::Duration::from_secs(1),
+        )),
         FlowKind::Login => boxed(LoginFlow::start(
             t.operators()?,
             std::time::Duration::from_secs(60),
@@ -234,6 +241,19 @@ fn run(args: &Args) -> Result<bool, PosError> {
             Action::ScanCode { .. } => {
                 let line = script.pop_front().ok_or(PosError::ScriptEnded("a scan"))?;
                 t.scan_event(&line)?
+            }
+            // The QR shows: a `cancel` line is the operator giving up; otherwise wait, ask.
+            Action::QueryOrder { after, .. } => {
+                if script.front().is_some_and(|l| l == "cancel") {
+                    script.pop_front();
+                    pos_terminal::flows::Event::Key(pos_hal::Key::Cancel)
+                } else {
+                    std::thread::sleep(*after);
+                    match t.perform(&step.action, flow.as_ref()) {
+                        Some(event) => event,
+                        None => break,
+                    }
+                }
             }
             other => match t.perform(other, flow.as_ref()) {
                 Some(event) => event,

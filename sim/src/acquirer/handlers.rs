@@ -245,21 +245,35 @@ pub(super) fn financial(
         return reverse(tx, term, req, batch, stan, amount);
     }
 
-    // A scan-code payment (22 = 03x) names the account by the customer's payment code.
+    // Scan-code payment (22 = 03x; field 59, this project's dialect): the customer's payment
+    // code names the account; or the terminal's own QR order is created, queried, closed.
     let scanned = req.string(22)?.is_some_and(|e| e.starts_with("03"));
-    let pan = if scanned {
-        match req.string(59)? {
-            Some(code) => tx
-                .query_row(
-                    "SELECT pan FROM payment_codes WHERE code = ?1",
-                    [&code],
-                    |r| r.get::<_, String>(0),
-                )
-                .optional()?,
-            None => None,
+    let f59 = if scanned { req.string(59)? } else { None };
+    let mut order: Option<String> = None;
+    let pan = match f59.as_deref() {
+        Some("ORDER") => return super::orders::create(tx, term, amount, rsp),
+        Some(close) if close.starts_with("CLOSE:") => {
+            return super::orders::close(tx, term, &close[6..]);
         }
-    } else {
-        card_number(term, req)?
+        Some(query) if query.starts_with("QUERY:") => {
+            let id = &query[6..];
+            match super::orders::payer(tx, term, id, amount, rsp)? {
+                Ok(pan) => {
+                    order = Some(id.to_string());
+                    Some(pan)
+                }
+                Err(rc) => return Ok(rc),
+            }
+        }
+        Some(code) => tx
+            .query_row(
+                "SELECT pan FROM payment_codes WHERE code = ?1",
+                [code],
+                |r| r.get::<_, String>(0),
+            )
+            .optional()?,
+        None if scanned => None,
+        None => card_number(term, req)?,
     };
     let Some(pan) = pan else {
         return Ok("14");
@@ -434,6 +448,9 @@ pub(super) fn financial(
                 params![orig, new_state],
             )?;
         }
+    }
+    if let (Some(id), "00") = (&order, rc) {
+        super::orders::booked(tx, id, &rrn, &auth)?;
     }
     rsp.set_text(37, rrn)?;
     if rc == "00" {

@@ -28,6 +28,7 @@ use rusqlite::{Connection, OptionalExtension, params};
 
 mod handlers;
 mod ledger;
+pub mod orders;
 mod server;
 
 use handlers::*;

@@ -39,6 +39,10 @@ struct Args {
     /// Answer for another terminal id.
     #[arg(long)]
     other_terminal: bool,
+    /// Simulated customers pay every terminal QR order this many seconds after it was
+    /// created (with the demo's UnionPay payment code); without it, orders stay unpaid.
+    #[arg(long, value_name = "SECONDS")]
+    customer_pays_after: Option<u64>,
 }
 
 fn main() -> ExitCode {
@@ -66,6 +70,18 @@ fn main() -> ExitCode {
         args.db.display()
     );
     loop {
-        std::thread::park();
+        match args.customer_pays_after {
+            Some(secs) => {
+                std::thread::sleep(std::time::Duration::from_millis(500));
+                if let Err(e) = pos_sim::acquirer::orders::pay_orders_older_than(
+                    &args.db,
+                    std::time::Duration::from_secs(secs),
+                    pos_sim::scanner::UNIONPAY_CODE,
+                ) {
+                    eprintln!("host-sim: simulated customer: {e}");
+                }
+            }
+            None => std::thread::park(),
+        }
     }
 }

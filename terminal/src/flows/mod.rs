@@ -47,6 +47,13 @@ pub enum Screen {
     },
     /// 请插卡: a chip card was swiped; use the chip.
     InsertChip,
+    /// 请顾客扫码: the customer scans this QR with their wallet (the terminal's order).
+    ShowQr {
+        /// The amount.
+        amount: Amount,
+        /// What the QR encodes (the acquirer's payment URL for the order).
+        payload: String,
+    },
     /// 请扫描付款码: scan the customer's payment code (scan-code payment).
     ScanCode {
         /// The amount.
@@ -212,6 +219,11 @@ pub enum Event {
     Timeout,
     /// The scanner read the customer's payment code (the runner keeps it), or failed.
     CodeScanned(Result<(), ErrorKind>),
+    /// The host created the terminal's QR order: what the QR encodes (the runner keeps the
+    /// order id), or why not.
+    OrderCreated(Result<String, ErrorKind>),
+    /// The unpaid order was closed (or could not be: the host then expires it).
+    OrderClosed,
     /// The PIN pad's answer: a PIN was entered (the block is with the runner), or bypassed.
     Pin(Result<bool, ErrorKind>),
     /// The online layer's answer.
@@ -315,6 +327,8 @@ pub enum CardSource {
     Contactless,
     /// A customer's payment code, scanned (field 22 `03`).
     PaymentCode,
+    /// The customer scanned the terminal's QR (the order is queried, field 22 `03`).
+    TerminalQr,
 }
 
 /// What the runner must do next.
@@ -342,6 +356,24 @@ pub enum Action {
         /// The amount (zero for a balance inquiry, a void or a refund not yet keyed).
         amount: Amount,
     },
+    /// Create the terminal's QR order for this amount ([`crate::requests::order_create`]);
+    /// answer with [`Event::OrderCreated`].
+    CreateOrder {
+        /// The amount.
+        amount: Amount,
+    },
+    /// Wait `after` for a key (Cancel stops), then ask whether the order is paid
+    /// ([`crate::requests::order_query`] through [`crate::online::Online::request`]); answer
+    /// with [`Event::Online`] — declined `Q1` means "not paid yet".
+    QueryOrder {
+        /// The amount.
+        amount: Amount,
+        /// How long to wait first.
+        after: Duration,
+    },
+    /// Close the unpaid order ([`crate::requests::order_close`]); answer with
+    /// [`Event::OrderClosed`].
+    CloseOrder,
     /// Read the customer's payment code with the scanner; answer with [`Event::CodeScanned`].
     ScanCode {
         /// How long.
@@ -493,6 +525,7 @@ impl Screen {
             Screen::PresentCard { .. } => "PresentCard",
             Screen::InsertChip => "InsertChip",
             Screen::ScanCode { .. } => "ScanCode",
+            Screen::ShowQr { .. } => "ShowQr",
             Screen::ConfirmCard { .. } => "ConfirmCard",
             Screen::EnterPin { .. } => "EnterPin",
             Screen::Processing => "Processing",
@@ -547,6 +580,10 @@ impl core::fmt::Display for Screen {
                 }
             }
             Screen::InsertChip => f.write_str("IC卡请插卡\nCHIP CARD: PLEASE INSERT"),
+            Screen::ShowQr { amount, payload } => write!(
+                f,
+                "扫码支付 SCAN PAY\nRMB {amount}\n请顾客扫码 CUSTOMER: SCAN THIS CODE\n{payload}"
+            ),
             Screen::ScanCode { amount, again } => write!(
                 f,
                 "扫码支付 SCAN PAY\nRMB {amount}\n{}请扫描付款码 SCAN THE PAYMENT CODE",

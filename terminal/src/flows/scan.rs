@@ -1,6 +1,11 @@
-//! Scan-code payment (扫码支付, the terminal scans the customer's payment code): amount typed
-//! in cents, "scan the payment code", the code read by the scanner, online, then the two
-//! receipts — as a card sale closes.
+//! Scan-code payment (扫码支付), both ways:
+//! - the terminal scans the customer's payment code ([`ScanFlow::start`]): amount, "scan the
+//!   payment code", the code read by the scanner, online;
+//! - the customer scans the terminal's QR ([`ScanFlow::show_qr`]): amount, an order created
+//!   at the host, its QR shown, the order asked after until it is paid (Cancel or the timeout
+//!   close it);
+//!
+//! then the two receipts, as a card sale closes.
 
 use core::time::Duration;
 
@@ -16,8 +21,26 @@ pub const SCAN_TRIES: u8 = 3;
 enum State {
     Amount,
     Scan,
+    Creating,
+    ShowQr {
+        payload: alloc::string::String,
+        waited: Duration,
+    },
+    ClosingOrder {
+        reason: &'static str,
+    },
     Closing(Closing),
 }
+
+/// Which way the code goes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Mode {
+    CustomerCode,
+    TerminalQr,
+}
+
+/// How often the terminal asks whether its QR order is paid.
+pub const ORDER_POLL: Duration = Duration::from_secs(2);
 
 /// The scan-code payment. Feed it every [`Event`] and perform the [`Action`] of each
 /// [`Step`] until [`Action::Finish`].
@@ -37,6 +60,8 @@ enum State {
 /// ```
 #[derive(Debug, Clone)]
 pub struct ScanFlow {
+    mode: Mode,
+    poll: Duration,
     timeout: Duration,
     max_amount: Amount,
     state: State,
@@ -55,6 +80,8 @@ impl ScanFlow {
             action: Action::WaitKey { timeout },
         };
         let flow = Self {
+            mode: Mode::CustomerCode,
+            poll: ORDER_POLL,
             timeout,
             max_amount: Amount::from_minor(9_999_999_999).unwrap_or(Amount::MAX),
             state: State::Amount,
@@ -63,6 +90,29 @@ impl ScanFlow {
             last: last.clone(),
         };
         (flow, last)
+    }
+
+    /// The customer scans the terminal's QR: amount, order, QR shown and asked after every
+    /// `poll` until paid; unpaid after `timeout` (or on Cancel) the order is closed.
+    ///
+    /// ```
+    /// use core::time::Duration;
+    /// use pos_hal::Key;
+    /// use pos_terminal::flows::{Action, Event, OnlineOutcome, ScanFlow, Screen};
+    /// let (mut pay, _) = ScanFlow::show_qr(Duration::from_secs(60), Duration::from_secs(2));
+    /// pay.on(Event::Key(Key::Digit(5)));
+    /// assert!(matches!(pay.on(Event::Key(Key::Enter)).action, Action::CreateOrder { .. }));
+    /// let step = pay.on(Event::OrderCreated(Ok("https://qr.example.com/pay/1".into())));
+    /// assert!(matches!(step.screen, Screen::ShowQr { .. }));
+    /// assert!(matches!(step.action, Action::QueryOrder { .. }));
+    /// let step = pay.on(Event::Online(OnlineOutcome::Declined { rc: "Q1".into() }));
+    /// assert!(matches!(step.action, Action::QueryOrder { .. }), "not paid yet: ask again");
+    /// ```
+    pub fn show_qr(timeout: Duration, poll: Duration) -> (Self, Step) {
+        let (mut flow, step) = Self::start(timeout);
+        flow.mode = Mode::TerminalQr;
+        flow.poll = poll;
+        (flow, step)
     }
 
     /// The amount typed.
@@ -93,6 +143,26 @@ impl ScanFlow {
         )
     }
 
+    fn show(&mut self, payload: alloc::string::String, waited: Duration) -> Step {
+        let (amount, after) = (self.amount, self.poll);
+        self.go(
+            State::ShowQr {
+                payload: payload.clone(),
+                waited,
+            },
+            Screen::ShowQr { amount, payload },
+            Action::QueryOrder { amount, after },
+        )
+    }
+
+    fn close_order(&mut self, reason: &'static str) -> Step {
+        self.go(
+            State::ClosingOrder { reason },
+            Screen::Processing,
+            Action::CloseOrder,
+        )
+    }
+
     /// Feeds one event.
     pub fn on(&mut self, event: Event) -> Step {
         let wait = Action::WaitKey {
@@ -113,10 +183,43 @@ impl ScanFlow {
                 let amount = self.amount;
                 self.go(State::Amount, Screen::Amount { amount }, wait)
             }
+            (State::Amount, Event::Key(Key::Enter))
+                if self.amount > Amount::ZERO && self.mode == Mode::TerminalQr =>
+            {
+                let amount = self.amount;
+                self.go(
+                    State::Creating,
+                    Screen::Processing,
+                    Action::CreateOrder { amount },
+                )
+            }
             (State::Amount, Event::Key(Key::Enter)) if self.amount > Amount::ZERO => {
                 self.scan(false)
             }
             (State::Amount | State::Scan, Event::Key(Key::Cancel)) => self.end("cancelled"),
+            (State::Creating, Event::OrderCreated(Ok(payload))) => {
+                self.show(payload, Duration::ZERO)
+            }
+            (State::Creating, Event::OrderCreated(Err(_))) => {
+                self.end("the host cannot be reached; nothing was charged")
+            }
+            (State::ShowQr { .. }, Event::Key(Key::Cancel)) => self.close_order("cancelled"),
+            (
+                State::ShowQr { payload, waited },
+                Event::Online(super::OnlineOutcome::Declined { rc }),
+            ) if rc == "Q1" => {
+                let waited = waited.saturating_add(self.poll);
+                if waited >= self.timeout {
+                    self.close_order("the customer did not pay in time")
+                } else {
+                    self.show(payload, waited)
+                }
+            }
+            (State::ShowQr { .. }, event @ Event::Online(_)) => {
+                self.state = State::Closing(Closing::Online);
+                self.on(event)
+            }
+            (State::ClosingOrder { reason }, Event::OrderClosed) => self.end(reason),
             (State::Amount, Event::Timeout) => self.end("no input in time"),
             (State::Scan, Event::CodeScanned(Ok(()))) => {
                 let amount = self.amount;
@@ -220,6 +323,54 @@ mod tests {
                 reason: "no payment code scanned in time"
             }
         );
+    }
+
+    fn to_qr() -> ScanFlow {
+        let (mut f, _) = ScanFlow::show_qr(Duration::from_secs(6), Duration::from_secs(2));
+        f.on(Event::Key(Key::Digit(5)));
+        f.on(Event::Key(Key::Enter));
+        f.on(Event::OrderCreated(Ok(
+            "https://qr.example.com/pay/9".into()
+        )));
+        f
+    }
+
+    #[test]
+    fn a_paid_order_closes_like_a_sale() {
+        let mut f = to_qr();
+        f.on(Event::Online(OnlineOutcome::Declined { rc: "Q1".into() }));
+        let step = f.on(Event::Online(OnlineOutcome::Approved {
+            auth: "123456".into(),
+        }));
+        assert_eq!(
+            step.action,
+            Action::Print {
+                copy: Copy::Merchant
+            }
+        );
+    }
+
+    #[test]
+    fn an_order_unpaid_until_the_timeout_is_closed() {
+        let mut f = to_qr();
+        let q1 = || Event::Online(OnlineOutcome::Declined { rc: "Q1".into() });
+        assert!(matches!(f.on(q1()).action, Action::QueryOrder { .. }));
+        assert!(matches!(f.on(q1()).action, Action::QueryOrder { .. }));
+        assert_eq!(f.on(q1()).action, Action::CloseOrder);
+        let step = f.on(Event::OrderClosed);
+        assert_eq!(
+            step.screen,
+            Screen::Ended {
+                reason: "the customer did not pay in time"
+            }
+        );
+    }
+
+    #[test]
+    fn cancel_while_the_qr_shows_closes_the_order() {
+        let mut f = to_qr();
+        assert_eq!(f.on(Event::Key(Key::Cancel)).action, Action::CloseOrder);
+        assert_eq!(f.on(Event::OrderClosed).action, Action::Finish);
     }
 
     #[test]
