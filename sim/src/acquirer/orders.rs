@@ -41,6 +41,9 @@ pub(super) fn close(tx: &Connection, term: &Terminal, id: &str) -> Result<&'stat
     Ok("00")
 }
 
+/// amount, state, payer, RRN, auth code.
+type OrderRow = (i64, String, Option<String>, Option<String>, Option<String>);
+
 /// `59 = QUERY:<id>`: `Ok(payer)` when the order is paid and must be booked now; otherwise
 /// the answer's code: `Q1` not paid yet, `00` already booked (its 37/38 set again), `25` no
 /// such order of this terminal, `13` amount differs, `Q2` closed.
@@ -51,7 +54,7 @@ pub(super) fn payer(
     amount: i64,
     rsp: &mut Message<'_>,
 ) -> Result<Result<String, &'static str>, HostError> {
-    let row: Option<(i64, String, Option<String>, Option<String>, Option<String>)> = tx
+    let row: Option<OrderRow> = tx
         .query_row(
             "SELECT amount, state, pan, rrn, auth FROM orders WHERE id = ?1 AND tid = ?2",
             params![id, term.tid],
@@ -123,10 +126,8 @@ pub fn pay_orders_older_than(
         let mut stmt = conn.prepare(
             "SELECT id FROM orders WHERE state = 'open' AND created <= datetime('now', ?1)",
         )?;
-        let ids = stmt
-            .query_map([format!("-{} seconds", after.as_secs())], |r| r.get(0))?
-            .collect::<Result<Vec<String>, _>>()?;
-        ids
+        stmt.query_map([format!("-{} seconds", after.as_secs())], |r| r.get(0))?
+            .collect::<Result<Vec<String>, _>>()?
     };
     drop(conn);
     let mut paid = 0;
