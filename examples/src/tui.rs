@@ -8,7 +8,7 @@ use std::time::Duration;
 
 use pos_terminal::flows::{
     Action, Event, Flow, LoginFlow, RefundConfig, RefundFlow, ReprintFlow, SaleConfig, SaleFlow,
-    Screen, SettlementFlow, Step, VoidConfig, VoidFlow,
+    ScanFlow, Screen, SettlementFlow, Step, VoidConfig, VoidFlow,
 };
 use ratatui::Frame;
 use ratatui::layout::{Constraint, Direction, Layout};
@@ -37,9 +37,14 @@ pub enum Input {
     Swipe,
     /// Swipe the chip card's stripe (service code 2xx: the POS asks to insert it).
     SwipeChipCard,
+    /// Scan the customer's payment code (the scanner, or the demo wallet's code).
+    ScanCode,
     /// Leave (on the home screen).
     Quit,
 }
+
+/// The demo wallet's payment code, scanned when no scanner is connected.
+const DEMO_PAYMENT_CODE: &str = "scan 6225880123456789012";
 
 /// The flows of the home menu, by number key.
 const MENU: &[(&str, &str)] = &[
@@ -51,6 +56,8 @@ const MENU: &[(&str, &str)] = &[
     ("6", "结算 SETTLEMENT"),
     ("7", "重打印 REPRINT"),
     ("8", "操作员登录 LOGIN"),
+    ("9", "扫码支付 SCAN PAY (scan the customer)"),
+    ("0", "扫码收款 SHOW QR (customer scans)"),
 ];
 
 /// Track 2 of the stripe-only test card (service code 101) and of the chip card (201).
@@ -66,8 +73,34 @@ pub struct App {
     supervisor_password: String,
     /// Where the (virtual) printer saves each receipt as a PNG.
     receipt_images: Option<std::path::PathBuf>,
+    /// When the flow started waiting for a timed action (asking after a QR order).
+    waiting_since: Option<std::time::Instant>,
     /// Set once the user asked to leave.
     pub quit: bool,
+}
+
+/// A QR code as text: two modules per character cell (upper and lower half blocks), with a
+/// quiet zone, so a phone can scan it off the screen.
+pub fn qr_text(payload: &str) -> Option<String> {
+    let qr = qrcodegen::QrCode::encode_text(payload, qrcodegen::QrCodeEcc::Low).ok()?;
+    let quiet = 2;
+    let size = qr.size();
+    let dark = |x: i32, y: i32| qr.get_module(x, y);
+    let mut out = String::new();
+    let mut y = -quiet;
+    while y < size + quiet {
+        for x in -quiet..size + quiet {
+            out.push(match (dark(x, y), dark(x, y + 1)) {
+                (true, true) => '█',
+                (true, false) => '▀',
+                (false, true) => '▄',
+                (false, false) => ' ',
+            });
+        }
+        out.push('\n');
+        y += 2;
+    }
+    Some(out)
 }
 
 /// The newest `*.png` in `dir`, by modification time then name.
@@ -104,6 +137,7 @@ impl App {
             message: String::from("已签到 SIGNED IN"),
             supervisor_password: supervisor_password.into(),
             receipt_images: None,
+            waiting_since: None,
             quit: false,
         }
     }
@@ -132,6 +166,11 @@ impl App {
             6 => boxed(SettlementFlow::start(timeout)),
             7 => boxed(ReprintFlow::start(timeout)),
             8 => boxed(LoginFlow::start(self.terminal.operators()?, timeout)),
+            9 => boxed(ScanFlow::start(timeout)),
+            0 => boxed(ScanFlow::show_qr(
+                timeout,
+                pos_terminal::flows::scan::ORDER_POLL,
+            )),
             _ => return Ok(()),
         };
         self.flow = Some(flow);
@@ -142,9 +181,18 @@ impl App {
     /// Performs every action that needs no person (reading the chip, going online,
     /// printing) until the flow waits for a key, a card or a PIN.
     fn run_actions(&mut self) -> Result<(), PosError> {
+        self.waiting_since = None;
         while let Some((flow, step)) = self.flow.as_mut() {
             match &step.action {
-                Action::WaitKey { .. } | Action::WaitCard { .. } | Action::GetPin { .. } => {
+                Action::WaitKey { .. }
+                | Action::WaitCard { .. }
+                | Action::GetPin { .. }
+                | Action::ScanCode { .. } => {
+                    return Ok(());
+                }
+                // Asked after on a clock: [`App::tick`].
+                Action::QueryOrder { .. } => {
+                    self.waiting_since = Some(std::time::Instant::now());
                     return Ok(());
                 }
                 Action::Finish => return Ok(()),
@@ -161,6 +209,27 @@ impl App {
 
     fn feed(&mut self, event: Event) -> Result<(), PosError> {
         if let Some((flow, step)) = self.flow.as_mut() {
+            *step = flow.on(event);
+        }
+        self.run_actions()
+    }
+
+    /// Time passes (call it a few times a second): a QR order is asked after once its wait
+    /// is over.
+    pub fn tick(&mut self) -> Result<(), PosError> {
+        let due = match (self.flow.as_ref(), self.waiting_since) {
+            (Some((_, step)), Some(since)) => match step.action {
+                Action::QueryOrder { after, .. } => since.elapsed() >= after,
+                _ => false,
+            },
+            _ => false,
+        };
+        if !due {
+            return Ok(());
+        }
+        if let Some((flow, step)) = self.flow.as_mut()
+            && let Some(event) = self.terminal.perform(&step.action, flow.as_ref())
+        {
             *step = flow.on(event);
         }
         self.run_actions()
@@ -219,6 +288,20 @@ impl App {
                     }
                 }
             }
+            (Some(Action::ScanCode { .. }), Input::ScanCode) => {
+                let line = if self.terminal.has_scanner() {
+                    "scan"
+                } else {
+                    DEMO_PAYMENT_CODE
+                };
+                match self.terminal.scan_event(line) {
+                    Ok(event) => self.feed(event),
+                    Err(e) => {
+                        self.message = e.to_string();
+                        Ok(())
+                    }
+                }
+            }
             (Some(_), Input::Digit(d)) => self.feed(Event::Key(pos_hal::Key::Digit(d))),
             (Some(_), Input::Enter) => self.feed(Event::Key(pos_hal::Key::Enter)),
             (Some(_), Input::Clear) => self.feed(Event::Key(pos_hal::Key::Clear)),
@@ -241,6 +324,14 @@ impl App {
                 }
                 text
             }
+            // At 80×24 the whole QR must fit: one line of text, then the code.
+            Some((_, step)) if matches!(step.screen, Screen::ShowQr { .. }) => {
+                let Screen::ShowQr { amount, payload } = &step.screen else {
+                    return String::new();
+                };
+                let qr = qr_text(payload).unwrap_or_else(|| payload.clone());
+                format!("RMB {amount} 请顾客扫码 CUSTOMER: SCAN\n{qr}")
+            }
             Some((_, step)) => {
                 let mut text = step.screen.to_string();
                 if matches!(step.action, Action::GetPin { .. }) {
@@ -257,13 +348,17 @@ impl App {
     fn hints(&self) -> String {
         let action = self.flow.as_ref().map(|(_, s)| &s.action);
         match action {
-            None => "1-8 选择 choose · q/Esc 退出 quit".into(),
+            None => "0-9 选择 choose · q/Esc 退出 quit".into(),
             Some(Action::WaitCard { .. }) => {
                 "i 插卡 insert · t 挥卡 tap · s 刷卡 swipe · c 刷IC卡 swipe chip card · Esc 取消"
                     .into()
             }
             Some(Action::GetPin { .. }) => {
                 "0-9 密码 PIN · Enter 确认 · Backspace 清除 · Esc 取消".into()
+            }
+            Some(Action::ScanCode { .. }) => "m 扫码 scan the payment code · Esc 取消".into(),
+            Some(Action::QueryOrder { .. }) => {
+                "等待顾客付款 waiting for the customer to pay · Esc 取消".into()
             }
             Some(Action::Finish) => "任意键 any key: home".into(),
             _ => "0-9 · Enter 确认 · Backspace 清除 · Esc 取消".into(),
@@ -315,7 +410,7 @@ impl App {
         );
         let right = Layout::default()
             .direction(Direction::Vertical)
-            .constraints([Constraint::Length(8), Constraint::Min(4)])
+            .constraints([Constraint::Length(9), Constraint::Min(4)])
             .split(outer[1]);
         let devices: Vec<Line<'_>> = self
             .terminal

@@ -351,3 +351,82 @@ fn the_progress_box_says_what_is_going_on() {
         "{shown}"
     );
 }
+
+#[test]
+fn a_qr_as_text_has_its_finder_patterns_in_the_corners() {
+    let qr = pos_examples::tui::qr_text("https://qr.example.com/pay/900000000001").expect("QR");
+    let lines: Vec<&str> = qr.lines().collect();
+    // Row pair 1 is the finder's top edge (all dark) over its hollow second row.
+    assert!(lines[1].starts_with("  █▀▀▀▀▀█"), "{qr}");
+    assert!(lines[1].trim_end().ends_with("█▀▀▀▀▀█"), "{qr}");
+    assert!(
+        lines
+            .iter()
+            .all(|l| l.chars().count() == lines[0].chars().count())
+    );
+}
+
+#[test]
+fn scan_pay_from_the_menu_the_customers_code_then_the_terminals_qr() {
+    let stage = Stage::new("tui", "scan-pay");
+    let mut app = open(&stage, &settings(&stage));
+    // 9: the cashier scans the customer's code.
+    app.input(Input::Digit(9)).expect("scan pay");
+    digits(&mut app, "1200");
+    keys(&mut app, &[Input::Enter]);
+    assert_eq!(app.screen_name(), "ScanCode");
+    assert!(
+        shown(&app).contains("scan the payment code"),
+        "{}",
+        shown(&app)
+    );
+    keys(&mut app, &[Input::ScanCode]);
+    assert_eq!(app.screen_name(), "TearReceipt");
+    keys(&mut app, &[Input::Enter, Input::Enter]);
+    assert_eq!(app.screen_name(), "Home");
+    // 0: the customer scans the terminal's QR, pays, and the terminal notices.
+    app.input(Input::Digit(0)).expect("show QR");
+    digits(&mut app, "500");
+    keys(&mut app, &[Input::Enter]);
+    assert_eq!(app.screen_name(), "ShowQr");
+    // The whole code fits the smallest screen: its rows of modules are all there.
+    let mut small = Screen::new(TestBackend::new(80, 24)).expect("backend");
+    small.draw(|f| app.draw(f)).expect("draw");
+    let buffer = small.backend().buffer().clone();
+    let rows_with_modules = (0..buffer.area.height)
+        .filter(|y| (0..44).any(|x| matches!(buffer[(x, *y)].symbol(), "█" | "▀" | "▄")))
+        .count();
+    // Version 3 (29 modules) at two modules per line: 15 lines carry modules.
+    assert!(
+        rows_with_modules >= 15,
+        "QR cut at 80x24 ({rows_with_modules} rows)"
+    );
+    assert!(shown(&app).contains("CUSTOMER"));
+    let ledger = rusqlite::Connection::open(stage.dir.0.join("ledger.sqlite")).expect("ledger");
+    let order: String = ledger
+        .query_row("SELECT id FROM orders WHERE state = 'open'", [], |r| {
+            r.get(0)
+        })
+        .expect("the open order");
+    assert!(
+        pos_sim::acquirer::orders::pay_order(
+            &stage.dir.0.join("ledger.sqlite"),
+            &order,
+            pos_sim::scanner::UNIONPAY_CODE
+        )
+        .expect("pay")
+    );
+    for _ in 0..100 {
+        app.tick().expect("tick");
+        if app.screen_name() != "ShowQr" {
+            break;
+        }
+        std::thread::sleep(std::time::Duration::from_millis(100));
+    }
+    assert_eq!(app.screen_name(), "TearReceipt");
+    assert_eq!(
+        stage.printer.jobs().len(),
+        3,
+        "two slips of the first, one of the second"
+    );
+}

@@ -465,7 +465,9 @@ fn demo_tui(bin: &std::path::Path, out: &std::path::Path) -> Result<(), XtaskErr
         let _ = std::fs::remove_file(f);
     }
     let mut host = Command::new(bin.join("host-sim"));
-    host.args(["--port", "0", "--db"]).arg(&ledger);
+    // Simulated customers pay the POS's QR orders after a few seconds.
+    host.args(["--port", "0", "--customer-pays-after", "4", "--db"])
+        .arg(&ledger);
     let host = start_sim(host, "host-sim", true, "host-sim: listening on ")?;
     let printer = start_printer(bin, out)?;
     let mut card = Command::new(bin.join("sim-card"));

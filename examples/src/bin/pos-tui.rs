@@ -5,7 +5,8 @@
 //!         [--contactless-reader SEL] [--log FILE]
 //!
 //! Keys: digits, Enter (确认), Backspace (清除), Esc (取消); on a card prompt `i` insert, `t` tap,
-//! `s` swipe, `c` swipe a chip card; `q` leaves from the menu. The drivers' messages go to
+//! `s` swipe, `c` swipe a chip card; on a scan prompt `m` scans the payment code; `q` leaves
+//! from the menu. The drivers' messages go to
 //! `--log` so they never draw over the screen.
 
 use std::io::IsTerminal;
@@ -82,6 +83,7 @@ fn input_of(code: KeyCode) -> Option<Input> {
         KeyCode::Char('t') | KeyCode::F(2) => Input::Tap,
         KeyCode::Char('s') | KeyCode::F(3) => Input::Swipe,
         KeyCode::Char('c') | KeyCode::F(4) => Input::SwipeChipCard,
+        KeyCode::Char('m') | KeyCode::F(5) => Input::ScanCode,
         KeyCode::Char('q') => Input::Quit,
         _ => return None,
     })
@@ -185,7 +187,12 @@ fn run(args: &Args) -> Result<(), PosError> {
         }
         match event::poll(Duration::from_millis(250)) {
             Ok(true) => {}
-            Ok(false) => continue,
+            Ok(false) => {
+                if let Err(e) = app.tick() {
+                    break Err(e);
+                }
+                continue;
+            }
             Err(e) => break Err(PosError::Setup(format!("keyboard: {e}"))),
         }
         if let Ok(Event::Key(key)) = event::read()
