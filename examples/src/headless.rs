@@ -1275,6 +1275,7 @@ impl Terminal {
                 info(self.contactless.as_ref().map(|r| r.info())),
             ),
             ("magstripe", info(self.magstripe.as_ref().map(|m| m.info()))),
+            ("scanner", info(self.scanner.as_ref().map(|s| s.info()))),
             ("printer", info(self.printer.as_ref().map(|p| p.info()))),
             ("journal", self.journal_path.clone()),
         ]

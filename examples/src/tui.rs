@@ -75,6 +75,9 @@ pub struct App {
     receipt_images: Option<std::path::PathBuf>,
     /// When the flow started waiting for a timed action (asking after a QR order).
     waiting_since: Option<std::time::Instant>,
+    /// The demo's simulated serial devices (`sim-devices`' control port): the card keys make
+    /// them swipe or scan, and the POS reads that from its real drivers.
+    sim_control: Option<String>,
     /// Set once the user asked to leave.
     pub quit: bool,
 }
@@ -138,8 +141,37 @@ impl App {
             supervisor_password: supervisor_password.into(),
             receipt_images: None,
             waiting_since: None,
+            sim_control: None,
             quit: false,
         }
+    }
+
+    /// The card keys drive the simulated magstripe reader and scanner at `addr` (`sim-devices`'
+    /// control port); the POS reads their swipes and scans through its drivers.
+    pub fn with_sim_control(mut self, addr: impl Into<String>) -> Self {
+        self.sim_control = Some(addr.into());
+        self
+    }
+
+    /// Asks the simulated devices to act a moment from now (once the driver listens).
+    fn simulate(&self, line: &'static str) {
+        let Some(addr) = self.sim_control.clone() else {
+            return;
+        };
+        std::thread::spawn(move || {
+            use std::io::{BufRead, Write};
+            std::thread::sleep(Duration::from_millis(300));
+            let Ok(addr) = addr.parse::<std::net::SocketAddr>() else {
+                return;
+            };
+            if let Ok(mut stream) =
+                std::net::TcpStream::connect_timeout(&addr, Duration::from_secs(2))
+            {
+                let _ = writeln!(stream, "{line}");
+                let mut answer = String::new();
+                let _ = std::io::BufReader::new(stream).read_line(&mut answer);
+            }
+        });
     }
 
     /// Shows, under the last receipt, the newest PNG the printer saved in `dir` (the virtual
@@ -275,8 +307,16 @@ impl App {
                 let line = match card {
                     Input::Insert => "insert",
                     Input::Tap => "tap",
-                    // A real magstripe reader takes the swipe; otherwise the test card.
-                    Input::Swipe if self.terminal.has_magstripe() => "swipe",
+                    // A magstripe reader takes the swipe (the simulated one is told to swipe
+                    // the card); without one, the test card's track.
+                    Input::Swipe | Input::SwipeChipCard if self.terminal.has_magstripe() => {
+                        self.simulate(if card == Input::Swipe {
+                            "swipe unionpay-debit"
+                        } else {
+                            "swipe chip-card"
+                        });
+                        "swipe"
+                    }
                     Input::Swipe => STRIPE_CARD,
                     _ => CHIP_CARD_STRIPE,
                 };
@@ -290,6 +330,7 @@ impl App {
             }
             (Some(Action::ScanCode { .. }), Input::ScanCode) => {
                 let line = if self.terminal.has_scanner() {
+                    self.simulate("scan 6225880123456789012");
                     "scan"
                 } else {
                     DEMO_PAYMENT_CODE
@@ -408,16 +449,18 @@ impl App {
                 .block(Block::default().borders(Borders::ALL).title(" 键 keys ")),
             left[1],
         );
-        let right = Layout::default()
-            .direction(Direction::Vertical)
-            .constraints([Constraint::Length(9), Constraint::Min(4)])
-            .split(outer[1]);
         let devices: Vec<Line<'_>> = self
             .terminal
             .devices()
             .into_iter()
             .map(|(role, what)| Line::from(format!("{role}: {what}")))
             .collect();
+        // Every role on a line, borders, and room for a long path to wrap.
+        let device_rows = devices.len() as u16 + 4;
+        let right = Layout::default()
+            .direction(Direction::Vertical)
+            .constraints([Constraint::Length(device_rows), Constraint::Min(4)])
+            .split(outer[1]);
         frame.render_widget(
             Paragraph::new(devices).wrap(Wrap { trim: true }).block(
                 Block::default()

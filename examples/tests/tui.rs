@@ -430,3 +430,73 @@ fn scan_pay_from_the_menu_the_customers_code_then_the_terminals_qr() {
         "two slips of the first, one of the second"
     );
 }
+
+/// A stand-in for `sim-devices`' control port over in-process emulators.
+fn control_port(
+    msr: std::sync::Arc<pos_sim::msr::MsrEmulator>,
+    scanner: std::sync::Arc<pos_sim::scanner::ScannerEmulator>,
+) -> String {
+    use std::io::{BufRead, Write};
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").expect("control port");
+    let addr = listener.local_addr().expect("addr").to_string();
+    std::thread::spawn(move || {
+        for stream in listener.incoming().flatten() {
+            let mut out = stream.try_clone().expect("clone");
+            for line in std::io::BufReader::new(stream)
+                .lines()
+                .map_while(Result::ok)
+            {
+                let done = match line.split_once(' ') {
+                    Some(("swipe", card)) => msr.swipe(
+                        &pos_sim::msr::SwipeCard::builtin(card).expect("card"),
+                        pos_sim::msr::Framing::StxEtx,
+                    ),
+                    Some(("scan", code)) => scanner.scan(code),
+                    _ => Ok(()),
+                };
+                let _ = writeln!(out, "{}", if done.is_ok() { "ok" } else { "error" });
+            }
+        }
+    });
+    addr
+}
+
+#[test]
+fn the_swipe_and_scan_keys_drive_the_simulated_serial_devices_read_by_the_real_drivers() {
+    let stage = Stage::new("tui", "serial-sims");
+    let msr = std::sync::Arc::new(pos_sim::msr::MsrEmulator::start().expect("msr"));
+    let scanner = std::sync::Arc::new(pos_sim::scanner::ScannerEmulator::start().expect("scanner"));
+    let mut s = settings(&stage);
+    s.magstripe = Some(format!("msr:serial:{}", msr.path()));
+    s.scanner = Some(format!("scanner:serial:{}", scanner.path()));
+    let (terminal, _) = Terminal::open(&s).expect("signs in");
+    let mut app = App::new(terminal, "123456").with_sim_control(control_port(
+        std::sync::Arc::clone(&msr),
+        std::sync::Arc::clone(&scanner),
+    ));
+    let panel = shown(&app);
+    assert!(
+        panel.contains("msr:serial:") && panel.contains("scanner:serial:"),
+        "{panel}"
+    );
+    // A chip card swiped on the magstripe reader is told to go in the chip reader.
+    app.input(Input::Digit(1)).expect("sale");
+    digits(&mut app, "100");
+    keys(&mut app, &[Input::Enter, Input::SwipeChipCard]);
+    assert_eq!(app.screen_name(), "InsertChip");
+    keys(&mut app, &[Input::Cancel]);
+    keys(&mut app, &[Input::Enter]);
+    // The stripe card swiped on it pays.
+    app.input(Input::Digit(1)).expect("sale");
+    digits(&mut app, "100");
+    keys(&mut app, &[Input::Enter, Input::Swipe]);
+    assert_eq!(app.screen_name(), "ConfirmCard");
+    keys(&mut app, &[Input::Enter, Input::Enter, Input::Enter]);
+    assert_eq!(app.screen_name(), "Home");
+    // The payment code read by the scanner pays.
+    app.input(Input::Digit(9)).expect("scan pay");
+    digits(&mut app, "100");
+    keys(&mut app, &[Input::Enter, Input::ScanCode]);
+    assert_eq!(app.screen_name(), "TearReceipt");
+    assert_eq!(stage.printer.jobs().len(), 3);
+}

@@ -485,9 +485,29 @@ fn demo_tui(bin: &std::path::Path, out: &std::path::Path) -> Result<(), XtaskErr
         false,
         "sim-pn532: ready on ",
     )?;
+    // The magstripe reader and the scanner the swipe and scan keys drive, on ptys.
+    let serial = start_sim(
+        Command::new(bin.join("sim-devices")),
+        "sim-devices",
+        false,
+        "sim-devices: ",
+    )?;
+    let words: Vec<&str> = serial.endpoint.split_whitespace().collect();
+    let (msr, scanner, control) = match words.as_slice() {
+        ["msr", msr, "scanner", scanner, "control", control] => (*msr, *scanner, *control),
+        _ => {
+            return Err(XtaskError::Spawn {
+                command: "sim-devices".into(),
+                source: std::io::Error::other(format!("unexpected banner {:?}", serial.endpoint)),
+            });
+        }
+    };
     let log = out.join("pos-tui.log");
     let result = status(
         Command::new(bin.join("pos-tui"))
+            .args(["--magstripe", &format!("msr:serial:{msr}")])
+            .args(["--scanner", &format!("scanner:serial:{scanner}")])
+            .args(["--sim-control", control])
             .args(["--host", &host.endpoint])
             .args(["--printer", &format!("escpos:tcp:{}", printer.endpoint)])
             .args(["--reader", &format!("pcsc:{}", daemons::READERS[0])])

@@ -68,6 +68,10 @@ struct Args {
     /// `--out`): the newest one's path is shown under the receipt.
     #[arg(long, value_name = "DIR")]
     receipt_images: Option<std::path::PathBuf>,
+    /// The demo's simulated magstripe reader and scanner (`sim-devices`' control port): the
+    /// swipe and scan keys make them act.
+    #[arg(long, value_name = "HOST:PORT")]
+    sim_control: Option<String>,
     /// Where the drivers' messages go while the screen is up.
     #[arg(long, default_value = "pos-tui.log")]
     log: std::path::PathBuf,
@@ -177,6 +181,9 @@ fn run(args: &Args) -> Result<(), PosError> {
     let mut app = App::new(terminal, &args.supervisor_password);
     if let Some(dir) = &args.receipt_images {
         app = app.with_receipt_images(dir);
+    }
+    if let Some(addr) = &args.sim_control {
+        app = app.with_sim_control(addr);
     }
     let result = loop {
         if let Err(e) = screen.borrow_mut().draw(|f| app.draw(f)) {
