@@ -17,17 +17,14 @@ fn control_lines_swipe_and_scan_on_the_ptys_the_banner_names() {
     BufReader::new(child.stdout.take().expect("stdout"))
         .read_line(&mut banner)
         .expect("banner");
-    let words: Vec<&str> = banner.split_whitespace().collect();
-    let [
-        "sim-devices:",
-        "msr",
-        msr,
-        "scanner",
-        scanner,
-        "control",
-        control,
-    ] = words[..]
-    else {
+    let parts: Vec<&str> = banner
+        .trim()
+        .strip_prefix("sim-devices: ready on ")
+        .expect("banner")
+        .split(',')
+        .filter_map(|kv| kv.split_once('=').map(|(_, v)| v))
+        .collect();
+    let [msr, scanner, control] = parts[..] else {
         panic!("banner {banner:?}");
     };
     let mut reader = pos_msr::open_serial(msr, 9600).expect("msr opens");

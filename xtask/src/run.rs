@@ -490,24 +490,24 @@ fn demo_tui(bin: &std::path::Path, out: &std::path::Path) -> Result<(), XtaskErr
         Command::new(bin.join("sim-devices")),
         "sim-devices",
         false,
-        "sim-devices: ",
+        "sim-devices: ready on ",
     )?;
-    let words: Vec<&str> = serial.endpoint.split_whitespace().collect();
-    let (msr, scanner, control) = match words.as_slice() {
-        ["msr", msr, "scanner", scanner, "control", control] => (*msr, *scanner, *control),
-        _ => {
-            return Err(XtaskError::Spawn {
-                command: "sim-devices".into(),
-                source: std::io::Error::other(format!("unexpected banner {:?}", serial.endpoint)),
-            });
-        }
+    // msr=PATH,scanner=PATH,control=HOST:PORT
+    let part = |key: &str| {
+        serial
+            .endpoint
+            .split(',')
+            .find_map(|kv| kv.strip_prefix(key)?.strip_prefix('='))
+            .unwrap_or_default()
+            .to_string()
     };
+    let (msr, scanner, control) = (part("msr"), part("scanner"), part("control"));
     let log = out.join("pos-tui.log");
     let result = status(
         Command::new(bin.join("pos-tui"))
             .args(["--magstripe", &format!("msr:serial:{msr}")])
             .args(["--scanner", &format!("scanner:serial:{scanner}")])
-            .args(["--sim-control", control])
+            .args(["--sim-control", &control])
             .args(["--host", &host.endpoint])
             .args(["--printer", &format!("escpos:tcp:{}", printer.endpoint)])
             .args(["--reader", &format!("pcsc:{}", daemons::READERS[0])])

@@ -5,8 +5,8 @@
 //! ```text
 //! sim-devices [--control-port 0]
 //! ```
-//! Prints `sim-devices: msr /dev/pts/N scanner /dev/pts/M control 127.0.0.1:P` and runs until
-//! stopped. Control lines (answered `ok` or `error: …`): `swipe <card>` (`unionpay-debit`,
+//! Prints `sim-devices: ready on msr=/dev/pts/N,scanner=/dev/pts/M,control=127.0.0.1:P` and
+//! runs until stopped. Control lines (answered `ok` or `error: …`): `swipe <card>` (`unionpay-debit`,
 //! `chip-card`, `misread-track1`, `garbage`) and `scan <code>`.
 
 use std::io::{BufRead, BufReader, Write};
@@ -68,7 +68,7 @@ fn main() -> ExitCode {
         .map(|a| a.to_string())
         .unwrap_or_default();
     println!(
-        "sim-devices: msr {} scanner {} control {control}",
+        "sim-devices: ready on msr={},scanner={},control={control}",
         msr.path(),
         scanner.path()
     );
