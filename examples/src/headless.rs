@@ -310,6 +310,13 @@ fn unpredictable() -> [u8; 4] {
     (h.finish() as u32).to_be_bytes()
 }
 
+/// What the online layer fails with on this terminal's link, journal and key store.
+type OnlineFailure = pos_terminal::online::OnlineError<
+    <TcpHostLink as pos_hal::ErrorType>::Error,
+    <SqliteJournal as pos_hal::ErrorType>::Error,
+    <SoftwareKeyStore as pos_hal::ErrorType>::Error,
+>;
+
 /// The terminal: devices, host link, journal, keys, and the card of the sale in progress.
 #[allow(missing_debug_implementations)] // devices and keys are not printable
 pub struct Terminal {
@@ -362,6 +369,19 @@ impl Terminal {
         settings: &Settings,
         progress: Box<dyn FnMut(pos_terminal::online::Progress)>,
     ) -> Result<(Self, u32), PosError> {
+        let mut t = Self::open_signed_out(settings, progress)?;
+        let batch = t
+            .try_sign_in()
+            .map_err(|e| PosError::Setup(format!("sign-in: {e}")))?;
+        Ok((t, batch))
+    }
+
+    /// Opens the devices and the journal without signing in: the power-on flow
+    /// ([`pos_terminal::flows::StartupFlow`]) checks the devices and signs in itself.
+    pub fn open_signed_out(
+        settings: &Settings,
+        progress: Box<dyn FnMut(pos_terminal::online::Progress)>,
+    ) -> Result<Self, PosError> {
         let tmk = hex::decode(&settings.tmk)
             .map_err(|e| PosError::Setup(format!("--tmk: {e}")))
             .and_then(|k| {
@@ -374,7 +394,7 @@ impl Terminal {
             [0x60, 0x00, 0x03, 0x00, 0x00],
             [0x60, 0x31, 0x00, 0x31, 0x00, 0x00],
         );
-        let mut t = Terminal {
+        let t = Terminal {
             link: PluggedLink {
                 inner: TcpHostLink::new(settings.host.clone())
                     .with_connect_timeout(Duration::from_secs(5)),
@@ -439,17 +459,182 @@ impl Terminal {
             link_target: format!("tcp:{}", settings.host),
             journal_path: settings.journal.display().to_string(),
         };
-        let batch = Online::new(&mut t.link, &mut t.journal, &mut t.keys, &t.acquirer)
-            .with_progress(&mut *t.progress)
-            .sign_in(
-                "01",
-                KeySlot::Master(0),
-                &KeyBlockLayout::default(),
-                true,
-                &t.cancel,
+        Ok(t)
+    }
+
+    fn try_sign_in(&mut self) -> Result<u32, OnlineFailure> {
+        let mut online = Online::new(
+            &mut self.link,
+            &mut self.journal,
+            &mut self.keys,
+            &self.acquirer,
+        )
+        .with_progress(&mut *self.progress);
+        online.sign_in(
+            "01",
+            KeySlot::Master(0),
+            &KeyBlockLayout::default(),
+            true,
+            &self.cancel,
+        )
+    }
+
+    /// Signs in for the power-on flow: the batch, or the failure as the screen explains it
+    /// (the details go to stderr).
+    fn sign_in(&mut self) -> Event {
+        use pos_terminal::flows::SignInFailure;
+        use pos_terminal::online::OnlineError;
+        Event::SignedIn(self.try_sign_in().map_err(|e| {
+            eprintln!("pos: sign-in: {e}");
+            match e {
+                OnlineError::Rejected { rc } => SignInFailure::Rejected { rc },
+                OnlineError::Unreachable(e)
+                | OnlineError::Link(e)
+                | OnlineError::ReversalPending(e) => SignInFailure::Unreachable(e.kind()),
+                OnlineError::Answer(_) | OnlineError::Codec(_) => SignInFailure::BadAnswer,
+                OnlineError::Journal(e) => SignInFailure::Journal(e.kind()),
+                _ => SignInFailure::Keys,
+            }
+        }))
+    }
+
+    /// Every device role's health, for the self-check (absent roles are "not fitted").
+    fn check_devices(&mut self) -> Event {
+        use pos_hal::{Device, HealthLevel, HealthReport, HealthStatus};
+        use pos_terminal::flows::self_check::{CheckResult, DeviceCheck};
+        fn check<D: Device + ?Sized>(device: Option<&mut D>) -> CheckResult {
+            match device {
+                None => CheckResult::NotFitted,
+                Some(d) => match d.health_check(HealthLevel::Internal) {
+                    Ok(report) => CheckResult::Checked(report),
+                    Err(e) => CheckResult::Failed(e.kind()),
+                },
+            }
+        }
+        let journal = match self.journal.inner.quick_check() {
+            Ok(None) => CheckResult::Checked(HealthReport::new(
+                HealthLevel::Internal,
+                HealthStatus::Ok,
+                "",
+            )),
+            Ok(Some(problem)) => CheckResult::Checked(HealthReport::new(
+                HealthLevel::Internal,
+                HealthStatus::Failed,
+                &problem,
+            )),
+            Err(e) => CheckResult::Failed(e.kind()),
+        };
+        let keys = CheckResult::Checked(if self.keys.has_key(KeySlot::Mac) {
+            HealthReport::new(HealthLevel::Internal, HealthStatus::Ok, "")
+        } else {
+            HealthReport::new(
+                HealthLevel::Internal,
+                HealthStatus::Degraded,
+                "no working keys: sign in",
             )
-            .map_err(|e| PosError::Setup(format!("sign-in: {e}")))?;
-        Ok((t, batch))
+        });
+        Event::DevicesChecked(vec![
+            DeviceCheck {
+                role: "读卡器 CHIP READER",
+                result: check(self.reader.as_deref_mut()),
+            },
+            DeviceCheck {
+                role: "非接 CONTACTLESS",
+                result: check(self.contactless.as_deref_mut()),
+            },
+            DeviceCheck {
+                role: "磁条 MAGSTRIPE",
+                result: check(self.magstripe.as_deref_mut()),
+            },
+            DeviceCheck {
+                role: "扫码 SCANNER",
+                result: check(self.scanner.as_deref_mut()),
+            },
+            DeviceCheck {
+                role: "打印机 PRINTER",
+                result: check(self.printer.as_deref_mut()),
+            },
+            DeviceCheck {
+                role: "日志 JOURNAL",
+                result: journal,
+            },
+            DeviceCheck {
+                role: "密钥 KEYS",
+                result: keys,
+            },
+        ])
+    }
+
+    /// Echo tests, each timed.
+    fn check_network(&mut self, echoes: u8) -> Event {
+        use pos_terminal::flows::self_check::{EchoFailure, NetworkReport};
+        use pos_terminal::online::OnlineError;
+        let mut tries = Vec::new();
+        for _ in 0..echoes {
+            let started = std::time::Instant::now();
+            let result = Online::new(
+                &mut self.link,
+                &mut self.journal,
+                &mut self.keys,
+                &self.acquirer,
+            )
+            .echo(&self.cancel);
+            tries.push(match result {
+                Ok(()) => Ok(u32::try_from(started.elapsed().as_millis()).unwrap_or(u32::MAX)),
+                Err(e) => {
+                    eprintln!("pos: echo test: {e}");
+                    Err(match e {
+                        OnlineError::Rejected { rc } => EchoFailure::Rejected { rc },
+                        OnlineError::Unreachable(e) | OnlineError::Link(e) => {
+                            EchoFailure::Unreachable(e.kind())
+                        }
+                        _ => EchoFailure::BadAnswer,
+                    })
+                }
+            });
+        }
+        Event::NetworkChecked(NetworkReport::from_tries(&tries))
+    }
+
+    fn print_self_check(
+        &mut self,
+        report: &pos_terminal::flows::self_check::SelfCheckReport,
+    ) -> Event {
+        let slip = pos_terminal::slip::SelfCheckSlip {
+            merchant_id: self.acquirer.merchant_id.clone(),
+            terminal_id: self.acquirer.terminal_id.clone(),
+            when: now(),
+            report: report.clone(),
+        };
+        let layout = slip.layout();
+        let lines = layout.lines();
+        self.print_receipt(&Receipt::new(&lines))
+    }
+
+    /// The open batch's records, read back (masked) for the records query.
+    fn records(&mut self) -> Event {
+        let records = self
+            .journal
+            .batch()
+            .and_then(|batch| self.journal.records(batch));
+        Event::Records(match records {
+            Ok(records) => records
+                .iter()
+                .filter_map(pos_terminal::records::RecordSummary::of)
+                .collect(),
+            Err(e) => {
+                eprintln!("pos: journal: {e}");
+                Vec::new()
+            }
+        })
+    }
+
+    /// Exports the journal (records, counters, operators) to a new file.
+    pub fn export_journal(&self, to: &std::path::Path) -> Result<(), PosError> {
+        self.journal
+            .inner
+            .export(to)
+            .map_err(|e| PosError::Setup(e.to_string()))
     }
 
     /// Performs an action that needs no script input (read the chip, look up a voucher, go
@@ -485,6 +670,11 @@ impl Terminal {
             }
             Action::CloseOrder => self.close_order(),
             Action::PrintSettlement { report } => self.print_settlement(report),
+            Action::CheckDevices => self.check_devices(),
+            Action::CheckNetwork { echoes } => self.check_network(*echoes),
+            Action::PrintSelfCheck { report } => self.print_self_check(report),
+            Action::SignIn => self.sign_in(),
+            Action::LookUpRecords => self.records(),
             _ => return None,
         })
     }

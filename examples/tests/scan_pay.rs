@@ -50,6 +50,23 @@ fn a_scanned_payment_code_pays_from_its_account_and_the_slips_mask_it() {
     for shown in [slip.as_str(), &text, &String::from_utf8_lossy(&out.stderr)] {
         assert!(!shown.contains(UNIONPAY_CODE), "the payment code in clear");
     }
+    // The journal keeps the code masked too (its file and its write-ahead log).
+    let mut journal = Vec::new();
+    for suffix in ["", "-wal"] {
+        let path = format!("{}{suffix}", stage.dir.0.join("journal.sqlite").display());
+        journal.extend(std::fs::read(path).unwrap_or_default());
+    }
+    assert!(!journal.is_empty());
+    assert!(
+        !journal
+            .windows(UNIONPAY_CODE.len())
+            .any(|w| w == UNIONPAY_CODE.as_bytes()),
+        "the payment code in clear in the journal"
+    );
+    assert!(
+        journal.windows(19).any(|w| w == b"6225***********9012"),
+        "the masked code is journaled"
+    );
 }
 
 #[test]

@@ -1,7 +1,7 @@
 //! The terminal journal in SQLite: WAL, `synchronous = FULL`, every change one transaction, so
 //! a record is on disk before its request leaves and survives `kill -9` and power loss.
 
-use std::path::Path;
+use std::path::{Path, PathBuf};
 
 use pos_hal::{ErrorKind, ErrorType};
 use pos_terminal::journal::{Journal, Outcome, Record, ReversalReason};
@@ -22,6 +22,20 @@ pub enum JournalError {
         /// What is wrong.
         what: &'static str,
     },
+    /// A file offered for import is no journal, or a damaged one; nothing was replaced.
+    #[error("{path} is not a sound journal: {why}")]
+    NotAJournal {
+        /// The file.
+        path: PathBuf,
+        /// SQLite's integrity check or the missing table.
+        why: String,
+    },
+    /// The export's target exists: an export never overwrites.
+    #[error("{0} exists already; an export never overwrites")]
+    Exists(PathBuf),
+    /// Moving the imported copy into place failed.
+    #[error("journal file: {0}")]
+    Io(#[from] std::io::Error),
 }
 
 impl pos_hal::Error for JournalError {
@@ -179,6 +193,118 @@ impl SqliteJournal {
 }
 
 impl SqliteJournal {
+    /// SQLite's quick integrity check: `Ok(None)` when sound, else the first problem found.
+    pub fn quick_check(&self) -> Result<Option<String>, JournalError> {
+        let verdict: String = self.db.query_row("PRAGMA quick_check", [], |r| r.get(0))?;
+        Ok((verdict != "ok").then_some(verdict))
+    }
+
+    /// Exports the whole journal — records, counters (STAN, voucher, batch) and the operator
+    /// table — to a new file `to`, consistent even while the terminal runs (`VACUUM INTO`).
+    ///
+    /// ```
+    /// use pos_platform::SqliteJournal;
+    /// use pos_terminal::journal::Journal;
+    /// let dir = std::env::temp_dir().join(format!("pos-export-doc-{}", std::process::id()));
+    /// std::fs::create_dir_all(&dir)?;
+    /// let mut j = SqliteJournal::open(dir.join("journal.sqlite"))?;
+    /// j.set_batch(7)?;
+    /// j.export(dir.join("backup.sqlite"))?;
+    /// SqliteJournal::import(dir.join("backup.sqlite"), dir.join("restored.sqlite"))?;
+    /// assert_eq!(SqliteJournal::open(dir.join("restored.sqlite"))?.batch()?, 7);
+    /// # std::fs::remove_dir_all(&dir)?;
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    pub fn export(&self, to: impl AsRef<Path>) -> Result<(), JournalError> {
+        let to = to.as_ref();
+        if to.exists() {
+            return Err(JournalError::Exists(to.to_path_buf()));
+        }
+        let target = to.to_str().ok_or_else(|| {
+            JournalError::Io(std::io::Error::new(
+                std::io::ErrorKind::InvalidInput,
+                "the export path is not UTF-8",
+            ))
+        })?;
+        self.db.execute("VACUUM INTO ?1", [target])?;
+        Ok(())
+    }
+
+    /// Imports an exported journal as the journal file `into`: the file is checked first
+    /// (integrity, the journal's tables), copied beside `into` and moved over it in one
+    /// rename, so a bad file or a crash half-way leaves the old journal as it was. Call it
+    /// with no journal open on `into`.
+    pub fn import(from: impl AsRef<Path>, into: impl AsRef<Path>) -> Result<(), JournalError> {
+        let (from, into) = (from.as_ref(), into.as_ref());
+        let not_a_journal = |why: String| JournalError::NotAJournal {
+            path: from.to_path_buf(),
+            why,
+        };
+        let source = Connection::open_with_flags(
+            from,
+            rusqlite::OpenFlags::SQLITE_OPEN_READ_ONLY | rusqlite::OpenFlags::SQLITE_OPEN_NO_MUTEX,
+        )
+        .map_err(|e| not_a_journal(e.to_string()))?;
+        let verdict: String = source
+            .query_row("PRAGMA quick_check", [], |r| r.get(0))
+            .map_err(|e| not_a_journal(e.to_string()))?;
+        if verdict != "ok" {
+            return Err(not_a_journal(verdict));
+        }
+        for table in ["counters", "records", "operators"] {
+            let found: i64 = source.query_row(
+                "SELECT count(*) FROM sqlite_master WHERE type = 'table' AND name = ?1",
+                [table],
+                |r| r.get(0),
+            )?;
+            if found == 0 {
+                return Err(not_a_journal(format!("no {table} table")));
+            }
+        }
+        let staging = into.with_extension("import");
+        let _ = std::fs::remove_file(&staging);
+        let staging_text = staging.to_str().ok_or_else(|| {
+            JournalError::Io(std::io::Error::new(
+                std::io::ErrorKind::InvalidInput,
+                "the journal path is not UTF-8",
+            ))
+        })?;
+        source.execute("VACUUM INTO ?1", [staging_text])?;
+        drop(source);
+        if into.exists() {
+            // Fold the old journal's WAL into its file first: a crash before the rename then
+            // leaves it whole, and no old WAL is left to be replayed onto the new file.
+            let old = Connection::open(into)?;
+            old.query_row("PRAGMA wal_checkpoint(TRUNCATE)", [], |_| Ok(()))?;
+            // An older backup must not rewind the STAN or the voucher number: the host would
+            // see a STAN twice, a slip would carry a voucher number twice.
+            let staged = Connection::open(&staging)?;
+            for name in ["stan", "voucher"] {
+                let current: Option<i64> = old
+                    .query_row("SELECT value FROM counters WHERE name = ?1", [name], |r| {
+                        r.get(0)
+                    })
+                    .ok();
+                if let Some(current) = current {
+                    staged.execute(
+                        "UPDATE counters SET value = max(value, ?2) WHERE name = ?1",
+                        params![name, current],
+                    )?;
+                }
+            }
+            drop(staged);
+            drop(old);
+        }
+        for suffix in ["-wal", "-shm"] {
+            let mut side = into.as_os_str().to_owned();
+            side.push(suffix);
+            let _ = std::fs::remove_file(PathBuf::from(side));
+        }
+        std::fs::rename(&staging, into)?;
+        // Older exports gain the columns added since.
+        SqliteJournal::open(into).map(drop)
+    }
+
     /// The operator table; a new terminal's defaults (cashier 01 / 0000, supervisor 00) the
     /// first time.
     pub fn operators(&mut self) -> Result<pos_terminal::operators::Operators, JournalError> {

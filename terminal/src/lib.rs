@@ -13,6 +13,7 @@
 //! * [`online`]: journal-before-send, answer checks (MAC, echoes) and automatic reversal;
 //!   sign-in through key store operations; settlement with batch upload.
 //! * [`flows`]: the POS flows as state machines without I/O (screens as data); the sale first.
+//! * [`records`]: journal records read back for the records query, reprints and lists.
 //! * [`requests`]: sale, balance, void, refund, pre-authorisation, cancel and completion as the
 //!   acquirer expects them.
 //!
@@ -43,5 +44,6 @@ pub mod iso8583;
 pub mod journal;
 pub mod online;
 pub mod operators;
+pub mod records;
 pub mod requests;
 pub mod slip;

@@ -532,6 +532,18 @@ impl<'a, L: HostLink, J: Journal, K: KeyStore> Online<'a, L, J, K> {
         for n in NOT_JOURNALED {
             kept.remove(n);
         }
+        // A customer's payment code (scan-code payment, 22 = 032) is kept masked: enough for
+        // a records query, of no use to whoever reads the journal.
+        if msg
+            .string(22)
+            .ok()
+            .flatten()
+            .is_some_and(|e| e.starts_with("032"))
+            && let Ok(Some(code)) = msg.string(59)
+        {
+            kept.set_text(59, crate::slip::mask_payment_code(&code))
+                .map_err(OnlineError::Codec)?;
+        }
         if let Ok(Some(icc)) = msg.text(55) {
             let subset = icc_subset(&icc, &REVERSAL_ICC_TAGS);
             if subset.is_empty() {
@@ -650,6 +662,39 @@ impl<'a, L: HostLink, J: Journal, K: KeyStore> Online<'a, L, J, K> {
             .set_batch(batch)
             .map_err(OnlineError::Journal)?;
         Ok(batch)
+    }
+
+    /// The echo test (回响测试, 0820 with 60.3 `301`): one round trip that moves nothing and
+    /// needs no keys; `Ok` when the host answered `00` to this very request. The runner times
+    /// it for the network check.
+    pub fn echo(&mut self, cancel: &CancelToken) -> Res<(), L, J, K> {
+        let stan = self.journal.next_stan().map_err(OnlineError::Journal)?;
+        let batch = self.journal.batch().map_err(OnlineError::Journal)?;
+        let mut msg = Message::new(Mti::NETWORK_ADVICE);
+        msg.set_stan(stan).map_err(OnlineError::Codec)?;
+        msg.set_text(41, self.acquirer.terminal_id.clone())
+            .map_err(OnlineError::Codec)?;
+        msg.set_text(42, self.acquirer.merchant_id.clone())
+            .map_err(OnlineError::Codec)?;
+        msg.set_text(60, alloc::format!("00{batch:06}301"))
+            .map_err(OnlineError::Codec)?;
+        let payload = self
+            .acquirer
+            .frame
+            .encode_payload(&msg)
+            .map_err(OnlineError::Codec)?;
+        let answer = self
+            .link
+            .exchange(&payload, self.acquirer.timeout, cancel)
+            .map_err(OnlineError::Unreachable)?;
+        let rsp = check_answer(&mut *self.keys, self.acquirer.mac, &msg, &answer)
+            .map_err(OnlineError::Answer)?;
+        match rsp.response_code().ok().flatten() {
+            Some(rc) if rc == "00" => Ok(()),
+            rc => Err(OnlineError::Rejected {
+                rc: rc.unwrap_or_default(),
+            }),
+        }
     }
 
     /// The totals of the open batch from the journal: approved sales and completions (debit),

@@ -80,14 +80,27 @@ impl SlipCard {
     /// assert_eq!(card.to_string(), "6225***********9012");
     /// ```
     pub fn payment_code(code: &str) -> Self {
-        let n = code.chars().count();
-        let masked: String = code
-            .chars()
-            .enumerate()
-            .map(|(i, c)| if i < 4 || i + 4 >= n { c } else { '*' })
-            .collect();
-        SlipCard::PaymentCode(if n <= 8 { "*".repeat(n) } else { masked })
+        SlipCard::PaymentCode(mask_payment_code(code))
     }
+}
+
+/// A payment code masked as slips, screens and the journal show it: first 4 and last 4
+/// characters (all masked when it has 8 or fewer; a mask never masks again).
+///
+/// ```
+/// use pos_terminal::slip::mask_payment_code;
+/// assert_eq!(mask_payment_code("6225880123456789012"), "6225***********9012");
+/// assert_eq!(mask_payment_code("12345678"), "********");
+/// ```
+pub fn mask_payment_code(code: &str) -> String {
+    let n = code.chars().count();
+    if n <= 8 {
+        return "*".repeat(n);
+    }
+    code.chars()
+        .enumerate()
+        .map(|(i, c)| if i < 4 || i + 4 >= n { c } else { '*' })
+        .collect()
 }
 
 impl core::fmt::Display for SlipCard {
@@ -402,5 +415,107 @@ impl SettlementLayout {
             ReceiptLine::Feed(3),
             ReceiptLine::Cut(CutKind::Partial),
         ]
+    }
+}
+
+/// The self-check report (自检单) as printed.
+#[derive(Debug, Clone)]
+pub struct SelfCheckSlip {
+    /// Field 42.
+    pub merchant_id: String,
+    /// Field 41.
+    pub terminal_id: String,
+    /// Date and time.
+    pub when: DateTime,
+    /// What was found.
+    pub report: crate::flows::self_check::SelfCheckReport,
+}
+
+/// The strings of a laid-out self-check report; [`SelfCheckLayout::lines`] borrows from it.
+#[derive(Debug, Clone)]
+pub struct SelfCheckLayout {
+    head: [String; 3],
+    verdict: &'static str,
+    findings: Vec<String>,
+}
+
+impl SelfCheckSlip {
+    /// Lays the report out.
+    pub fn layout(&self) -> SelfCheckLayout {
+        let w = &self.when;
+        SelfCheckLayout {
+            head: [
+                self.merchant_id.clone(),
+                self.terminal_id.clone(),
+                format!(
+                    "{:04}/{:02}/{:02} {:02}:{:02}:{:02}",
+                    w.year(),
+                    w.month(),
+                    w.day(),
+                    w.hour(),
+                    w.minute(),
+                    w.second()
+                ),
+            ],
+            verdict: if self.report.has_fault() {
+                "有故障 FAULTS FOUND"
+            } else {
+                "全部正常 ALL OK"
+            },
+            findings: self.report.lines(),
+        }
+    }
+}
+
+impl SelfCheckLayout {
+    /// The receipt lines.
+    ///
+    /// ```
+    /// use pos_terminal::flows::self_check::SelfCheckReport;
+    /// use pos_terminal::slip::{SaleSlip, SelfCheckSlip};
+    /// let slip = SelfCheckSlip {
+    ///     merchant_id: "123456789012345".into(),
+    ///     terminal_id: "12345678".into(),
+    ///     when: SaleSlip::sample().when,
+    ///     report: SelfCheckReport::default(),
+    /// };
+    /// let layout = slip.layout();
+    /// let text = pos_hal::Receipt::new(&layout.lines()).plain_text();
+    /// assert!(text.contains("自检单") && text.contains("ALL OK"));
+    /// ```
+    pub fn lines(&self) -> Vec<ReceiptLine<'_>> {
+        let n = TextStyle::NORMAL;
+        let row = |left, right| ReceiptLine::Columns {
+            left,
+            right,
+            style: n,
+        };
+        let mut lines = alloc::vec![
+            ReceiptLine::Text {
+                text: "自检单",
+                style: n.centered().bold().sized(TextSize::Double)
+            },
+            ReceiptLine::Text {
+                text: "SELF-CHECK",
+                style: n.centered()
+            },
+            ReceiptLine::Separator('-'),
+            row("商户编号 MERCHANT NO.", self.head[0].as_str()),
+            row("终端编号 TERMINAL NO.", self.head[1].as_str()),
+            row("日期时间 DATE/TIME", self.head[2].as_str()),
+            ReceiptLine::Separator('-'),
+        ];
+        lines.extend(self.findings.iter().map(|text| ReceiptLine::Text {
+            text: text.as_str(),
+            style: n,
+        }));
+        lines.push(ReceiptLine::Separator('-'));
+        lines.push(ReceiptLine::Text {
+            text: self.verdict,
+            style: n.centered().bold(),
+        });
+        lines.push(ReceiptLine::Feed(3));
+        lines.push(ReceiptLine::Cut(CutKind::Partial));
+        lines
     }
 }

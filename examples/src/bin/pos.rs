@@ -8,7 +8,9 @@
 //! ```
 //! `--flow balance` runs a balance inquiry, `--flow void` the void of a sale of the open batch
 //! (supervisor password, voucher number, the same card), `--flow refund` a refund (supervisor
-//! password, card, original reference number and date, amount) instead of a sale. Script lines (`#` starts a comment): `keys 5000`, `key 5`, `enter`, `cancel`, `clear`,
+//! password, card, original reference number and date, amount) instead of a sale;
+//! `--flow startup` powers on signed out and signs in through the power-on screens,
+//! `--flow self-check`, `--flow network` and `--flow records` run those menu functions. Script lines (`#` starts a comment): `keys 5000`, `key 5`, `enter`, `cancel`, `clear`,
 //! `timeout`, `swipe ;PAN=YYMMSSS…?` (the track given in the script), `swipe` (waits for a real
 //! swipe on `--magstripe`), `scan CODE` / `scan` (a payment code given, or read by `--scanner`,
 //! for `--flow scan`), `insert` (waits for a card in `--reader`), `pin 123456` (the software PIN pad), and checks:
@@ -21,8 +23,9 @@ use std::process::ExitCode;
 use clap::Parser;
 use pos_examples::headless::{KillAt, PosError, Settings, Terminal};
 use pos_terminal::flows::{
-    Action, Flow, LoginFlow, RefundConfig, RefundFlow, ReprintFlow, SaleConfig, SaleFlow, ScanFlow,
-    Screen, SettlementFlow, Step, VoidConfig, VoidFlow,
+    Action, Flow, LoginFlow, RecordsFlow, RefundConfig, RefundFlow, ReprintFlow, SaleConfig,
+    SaleFlow, ScanFlow, Screen, SelfCheckFlow, SettlementFlow, StartupFlow, Step, VoidConfig,
+    VoidFlow,
 };
 
 /// The flows the runner can drive.
@@ -53,6 +56,15 @@ enum FlowKind {
     /// 扫码支付 (the customer scans the terminal's QR): amount, order, QR shown and asked
     /// after every second until paid (a `cancel` line closes it), two receipts.
     ScanQr,
+    /// 开机: the power-on check of every device, then sign-in on a key press (Enter tries
+    /// again after a failure, with its cause shown), then the forced settlement when due.
+    Startup,
+    /// 设备自检: key test, every device, the network; Enter prints the report.
+    SelfCheck,
+    /// 网络检测: echo tests with their round-trip times.
+    Network,
+    /// 交易查询: the open batch's transactions, newest first (Enter: older, Clear: back).
+    Records,
 }
 
 #[derive(Parser, Debug)]
@@ -160,9 +172,17 @@ fn run(args: &Args) -> Result<bool, PosError> {
         capk: args.capk.clone(),
         contactless: roles.contactless.clone(),
     };
-    let (mut t, batch) = Terminal::open(&settings)?;
-    println!("=== signed in, batch {batch:06}");
-    if let Some(report) = t.settle_if_due()? {
+    let startup = matches!(args.flow, FlowKind::Startup);
+    // The network check needs no keys: it is what an operator runs when sign-in fails.
+    let signed_out = startup || matches!(args.flow, FlowKind::Network);
+    let mut t = if signed_out {
+        Terminal::open_signed_out(&settings, Box::new(|_| {}))?
+    } else {
+        let (t, batch) = Terminal::open(&settings)?;
+        println!("=== signed in, batch {batch:06}");
+        t
+    };
+    if !signed_out && let Some(report) = t.settle_if_due()? {
         println!(
             "=== forced settlement of batch {:06}: {}, {} uploaded",
             report.batch,
@@ -198,6 +218,10 @@ fn run(args: &Args) -> Result<bool, PosError> {
             std::time::Duration::from_secs(60),
             std::time::Duration::from_secs(1),
         )),
+        FlowKind::Startup => boxed(StartupFlow::start(std::time::Duration::from_secs(60))),
+        FlowKind::SelfCheck => boxed(SelfCheckFlow::start(std::time::Duration::from_secs(60))),
+        FlowKind::Network => boxed(SelfCheckFlow::network(std::time::Duration::from_secs(60))),
+        FlowKind::Records => boxed(RecordsFlow::start(std::time::Duration::from_secs(60))),
         FlowKind::Login => boxed(LoginFlow::start(
             t.operators()?,
             std::time::Duration::from_secs(60),
@@ -261,6 +285,12 @@ fn run(args: &Args) -> Result<bool, PosError> {
             },
         };
         step = flow.on(event);
+    }
+    if startup
+        && matches!(step.screen, Screen::SignedIn { .. })
+        && let Some(report) = t.settle_if_due()?
+    {
+        println!("=== forced settlement of batch {:06}", report.batch);
     }
     for line in script {
         match line.strip_prefix("expect ") {

@@ -145,7 +145,7 @@ impl std::fmt::Debug for AccountConfig {
 }
 
 /// Host configuration.
-#[derive(Debug, Clone)]
+#[derive(Clone)]
 pub struct HostConfig {
     /// SQLite file (created if missing).
     pub db: PathBuf,
@@ -164,6 +164,34 @@ pub struct HostConfig {
     pub imk: [u8; 16],
     /// Serve TLS with this certificate instead of plain TCP.
     pub tls: Option<ServerTls>,
+}
+
+/// Keys, PINs and payment codes redacted; card numbers masked.
+impl std::fmt::Debug for HostConfig {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let codes: Vec<(String, String)> = self
+            .payment_codes
+            .iter()
+            .map(|(code, pan)| {
+                (
+                    pos_terminal::slip::mask_payment_code(code),
+                    pos_hal::Pan::parse(pan)
+                        .map(|p| p.to_string())
+                        .unwrap_or_else(|_| "<invalid PAN>".into()),
+                )
+            })
+            .collect();
+        f.debug_struct("HostConfig")
+            .field("db", &self.db)
+            .field("port", &self.port)
+            .field("terminals", &self.terminals)
+            .field("accounts", &self.accounts)
+            .field("payment_codes", &codes)
+            .field("issue_tdk", &self.issue_tdk)
+            .field("imk", &"<redacted>")
+            .field("tls", &self.tls)
+            .finish()
+    }
 }
 
 /// The host's TLS identity: a certificate chain and its private key, in PEM.
@@ -418,6 +446,7 @@ mod tests {
             "\"1234\"",
             "4761739001010010",
             "621234567890",
+            "6225880123456789012",
         ] {
             assert!(!text.contains(secret), "{secret} in {text}");
         }

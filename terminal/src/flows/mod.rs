@@ -6,19 +6,25 @@
 
 mod closing;
 pub mod login;
+pub mod records;
 pub mod refund;
 pub mod reprint;
 pub mod sale;
 pub mod scan;
+pub mod self_check;
 pub mod settle;
+pub mod startup;
 pub mod void;
 
 pub use login::LoginFlow;
+pub use records::RecordsFlow;
 pub use refund::{RefundConfig, RefundFlow};
 pub use reprint::ReprintFlow;
 pub use sale::{SaleConfig, SaleFlow};
 pub use scan::ScanFlow;
+pub use self_check::SelfCheckFlow;
 pub use settle::{SettleFailure, SettlementFlow};
+pub use startup::{SignInFailure, StartupFlow};
 pub use void::{OriginalSale, SupervisedConfig, VoidConfig, VoidFlow};
 
 use alloc::string::String;
@@ -197,6 +203,59 @@ pub enum Screen {
         /// The kind of fault.
         fault: ErrorKind,
     },
+    /// 自检中: the devices (or the network) are being checked.
+    SelfChecking,
+    /// 键盘测试: press every digit key, then Enter (Cancel skips the test).
+    KeyTest {
+        /// Digits seen so far (bit n = digit n).
+        seen: u16,
+    },
+    /// The self-check's (or network check's) findings.
+    SelfCheckReport {
+        /// What was found.
+        report: self_check::SelfCheckReport,
+        /// Enter prints it.
+        printable: bool,
+    },
+    /// 打印自检单: the self-check report is printing.
+    PrintingReport,
+    /// The printer stopped while printing the report: Enter tries again, Cancel skips it.
+    ReportPrinterProblem {
+        /// The kind of fault.
+        fault: ErrorKind,
+    },
+    /// 开机: the devices' state after power-on; any key signs in.
+    PowerOn {
+        /// The device check.
+        report: self_check::SelfCheckReport,
+    },
+    /// 签到中: signing in.
+    SigningIn,
+    /// 签到成功: signed in, the batch open.
+    SignedIn {
+        /// The batch number.
+        batch: u32,
+    },
+    /// 签到失败: why, what to do; Enter tries again, Cancel gives up.
+    SignInFailed {
+        /// The response code, or `NET`/`ANS`/`KEY`/`JNL`.
+        code: String,
+        /// The cause in words.
+        cause: &'static str,
+        /// What the operator can do.
+        action: &'static str,
+    },
+    /// 交易查询: one record of the open batch.
+    Record {
+        /// The record (masked).
+        record: alloc::boxed::Box<crate::records::RecordSummary>,
+        /// Its place, 1 = newest.
+        position: usize,
+        /// How many there are.
+        count: usize,
+    },
+    /// 交易查询: the open batch has no transactions.
+    NoRecords,
     /// Done.
     Done,
 }
@@ -239,6 +298,14 @@ pub enum Event {
     Totals(crate::online::Totals),
     /// The settlement's outcome ([`Action::Settle`]).
     Settled(Result<crate::online::Settlement, SettleFailure>),
+    /// Every device role's health ([`Action::CheckDevices`]).
+    DevicesChecked(alloc::vec::Vec<self_check::DeviceCheck>),
+    /// The echo tests' result ([`Action::CheckNetwork`]).
+    NetworkChecked(self_check::NetworkReport),
+    /// The sign-in's outcome ([`Action::SignIn`]): the batch, or why not.
+    SignedIn(Result<u32, SignInFailure>),
+    /// The open batch's records, oldest first ([`Action::LookUpRecords`]).
+    Records(alloc::vec::Vec<crate::records::RecordSummary>),
 }
 
 /// What the chip read gave the flow (the kernel keeps the rest).
@@ -430,6 +497,25 @@ pub enum Action {
         /// What was settled.
         report: crate::online::Settlement,
     },
+    /// Ask every device role for its health ([`pos_hal::Device::health_check`], internal
+    /// level); answer with [`Event::DevicesChecked`].
+    CheckDevices,
+    /// Send this many echo tests ([`crate::online::Online::echo`]), timing each; answer with
+    /// [`Event::NetworkChecked`].
+    CheckNetwork {
+        /// How many.
+        echoes: u8,
+    },
+    /// Print the self-check report; answer with [`Event::Printed`].
+    PrintSelfCheck {
+        /// What to print.
+        report: self_check::SelfCheckReport,
+    },
+    /// Sign in ([`crate::online::Online::sign_in`]); answer with [`Event::SignedIn`].
+    SignIn,
+    /// Read the open batch's records from the journal ([`crate::records::RecordSummary`]);
+    /// answer with [`Event::Records`].
+    LookUpRecords,
     /// The flow is over.
     Finish,
 }
@@ -484,6 +570,33 @@ impl Flow for LoginFlow {
 impl Flow for ReprintFlow {
     fn on(&mut self, event: Event) -> Step {
         ReprintFlow::on(self, event)
+    }
+    fn amount(&self) -> Amount {
+        Amount::ZERO
+    }
+}
+
+impl Flow for StartupFlow {
+    fn on(&mut self, event: Event) -> Step {
+        StartupFlow::on(self, event)
+    }
+    fn amount(&self) -> Amount {
+        Amount::ZERO
+    }
+}
+
+impl Flow for SelfCheckFlow {
+    fn on(&mut self, event: Event) -> Step {
+        SelfCheckFlow::on(self, event)
+    }
+    fn amount(&self) -> Amount {
+        Amount::ZERO
+    }
+}
+
+impl Flow for RecordsFlow {
+    fn on(&mut self, event: Event) -> Step {
+        RecordsFlow::on(self, event)
     }
     fn amount(&self) -> Amount {
         Amount::ZERO
@@ -552,6 +665,17 @@ impl Screen {
             Screen::LoggedIn { .. } => "LoggedIn",
             Screen::PrintingSettlement => "PrintingSettlement",
             Screen::SettlementPrinterProblem { .. } => "SettlementPrinterProblem",
+            Screen::SelfChecking => "SelfChecking",
+            Screen::KeyTest { .. } => "KeyTest",
+            Screen::SelfCheckReport { .. } => "SelfCheckReport",
+            Screen::PrintingReport => "PrintingReport",
+            Screen::ReportPrinterProblem { .. } => "ReportPrinterProblem",
+            Screen::PowerOn { .. } => "PowerOn",
+            Screen::SigningIn => "SigningIn",
+            Screen::SignedIn { .. } => "SignedIn",
+            Screen::SignInFailed { .. } => "SignInFailed",
+            Screen::Record { .. } => "Record",
+            Screen::NoRecords => "NoRecords",
             Screen::Done => "Done",
         }
     }
@@ -717,6 +841,68 @@ impl core::fmt::Display for Screen {
                 f,
                 "打印机故障 PRINTER: {fault}\n处理后按确认 FIX IT, THEN PRESS ENTER\n按取消不打印 CANCEL: SKIP THE LIST"
             ),
+            Screen::SelfChecking => f.write_str("自检中 CHECKING…"),
+            Screen::KeyTest { seen } => {
+                f.write_str("键盘测试 KEY TEST\n请按 0-9 PRESS EVERY DIGIT\n")?;
+                for d in 0..10u8 {
+                    if seen & (1 << d) != 0 {
+                        write!(f, "{d}")?;
+                    } else {
+                        f.write_str("_")?;
+                    }
+                }
+                f.write_str("\n完成按确认 ENTER WHEN DONE")
+            }
+            Screen::SelfCheckReport { report, printable } => {
+                f.write_str(if report.has_fault() {
+                    "自检 SELF-CHECK: 有故障 FAULTS FOUND"
+                } else {
+                    "自检 SELF-CHECK: 正常 ALL OK"
+                })?;
+                for line in report.lines() {
+                    write!(f, "\n{line}")?;
+                }
+                if *printable {
+                    f.write_str("\n确认打印 ENTER: PRINT  取消 CANCEL: DONE")
+                } else {
+                    f.write_str("\n按任意键 PRESS A KEY")
+                }
+            }
+            Screen::PrintingReport => f.write_str("打印自检单 PRINTING THE REPORT"),
+            Screen::ReportPrinterProblem { fault } => write!(
+                f,
+                "打印机故障 PRINTER: {fault}\n处理后按确认 FIX IT, THEN PRESS ENTER\n按取消不打印 CANCEL: SKIP THE REPORT"
+            ),
+            Screen::PowerOn { report } => {
+                f.write_str("开机自检 POWER-ON CHECK")?;
+                for line in report.lines() {
+                    write!(f, "\n{line}")?;
+                }
+                f.write_str("\n按任意键签到 PRESS A KEY TO SIGN IN")
+            }
+            Screen::SigningIn => f.write_str("签到中 SIGNING IN…"),
+            Screen::SignedIn { batch } => {
+                write!(f, "签到成功 SIGNED IN\n批次号 BATCH {batch:06}")
+            }
+            Screen::SignInFailed {
+                code,
+                cause,
+                action,
+            } => write!(
+                f,
+                "签到失败 SIGN-IN FAILED ({code})\n{cause}\n{action}\n确认重试 ENTER: TRY AGAIN  取消 CANCEL"
+            ),
+            Screen::Record {
+                record,
+                position,
+                count,
+            } => write!(
+                f,
+                "交易查询 RECORDS {position}/{count}\n{record}\n确认下一笔 ENTER: NEXT  清除 CLEAR: BACK"
+            ),
+            Screen::NoRecords => {
+                f.write_str("交易查询 RECORDS\n无交易 NO TRANSACTIONS IN THIS BATCH")
+            }
             Screen::Done => f.write_str("完成 DONE"),
         }
     }
