@@ -1316,11 +1316,15 @@ impl Terminal {
         let Some(batch) = due else {
             return Ok(None);
         };
-        println!("=== batch {batch:06} is from an earlier day: it is settled first");
+        if self.echo_receipts {
+            println!("=== batch {batch:06} is from an earlier day: it is settled first");
+        }
         let (mut flow, mut step) =
             pos_terminal::flows::SettlementFlow::start(Duration::from_secs(60));
         loop {
-            println!("--- {}\n{}", step.screen.name(), step.screen);
+            if self.echo_receipts {
+                println!("--- {}\n{}", step.screen.name(), step.screen);
+            }
             let event = match &step.action {
                 Action::Finish => break,
                 // Forced: the operator cannot decline it; a printer fault skips the list.

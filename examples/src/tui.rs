@@ -7,8 +7,9 @@
 use std::time::Duration;
 
 use pos_terminal::flows::{
-    Action, Event, Flow, LoginFlow, RefundConfig, RefundFlow, ReprintFlow, SaleConfig, SaleFlow,
-    ScanFlow, Screen, SettlementFlow, Step, VoidConfig, VoidFlow,
+    Action, Event, Flow, LoginFlow, RecordsFlow, RefundConfig, RefundFlow, ReprintFlow, SaleConfig,
+    SaleFlow, ScanFlow, Screen, SelfCheckFlow, SettlementFlow, StartupFlow, Step, VoidConfig,
+    VoidFlow,
 };
 use ratatui::Frame;
 use ratatui::layout::{Constraint, Direction, Layout};
@@ -39,6 +40,8 @@ pub enum Input {
     SwipeChipCard,
     /// Scan the customer's payment code (the scanner, or the demo wallet's code).
     ScanCode,
+    /// Switch the home screen between the transaction menu and the management menu.
+    Manage,
     /// Leave (on the home screen).
     Quit,
 }
@@ -60,6 +63,15 @@ const MENU: &[(&str, &str)] = &[
     ("0", "扫码收款 SHOW QR (customer scans)"),
 ];
 
+/// The management menu (管理), by number key.
+const MANAGE_MENU: &[(&str, &str)] = &[
+    ("1", "设备自检 SELF-CHECK"),
+    ("2", "网络检测 NETWORK CHECK"),
+    ("3", "交易查询 RECORDS"),
+    ("4", "签到 SIGN IN AGAIN"),
+    ("5", "操作员登录 LOGIN"),
+];
+
 /// Track 2 of the stripe-only test card (service code 101) and of the chip card (201).
 const STRIPE_CARD: &str = "swipe ;6212345678901232=30121011234567890?";
 const CHIP_CARD_STRIPE: &str = "swipe ;6212345678901232=30122011234567890?";
@@ -78,6 +90,12 @@ pub struct App {
     /// The demo's simulated serial devices (`sim-devices`' control port): the card keys make
     /// them swipe or scan, and the POS reads that from its real drivers.
     sim_control: Option<String>,
+    /// Signed in with the acquirer: transactions need it.
+    signed_in: bool,
+    /// The operator logged in: transactions need one.
+    operator: Option<String>,
+    /// The home screen shows the management menu.
+    managing: bool,
     /// Set once the user asked to leave.
     pub quit: bool,
 }
@@ -130,20 +148,76 @@ fn boxed<F: Flow + 'static>((flow, step): (F, Step)) -> (Box<dyn Flow>, Step) {
 }
 
 impl App {
-    /// Around an opened (signed-in) terminal.
+    /// Around an opened (signed-in) terminal; an operator logs in before the first
+    /// transaction.
     pub fn new(mut terminal: Terminal, supervisor_password: &str) -> Self {
         terminal.echo_receipts(false);
         Self {
             terminal,
             flow: None,
             pin: String::new(),
-            message: String::from("已签到 SIGNED IN"),
+            message: String::from("已签到 SIGNED IN · 8 操作员登录 LOG IN"),
             supervisor_password: supervisor_password.into(),
             receipt_images: None,
             waiting_since: None,
             sim_control: None,
+            signed_in: true,
+            operator: None,
+            managing: false,
             quit: false,
         }
+    }
+
+    /// Around a terminal just powered on ([`Terminal::open_signed_out`]): the power-on flow
+    /// checks the devices and signs in (retrying on Enter), a batch left open from an
+    /// earlier day is settled, then the operator logs in.
+    pub fn power_on(terminal: Terminal, supervisor_password: &str) -> Result<Self, PosError> {
+        let mut app = Self::new(terminal, supervisor_password);
+        app.signed_in = false;
+        app.message.clear();
+        app.flow = Some(boxed(StartupFlow::start(Duration::from_secs(60))));
+        app.run_actions()?;
+        Ok(app)
+    }
+
+    /// The operator logged in, if any.
+    pub fn operator(&self) -> Option<&str> {
+        self.operator.as_deref()
+    }
+
+    /// Signed in with the acquirer.
+    pub fn signed_in(&self) -> bool {
+        self.signed_in
+    }
+
+    /// What a finished flow leaves behind: a sign-in (then the forced settlement and the
+    /// login follow), a logged-in operator.
+    fn finished(&mut self) -> Result<(), PosError> {
+        let Some((_, step)) = self.flow.as_ref() else {
+            return Ok(());
+        };
+        match &step.screen {
+            Screen::SignedIn { batch } => {
+                self.signed_in = true;
+                self.message = format!("签到成功 SIGNED IN · 批次 BATCH {batch:06}");
+                if let Some(report) = self.terminal.settle_if_due()? {
+                    self.message = format!(
+                        "签到成功 SIGNED IN · 已结算上批 BATCH {:06} SETTLED",
+                        report.batch
+                    );
+                }
+                self.flow = Some(boxed(LoginFlow::start(
+                    self.terminal.operators()?,
+                    Duration::from_secs(60),
+                )));
+            }
+            Screen::LoggedIn { operator, .. } => {
+                self.operator = Some(operator.clone());
+                self.message = format!("已签到 SIGNED IN · 操作员 OPERATOR {operator}");
+            }
+            _ => {}
+        }
+        Ok(())
     }
 
     /// The card keys drive the simulated magstripe reader and scanner at `addr` (`sim-devices`'
@@ -189,6 +263,30 @@ impl App {
     fn start(&mut self, choice: u8) -> Result<(), PosError> {
         let sup = || self.supervisor_password.clone();
         let timeout = Duration::from_secs(60);
+        if self.managing {
+            let flow = match choice {
+                1 => boxed(SelfCheckFlow::start(timeout)),
+                2 => boxed(SelfCheckFlow::network(timeout)),
+                3 => boxed(RecordsFlow::start(timeout)),
+                4 => boxed(StartupFlow::start(timeout)),
+                5 => boxed(LoginFlow::start(self.terminal.operators()?, timeout)),
+                _ => return Ok(()),
+            };
+            self.flow = Some(flow);
+            self.message.clear();
+            return self.run_actions();
+        }
+        let transaction = !matches!(choice, 7 | 8);
+        if transaction && !self.signed_in {
+            self.message = "请先签到 SIGN IN FIRST: a 管理 MANAGE, 4".into();
+            return Ok(());
+        }
+        if transaction && self.operator.is_none() {
+            // Nobody may take money before an operator logs in.
+            self.message = "请先登录操作员 LOG IN FIRST".into();
+            self.flow = Some(boxed(LoginFlow::start(self.terminal.operators()?, timeout)));
+            return self.run_actions();
+        }
         let flow = match choice {
             1 => boxed(SaleFlow::start(SaleConfig::default())),
             2 => boxed(SaleFlow::balance(SaleConfig::default())),
@@ -227,7 +325,15 @@ impl App {
                     self.waiting_since = Some(std::time::Instant::now());
                     return Ok(());
                 }
-                Action::Finish => return Ok(()),
+                Action::Finish => {
+                    let before = step.screen.name();
+                    self.finished()?;
+                    // A sign-in hands over to the login: go on with it.
+                    match self.flow.as_ref() {
+                        Some((_, next)) if next.screen.name() != before => continue,
+                        _ => return Ok(()),
+                    }
+                }
                 other => {
                     let Some(event) = self.terminal.perform(other, flow.as_ref()) else {
                         return Ok(());
@@ -272,6 +378,10 @@ impl App {
         let action = self.flow.as_ref().map(|(_, s)| s.action.clone());
         match (action, input) {
             (None, Input::Digit(d)) => self.start(d),
+            (None, Input::Manage) => {
+                self.managing = !self.managing;
+                Ok(())
+            }
             (None, Input::Quit | Input::Cancel) => {
                 self.quit = true;
                 Ok(())
@@ -359,8 +469,13 @@ impl App {
     fn screen_text(&self) -> String {
         match &self.flow {
             None => {
-                let mut text = String::from("拉卡拉 POS  请选择 SELECT\n\n");
-                for (key, name) in MENU {
+                let (title, menu) = if self.managing {
+                    ("管理 MANAGE", MANAGE_MENU)
+                } else {
+                    ("请选择 SELECT", MENU)
+                };
+                let mut text = format!("拉卡拉 POS  {title}\n\n");
+                for (key, name) in menu {
                     text.push_str(&format!("{key} {name}\n"));
                 }
                 text
@@ -389,7 +504,10 @@ impl App {
     fn hints(&self) -> String {
         let action = self.flow.as_ref().map(|(_, s)| &s.action);
         match action {
-            None => "0-9 选择 choose · q/Esc 退出 quit".into(),
+            None if self.managing => {
+                "0-9 选择 choose · a 交易 transactions · q/Esc 退出 quit".into()
+            }
+            None => "0-9 选择 choose · a 管理 manage · q/Esc 退出 quit".into(),
             Some(Action::WaitCard { .. }) => {
                 "i 插卡 insert · t 挥卡 tap · s 刷卡 swipe · c 刷IC卡 swipe chip card · Esc 取消"
                     .into()

@@ -70,7 +70,20 @@ fn digits(app: &mut App, text: &str) {
 fn open(stage: &Stage, s: &Settings) -> App {
     let _ = stage;
     let (terminal, _) = Terminal::open(s).expect("signs in");
-    App::new(terminal, "123456")
+    logged_in(App::new(terminal, "123456"))
+}
+
+/// Cashier 01 logs in from the menu (8) with the new-terminal password.
+fn logged_in(mut app: App) -> App {
+    app.input(Input::Digit(8)).expect("login");
+    digits(&mut app, "01");
+    keys(&mut app, &[Input::Enter]);
+    digits(&mut app, "0000");
+    keys(&mut app, &[Input::Enter]);
+    assert_eq!(app.screen_name(), "LoggedIn", "{}", shown(&app));
+    keys(&mut app, &[Input::Enter]);
+    assert_eq!(app.operator(), Some("01"));
+    app
 }
 
 #[test]
@@ -259,7 +272,7 @@ fn the_receipt_panel_names_the_png_the_printer_saved() {
     stage.printer = pos_sim::printer::VirtualPrinter::tcp(0, 384, Some(images.clone()))
         .expect("printer with PNG output");
     let (terminal, _) = Terminal::open(&settings(&stage)).expect("signs in");
-    let mut app = App::new(terminal, "123456").with_receipt_images(&images);
+    let mut app = logged_in(App::new(terminal, "123456").with_receipt_images(&images));
     app.input(Input::Digit(1)).expect("sale");
     digits(&mut app, "100");
     keys(&mut app, &[Input::Enter, Input::Swipe, Input::Enter]);
@@ -293,7 +306,7 @@ fn long_steps_report_their_progress_sign_in_printing_settlement_and_each_upload(
     )
     .expect("signs in");
     assert_eq!(seen.borrow().first(), Some(&Progress::SigningIn));
-    let mut app = App::new(terminal, "123456");
+    let mut app = logged_in(App::new(terminal, "123456"));
     app.input(Input::Digit(1)).expect("sale");
     digits(&mut app, "5000");
     keys(
@@ -470,10 +483,10 @@ fn the_swipe_and_scan_keys_drive_the_simulated_serial_devices_read_by_the_real_d
     s.magstripe = Some(format!("msr:serial:{}", msr.path()));
     s.scanner = Some(format!("scanner:serial:{}", scanner.path()));
     let (terminal, _) = Terminal::open(&s).expect("signs in");
-    let mut app = App::new(terminal, "123456").with_sim_control(control_port(
+    let mut app = logged_in(App::new(terminal, "123456").with_sim_control(control_port(
         std::sync::Arc::clone(&msr),
         std::sync::Arc::clone(&scanner),
-    ));
+    )));
     let panel = shown(&app);
     assert!(
         panel.contains("msr:serial:") && panel.contains("scanner:serial:"),
@@ -499,4 +512,124 @@ fn the_swipe_and_scan_keys_drive_the_simulated_serial_devices_read_by_the_real_d
     keys(&mut app, &[Input::Enter, Input::ScanCode]);
     assert_eq!(app.screen_name(), "TearReceipt");
     assert_eq!(stage.printer.jobs().len(), 3);
+}
+
+#[test]
+fn power_on_shows_the_devices_signs_in_on_a_key_then_asks_for_the_operator() {
+    let stage = Stage::new("tui", "power-on");
+    let terminal = Terminal::open_signed_out(&settings(&stage), Box::new(|_| {})).expect("opens");
+    let mut app = App::power_on(terminal, "123456").expect("power on");
+    assert_eq!(app.screen_name(), "PowerOn");
+    let screen = shown(&app);
+    assert!(
+        screen.contains("PRINTER:")
+            && screen.contains("OK printer ready")
+            && screen.contains("PRESS A KEY TO SIGN IN"),
+        "{screen}"
+    );
+    assert!(!app.signed_in());
+    keys(&mut app, &[Input::Enter]);
+    assert!(app.signed_in());
+    assert_eq!(app.screen_name(), "OperatorId", "{}", shown(&app));
+    assert!(shown(&app).contains("SIGNED IN"));
+    digits(&mut app, "01");
+    keys(&mut app, &[Input::Enter]);
+    digits(&mut app, "0000");
+    keys(&mut app, &[Input::Enter, Input::Enter]);
+    assert_eq!(app.operator(), Some("01"));
+    app.input(Input::Digit(1)).expect("sale");
+    assert_eq!(app.screen_name(), "Amount");
+}
+
+#[test]
+fn a_failed_sign_in_is_explained_and_enter_tries_again_once_the_host_answers() {
+    use std::sync::atomic::Ordering;
+    let stage = Stage::new("tui", "sign-in-retry");
+    stage.host.faults().drop.store(true, Ordering::SeqCst);
+    let terminal = Terminal::open_signed_out(&settings(&stage), Box::new(|_| {})).expect("opens");
+    let mut app = App::power_on(terminal, "123456").expect("power on");
+    keys(&mut app, &[Input::Enter]);
+    assert_eq!(app.screen_name(), "SignInFailed");
+    let screen = shown(&app);
+    assert!(
+        screen.contains("(NET)") && screen.contains("cannot be reached"),
+        "{screen}"
+    );
+    // Until signed in, no transaction starts.
+    assert!(!app.signed_in());
+    stage.host.faults().drop.store(false, Ordering::SeqCst);
+    keys(&mut app, &[Input::Enter]);
+    assert!(app.signed_in(), "{}", shown(&app));
+    assert_eq!(app.screen_name(), "OperatorId");
+}
+
+#[test]
+fn no_transaction_starts_before_an_operator_logs_in() {
+    let stage = Stage::new("tui", "login-first");
+    let (terminal, _) = Terminal::open(&settings(&stage)).expect("signs in");
+    let mut app = App::new(terminal, "123456");
+    app.input(Input::Digit(1)).expect("sale");
+    assert_eq!(app.screen_name(), "OperatorId");
+    assert!(shown(&app).contains("LOG IN FIRST"));
+    keys(&mut app, &[Input::Cancel, Input::Enter]);
+    assert_eq!(app.screen_name(), "Home");
+    assert_eq!(app.operator(), None);
+    // A wrong password logs nobody in either.
+    app.input(Input::Digit(9)).expect("scan pay");
+    digits(&mut app, "01");
+    keys(&mut app, &[Input::Enter]);
+    digits(&mut app, "9999");
+    keys(&mut app, &[Input::Enter]);
+    assert_eq!(app.screen_name(), "LoginRefused");
+    assert_eq!(app.operator(), None);
+    assert!(stage.printer.jobs().is_empty());
+}
+
+#[test]
+fn the_management_menu_runs_the_self_check_the_network_check_and_the_records_query() {
+    let stage = Stage::new("tui", "manage");
+    let mut app = open(&stage, &settings(&stage));
+    app.input(Input::Manage).expect("manage");
+    assert!(shown(&app).contains("SELF-CHECK"));
+    app.input(Input::Digit(1)).expect("self-check");
+    assert_eq!(app.screen_name(), "KeyTest");
+    digits(&mut app, "0123456789");
+    keys(&mut app, &[Input::Enter]);
+    assert_eq!(app.screen_name(), "SelfCheckReport");
+    let report = shown(&app);
+    assert!(
+        report.contains("ALL OK") && report.contains("3/3"),
+        "{report}"
+    );
+    keys(&mut app, &[Input::Enter]);
+    assert_eq!(app.screen_name(), "Done");
+    assert_eq!(stage.printer.jobs().len(), 1);
+    keys(&mut app, &[Input::Enter]);
+    app.input(Input::Digit(2)).expect("network");
+    assert!(shown(&app).contains("NETWORK: 3/3"));
+    keys(&mut app, &[Input::Enter, Input::Enter]);
+    app.input(Input::Digit(3)).expect("records");
+    assert_eq!(app.screen_name(), "NoRecords");
+    keys(&mut app, &[Input::Enter, Input::Enter]);
+    // Back to the transactions: a sale, then it is the newest record.
+    app.input(Input::Manage).expect("transactions");
+    app.input(Input::Digit(1)).expect("sale");
+    digits(&mut app, "100");
+    keys(
+        &mut app,
+        &[
+            Input::Enter,
+            Input::Swipe,
+            Input::Enter,
+            Input::Enter,
+            Input::Enter,
+        ],
+    );
+    app.input(Input::Manage).expect("manage");
+    app.input(Input::Digit(3)).expect("records");
+    let record = shown(&app);
+    assert!(
+        record.contains("RECORDS 1/1") && record.contains("621234******1232"),
+        "{record}"
+    );
 }

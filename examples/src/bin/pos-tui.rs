@@ -88,6 +88,7 @@ fn input_of(code: KeyCode) -> Option<Input> {
         KeyCode::Char('s') | KeyCode::F(3) => Input::Swipe,
         KeyCode::Char('c') | KeyCode::F(4) => Input::SwipeChipCard,
         KeyCode::Char('m') | KeyCode::F(5) => Input::ScanCode,
+        KeyCode::Char('a') | KeyCode::F(6) => Input::Manage,
         KeyCode::Char('q') => Input::Quit,
         _ => return None,
     })
@@ -164,21 +165,18 @@ fn run(args: &Args) -> Result<(), PosError> {
         redirect_stderr(&args.log).map_err(|e| PosError::Setup(format!("--log: {e}")))?;
     // ratatui::init restores the terminal on panic too.
     let screen = std::rc::Rc::new(std::cell::RefCell::new(ratatui::init()));
-    let opened = Terminal::open_with_progress(&settings, progress_on(&screen)).and_then(
-        |(mut terminal, _)| {
-            terminal.settle_if_due()?;
-            Ok(terminal)
-        },
-    );
-    let terminal = match opened {
-        Ok(t) => t,
+    // Powered on signed out: the power-on screens check the devices and sign in (a refusal
+    // is explained and retried on Enter), then the operator logs in.
+    let opened = Terminal::open_signed_out(&settings, progress_on(&screen))
+        .and_then(|terminal| App::power_on(terminal, &args.supervisor_password));
+    let mut app = match opened {
+        Ok(app) => app,
         Err(e) => {
             ratatui::restore();
             restore_stderr(saved_stderr);
             return Err(e);
         }
     };
-    let mut app = App::new(terminal, &args.supervisor_password);
     if let Some(dir) = &args.receipt_images {
         app = app.with_receipt_images(dir);
     }
