@@ -7,9 +7,9 @@
 use std::time::Duration;
 
 use pos_terminal::flows::{
-    Action, Event, Flow, LoginFlow, RecordsFlow, RefundConfig, RefundFlow, ReprintFlow, SaleConfig,
-    SaleFlow, ScanFlow, Screen, SelfCheckFlow, SettlementFlow, StartupFlow, Step, VoidConfig,
-    VoidFlow,
+    Action, Event, Flow, LoginFlow, OperatorAdminFlow, RecordsFlow, RefundConfig, RefundFlow,
+    ReprintFlow, SaleConfig, SaleFlow, ScanFlow, Screen, SelfCheckFlow, SettlementFlow,
+    StartupFlow, Step, VoidConfig, VoidFlow,
 };
 use ratatui::Frame;
 use ratatui::layout::{Constraint, Direction, Layout};
@@ -70,6 +70,8 @@ const MANAGE_MENU: &[(&str, &str)] = &[
     ("3", "交易查询 RECORDS"),
     ("4", "签到 SIGN IN AGAIN"),
     ("5", "操作员登录 LOGIN"),
+    ("6", "操作员管理 OPERATORS (supervisor)"),
+    ("7", "修改密码 CHANGE MY PASSWORD"),
 ];
 
 /// Track 2 of the stripe-only test card (service code 101) and of the chip card (201).
@@ -270,6 +272,21 @@ impl App {
                 3 => boxed(RecordsFlow::start(timeout)),
                 4 => boxed(StartupFlow::start(timeout)),
                 5 => boxed(LoginFlow::start(self.terminal.operators()?, timeout)),
+                6 => boxed(OperatorAdminFlow::start(
+                    self.terminal.operators()?,
+                    timeout,
+                )),
+                7 => match self.operator.clone() {
+                    Some(me) => boxed(OperatorAdminFlow::change_own(
+                        self.terminal.operators()?,
+                        &me,
+                        timeout,
+                    )),
+                    None => {
+                        self.message = "请先登录操作员 LOG IN FIRST".into();
+                        return Ok(());
+                    }
+                },
                 _ => return Ok(()),
             };
             self.flow = Some(flow);

@@ -244,3 +244,39 @@ fn a_backup_restores_the_journal_and_device_file_and_a_bad_one_changes_nothing()
     let (code, out, err) = run(flow(&stage, "records", &one));
     assert_eq!(code, 0, "{out}\n{err}");
 }
+
+#[test]
+fn a_cashier_the_supervisor_adds_logs_in_and_changes_their_password_across_restarts() {
+    let stage = Stage::new("admin", "operators");
+    let (code, out, err) = run(flow(&stage, "operators", &script("operators.txt")));
+    assert_eq!(code, 0, "{out}\n{err}");
+    assert!(!out.contains("2468"), "a password shown: {out}");
+    let login = |password: &str| {
+        format!(
+            "keys 07\nenter\nkeys {password}\nenter\nexpect screen LoggedIn\nexpect contains 07\n"
+        )
+    };
+    let s = inline(&stage, "login.txt", &login("2468"));
+    let (code, out, err) = run(flow(&stage, "login", &s));
+    assert_eq!(code, 0, "{out}\n{err}");
+    let s = inline(
+        &stage,
+        "password.txt",
+        "keys 2468\nenter\nkeys 8642\nenter\nkeys 8642\nenter\nexpect screen OperatorChanged\nenter\nexpect screen Done\n",
+    );
+    let mut cmd = flow(&stage, "password", &s);
+    cmd.args(["--operator", "07"]);
+    let (code, out, err) = run(cmd);
+    assert_eq!(code, 0, "{out}\n{err}");
+    let s = inline(&stage, "login-new.txt", &login("8642"));
+    let (code, out, err) = run(flow(&stage, "login", &s));
+    assert_eq!(code, 0, "{out}\n{err}");
+    // A wrong supervisor password changes nothing and is counted like a login.
+    let s = inline(
+        &stage,
+        "bad-supervisor.txt",
+        "keys 654321\nenter\nexpect screen OperatorRefused\nexpect contains 2 tries left\nenter\nexpect screen Done\n",
+    );
+    let (code, out, err) = run(flow(&stage, "operators", &s));
+    assert_eq!(code, 0, "{out}\n{err}");
+}

@@ -10,7 +10,8 @@
 //! (supervisor password, voucher number, the same card), `--flow refund` a refund (supervisor
 //! password, card, original reference number and date, amount) instead of a sale;
 //! `--flow startup` powers on signed out and signs in through the power-on screens,
-//! `--flow self-check`, `--flow network` and `--flow records` run those menu functions. Script lines (`#` starts a comment): `keys 5000`, `key 5`, `enter`, `cancel`, `clear`,
+//! `--flow self-check`, `--flow network`, `--flow records`, `--flow operators` and `--flow
+//! password` run those menu functions. Script lines (`#` starts a comment): `keys 5000`, `key 5`, `enter`, `cancel`, `clear`,
 //! `timeout`, `swipe ;PAN=YYMMSSS…?` (the track given in the script), `swipe` (waits for a real
 //! swipe on `--magstripe`), `scan CODE` / `scan` (a payment code given, or read by `--scanner`,
 //! for `--flow scan`), `insert` (waits for a card in `--reader`), `pin 123456` (the software PIN pad), and checks:
@@ -23,9 +24,9 @@ use std::process::ExitCode;
 use clap::Parser;
 use pos_examples::headless::{KillAt, PosError, Settings, Terminal};
 use pos_terminal::flows::{
-    Action, Flow, LoginFlow, RecordsFlow, RefundConfig, RefundFlow, ReprintFlow, SaleConfig,
-    SaleFlow, ScanFlow, Screen, SelfCheckFlow, SettlementFlow, StartupFlow, Step, VoidConfig,
-    VoidFlow,
+    Action, Flow, LoginFlow, OperatorAdminFlow, RecordsFlow, RefundConfig, RefundFlow, ReprintFlow,
+    SaleConfig, SaleFlow, ScanFlow, Screen, SelfCheckFlow, SettlementFlow, StartupFlow, Step,
+    VoidConfig, VoidFlow,
 };
 
 /// The flows the runner can drive.
@@ -65,6 +66,10 @@ enum FlowKind {
     Network,
     /// 交易查询: the open batch's transactions, newest first (Enter: older, Clear: back).
     Records,
+    /// 操作员管理: the supervisor adds, removes or resets cashiers.
+    Operators,
+    /// 修改密码: operator `--operator` changes their own password.
+    Password,
 }
 
 #[derive(Parser, Debug)]
@@ -76,6 +81,9 @@ struct Args {
     /// The flow to run.
     #[arg(long, value_enum, default_value = "sale")]
     flow: FlowKind,
+    /// The operator whose password `--flow password` changes.
+    #[arg(long, default_value = "01")]
+    operator: String,
     /// The supervisor password a void asks for.
     #[arg(long, default_value = "123456")]
     supervisor_password: String,
@@ -222,6 +230,15 @@ fn run(args: &Args) -> Result<bool, PosError> {
         FlowKind::SelfCheck => boxed(SelfCheckFlow::start(std::time::Duration::from_secs(60))),
         FlowKind::Network => boxed(SelfCheckFlow::network(std::time::Duration::from_secs(60))),
         FlowKind::Records => boxed(RecordsFlow::start(std::time::Duration::from_secs(60))),
+        FlowKind::Operators => boxed(OperatorAdminFlow::start(
+            t.operators()?,
+            std::time::Duration::from_secs(60),
+        )),
+        FlowKind::Password => boxed(OperatorAdminFlow::change_own(
+            t.operators()?,
+            &args.operator,
+            std::time::Duration::from_secs(60),
+        )),
         FlowKind::Login => boxed(LoginFlow::start(
             t.operators()?,
             std::time::Duration::from_secs(60),

@@ -6,6 +6,7 @@
 
 mod closing;
 pub mod login;
+pub mod operator_admin;
 pub mod records;
 pub mod refund;
 pub mod reprint;
@@ -17,6 +18,7 @@ pub mod startup;
 pub mod void;
 
 pub use login::LoginFlow;
+pub use operator_admin::{OperatorAdminFlow, OperatorTask};
 pub use records::RecordsFlow;
 pub use refund::{RefundConfig, RefundFlow};
 pub use reprint::ReprintFlow;
@@ -256,6 +258,43 @@ pub enum Screen {
     },
     /// 交易查询: the open batch has no transactions.
     NoRecords,
+    /// 操作员管理: the operators (number, locked) and what the supervisor can do.
+    OperatorMenu {
+        /// Every operator: number and whether it is locked.
+        operators: alloc::vec::Vec<(String, bool)>,
+    },
+    /// The number of the operator to add, remove or reset.
+    OperatorNumber {
+        /// What for.
+        task: OperatorTask,
+        /// Digits typed.
+        digits: String,
+    },
+    /// A password typed as stars (old, new, or the new one again).
+    OperatorPasswordEntry {
+        /// What for.
+        task: OperatorTask,
+        /// Whose.
+        operator: String,
+        /// Which one is asked.
+        prompt: &'static str,
+        /// Digits typed.
+        typed: usize,
+    },
+    /// The change was refused, and why.
+    OperatorRefused {
+        /// Why.
+        reason: crate::operators::OperatorError,
+    },
+    /// The change is done (and kept).
+    OperatorChanged {
+        /// What was done.
+        task: OperatorTask,
+        /// To whom.
+        operator: String,
+    },
+    /// The new password and its repetition differ: nothing changed.
+    PasswordsDiffer,
     /// Done.
     Done,
 }
@@ -603,6 +642,15 @@ impl Flow for RecordsFlow {
     }
 }
 
+impl Flow for OperatorAdminFlow {
+    fn on(&mut self, event: Event) -> Step {
+        OperatorAdminFlow::on(self, event)
+    }
+    fn amount(&self) -> Amount {
+        Amount::ZERO
+    }
+}
+
 impl Flow for RefundFlow {
     fn on(&mut self, event: Event) -> Step {
         RefundFlow::on(self, event)
@@ -676,6 +724,12 @@ impl Screen {
             Screen::SignInFailed { .. } => "SignInFailed",
             Screen::Record { .. } => "Record",
             Screen::NoRecords => "NoRecords",
+            Screen::OperatorMenu { .. } => "OperatorMenu",
+            Screen::OperatorNumber { .. } => "OperatorNumber",
+            Screen::OperatorPasswordEntry { .. } => "OperatorPasswordEntry",
+            Screen::OperatorRefused { .. } => "OperatorRefused",
+            Screen::OperatorChanged { .. } => "OperatorChanged",
+            Screen::PasswordsDiffer => "PasswordsDiffer",
             Screen::Done => "Done",
         }
     }
@@ -903,6 +957,40 @@ impl core::fmt::Display for Screen {
             Screen::NoRecords => {
                 f.write_str("交易查询 RECORDS\n无交易 NO TRANSACTIONS IN THIS BATCH")
             }
+            Screen::OperatorMenu { operators } => {
+                f.write_str("操作员管理 OPERATORS\n")?;
+                for (id, locked) in operators {
+                    write!(f, "{id}{} ", if *locked { "(锁 LOCKED)" } else { "" })?;
+                }
+                f.write_str(
+                    "\n1 增加 ADD  2 删除 REMOVE  3 重置密码 RESET PASSWORD\n取消 CANCEL: DONE",
+                )
+            }
+            Screen::OperatorNumber { task, digits } => {
+                write!(f, "{}\n请输入操作员号 OPERATOR No.\n{digits}", task.name())
+            }
+            Screen::OperatorPasswordEntry {
+                task,
+                operator,
+                prompt,
+                typed,
+            } => write!(
+                f,
+                "{}\n操作员 OPERATOR {operator}\n{prompt}\n{}",
+                task.name(),
+                "*".repeat(*typed)
+            ),
+            Screen::OperatorRefused { reason } => {
+                write!(f, "操作失败 REFUSED\n{reason}\n按任意键 PRESS A KEY")
+            }
+            Screen::OperatorChanged { task, operator } => write!(
+                f,
+                "{}\n操作员 OPERATOR {operator}\n成功 DONE\n按任意键 PRESS A KEY",
+                task.name()
+            ),
+            Screen::PasswordsDiffer => f.write_str(
+                "两次密码不一致 THE PASSWORDS DIFFER\n未修改 NOTHING CHANGED\n按任意键 PRESS A KEY",
+            ),
             Screen::Done => f.write_str("完成 DONE"),
         }
     }
