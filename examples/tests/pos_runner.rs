@@ -236,6 +236,69 @@ fn a_refund_gives_back_part_of_a_sale_and_never_more_than_it() {
 }
 
 #[test]
+fn paper_out_between_the_copies_keeps_the_sale_and_the_slip_is_reprinted_after_loading_paper() {
+    let Stage {
+        dir: d,
+        host,
+        printer,
+    } = Stage::new("runner", "paper-out-between");
+    let journal = d.0.join("journal.sqlite");
+    let ledger = d.0.join("ledger.sqlite");
+    let balance = || -> i64 {
+        rusqlite::Connection::open(&ledger)
+            .expect("ledger")
+            .query_row(
+                "SELECT balance FROM accounts WHERE pan = '6212345678901232'",
+                [],
+                |r| r.get(0),
+            )
+            .expect("account")
+    };
+    let before = balance();
+    printer.paper_out_after_jobs(Some(1));
+    let (code, out, err) = pos(
+        &host,
+        &printer,
+        &journal,
+        &script("sale-paper-out-cardholder.txt"),
+        None,
+    );
+    assert_eq!(code, 0, "{out}\n{err}");
+    let whole = |p: &VirtualPrinter| p.jobs().into_iter().filter(|j| j.complete).count();
+    assert_eq!(whole(&printer), 1, "only the merchant copy");
+    printer.set_paper(pos_sim::printer::Paper::Ok);
+    // The reprint is the next request-free step; a balance inquiry after it would send any
+    // queued reversal first — there must be none: the sale stands.
+    let (code, out, err) = pos_flow(
+        "reprint",
+        &host,
+        &printer,
+        &journal,
+        &script("reprint-last.txt"),
+        None,
+    );
+    assert_eq!(code, 0, "{out}\n{err}");
+    assert_eq!(whole(&printer), 2);
+    let jobs = printer.jobs();
+    assert!(
+        jobs.last()
+            .expect("reprint")
+            .transcript()
+            .contains("重打印 REPRINT")
+    );
+    // Any reversal queued would go out before the next request: a sale of RMB 0.01 is one.
+    let next = d.0.join("next.txt");
+    std::fs::write(
+        &next,
+        "keys 1\nenter\nswipe ;6212345678901232=30121011234567890?\nenter\nenter\nexpect screen Done\n",
+    )
+    .expect("script");
+    let (code, out, err) = pos(&host, &printer, &journal, &next, None);
+    assert_eq!(code, 0, "{out}\n{err}");
+    assert_eq!(balance(), before - 5000 - 1, "charged once, not reversed");
+}
+
+#[test]
 fn paper_out_on_the_merchant_copy_and_given_up_reverses_the_sale_before_the_next() {
     let Stage {
         dir: d,

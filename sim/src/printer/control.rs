@@ -38,6 +38,8 @@ pub enum ControlCommand {
     DropAfterBytes(Option<usize>),
     /// `lines N`: paper runs out after N printed lines; `lines off`.
     PaperOutAfterLines(Option<usize>),
+    /// `jobs-left N`: paper runs out once N more jobs are printed; `jobs-left off`.
+    PaperOutAfterJobs(Option<usize>),
     /// `clear`: a healthy printer again.
     Clear,
     /// `jobs`: list the jobs printed so far.
@@ -81,6 +83,9 @@ impl FromStr for ControlCommand {
             ["lines", n] => ControlCommand::PaperOutAfterLines(
                 count(n).ok_or_else(|| UnknownCommand(line.to_string()))?,
             ),
+            ["jobs-left", n] => ControlCommand::PaperOutAfterJobs(
+                count(n).ok_or_else(|| UnknownCommand(line.to_string()))?,
+            ),
             ["clear"] => ControlCommand::Clear,
             ["jobs"] => ControlCommand::Jobs,
             ["replug"] => ControlCommand::Replug,
@@ -107,6 +112,7 @@ impl fmt::Display for ControlCommand {
             ControlCommand::Noise(false) => f.write_str("noise off"),
             ControlCommand::DropAfterBytes(b) => write!(f, "drop {}", n(b)),
             ControlCommand::PaperOutAfterLines(l) => write!(f, "lines {}", n(l)),
+            ControlCommand::PaperOutAfterJobs(j) => write!(f, "jobs-left {}", n(j)),
             ControlCommand::Clear => f.write_str("clear"),
             ControlCommand::Jobs => f.write_str("jobs"),
             ControlCommand::Replug => f.write_str("replug"),
@@ -126,6 +132,7 @@ impl ControlCommand {
             ControlCommand::Noise(noise) => vp.set_noise(noise),
             ControlCommand::DropAfterBytes(b) => vp.drop_after_bytes(b),
             ControlCommand::PaperOutAfterLines(l) => vp.paper_out_after_lines(l),
+            ControlCommand::PaperOutAfterJobs(j) => vp.paper_out_after_jobs(j),
             ControlCommand::Clear => vp.clear_faults(),
             ControlCommand::Jobs | ControlCommand::Replug => return false,
         }

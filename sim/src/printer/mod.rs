@@ -176,6 +176,12 @@ impl VirtualPrinter {
         lock(&self.state).faults.paper = paper;
     }
 
+    /// Paper runs out once this many more jobs are printed whole (`None`: never): the next
+    /// job finds none — paper out between the two copies of a sale.
+    pub fn paper_out_after_jobs(&self, jobs: Option<usize>) {
+        lock(&self.state).faults.paper_out_after_jobs = jobs;
+    }
+
     /// Runs out of paper after this many more printed lines of a job (a mid-job stop).
     pub fn paper_out_after_lines(&self, lines: Option<usize>) {
         lock(&self.state).faults.paper_out_after_lines = lines;

@@ -25,6 +25,7 @@ pub(crate) struct Faults {
     pub(crate) babble: bool,
     pub(crate) drop_after_bytes: Option<usize>,
     pub(crate) paper_out_after_lines: Option<usize>,
+    pub(crate) paper_out_after_jobs: Option<usize>,
 }
 
 /// How a line looks.

@@ -55,6 +55,11 @@ impl Parser {
             return;
         }
         let mut s = lock(state);
+        if s.faults.paper_out_after_jobs == Some(0) {
+            // The roll ended with the last job: this one finds no paper.
+            s.faults.paper = Paper::Out;
+            s.faults.paper_out_after_jobs = None;
+        }
         let blocked = s.faults.paper == Paper::Out || s.faults.cover_open || s.faults.offline;
         if blocked {
             self.interrupted = true;
@@ -89,11 +94,15 @@ impl Parser {
                 .ok()
                 .map(|_| path)
         });
-        lock(state).jobs.push(Job {
+        let mut s = lock(state);
+        s.jobs.push(Job {
             elements,
             complete,
             png,
         });
+        if complete && let Some(n) = s.faults.paper_out_after_jobs {
+            s.faults.paper_out_after_jobs = Some(n.saturating_sub(1));
+        }
     }
 
     /// A connection closed mid-job: what was received is not a printed job.
