@@ -1409,6 +1409,14 @@ impl Terminal {
             credit: (money(report.totals.credit.0), report.totals.credit.1),
             balanced: report.balanced,
             uploaded: report.uploaded,
+            details: self
+                .journal
+                .records(report.batch)
+                .unwrap_or_default()
+                .iter()
+                .filter_map(pos_terminal::records::RecordSummary::of)
+                .filter(|r| r.kind != "余额查询 BALANCE")
+                .collect(),
         };
         let layout = slip.layout();
         let lines = layout.lines();
@@ -1498,23 +1506,24 @@ impl Terminal {
         };
         let request = Message::unpack(&record.request).ok()?;
         let text = |n| request.string(n).ok().flatten().unwrap_or_default();
-        let pan = Pan::parse(&text(2)).ok()?;
+        // A card, or what paid a scan-code payment: the payment code (journaled masked) or
+        // the terminal's QR order.
+        let card = match Pan::parse(&text(2)) {
+            Ok(pan) => pos_terminal::slip::SlipCard::Card(pan),
+            Err(_) => {
+                let f59 = text(59);
+                match f59.strip_prefix("QUERY:") {
+                    Some(order) => pos_terminal::slip::SlipCard::Order(order.into()),
+                    None if !f59.is_empty() => pos_terminal::slip::SlipCard::payment_code(&f59),
+                    None => return None,
+                }
+            }
+        };
         let amount = request.amount().ok().flatten()?;
-        let t60 = text(60);
-        let transaction = match (request.mti().as_str(), text(3).as_str(), t60.get(..2)) {
-            ("0200", "000000", Some("22")) => "消费 SALE",
-            ("0200", "200000", _) => "消费撤销 VOID",
-            ("0220", _, _) => "退货 REFUND",
-            ("0100", "030000", _) => "预授权 PRE-AUTH",
-            ("0200", "000000", Some("20")) => "预授权完成 AUTH COMPLETE",
-            ("0100", "200000", _) => "预授权撤销 PRE-AUTH CANCEL",
-            _ => return None,
-        };
-        let entry = match text(22).get(..2) {
-            Some("02") | Some("80") => "刷卡 S",
-            Some("07") => "挥卡 C",
-            _ => "插卡 I",
-        };
+        // A balance inquiry prints no slip; neither does anything that is no transaction.
+        let transaction =
+            pos_terminal::records::kind_of(&request).filter(|kind| *kind != "余额查询 BALANCE")?;
+        let entry = pos_terminal::records::entry_of(&request);
         let when = record
             .created
             .and_then(|secs| DateTime::from_unix(secs, 8 * 3600).ok())
@@ -1524,7 +1533,7 @@ impl Terminal {
             merchant_id: self.acquirer.merchant_id.clone(),
             terminal_id: self.acquirer.terminal_id.clone(),
             operator: "01".into(),
-            card: pos_terminal::slip::SlipCard::Card(pan),
+            card,
             issuer: "银联 UnionPay".into(),
             entry: entry.into(),
             transaction: transaction.into(),

@@ -478,6 +478,13 @@ fn sale_then_settle(name: &str, balanced: bool) -> String {
 fn settlement_with_matching_totals_prints_a_balanced_list() {
     let list = sale_then_settle("settle-balanced", true);
     assert!(list.contains("对账平 BALANCED"), "{list}");
+    // The transaction list: the sale by voucher, its card masked, its amount.
+    assert!(list.contains("交易明细 TRANSACTIONS"), "{list}");
+    assert!(
+        list.contains("000001 消费 621234******1232") && list.contains("成功 APPROVED RMB 50.00"),
+        "{list}"
+    );
+    assert!(!list.contains("6212345678901232"), "{list}");
 }
 
 #[test]

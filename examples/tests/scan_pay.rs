@@ -233,3 +233,46 @@ fn cancel_while_the_qr_shows_closes_the_order_and_a_late_payment_is_refused() {
     );
     assert!(stage.printer.jobs().is_empty());
 }
+
+#[test]
+fn a_scan_payment_is_reprinted_with_its_code_masked() {
+    let stage = Stage::new("scan", "reprint");
+    let journal = stage.dir.0.join("journal.sqlite");
+    let out = pos_command(
+        "scan",
+        &stage.host,
+        &stage.printer,
+        &journal,
+        &script("scan.txt"),
+    )
+    .output()
+    .expect("pos runs");
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stdout)
+    );
+    let out = pos_command(
+        "reprint",
+        &stage.host,
+        &stage.printer,
+        &journal,
+        &script("reprint-last.txt"),
+    )
+    .output()
+    .expect("pos runs");
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stdout)
+    );
+    let jobs = stage.printer.jobs();
+    let reprint = jobs.last().expect("reprint").transcript();
+    assert!(
+        reprint.contains("重打印 REPRINT")
+            && reprint.contains("扫码支付 SCAN PAY")
+            && reprint.contains("6225***********9012"),
+        "{reprint}"
+    );
+    assert!(!reprint.contains(UNIONPAY_CODE));
+}

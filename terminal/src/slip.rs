@@ -330,6 +330,8 @@ pub struct SettlementSlip {
     pub balanced: bool,
     /// Transactions uploaded because the totals did not agree.
     pub uploaded: usize,
+    /// The batch's transactions (交易明细), oldest first; empty prints no detail list.
+    pub details: Vec<crate::records::RecordSummary>,
 }
 
 /// The strings of a laid-out settlement list; [`SettlementLayout::lines`] borrows from it.
@@ -368,6 +370,21 @@ impl SettlementSlip {
             }),
             format!("{}", self.uploaded),
         ];
+        let mut texts = texts;
+        for d in &self.details {
+            texts.push(format!(
+                "{:06} {} {}",
+                d.voucher,
+                d.kind.split(' ').next().unwrap_or(d.kind),
+                d.card
+            ));
+            let sign = if matches!(d.kind, "消费撤销 VOID" | "退货 REFUND") {
+                "-"
+            } else {
+                ""
+            };
+            texts.push(format!("{} RMB {sign}{}", d.standing, d.amount));
+        }
         SettlementLayout { texts }
     }
 }
@@ -382,7 +399,7 @@ impl SettlementLayout {
             right,
             style: n,
         };
-        alloc::vec![
+        let mut lines = alloc::vec![
             ReceiptLine::Text {
                 text: "结算总计单",
                 style: n.centered().bold().sized(TextSize::Double)
@@ -412,9 +429,29 @@ impl SettlementLayout {
                 style: n.centered().bold()
             },
             row("上送笔数 UPLOADED", t(11)),
-            ReceiptLine::Feed(3),
-            ReceiptLine::Cut(CutKind::Partial),
-        ]
+        ];
+        if self.texts.len() > 12 {
+            lines.push(ReceiptLine::Separator('-'));
+            lines.push(ReceiptLine::Text {
+                text: "交易明细 TRANSACTIONS",
+                style: n.centered().bold(),
+            });
+            for pair in self.texts[12..].chunks(2) {
+                lines.push(ReceiptLine::Text {
+                    text: pair[0].as_str(),
+                    style: n,
+                });
+                if let Some(second) = pair.get(1) {
+                    lines.push(ReceiptLine::Text {
+                        text: second.as_str(),
+                        style: n.aligned(pos_hal::Align::Right),
+                    });
+                }
+            }
+        }
+        lines.push(ReceiptLine::Feed(3));
+        lines.push(ReceiptLine::Cut(CutKind::Partial));
+        lines
     }
 }
 
