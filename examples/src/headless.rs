@@ -55,6 +55,9 @@ pub struct Settings {
     /// CA public keys for offline data authentication (`[[capk]]` TOML); `None` trusts the
     /// simulated cards' test CA (`sim/fixtures/emv-ca/capk.toml`) and nothing else.
     pub capk: Option<PathBuf>,
+    /// How long the host has to answer a request (10 s unless a bench wants its faults
+    /// found sooner).
+    pub host_timeout: Duration,
 }
 
 impl Settings {
@@ -73,6 +76,7 @@ impl Settings {
             merchant_id: "123456789012345".into(),
             kill_at: None,
             capk: None,
+            host_timeout: Duration::from_secs(10),
         }
     }
 }
@@ -412,7 +416,7 @@ impl Terminal {
                 &settings.terminal_id,
                 &settings.merchant_id,
             )
-            .with_timeout(Duration::from_secs(10)),
+            .with_timeout(settings.host_timeout),
             printer: settings
                 .printer
                 .as_deref()
@@ -627,6 +631,19 @@ impl Terminal {
                 Vec::new()
             }
         })
+    }
+
+    /// Sends the reversals the journal holds (unknown outcomes) now, without waiting for the
+    /// next request; returns how many went out.
+    pub fn flush_reversals(&mut self) -> Result<usize, PosError> {
+        Online::new(
+            &mut self.link,
+            &mut self.journal,
+            &mut self.keys,
+            &self.acquirer,
+        )
+        .flush_reversals(&self.cancel)
+        .map_err(|e| PosError::Setup(format!("reversal: {e}")))
     }
 
     /// Exports the journal (records, counters, operators) to a new file.
@@ -935,6 +952,7 @@ impl Terminal {
         let kind = match transaction {
             Transaction::Sale => 0x00,
             Transaction::Balance => 0x31,
+            Transaction::PreAuth => 0x03,
             _ => return Event::ChipRead(Err(pos_hal::ErrorKind::NotSupported)),
         };
         let txn = self.transaction_data(kind, amount);

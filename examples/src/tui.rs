@@ -182,6 +182,11 @@ impl App {
         Ok(app)
     }
 
+    /// The terminal behind the screen (a bench runner flushes reversals through it).
+    pub fn terminal_mut(&mut self) -> &mut Terminal {
+        &mut self.terminal
+    }
+
     /// The operator logged in, if any.
     pub fn operator(&self) -> Option<&str> {
         self.operator.as_deref()

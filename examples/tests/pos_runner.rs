@@ -329,6 +329,37 @@ fn paper_out_on_the_merchant_copy_and_given_up_reverses_the_sale_before_the_next
 }
 
 #[test]
+fn a_wrong_pin_on_a_chip_card_gets_a_new_cryptogram_and_the_second_pin_is_approved() {
+    require_stack();
+    let Stage {
+        dir: d,
+        host,
+        printer,
+    } = Stage::new("runner", "chip-wrong-pin");
+    let profile = CardProfile::builtin("unionpay-debit").expect("profile");
+    let card = slots::insert(0, EmvCard::new(profile), Faults::default()).expect("insert");
+    let (code, out, err) = pos(
+        &host,
+        &printer,
+        &d.0.join("journal.sqlite"),
+        &script("sale-chip-wrong-pin.txt"),
+        Some("pcsc:Virtual PCD 00 00"),
+    );
+    slots::remove(card, 0).expect("remove");
+    assert_eq!(code, 0, "{out}\n{err}");
+    // The first request was declined (55), the second approved: charged once.
+    let db = rusqlite::Connection::open(d.0.join("ledger.sqlite")).expect("ledger");
+    let balance: i64 = db
+        .query_row(
+            "SELECT balance FROM accounts WHERE pan = '6212345678901232'",
+            [],
+            |r| r.get(0),
+        )
+        .expect("account");
+    assert_eq!(balance, 1_000_000 - 1234, "charged once");
+}
+
+#[test]
 #[ignore = "needs pcscd + vpcd: run by `cargo xtask test`"]
 fn a_chip_sale_through_pcscd_with_online_pin() {
     require_stack();

@@ -18,9 +18,9 @@ pub enum Outcome {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ScenarioResult {
     /// Scenario name (`contact/emv-online`).
-    pub name: &'static str,
+    pub name: String,
     /// What it proves.
-    pub proves: &'static str,
+    pub proves: String,
     /// Outcome.
     pub outcome: Outcome,
     /// How long it took.
@@ -86,7 +86,7 @@ impl Report {
                 out,
                 "  <testcase classname=\"{}\" name=\"{}\" time=\"{:.3}\">",
                 xml(&self.bench),
-                xml(r.name),
+                xml(&r.name),
                 r.time.as_secs_f64()
             );
             match &r.outcome {
@@ -129,8 +129,8 @@ impl Report {
             let _ = writeln!(
                 out,
                 "<tr><td>{}</td><td>{}</td><td>{verdict}</td><td>{:.2} s</td><td>{}</td></tr>",
-                xml(r.name),
-                xml(r.proves),
+                xml(&r.name),
+                xml(&r.proves),
                 r.time.as_secs_f64(),
                 xml(detail)
             );
@@ -151,20 +151,20 @@ mod tests {
             devices: vec![("host", "sim".into())],
             results: vec![
                 ScenarioResult {
-                    name: "a",
-                    proves: "x",
+                    name: "a".into(),
+                    proves: "x".into(),
                     outcome: Outcome::Passed("ok & fine".into()),
                     time: Duration::from_millis(10),
                 },
                 ScenarioResult {
-                    name: "b",
-                    proves: "y",
+                    name: "b".into(),
+                    proves: "y".into(),
                     outcome: Outcome::Failed("\"bad\"".into()),
                     time: Duration::ZERO,
                 },
                 ScenarioResult {
-                    name: "c",
-                    proves: "z",
+                    name: "c".into(),
+                    proves: "z".into(),
                     outcome: Outcome::Skipped("no reader".into()),
                     time: Duration::ZERO,
                 },

@@ -20,6 +20,8 @@ pub enum Fault {
     HostGarbage,
     /// The virtual printer is out of paper.
     PrinterPaperOut,
+    /// host-sim acknowledges reversals but keeps the money (the matrix's books must differ).
+    HostForgetsReversals,
 }
 
 /// Why a simulator could not be started.
@@ -117,6 +119,9 @@ fn sim_err(what: &'static str) -> impl Fn(std::io::Error) -> RigError {
 impl Rig {
     /// Starts the simulators the bench asks for; `faults` are committed by them all run long.
     pub fn start(bench: Bench, dir: &std::path::Path, faults: &[Fault]) -> Result<Self, RigError> {
+        // A fresh scratch directory: the ledger and journals of an earlier run would be
+        // counted in this run's books.
+        let _ = std::fs::remove_dir_all(dir);
         let _ = std::fs::create_dir_all(dir);
         let real = |s: &str| Resolved::Real(s.to_string());
         let absent = || Resolved::Absent("not on this bench".into());
@@ -177,11 +182,21 @@ impl Rig {
         };
         rig.host = match &roles.host {
             Role::Sim => {
-                let host = HostSim::start(HostConfig::demo(rig.dir.join("ledger.sqlite")))
-                    .map_err(|e| RigError::Sim {
-                        what: "host",
-                        why: e.to_string(),
-                    })?;
+                let mut config = HostConfig::demo(rig.dir.join("ledger.sqlite"));
+                // The matrix's terminal: its own STANs, its own books.
+                let mut matrix = config.terminals[0].clone();
+                matrix.tid = crate::matrix::TERMINAL_ID.into();
+                matrix.mid = crate::matrix::MERCHANT_ID.into();
+                config.terminals.push(matrix);
+                let host = HostSim::start(config).map_err(|e| RigError::Sim {
+                    what: "host",
+                    why: e.to_string(),
+                })?;
+                if faults.contains(&Fault::HostForgetsReversals) {
+                    host.faults()
+                        .forget_reversals
+                        .store(true, std::sync::atomic::Ordering::Release);
+                }
                 if faults.contains(&Fault::HostGarbage) {
                     host.faults()
                         .garbage

@@ -447,7 +447,7 @@ fn pos_app(rig: &Rig, journal: &str) -> Result<App, String> {
     s.merchant_id = rig.bench.terminal.merchant_id.clone();
     s.capk = rig.bench.capk.clone();
     let (terminal, _) = Terminal::open(&s).map_err(|e| format!("sign-in: {e}"))?;
-    Ok(App::new(terminal, "123456"))
+    crate::matrix::log_in(App::new(terminal, "123456"))
 }
 
 fn press(app: &mut App, inputs: &[Input]) -> Result<(), String> {
@@ -542,18 +542,60 @@ fn pos_sale_tap(rig: &mut Rig) -> Result<String, String> {
     finish_sale(&mut app)
 }
 
-/// Runs every scenario on `rig` (those whose name starts with `only`, when given), printing
-/// progress.
+/// One thing to run: a scenario of [`SCENARIOS`] or a case of the [`crate::matrix`].
+enum Planned<'a> {
+    Scenario(&'a Scenario),
+    Case(crate::matrix::Case),
+}
+
+impl Planned<'_> {
+    fn name(&self) -> &str {
+        match self {
+            Planned::Scenario(s) => s.name,
+            Planned::Case(c) => &c.name,
+        }
+    }
+    fn proves(&self) -> &str {
+        match self {
+            Planned::Scenario(s) => s.proves,
+            Planned::Case(c) => &c.proves,
+        }
+    }
+    fn needs(&self) -> &[Need] {
+        match self {
+            Planned::Scenario(s) => s.needs,
+            Planned::Case(c) => &c.needs,
+        }
+    }
+    /// The matrix reads the host's ledger and commits faults: simulators only.
+    fn sim_only(&self) -> bool {
+        match self {
+            Planned::Scenario(s) => s.sim_only,
+            Planned::Case(_) => true,
+        }
+    }
+    fn run(&self, rig: &mut Rig) -> Result<String, String> {
+        match self {
+            Planned::Scenario(s) => (s.run)(rig),
+            Planned::Case(c) => crate::matrix::run(rig, c),
+        }
+    }
+}
+
+/// Runs every scenario, then the matrix, on `rig` (those whose name starts with `only`,
+/// when given), printing progress.
 pub fn run_all(rig: &mut Rig, only: Option<&str>) -> Report {
     let mut results = Vec::new();
-    let chosen: Vec<&Scenario> = SCENARIOS
+    let chosen: Vec<Planned<'_>> = SCENARIOS
         .iter()
-        .filter(|s| only.is_none_or(|p| s.name.starts_with(p)))
+        .map(Planned::Scenario)
+        .chain(crate::matrix::cases().into_iter().map(Planned::Case))
+        .filter(|s| only.is_none_or(|p| s.name().starts_with(p)))
         .collect();
     for (i, s) in chosen.iter().enumerate() {
-        let missing = s.needs.iter().find_map(|n| match role(rig, *n) {
+        let missing = s.needs().iter().find_map(|n| match role(rig, *n) {
             Resolved::Absent(why) => Some(format!("{n:?}: {why}")),
-            Resolved::Real(_) if s.sim_only => Some(format!(
+            Resolved::Real(_) if s.sim_only() => Some(format!(
                 "{n:?} is a real device: this scenario needs its simulator"
             )),
             _ => None,
@@ -561,7 +603,7 @@ pub fn run_all(rig: &mut Rig, only: Option<&str>) -> Report {
         let start = Instant::now();
         let outcome = match missing {
             Some(why) => Outcome::Skipped(why),
-            None => match (s.run)(rig) {
+            None => match s.run(rig) {
                 Ok(detail) => Outcome::Passed(detail),
                 Err(why) => Outcome::Failed(why),
             },
@@ -571,10 +613,13 @@ pub fn run_all(rig: &mut Rig, only: Option<&str>) -> Report {
             Outcome::Failed(_) => "FAILED ",
             Outcome::Skipped(_) => "skipped",
         };
-        println!("[{}/{}] {verdict} {}", i + 1, chosen.len(), s.name);
+        println!("[{}/{}] {verdict} {}", i + 1, chosen.len(), s.name());
+        if let Outcome::Failed(why) = &outcome {
+            println!("        {why}");
+        }
         results.push(ScenarioResult {
-            name: s.name,
-            proves: s.proves,
+            name: s.name().to_string(),
+            proves: s.proves().to_string(),
             outcome,
             time: start.elapsed(),
         });

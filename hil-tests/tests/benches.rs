@@ -35,14 +35,15 @@ fn the_simulator_bench_passes_every_scenario_and_a_paper_out_printer_fails_it() 
     let out = out_dir("sim");
     let (ok, stdout, junit) = run(bench, &out, &[]);
     assert!(ok, "{stdout}");
+    let all = pos_hil::SCENARIOS.len() + pos_hil::matrix::cases().len();
     assert!(
-        junit.contains("tests=\"11\" failures=\"0\" skipped=\"0\""),
+        junit.contains(&format!("tests=\"{all}\" failures=\"0\" skipped=\"0\"")),
         "{junit}"
     );
     assert!(
         std::fs::read_to_string(out.join("report.html"))
             .expect("html")
-            .contains("11 passed")
+            .contains(&format!("{all} passed"))
     );
     let out = out_dir("paper-out");
     let (ok, stdout, junit) = run(
@@ -59,6 +60,33 @@ fn the_simulator_bench_passes_every_scenario_and_a_paper_out_printer_fails_it() 
 }
 
 #[test]
+fn a_host_that_keeps_the_money_of_a_reversal_fails_the_matrix_books() {
+    let dir = out_dir("forgets");
+    std::fs::create_dir_all(&dir).expect("dir");
+    let bench = dir.join("bench.toml");
+    std::fs::write(
+        &bench,
+        "name = \"host-and-printer\"\n[roles]\nprinter = \"sim\"\nhost = \"sim\"\n",
+    )
+    .expect("bench");
+    let bench = bench.to_str().expect("utf-8");
+    let only = ["--only", "matrix/sale/swipe/host-wrong-mac"];
+    // The case passes on an honest host…
+    let (ok, stdout, _) = run(bench, &dir.join("honest"), &only);
+    assert!(ok, "{stdout}");
+    // …and fails, naming the difference, on one that acknowledges the reversal but keeps it.
+    let mut args = only.to_vec();
+    args.extend(["--fault", "host-forgets-reversals"]);
+    let (ok, stdout, junit) = run(bench, &dir.join("forgets"), &args);
+    assert!(!ok, "{stdout}");
+    assert!(
+        junit.contains("the books differ") && junit.contains("<failure"),
+        "{junit}"
+    );
+    let _ = std::fs::remove_dir_all(dir);
+}
+
+#[test]
 fn a_bench_without_a_role_skips_its_scenarios_with_the_reason() {
     let dir = out_dir("printer-only");
     std::fs::create_dir_all(&dir).expect("dir");
@@ -70,8 +98,14 @@ fn a_bench_without_a_role_skips_its_scenarios_with_the_reason() {
     .expect("bench");
     let (ok, stdout, junit) = run(bench.to_str().expect("utf-8"), &dir.join("out"), &[]);
     assert!(ok, "{stdout}");
+    // Two printer scenarios run; the other scenarios and every matrix case need a host or
+    // a card reader.
+    let all = pos_hil::SCENARIOS.len() + pos_hil::matrix::cases().len();
     assert!(
-        junit.contains("tests=\"11\" failures=\"0\" skipped=\"9\""),
+        junit.contains(&format!(
+            "tests=\"{all}\" failures=\"0\" skipped=\"{}\"",
+            all - 2
+        )),
         "{junit}"
     );
     assert!(

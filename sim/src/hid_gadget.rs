@@ -11,7 +11,6 @@
 //! [`swipe_magtek`], [`swipe_idtech`] and [`swipe_wedge`] write them to the gadget's
 //! `/dev/hidgN`, encoded by `pos_msr::reports` — the codec the drivers decode with.
 
-use std::io::Write;
 use std::path::Path;
 use std::time::Duration;
 
@@ -28,12 +27,62 @@ pub fn wedge_reports(text: &str) -> Vec<[u8; 8]> {
     pos_msr::reports::wedge_encode(text)
 }
 
+/// How long one report may wait for the host to take it: a host that never reads (its driver
+/// unbound, the gadget unplugged) gives an error, never a writer stuck for ever.
+pub const REPORT_DEADLINE: Duration = Duration::from_secs(3);
+
+/// The gadget node, opened non-blocking: each report is written within
+/// [`REPORT_DEADLINE`] or not at all.
+struct Gadget(std::fs::File);
+
+impl Gadget {
+    fn open(dev: &Path) -> std::io::Result<Self> {
+        use std::os::unix::fs::OpenOptionsExt;
+        std::fs::OpenOptions::new()
+            .write(true)
+            .custom_flags(libc::O_NONBLOCK)
+            .open(dev)
+            .map(Gadget)
+    }
+
+    fn report(&mut self, bytes: &[u8]) -> std::io::Result<()> {
+        use std::io::Write;
+        use std::os::fd::AsRawFd;
+        let deadline = std::time::Instant::now() + REPORT_DEADLINE;
+        loop {
+            match self.0.write(bytes) {
+                Ok(n) if n == bytes.len() => return Ok(()),
+                Ok(n) => {
+                    return Err(std::io::Error::new(
+                        std::io::ErrorKind::WriteZero,
+                        format!("the gadget took {n} of {} bytes", bytes.len()),
+                    ));
+                }
+                Err(e) if e.kind() == std::io::ErrorKind::WouldBlock => {}
+                Err(e) => return Err(e),
+            }
+            let left = deadline.saturating_duration_since(std::time::Instant::now());
+            if left.is_zero() {
+                return Err(std::io::Error::new(
+                    std::io::ErrorKind::TimedOut,
+                    "the USB host did not take the report",
+                ));
+            }
+            let mut pfd = libc::pollfd {
+                fd: self.0.as_raw_fd(),
+                events: libc::POLLOUT,
+                revents: 0,
+            };
+            let ms = left.as_millis().min(100) as libc::c_int;
+            // SAFETY: one valid pollfd for the duration of the call.
+            unsafe { libc::poll(&mut pfd, 1, ms) };
+        }
+    }
+}
+
 /// Writes one MagTek swipe to the gadget (`/dev/hidg0` in the rig): one write, one report.
 pub fn swipe_magtek(dev: &Path, t1: &str, t2: &str, t3: &str) -> std::io::Result<()> {
-    std::fs::OpenOptions::new()
-        .write(true)
-        .open(dev)?
-        .write_all(&magtek_report(t1, t2, t3))
+    Gadget::open(dev)?.report(&magtek_report(t1, t2, t3))
 }
 
 /// Writes one IDTech swipe to the gadget (`/dev/hidg2` in the rig): one write, one report.
@@ -41,21 +90,18 @@ pub fn swipe_idtech(dev: &Path, t1: &str, t2: &str, t3: &str) -> std::io::Result
     fn some(t: &str) -> Option<&str> {
         (!t.is_empty()).then_some(t)
     }
-    std::fs::OpenOptions::new()
-        .write(true)
-        .open(dev)?
-        .write_all(&pos_msr::reports::idtech_encode(
-            some(t1),
-            some(t2),
-            some(t3),
-        ))
+    Gadget::open(dev)?.report(&pos_msr::reports::idtech_encode(
+        some(t1),
+        some(t2),
+        some(t3),
+    ))
 }
 
 /// Types `text` on the wedge gadget (`/dev/hidg1` in the rig).
 pub fn swipe_wedge(dev: &Path, text: &str) -> std::io::Result<()> {
-    let mut f = std::fs::OpenOptions::new().write(true).open(dev)?;
+    let mut g = Gadget::open(dev)?;
     for r in wedge_reports(text) {
-        f.write_all(&r)?;
+        g.report(&r)?;
         std::thread::sleep(Duration::from_millis(2));
     }
     Ok(())

@@ -55,6 +55,12 @@ fn rig_wedge_swipe_is_typed_once_detached() {
     pos_sim::require_usb_rig("/dev/hidg0");
     let _rig = RIG.lock().unwrap_or_else(|e| e.into_inner());
     let handle = open(0x0801, 0x0001);
+    // Reports an earlier test left queued in the gadget are not this swipe: read them away.
+    let mut stale = [0u8; 8];
+    while handle
+        .read_interrupt(0x81, &mut stale, Duration::from_millis(300))
+        .is_ok()
+    {}
     // Only now (usbhid detached) may the reader type, or the console would swallow the keys.
     let writer = std::thread::spawn(|| swipe_wedge(Path::new("/dev/hidg1"), &format!("{T2}\n")));
     let mut typed = String::new();

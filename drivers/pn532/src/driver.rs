@@ -178,7 +178,20 @@ impl<P: Read + Write + ReadReady, T: Timer> Pn532<P, T> {
             name: "PN532",
             selector: pos_hal::FixedStr::truncated(selector),
         };
-        pn.firmware_version()?;
+        // The HSU wake-up is not always heard the first time (a chip still finishing what a
+        // previous owner of the port asked, bytes on the line): wake it again, twice at most.
+        let mut tries = 0;
+        loop {
+            match pn.firmware_version() {
+                Ok(()) => break,
+                Err(Error::Timeout | Error::Protocol) if tries < 2 => {
+                    tries += 1;
+                    pn.awake = false;
+                    pn.discard_input()?;
+                }
+                Err(e) => return Err(e),
+            }
+        }
         // MaxRetries: ATR 0xFF, PSL 0x01, passive activation 0x02 — a poll of an empty field
         // answers "no target" at once instead of waiting for ever.
         pn.command(

@@ -160,6 +160,7 @@ fn run(args: &Args) -> Result<(), PosError> {
         merchant_id: args.merchant_id.clone(),
         kill_at: None,
         capk: args.capk.clone(),
+        host_timeout: std::time::Duration::from_secs(10),
     };
     let saved_stderr =
         redirect_stderr(&args.log).map_err(|e| PosError::Setup(format!("--log: {e}")))?;

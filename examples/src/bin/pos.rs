@@ -178,6 +178,7 @@ fn run(args: &Args) -> Result<bool, PosError> {
         merchant_id: args.merchant_id.clone(),
         kill_at: args.kill_at,
         capk: args.capk.clone(),
+        host_timeout: std::time::Duration::from_secs(10),
         contactless: roles.contactless.clone(),
     };
     let startup = matches!(args.flow, FlowKind::Startup);

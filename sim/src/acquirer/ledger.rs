@@ -36,6 +36,9 @@ CREATE TABLE IF NOT EXISTS txns(
 pub(super) struct Job {
     pub(super) request: Vec<u8>,
     pub(super) answer: mpsc::Sender<Option<Vec<u8>>>,
+    /// Keep what the request did; `false` answers it and rolls it back (a host that loses
+    /// what it acknowledged: the bench runner's books must see it).
+    pub(super) keep: bool,
 }
 
 /// The only writer: takes every request that is waiting, handles each in its own savepoint and
@@ -57,7 +60,9 @@ pub(super) fn ledger(mut db: Connection, config: &HostConfig, queue: &mpsc::Rece
                 let sp = tx.savepoint()?;
                 match handle(&sp, config, &job.request) {
                     Ok(answer) => {
-                        sp.commit()?;
+                        if job.keep {
+                            sp.commit()?;
+                        }
                         answers.push(answer);
                     }
                     Err(e) => {

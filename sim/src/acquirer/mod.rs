@@ -69,6 +69,9 @@ pub struct Faults {
     pub garbage: AtomicBool,
     /// Corrupt the MAC of answers.
     pub wrong_mac: AtomicBool,
+    /// Acknowledge reversals without undoing anything (a host that loses what it
+    /// acknowledged).
+    pub forget_reversals: AtomicBool,
     /// Answer as if for another terminal (field 41 changed).
     pub other_terminal: AtomicBool,
 }

@@ -21,10 +21,13 @@ pub(super) fn serve<S: std::io::Read + std::io::Write>(
 ) -> Result<(), HostError> {
     while let Some(request) = read_frame(&mut stream)? {
         let (tx, rx) = mpsc::channel();
+        let forget = faults.forget_reversals.load(Ordering::Relaxed)
+            && Frame::decode_payload(&request).is_ok_and(|(_, m)| m.mti() == Mti::REVERSAL);
         if jobs
             .send(Job {
                 request,
                 answer: tx,
+                keep: !forget,
             })
             .is_err()
         {

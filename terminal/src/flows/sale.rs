@@ -58,6 +58,9 @@ enum State {
     ReadingChip {
         contactless: bool,
     },
+    /// The host said the PIN was wrong (55) on a chip card: its transaction ended with the
+    /// cryptogram, so the kernel runs again for a new one before the PIN is asked again.
+    RereadingChip,
     Confirm {
         pan: Pan,
         source: CardSource,
@@ -347,8 +350,60 @@ impl SaleFlow {
                     wait,
                 )
             }
-            // A wrong online PIN on a stripe card: the cardholder tries again (a chip card's
-            // transaction ended with its cryptogram; it starts over).
+            // A wrong online PIN on a contact chip card: its transaction ended with its
+            // cryptogram (the runner completed it with the decline), so the kernel runs again
+            // on the card still inserted, then the PIN is asked again. (A tapped card left the
+            // field: the decline stands.)
+            (State::Closing(Closing::Online), Event::Online(OnlineOutcome::Declined { rc }))
+                if rc == "55"
+                    && self.wrong_pins + 1 < PIN_TRIES
+                    && matches!(self.pin_card, Some((_, CardSource::Chip))) =>
+            {
+                self.wrong_pins += 1;
+                let amount = self.amount;
+                let read = self.read_chip();
+                self.go(
+                    State::RereadingChip,
+                    Screen::WrongPin {
+                        amount,
+                        tries_left: PIN_TRIES - self.wrong_pins,
+                    },
+                    read,
+                )
+            }
+            (State::RereadingChip, Event::ChipRead(Ok(card)))
+                if self
+                    .pin_card
+                    .as_ref()
+                    .is_some_and(|(pan, _)| *pan == card.pan) =>
+            {
+                let amount = self.amount;
+                self.go(
+                    State::Pin {
+                        source: CardSource::Chip,
+                    },
+                    Screen::WrongPin {
+                        amount,
+                        tries_left: PIN_TRIES - self.wrong_pins,
+                    },
+                    Action::GetPin { pan: card.pan },
+                )
+            }
+            // Another card, or the chip no longer reads: the wrong-PIN decline stands.
+            (State::RereadingChip, Event::ChipRead(_)) => {
+                let (cause, action) = crate::online::explain("55");
+                let wait = self.wait_key();
+                self.go(
+                    State::Closing(Closing::Acknowledge),
+                    Screen::Declined {
+                        rc: "55".into(),
+                        cause,
+                        action,
+                    },
+                    wait,
+                )
+            }
+            // A wrong online PIN on a stripe card: the cardholder tries again.
             (State::Closing(Closing::Online), Event::Online(OnlineOutcome::Declined { rc }))
                 if rc == "55"
                     && self.wrong_pins + 1 < PIN_TRIES
@@ -424,6 +479,50 @@ mod tests {
     const CHIP_T2: &str = "6212345678901232=30122201234567890";
     /// A stripe-only card (service code 101): swipe is fine, no PIN required.
     const STRIPE_T2: &str = "6212345678901232=30121011234567890";
+
+    #[test]
+    fn a_wrong_pin_on_a_chip_card_runs_the_kernel_again_then_asks_the_pin_again() {
+        let pan = Pan::parse("6212345678901232").expect("pan");
+        let card = || {
+            Event::ChipRead(Ok(ChipCard {
+                pan: Pan::parse("6212345678901232").expect("pan"),
+                online_pin: true,
+            }))
+        };
+        let (mut f, _) = SaleFlow::start(SaleConfig::default());
+        typed(&mut f, &[1, 0, 0]);
+        f.on(Event::Key(Key::Enter));
+        f.on(Event::Inserted);
+        f.on(card());
+        f.on(Event::Key(Key::Enter));
+        f.on(Event::Pin(Ok(true)));
+        let s = f.on(Event::Online(OnlineOutcome::Declined { rc: "55".into() }));
+        assert!(
+            matches!(s.screen, Screen::WrongPin { tries_left: 2, .. }),
+            "{s:?}"
+        );
+        assert!(
+            matches!(s.action, Action::ReadChip { .. }),
+            "a new cryptogram first"
+        );
+        let s = f.on(card());
+        assert_eq!(s.action, Action::GetPin { pan });
+        let s = f.on(Event::Pin(Ok(true)));
+        assert!(matches!(
+            s.action,
+            Action::GoOnline {
+                source: CardSource::Chip,
+                ..
+            }
+        ));
+        // Another card in the reader the second time: the decline stands.
+        f.on(Event::Online(OnlineOutcome::Declined { rc: "55".into() }));
+        let s = f.on(Event::ChipRead(Ok(ChipCard {
+            pan: Pan::parse("4761739001010010").expect("pan"),
+            online_pin: true,
+        })));
+        assert!(matches!(s.screen, Screen::Declined { ref rc, .. } if rc == "55"));
+    }
 
     #[test]
     fn a_wrong_pin_on_a_stripe_card_asks_again_twice_then_declines() {

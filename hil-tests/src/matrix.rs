@@ -1,0 +1,419 @@
+//! The POS matrix: each money flow × each card entry mode × each fault, driven through the
+//! POS screens by an operator that answers every screen as a cashier would. One terminal (its
+//! own terminal id at host-sim, one journal) lives through the whole matrix, as a real one
+//! lives through a day. After every case the reversals are sent and the host's ledger must
+//! hold exactly the transactions the terminal's journal calls approved — nothing charged
+//! twice, nothing charged that the terminal does not know of, nothing lost.
+
+use std::sync::atomic::Ordering;
+use std::time::Duration;
+
+use pos_examples::headless::{Settings, Terminal};
+use pos_examples::tui::{App, Input};
+use pos_platform::SqliteJournal;
+use pos_terminal::journal::{Journal, Outcome};
+
+use crate::rig::Rig;
+use crate::scenarios::Need;
+
+/// The matrix terminal at host-sim (its own id, so other scenarios' journals never share its
+/// STANs).
+pub const TERMINAL_ID: &str = "87650001";
+/// Its merchant.
+pub const MERCHANT_ID: &str = "876500000000001";
+
+/// A money flow.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Flow {
+    /// 消费.
+    Sale,
+    /// 预授权.
+    PreAuth,
+    /// 余额查询.
+    Balance,
+}
+
+/// How the card is presented.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Entry {
+    /// The test card's stripe.
+    Swipe,
+    /// The chip card in the contact reader (pcscd + vpcd).
+    Insert,
+    /// The card on the contactless reader (PN532 emulator).
+    Tap,
+}
+
+/// What goes wrong.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Fault {
+    /// Nothing.
+    None,
+    /// The host answers garbage.
+    HostGarbage,
+    /// The host's answers carry a wrong MAC.
+    HostWrongMac,
+    /// The host answers as if for another terminal.
+    HostOtherTerminal,
+    /// The host answers after the terminal stopped waiting.
+    HostLate,
+    /// The host hangs up instead of answering.
+    HostDrops,
+    /// No paper for the merchant copy; the cashier gives up.
+    PaperOutMerchantCopy,
+    /// The paper ends after the merchant copy; the cardholder copy is skipped.
+    PaperOutBetweenCopies,
+    /// The chip card is pulled at this command of the transaction (1-based).
+    CardPulledAt(usize),
+}
+
+impl Fault {
+    fn name(self) -> String {
+        match self {
+            Fault::None => "approved".into(),
+            Fault::HostGarbage => "host-garbage".into(),
+            Fault::HostWrongMac => "host-wrong-mac".into(),
+            Fault::HostOtherTerminal => "host-other-terminal".into(),
+            Fault::HostLate => "host-late".into(),
+            Fault::HostDrops => "host-drops".into(),
+            Fault::PaperOutMerchantCopy => "paper-out-merchant-copy".into(),
+            Fault::PaperOutBetweenCopies => "paper-out-between-copies".into(),
+            Fault::CardPulledAt(n) => format!("card-pulled-at-apdu-{n:02}"),
+        }
+    }
+
+    fn host(self) -> bool {
+        matches!(
+            self,
+            Fault::HostGarbage
+                | Fault::HostWrongMac
+                | Fault::HostOtherTerminal
+                | Fault::HostLate
+                | Fault::HostDrops
+        )
+    }
+}
+
+/// One case of the matrix.
+#[derive(Debug, Clone)]
+pub struct Case {
+    /// `matrix/sale/insert/host-garbage`.
+    pub name: String,
+    /// What it proves.
+    pub proves: String,
+    /// The roles it needs (all simulators: the ledger is read).
+    pub needs: Vec<Need>,
+    flow: Flow,
+    entry: Entry,
+    fault: Fault,
+}
+
+/// Commands of a contact sale with online PIN, the last of them the second GENERATE AC: a
+/// pull is tried at each.
+pub const CONTACT_SALE_COMMANDS: usize = 13;
+
+/// Every case, in run order.
+pub fn cases() -> Vec<Case> {
+    let mut out = Vec::new();
+    let host_faults = [
+        Fault::None,
+        Fault::HostGarbage,
+        Fault::HostWrongMac,
+        Fault::HostOtherTerminal,
+        Fault::HostLate,
+        Fault::HostDrops,
+    ];
+    for flow in [Flow::Sale, Flow::PreAuth, Flow::Balance] {
+        for entry in [Entry::Swipe, Entry::Insert, Entry::Tap] {
+            let mut faults = host_faults.to_vec();
+            if flow != Flow::Balance {
+                faults.extend([Fault::PaperOutMerchantCopy, Fault::PaperOutBetweenCopies]);
+            }
+            if flow == Flow::Sale && entry == Entry::Insert {
+                faults.extend((1..=CONTACT_SALE_COMMANDS).map(Fault::CardPulledAt));
+            }
+            for fault in faults {
+                out.push(case(flow, entry, fault));
+            }
+        }
+    }
+    out
+}
+
+fn case(flow: Flow, entry: Entry, fault: Fault) -> Case {
+    let flow_name = match flow {
+        Flow::Sale => "sale",
+        Flow::PreAuth => "preauth",
+        Flow::Balance => "balance",
+    };
+    let entry_name = match entry {
+        Entry::Swipe => "swipe",
+        Entry::Insert => "insert",
+        Entry::Tap => "tap",
+    };
+    let expect = match fault {
+        Fault::None if flow == Flow::Balance => "the balance is shown",
+        Fault::None => "approved and both slips printed",
+        Fault::PaperOutMerchantCopy => "the sale is given up and reversed",
+        Fault::PaperOutBetweenCopies => "the sale stands with one slip, nothing reversed",
+        Fault::CardPulledAt(_) => "the sale ends without a charge, or is reversed",
+        _ => "the outcome is unknown and reversed",
+    };
+    let mut needs = vec![Need::Host, Need::Printer];
+    match entry {
+        // The cashier's swipe key swipes the test card's stripe.
+        Entry::Swipe => {}
+        Entry::Insert => needs.push(Need::Contact),
+        Entry::Tap => needs.push(Need::Contactless),
+    }
+    Case {
+        name: format!("matrix/{flow_name}/{entry_name}/{}", fault.name()),
+        proves: format!(
+            "{flow_name} by {entry_name}, {}: {expect}; the host's ledger then holds exactly what the journal calls approved",
+            fault.name()
+        ),
+        needs,
+        flow,
+        entry,
+        fault,
+    }
+}
+
+/// The PIN of the simulated card.
+const PIN: &str = "123456";
+/// What the matrix waits for an answer before the outcome is unknown.
+const HOST_TIMEOUT: Duration = Duration::from_millis(1200);
+
+fn open(rig: &Rig) -> Result<App, String> {
+    let host = rig.host.selector().ok_or("no host")?;
+    let mut s = Settings::demo(host, rig.dir.join("matrix.sqlite"));
+    s.printer = rig.printer.selector().map(str::to_string);
+    s.reader = rig.contact.selector().map(str::to_string);
+    s.contactless = rig.contactless.selector().map(str::to_string);
+    s.terminal_id = TERMINAL_ID.into();
+    s.merchant_id = MERCHANT_ID.into();
+    s.capk = rig.bench.capk.clone();
+    s.host_timeout = HOST_TIMEOUT;
+    let (terminal, _) = Terminal::open(&s).map_err(|e| format!("sign-in: {e}"))?;
+    log_in(App::new(terminal, "123456"))
+}
+
+/// Cashier 01 logs in (password 0000): no transaction starts before an operator is in.
+pub(crate) fn log_in(mut app: App) -> Result<App, String> {
+    for input in "801".bytes().map(|d| Input::Digit(d - b'0')) {
+        app.input(input).map_err(|e| e.to_string())?;
+    }
+    app.input(Input::Enter).map_err(|e| e.to_string())?;
+    for input in "0000".bytes().map(|d| Input::Digit(d - b'0')) {
+        app.input(input).map_err(|e| e.to_string())?;
+    }
+    app.input(Input::Enter).map_err(|e| e.to_string())?;
+    app.input(Input::Enter).map_err(|e| e.to_string())?;
+    if app.operator().is_none() {
+        return Err("cashier 01 could not log in".into());
+    }
+    Ok(app)
+}
+
+/// Sets or clears a fault on the simulators.
+fn commit(rig: &mut Rig, fault: Fault, on: bool) -> Result<(), String> {
+    let host = rig.host_sim.as_ref().ok_or("needs host-sim")?;
+    let f = host.faults();
+    match fault {
+        Fault::HostGarbage => f.garbage.store(on, Ordering::Release),
+        Fault::HostWrongMac => f.wrong_mac.store(on, Ordering::Release),
+        Fault::HostOtherTerminal => f.other_terminal.store(on, Ordering::Release),
+        Fault::HostDrops => f.drop.store(on, Ordering::Release),
+        Fault::HostLate => f.delay_ms.store(
+            if on {
+                HOST_TIMEOUT.as_millis() as u64 + 500
+            } else {
+                0
+            },
+            Ordering::Release,
+        ),
+        Fault::PaperOutMerchantCopy | Fault::PaperOutBetweenCopies => {
+            let printer = rig
+                .printer_sim
+                .as_ref()
+                .ok_or("needs the virtual printer")?;
+            match (fault, on) {
+                (_, false) => printer.clear_faults(),
+                (Fault::PaperOutMerchantCopy, true) => {
+                    printer.set_paper(pos_sim::printer::Paper::Out)
+                }
+                _ => printer.paper_out_after_jobs(Some(1)),
+            }
+        }
+        Fault::CardPulledAt(n) => {
+            let faults = pos_sim::vpcd::Faults {
+                remove_after: on.then_some(n - 1),
+                ..Default::default()
+            };
+            rig.reinsert_card(faults)?;
+        }
+        Fault::None => {}
+    }
+    Ok(())
+}
+
+/// The cashier: answers each screen until the flow is over; returns the screens seen.
+fn operate(app: &mut App, case: &Case) -> Result<Vec<&'static str>, String> {
+    let key = |app: &mut App, i: Input| app.input(i).map_err(|e| e.to_string());
+    let digits = |app: &mut App, text: &str| -> Result<(), String> {
+        for d in text.bytes() {
+            app.input(Input::Digit(d - b'0'))
+                .map_err(|e| e.to_string())?;
+        }
+        Ok(())
+    };
+    let mut seen = Vec::new();
+    key(
+        app,
+        Input::Digit(match case.flow {
+            Flow::Sale => 1,
+            Flow::Balance => 2,
+            Flow::PreAuth => 5,
+        }),
+    )?;
+    let mut presented = 0;
+    for _ in 0..40 {
+        let screen = app.screen_name();
+        seen.push(screen);
+        match screen {
+            "Amount" => {
+                digits(app, "1234")?;
+                key(app, Input::Enter)?;
+            }
+            "PresentCard" | "InsertChip" => {
+                // A card that failed (pulled) is not presented again: the sale ends.
+                if presented > 0 {
+                    key(app, Input::Cancel)?;
+                    continue;
+                }
+                presented += 1;
+                key(
+                    app,
+                    match case.entry {
+                        Entry::Swipe => Input::Swipe,
+                        Entry::Insert => Input::Insert,
+                        Entry::Tap => Input::Tap,
+                    },
+                )?;
+            }
+            "EnterPin" | "WrongPin" => {
+                digits(app, PIN)?;
+                key(app, Input::Enter)?;
+            }
+            // Paper out: the merchant copy is given up (the sale is reversed), the cardholder
+            // copy skipped.
+            "PrinterProblem" => key(app, Input::Cancel)?,
+            "Done" | "Ended" => {
+                key(app, Input::Enter)?;
+                return Ok(seen);
+            }
+            "Home" => return Ok(seen),
+            _ => key(app, Input::Enter)?,
+        }
+    }
+    Err(format!("the flow did not end: {}", seen.join(" → ")))
+}
+
+/// Approved STANs with their amounts: the terminal's journal and the host's ledger.
+fn books(rig: &Rig) -> Result<(Books, Books), String> {
+    let mut journal =
+        SqliteJournal::open(rig.dir.join("matrix.sqlite")).map_err(|e| e.to_string())?;
+    let batch = journal.batch().map_err(|e| e.to_string())?;
+    let mut terminal: Books = Vec::new();
+    for b in 1..=batch {
+        for r in journal.records(b).map_err(|e| e.to_string())? {
+            let Ok(request) = pos_terminal::iso8583::Message::unpack(&r.request) else {
+                return Err(format!("journal record {} does not unpack", r.id));
+            };
+            // Balance inquiries move no money: the books are about money.
+            let balance = request.processing_code().ok().flatten().as_deref() == Some("310000");
+            if matches!(r.outcome, Outcome::Approved { .. }) && !balance {
+                let amount = request.amount().ok().flatten().map_or(0, |a| a.minor());
+                terminal.push((r.stan, amount));
+            }
+        }
+    }
+    let db =
+        rusqlite::Connection::open(rig.dir.join("ledger.sqlite")).map_err(|e| e.to_string())?;
+    let mut stmt = db
+        .prepare(
+            "SELECT stan, amount FROM txns WHERE tid = ?1 AND rc = '00' AND state != 'reversed' \
+             AND kind NOT IN ('balance', 'reversal') ORDER BY stan",
+        )
+        .map_err(|e| e.to_string())?;
+    let host: Books = stmt
+        .query_map([TERMINAL_ID], |r| {
+            Ok((r.get(0)?, r.get::<_, i64>(1)? as u64))
+        })
+        .map_err(|e| e.to_string())?
+        .collect::<Result<_, _>>()
+        .map_err(|e| e.to_string())?;
+    terminal.sort_unstable();
+    Ok((terminal, host))
+}
+
+fn whole_jobs(rig: &Rig) -> usize {
+    rig.printer_sim
+        .as_ref()
+        .map_or(0, |p| p.jobs().iter().filter(|j| j.complete).count())
+}
+
+/// What the screens and the printer should have shown for the case's fault, and did not.
+fn misbehaviour(case: &Case, seen: &[&str], printed: usize) -> Option<String> {
+    let saw = |s: &str| seen.contains(&s);
+    let money = case.flow != Flow::Balance;
+    let wrong = match case.fault {
+        Fault::None if money => !saw("TearReceipt") || printed != 2,
+        Fault::None => !saw("Balance") || printed != 0,
+        f if f.host() => {
+            saw("Approved") || saw("TearReceipt") || printed != 0 || (money && !saw("Reversing"))
+        }
+        Fault::PaperOutMerchantCopy => !saw("PrinterProblem") || !saw("Reversing") || printed != 0,
+        Fault::PaperOutBetweenCopies => {
+            !saw("TearReceipt") || !saw("PrinterProblem") || saw("Reversing") || printed != 1
+        }
+        Fault::CardPulledAt(_) => saw("TearReceipt") || printed != 0,
+        _ => false,
+    };
+    wrong.then(|| {
+        format!(
+            "expected: {} ({printed} slip(s) printed)",
+            case.proves.split(':').nth(1).unwrap_or("").trim()
+        )
+    })
+}
+
+/// Approved money transactions (STAN, amount).
+type Books = Vec<(u32, u64)>;
+
+/// Runs one case.
+pub fn run(rig: &mut Rig, case: &Case) -> Result<String, String> {
+    let mut app = open(rig)?;
+    let jobs_before = whole_jobs(rig);
+    commit(rig, case.fault, true)?;
+    let operated = operate(&mut app, case);
+    // Faults off before the reversals go out (a host still garbling would keep them queued).
+    let cleared = commit(rig, case.fault, false);
+    let seen = operated?;
+    cleared?;
+    let flushed = app.terminal_mut().flush_reversals();
+    drop(app);
+    flushed.map_err(|e| e.to_string())?;
+    let printed = whole_jobs(rig) - jobs_before;
+    let path = seen.join(" → ");
+    if let Some(wrong) = misbehaviour(case, &seen, printed) {
+        return Err(format!("{wrong}: {path}"));
+    }
+    let (terminal, host) = books(rig)?;
+    if terminal != host {
+        return Err(format!(
+            "the books differ after {path}: terminal approved {terminal:?}, host booked {host:?}"
+        ));
+    }
+    Ok(format!("{path}; {} approved on both sides", terminal.len()))
+}
