@@ -54,7 +54,7 @@ fn main() -> ExitCode {
     drop(rig);
     let written = std::fs::create_dir_all(&out)
         .and_then(|()| std::fs::write(out.join("junit.xml"), report.junit()))
-        .and_then(|()| std::fs::write(out.join("report.html"), report.html()));
+        .and_then(|()| std::fs::write(out.join("report.html"), report.html_in(&out)));
     if let Err(e) = written {
         eprintln!(
             "pos-hil: cannot write the reports to {}: {e}",

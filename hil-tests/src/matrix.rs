@@ -31,6 +31,10 @@ pub enum Flow {
     PreAuth,
     /// 余额查询.
     Balance,
+    /// 消费撤销 of a sale made just before (supervisor password, its voucher, the card).
+    Void,
+    /// 结算 of the open batch (no card).
+    Settle,
 }
 
 /// How the card is presented.
@@ -65,7 +69,16 @@ pub enum Fault {
     PaperOutBetweenCopies,
     /// The chip card is pulled at this command of the transaction (1-based).
     CardPulledAt(usize),
+    /// pcscd restarts after the terminal opened its reader (the driver must find the new
+    /// daemon by itself).
+    PcscdRestart,
+    /// The terminal (the `pos` runner) is killed, as by a power cut, at this journal step
+    /// (`before-send`, `after-answer`, `between-receipts`); then it restarts.
+    KilledAt(&'static str),
 }
+
+/// The journal steps the terminal is killed at.
+pub const KILL_STEPS: [&str; 3] = ["before-send", "after-answer", "between-receipts"];
 
 impl Fault {
     fn name(self) -> String {
@@ -79,6 +92,8 @@ impl Fault {
             Fault::PaperOutMerchantCopy => "paper-out-merchant-copy".into(),
             Fault::PaperOutBetweenCopies => "paper-out-between-copies".into(),
             Fault::CardPulledAt(n) => format!("card-pulled-at-apdu-{n:02}"),
+            Fault::PcscdRestart => "pcscd-restart".into(),
+            Fault::KilledAt(step) => format!("killed-{step}"),
         }
     }
 
@@ -123,19 +138,34 @@ pub fn cases() -> Vec<Case> {
         Fault::HostLate,
         Fault::HostDrops,
     ];
-    for flow in [Flow::Sale, Flow::PreAuth, Flow::Balance] {
-        for entry in [Entry::Swipe, Entry::Insert, Entry::Tap] {
+    for flow in [Flow::Sale, Flow::PreAuth, Flow::Balance, Flow::Void] {
+        let entries: &[Entry] = if flow == Flow::Void {
+            // A void reads the card number only: the stripe and the chip.
+            &[Entry::Swipe, Entry::Insert]
+        } else {
+            &[Entry::Swipe, Entry::Insert, Entry::Tap]
+        };
+        for &entry in entries {
             let mut faults = host_faults.to_vec();
             if flow != Flow::Balance {
                 faults.extend([Fault::PaperOutMerchantCopy, Fault::PaperOutBetweenCopies]);
             }
             if flow == Flow::Sale && entry == Entry::Insert {
                 faults.extend((1..=CONTACT_SALE_COMMANDS).map(Fault::CardPulledAt));
+                faults.push(Fault::PcscdRestart);
+            }
+            if flow == Flow::Sale && entry == Entry::Swipe {
+                faults.extend(KILL_STEPS.map(Fault::KilledAt));
             }
             for fault in faults {
                 out.push(case(flow, entry, fault));
             }
         }
+    }
+    // Settlement last: a host that garbles it leaves the batch open; the next one settles it
+    // balanced (the books agreed after every case).
+    for fault in [Fault::HostGarbage, Fault::None] {
+        out.push(case(Flow::Settle, Entry::Swipe, fault));
     }
     out
 }
@@ -145,23 +175,33 @@ fn case(flow: Flow, entry: Entry, fault: Fault) -> Case {
         Flow::Sale => "sale",
         Flow::PreAuth => "preauth",
         Flow::Balance => "balance",
+        Flow::Void => "void",
+        Flow::Settle => "settle",
     };
     let entry_name = match entry {
+        _ if flow == Flow::Settle => "batch",
         Entry::Swipe => "swipe",
         Entry::Insert => "insert",
         Entry::Tap => "tap",
     };
     let expect = match fault {
         Fault::None if flow == Flow::Balance => "the balance is shown",
+        Fault::None if flow == Flow::Settle => "the batch settles balanced and its list prints",
+        _ if flow == Flow::Settle => "the settlement fails and the batch stays open",
         Fault::None => "approved and both slips printed",
         Fault::PaperOutMerchantCopy => "the sale is given up and reversed",
         Fault::PaperOutBetweenCopies => "the sale stands with one slip, nothing reversed",
         Fault::CardPulledAt(_) => "the sale ends without a charge, or is reversed",
+        Fault::PcscdRestart => "the reader finds the restarted pcscd and the sale is approved",
+        Fault::KilledAt("between-receipts") => {
+            "after the restart the sale stands and its slip is reprinted"
+        }
+        Fault::KilledAt(_) => "after the restart the sale is reversed before anything else",
         _ => "the outcome is unknown and reversed",
     };
     let mut needs = vec![Need::Host, Need::Printer];
     match entry {
-        // The cashier's swipe key swipes the test card's stripe.
+        // The cashier's swipe key swipes the test card's stripe (a settlement reads none).
         Entry::Swipe => {}
         Entry::Insert => needs.push(Need::Contact),
         Entry::Tap => needs.push(Need::Contactless),
@@ -181,6 +221,8 @@ fn case(flow: Flow, entry: Entry, fault: Fault) -> Case {
 
 /// The PIN of the simulated card.
 const PIN: &str = "123456";
+/// The supervisor password the terminal is configured with.
+const SUPERVISOR: &str = "123456";
 /// What the matrix waits for an answer before the outcome is unknown.
 const HOST_TIMEOUT: Duration = Duration::from_millis(1200);
 
@@ -195,7 +237,7 @@ fn open(rig: &Rig) -> Result<App, String> {
     s.capk = rig.bench.capk.clone();
     s.host_timeout = HOST_TIMEOUT;
     let (terminal, _) = Terminal::open(&s).map_err(|e| format!("sign-in: {e}"))?;
-    log_in(App::new(terminal, "123456"))
+    log_in(App::new(terminal, SUPERVISOR))
 }
 
 /// Cashier 01 logs in (password 0000): no transaction starts before an operator is in.
@@ -252,13 +294,18 @@ fn commit(rig: &mut Rig, fault: Fault, on: bool) -> Result<(), String> {
             };
             rig.reinsert_card(faults)?;
         }
-        Fault::None => {}
+        Fault::PcscdRestart if on => {
+            pos_sim::pcscd::restart().map_err(|e| format!("pcscd restart: {e}"))?;
+            // The card went with the old daemon's vpcd connection.
+            rig.reinsert_card(pos_sim::vpcd::Faults::default())?;
+        }
+        Fault::None | Fault::PcscdRestart | Fault::KilledAt(_) => {}
     }
     Ok(())
 }
 
 /// The cashier: answers each screen until the flow is over; returns the screens seen.
-fn operate(app: &mut App, case: &Case) -> Result<Vec<&'static str>, String> {
+fn operate(app: &mut App, case: &Case, voucher: u32) -> Result<Vec<&'static str>, String> {
     let key = |app: &mut App, i: Input| app.input(i).map_err(|e| e.to_string());
     let digits = |app: &mut App, text: &str| -> Result<(), String> {
         for d in text.bytes() {
@@ -273,7 +320,9 @@ fn operate(app: &mut App, case: &Case) -> Result<Vec<&'static str>, String> {
         Input::Digit(match case.flow {
             Flow::Sale => 1,
             Flow::Balance => 2,
+            Flow::Void => 3,
             Flow::PreAuth => 5,
+            Flow::Settle => 6,
         }),
     )?;
     let mut presented = 0;
@@ -303,6 +352,14 @@ fn operate(app: &mut App, case: &Case) -> Result<Vec<&'static str>, String> {
             }
             "EnterPin" | "WrongPin" => {
                 digits(app, PIN)?;
+                key(app, Input::Enter)?;
+            }
+            "SupervisorPassword" => {
+                digits(app, SUPERVISOR)?;
+                key(app, Input::Enter)?;
+            }
+            "VoucherNumber" => {
+                digits(app, &voucher.to_string())?;
                 key(app, Input::Enter)?;
             }
             // Paper out: the merchant copy is given up (the sale is reversed), the cardholder
@@ -366,9 +423,11 @@ fn whole_jobs(rig: &Rig) -> usize {
 /// What the screens and the printer should have shown for the case's fault, and did not.
 fn misbehaviour(case: &Case, seen: &[&str], printed: usize) -> Option<String> {
     let saw = |s: &str| seen.contains(&s);
-    let money = case.flow != Flow::Balance;
+    let money = matches!(case.flow, Flow::Sale | Flow::PreAuth | Flow::Void);
     let wrong = match case.fault {
-        Fault::None if money => !saw("TearReceipt") || printed != 2,
+        Fault::None if case.flow == Flow::Settle => !saw("SettlementTotals") || printed != 1,
+        _ if case.flow == Flow::Settle => !saw("Ended") || printed != 0,
+        Fault::None | Fault::PcscdRestart if money => !saw("TearReceipt") || printed != 2,
         Fault::None => !saw("Balance") || printed != 0,
         f if f.host() => {
             saw("Approved") || saw("TearReceipt") || printed != 0 || (money && !saw("Reversing"))
@@ -391,12 +450,126 @@ fn misbehaviour(case: &Case, seen: &[&str], printed: usize) -> Option<String> {
 /// Approved money transactions (STAN, amount).
 type Books = Vec<(u32, u64)>;
 
+/// The `pos` runner next to this program (cargo puts every binary of the workspace in one
+/// directory).
+fn pos_binary() -> Result<std::path::PathBuf, String> {
+    let exe = std::env::current_exe().map_err(|e| e.to_string())?;
+    let dir = exe.parent().ok_or("no directory")?;
+    // Test binaries live one level down, in deps/.
+    [dir.join("pos"), dir.join("../pos")]
+        .into_iter()
+        .find(|p| p.is_file())
+        .ok_or_else(|| {
+            format!(
+                "the pos runner is not built beside {}: cargo build -p pos-examples --bin pos",
+                exe.display()
+            )
+        })
+}
+
+/// A swiped sale by the `pos` runner, killed at `step`; then the terminal restarts.
+fn killed(rig: &mut Rig, step: &str) -> Result<String, String> {
+    let script = rig.dir.join("killed-sale.txt");
+    std::fs::write(
+        &script,
+        "keys 1234\nenter\nswipe ;6212345678901232=30121011234567890?\nenter\nenter\nexpect screen Done\n",
+    )
+    .map_err(|e| e.to_string())?;
+    let jobs_before = whole_jobs(rig);
+    let out = std::process::Command::new(pos_binary()?)
+        .args(["--host", rig.host.selector().ok_or("no host")?])
+        .args(["--printer", rig.printer.selector().ok_or("no printer")?])
+        .arg("--journal")
+        .arg(rig.dir.join("matrix.sqlite"))
+        .args(["--terminal-id", TERMINAL_ID, "--merchant-id", MERCHANT_ID])
+        .args(["--kill-at", step])
+        .arg("--script")
+        .arg(&script)
+        .output()
+        .map_err(|e| format!("pos: {e}"))?;
+    {
+        use std::os::unix::process::ExitStatusExt;
+        if out.status.signal() != Some(9) {
+            return Err(format!(
+                "pos was not killed at {step}: {:?}\n{}",
+                out.status,
+                String::from_utf8_lossy(&out.stdout)
+            ));
+        }
+    }
+    // Power back: sign-in, then the queued reversals go out before anything else.
+    let mut app = open(rig)?;
+    let reversed = app
+        .terminal_mut()
+        .flush_reversals()
+        .map_err(|e| e.to_string())?;
+    let mut detail = format!("killed at {step}; {reversed} reversal(s) after the restart");
+    if step == "between-receipts" {
+        if reversed != 0 {
+            return Err(format!("an approved, printed sale was reversed: {detail}"));
+        }
+        // The cardholder copy is lost with the power: it is reprinted from the journal.
+        for input in [Input::Digit(7), Input::Digit(1)] {
+            app.input(input).map_err(|e| e.to_string())?;
+        }
+        let jobs = rig
+            .printer_sim
+            .as_ref()
+            .map(|p| p.jobs())
+            .unwrap_or_default();
+        let reprint = jobs.last().map(|j| j.transcript()).unwrap_or_default();
+        if whole_jobs(rig) != jobs_before + 2 || !reprint.contains("REPRINT") {
+            return Err(format!(
+                "the slip was not reprinted after the restart: {detail}"
+            ));
+        }
+        detail.push_str(", slip reprinted");
+    } else if reversed != 1 {
+        return Err(format!("the interrupted sale was not reversed: {detail}"));
+    }
+    Ok(detail)
+}
+
 /// Runs one case.
 pub fn run(rig: &mut Rig, case: &Case) -> Result<String, String> {
+    if let Fault::KilledAt(step) = case.fault {
+        let detail = killed(rig, step)?;
+        let (terminal, host) = books(rig)?;
+        if terminal != host {
+            return Err(format!(
+                "the books differ after {detail}: terminal approved {terminal:?}, host booked {host:?}"
+            ));
+        }
+        return Ok(format!(
+            "{detail}; {} approved on both sides",
+            terminal.len()
+        ));
+    }
     let mut app = open(rig)?;
+    // A void needs a sale of the open batch: made first, cleanly, with the same card.
+    let voucher = if case.flow == Flow::Void {
+        let sale = Case {
+            flow: Flow::Sale,
+            fault: Fault::None,
+            ..case.clone()
+        };
+        let seen = operate(&mut app, &sale, 0)?;
+        if !seen.contains(&"TearReceipt") {
+            return Err(format!("the sale to void failed: {}", seen.join(" → ")));
+        }
+        let mut journal =
+            SqliteJournal::open(rig.dir.join("matrix.sqlite")).map_err(|e| e.to_string())?;
+        journal
+            .last()
+            .map_err(|e| e.to_string())?
+            .map(|r| r.voucher)
+            .ok_or("no sale journaled")?
+    } else {
+        0
+    };
     let jobs_before = whole_jobs(rig);
     commit(rig, case.fault, true)?;
-    let operated = operate(&mut app, case);
+    let operated = operate(&mut app, case, voucher);
     // Faults off before the reversals go out (a host still garbling would keep them queued).
     let cleared = commit(rig, case.fault, false);
     let seen = operated?;
@@ -408,6 +581,16 @@ pub fn run(rig: &mut Rig, case: &Case) -> Result<String, String> {
     let path = seen.join(" → ");
     if let Some(wrong) = misbehaviour(case, &seen, printed) {
         return Err(format!("{wrong}: {path}"));
+    }
+    if case.flow == Flow::Settle && case.fault == Fault::None {
+        let list = rig
+            .printer_sim
+            .as_ref()
+            .and_then(|p| p.jobs().last().map(|j| j.transcript()))
+            .unwrap_or_default();
+        if !list.contains("对账平 BALANCED") {
+            return Err(format!("the settlement did not balance: {list}"));
+        }
     }
     let (terminal, host) = books(rig)?;
     if terminal != host {

@@ -25,6 +25,8 @@ pub struct ScenarioResult {
     pub outcome: Outcome,
     /// How long it took.
     pub time: Duration,
+    /// The receipts the (virtual) printer rendered while it ran, as PNG files.
+    pub receipts: Vec<std::path::PathBuf>,
 }
 
 /// The run.
@@ -106,8 +108,14 @@ impl Report {
         out
     }
 
-    /// The HTML summary.
+    /// The HTML summary, receipt images linked by absolute path.
     pub fn html(&self) -> String {
+        self.html_in(std::path::Path::new("/"))
+    }
+
+    /// The HTML summary as written into `dir`: receipt images under it are linked relative
+    /// to it, so the report and its images can be moved (or served) together.
+    pub fn html_in(&self, dir: &std::path::Path) -> String {
         let mut out = format!(
             "<!doctype html><meta charset=\"utf-8\"><title>{0}</title><h1>Bench {0}</h1>\n<p>{1} scenarios: {2} passed, {3} failed, {4} skipped</p>\n<h2>Devices</h2><table border=1>",
             xml(&self.bench),
@@ -119,16 +127,25 @@ impl Report {
         for (role, what) in &self.devices {
             let _ = write!(out, "<tr><td>{}</td><td>{}</td></tr>", xml(role), xml(what));
         }
-        out.push_str("</table>\n<h2>Scenarios</h2><table border=1><tr><th>scenario</th><th>proves</th><th>result</th><th>time</th><th>detail</th></tr>\n");
+        out.push_str("</table>\n<h2>Scenarios</h2><table border=1><tr><th>scenario</th><th>proves</th><th>result</th><th>time</th><th>detail</th><th>receipts</th></tr>\n");
         for r in &self.results {
             let (verdict, detail) = match &r.outcome {
                 Outcome::Passed(d) => ("passed", d),
                 Outcome::Failed(d) => ("FAILED", d),
                 Outcome::Skipped(d) => ("skipped", d),
             };
+            let mut images = String::new();
+            for png in &r.receipts {
+                let link = png.strip_prefix(dir).unwrap_or(png);
+                let _ = write!(
+                    images,
+                    "<a href=\"{0}\"><img src=\"{0}\" width=\"96\" alt=\"receipt\"></a>",
+                    xml(&link.to_string_lossy())
+                );
+            }
             let _ = writeln!(
                 out,
-                "<tr><td>{}</td><td>{}</td><td>{verdict}</td><td>{:.2} s</td><td>{}</td></tr>",
+                "<tr><td>{}</td><td>{}</td><td>{verdict}</td><td>{:.2} s</td><td>{}</td><td>{images}</td></tr>",
                 xml(&r.name),
                 xml(&r.proves),
                 r.time.as_secs_f64(),
@@ -155,18 +172,21 @@ mod tests {
                     proves: "x".into(),
                     outcome: Outcome::Passed("ok & fine".into()),
                     time: Duration::from_millis(10),
+                    receipts: vec!["/out/scratch/receipts/job-001.png".into()],
                 },
                 ScenarioResult {
                     name: "b".into(),
                     proves: "y".into(),
                     outcome: Outcome::Failed("\"bad\"".into()),
                     time: Duration::ZERO,
+                    receipts: Vec::new(),
                 },
                 ScenarioResult {
                     name: "c".into(),
                     proves: "z".into(),
                     outcome: Outcome::Skipped("no reader".into()),
                     time: Duration::ZERO,
+                    receipts: Vec::new(),
                 },
             ],
         };
@@ -181,5 +201,10 @@ mod tests {
                 && x.contains("&quot;bad&quot;")
         );
         assert!(report.html().contains("1 failed"));
+        let html = report.html_in(std::path::Path::new("/out"));
+        assert!(
+            html.contains("<img src=\"scratch/receipts/job-001.png\""),
+            "{html}"
+        );
     }
 }

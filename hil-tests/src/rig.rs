@@ -169,7 +169,10 @@ impl Rig {
         };
         rig.printer = match &roles.printer {
             Role::Sim => {
-                let p = VirtualPrinter::tcp(0, 384, None).map_err(sim_err("printer"))?;
+                // Every job rendered as a PNG for the HTML report.
+                let receipts = rig.dir.join("receipts");
+                let _ = std::fs::create_dir_all(&receipts);
+                let p = VirtualPrinter::tcp(0, 384, Some(receipts)).map_err(sim_err("printer"))?;
                 if faults.contains(&Fault::PrinterPaperOut) {
                     p.set_paper(pos_sim::printer::Paper::Out);
                 }

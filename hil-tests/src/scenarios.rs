@@ -601,6 +601,7 @@ pub fn run_all(rig: &mut Rig, only: Option<&str>) -> Report {
             _ => None,
         });
         let start = Instant::now();
+        let jobs_before = rig.printer_sim.as_ref().map_or(0, |p| p.jobs().len());
         let outcome = match missing {
             Some(why) => Outcome::Skipped(why),
             None => match s.run(rig) {
@@ -617,11 +618,19 @@ pub fn run_all(rig: &mut Rig, only: Option<&str>) -> Report {
         if let Outcome::Failed(why) = &outcome {
             println!("        {why}");
         }
+        let receipts = rig.printer_sim.as_ref().map_or_else(Vec::new, |p| {
+            p.jobs()
+                .into_iter()
+                .skip(jobs_before)
+                .filter_map(|j| j.png)
+                .collect()
+        });
         results.push(ScenarioResult {
             name: s.name().to_string(),
             proves: s.proves().to_string(),
             outcome,
             time: start.elapsed(),
+            receipts,
         });
     }
     let shown = |r: &Resolved| match r {
