@@ -692,6 +692,9 @@ impl Terminal {
             Action::PrintSelfCheck { report } => self.print_self_check(report),
             Action::SignIn => self.sign_in(),
             Action::LookUpRecords => self.records(),
+            Action::CheckElectronicCash { amount } => {
+                Event::ElectronicCash(self.electronic_cash_offered(*amount))
+            }
             _ => return None,
         })
     }
@@ -853,7 +856,10 @@ impl Terminal {
             return Ok(
                 match reader.wait_for_card(Duration::from_secs(10), &self.cancel) {
                     Ok(()) => Event::Inserted,
-                    Err(_) => Event::Timeout,
+                    Err(e) => {
+                        eprintln!("pos: no card: {e}");
+                        Event::Timeout
+                    }
                 },
             );
         }
@@ -872,14 +878,14 @@ impl Terminal {
         }
         self.card.chip = None;
         let kind = match transaction {
-            Transaction::Sale => 0x00,
+            Transaction::Sale | Transaction::ElectronicCash => 0x00,
             Transaction::Balance => 0x31,
             Transaction::PreAuth => 0x03,
             // A void, refund, completion or cancel needs the card number only (CUP terminals
             // run no cryptogram for them).
             _ => return self.read_card_number(),
         };
-        let txn = self.transaction_data(kind, amount);
+        let txn = self.transaction_data(kind, amount, transaction == Transaction::ElectronicCash);
         let Some(reader) = self.reader.as_mut() else {
             return Event::ChipRead(Err(pos_hal::ErrorKind::NoDevice));
         };
@@ -927,7 +933,12 @@ impl Terminal {
         }))
     }
 
-    fn transaction_data(&mut self, kind: u8, amount: Amount) -> TransactionData {
+    fn transaction_data(
+        &mut self,
+        kind: u8,
+        amount: Amount,
+        electronic_cash: bool,
+    ) -> TransactionData {
         let now = now();
         let bcd = |v: u8| ((v / 10 % 10) << 4) | (v % 10);
         self.sequence = self.sequence.wrapping_add(1);
@@ -944,6 +955,7 @@ impl Terminal {
             unpredictable: unpredictable(),
             sequence: self.sequence,
             force_online: false,
+            electronic_cash,
         }
     }
 
@@ -955,7 +967,7 @@ impl Terminal {
             Transaction::PreAuth => 0x03,
             _ => return Event::ChipRead(Err(pos_hal::ErrorKind::NotSupported)),
         };
-        let txn = self.transaction_data(kind, amount);
+        let txn = self.transaction_data(kind, amount, false);
         let setup = self.emv;
         let Some(picc) = self.contactless.as_mut() else {
             return Event::ChipRead(Err(pos_hal::ErrorKind::NoDevice));
@@ -1110,6 +1122,11 @@ impl Terminal {
     }
 
     fn go_online(&mut self, transaction: Transaction, amount: Amount, source: CardSource) -> Event {
+        if transaction == Transaction::ElectronicCash
+            && let Some(offline) = self.electronic_cash_sale(amount)
+        {
+            return offline;
+        }
         let request = if source == CardSource::TerminalQr {
             let (Some(order), Ok(batch)) = (self.card.order.as_ref(), self.journal.batch()) else {
                 return Event::Online(OnlineOutcome::Unreachable);
@@ -1251,6 +1268,94 @@ impl Terminal {
     /// For a chip card: the PIN answer, terminal action analysis and the first GENERATE AC.
     /// `Ok(Some(field 55))` to go online with, `Ok(None)` for a card without a kernel
     /// transaction, `Err` when the chip ended it (declined, or pulled).
+    /// The inserted card's electronic cash balance, when it offers electronic cash (its PDOL
+    /// asks whether the terminal chose it, 9F7A) and the balance and the terminal's EC limit
+    /// cover `amount`.
+    fn electronic_cash_offered(&mut self, amount: Amount) -> Option<Amount> {
+        let setup = self.emv;
+        let reader = self.reader.as_mut()?;
+        reader.power_on().ok()?;
+        let (list, _) = pos_emv::candidates(reader.as_mut(), &setup.terminal).ok()?;
+        let aid = list.first()?.aid.clone();
+        let select = pos_hal::Apdu::new(0x00, 0xA4, 0x04, 0x00)
+            .with_data(&aid)
+            .with_le(256);
+        let mut buf = [0u8; 258];
+        let fci = reader.transmit(&select, &mut buf).ok()?;
+        let pdol = pos_hal::tlv::find(fci.data, 0x9F38).ok()??;
+        let list = pos_emv::dol::parse(pdol.value).ok()?;
+        if !list.iter().any(|e| e.tag == 0x9F7A) {
+            return None;
+        }
+        let get = pos_hal::Apdu::new(0x80, 0xCA, 0x9F, 0x79).with_le(256);
+        let mut buf = [0u8; 258];
+        let answer = reader.transmit(&get, &mut buf).ok()?;
+        let value = pos_hal::tlv::find(answer.data, 0x9F79).ok()??;
+        let cents = value.value.iter().fold(0u64, |acc, b| {
+            acc.saturating_mul(100)
+                .saturating_add(u64::from((b >> 4).min(9)) * 10 + u64::from((b & 0x0F).min(9)))
+        });
+        let fits = amount.minor() <= cents && amount.minor() <= setup.terminal.ec_terminal_limit;
+        fits.then(|| Amount::from_minor(cents).ok()).flatten()
+    }
+
+    /// An electronic cash sale: the card approves it offline (a TC) and it is journaled for
+    /// the settlement's upload; `None` when the card wants to go online after all (its ARQC
+    /// is kept for the online sale that follows).
+    fn electronic_cash_sale(&mut self, amount: Amount) -> Option<Event> {
+        let declined = || Event::Online(OnlineOutcome::Declined { rc: "Z1".into() });
+        let (Some(kernel), Some(reader)) = (self.card.chip.as_mut(), self.reader.as_mut()) else {
+            return None;
+        };
+        if !kernel.electronic_cash() {
+            return None;
+        }
+        let icc = match kernel.first_generate_ac(reader.as_mut()) {
+            Ok(pos_emv::Cryptogram::Tc) => {
+                let mut tags = ONLINE_TAGS.to_vec();
+                tags.extend([0x9F74, 0x9F79]);
+                kernel.icc_data(&tags)
+            }
+            Ok(pos_emv::Cryptogram::Arqc) => {
+                // The card wants its issuer after all: the sale goes online with this ARQC.
+                self.card.tap_icc = Some(kernel.icc_data(ONLINE_TAGS));
+                return None;
+            }
+            Ok(_) | Err(_) => {
+                self.card.chip = None;
+                return Some(declined());
+            }
+        };
+        self.card.chip = None;
+        let pan = self.card.pan.clone()?;
+        let batch = self.journal.batch().ok()?;
+        let card = Card::new(&pan, Entry::Inserted).with_icc(&icc, self.card.sequence);
+        let request = requests::ec_sale(&card, amount, batch).ok()?;
+        let recorded = Online::new(
+            &mut self.link,
+            &mut self.journal,
+            &mut self.keys,
+            &self.acquirer,
+        )
+        .record_offline(request, &icc);
+        match recorded {
+            Ok(record) => {
+                self.label = "电子现金消费 EC SALE";
+                self.approved_record = Some(record.id);
+                self.last_approval =
+                    Some((record.batch, record.voucher, String::new(), String::new()));
+                Some(Event::Online(OnlineOutcome::Approved {
+                    auth: String::new(),
+                }))
+            }
+            Err(e) => {
+                // The card paid but the terminal cannot keep it: it must not hand out slips.
+                eprintln!("pos: journal: {e}");
+                Some(declined())
+            }
+        }
+    }
+
     fn first_cryptogram(&mut self) -> Result<Option<Vec<u8>>, OnlineOutcome> {
         if let Some(icc) = self.card.tap_icc.take() {
             return Ok(Some(icc));

@@ -262,6 +262,12 @@ impl App {
         self
     }
 
+    /// The line under the keys: what the POS last told the operator (a device error, who is
+    /// logged in).
+    pub fn message(&self) -> &str {
+        &self.message
+    }
+
     /// The name of the screen shown (`Home` between flows).
     pub fn screen_name(&self) -> &'static str {
         self.flow.as_ref().map_or("Home", |(_, s)| s.screen.name())

@@ -360,6 +360,72 @@ fn a_wrong_pin_on_a_chip_card_gets_a_new_cryptogram_and_the_second_pin_is_approv
 }
 
 #[test]
+fn electronic_cash_is_offered_approved_offline_paid_from_the_card_and_uploaded_at_settlement() {
+    require_stack();
+    let Stage {
+        dir: d,
+        host,
+        printer,
+    } = Stage::new("runner", "ec");
+    let journal = d.0.join("journal.sqlite");
+    let profile = CardProfile::builtin("unionpay-ec").expect("profile");
+    let card = slots::insert(0, EmvCard::new(profile), Faults::default()).expect("insert");
+    let reader = Some("pcsc:Virtual PCD 00 00");
+    let (code, out, err) = pos(&host, &printer, &journal, &script("sale-ec.txt"), reader);
+    let ledger = || rusqlite::Connection::open(d.0.join("ledger.sqlite")).expect("ledger");
+    let booked = |kind: &str| -> i64 {
+        ledger()
+            .query_row(
+                "SELECT COUNT(*) FROM txns WHERE kind = ?1 AND rc = '00'",
+                [kind],
+                |r| r.get(0),
+            )
+            .expect("count")
+    };
+    assert_eq!(code, 0, "{out}\n{err}");
+    // Offline: the host has seen nothing yet.
+    assert_eq!(booked("ec_sale") + booked("sale"), 0);
+    let slip = printer.jobs()[0].transcript();
+    assert!(slip.contains("电子现金消费 EC SALE"), "{slip}");
+    // Declining the offer goes online with the PIN, as any chip sale.
+    let (code, out, err) = pos(
+        &host,
+        &printer,
+        &journal,
+        &script("sale-ec-declined-offer.txt"),
+        reader,
+    );
+    slots::remove(card, 0).expect("remove");
+    assert_eq!(code, 0, "{out}\n{err}");
+    assert_eq!(booked("sale"), 1);
+    // The settlement uploads the offline sale with its TC first: the totals agree.
+    let (code, out, err) = pos_flow(
+        "settle",
+        &host,
+        &printer,
+        &journal,
+        &script("settle.txt"),
+        None,
+    );
+    assert_eq!(code, 0, "{out}\n{err}");
+    assert_eq!(booked("ec_sale"), 1, "uploaded and booked once");
+    let list = printer.jobs().last().expect("list").transcript();
+    assert!(
+        list.contains("对账平 BALANCED") && list.contains("电子现金消费"),
+        "{list}"
+    );
+    // The money was on the card: the account behind it paid only the online sale.
+    let balance: i64 = ledger()
+        .query_row(
+            "SELECT balance FROM accounts WHERE pan = '6212345678901232'",
+            [],
+            |r| r.get(0),
+        )
+        .expect("account");
+    assert_eq!(balance, 1_000_000 - 3000);
+}
+
+#[test]
 #[ignore = "needs pcscd + vpcd: run by `cargo xtask test`"]
 fn a_chip_sale_through_pcscd_with_online_pin() {
     require_stack();

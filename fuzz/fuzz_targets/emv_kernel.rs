@@ -55,6 +55,7 @@ fuzz_target!(|data: &[u8]| {
         unpredictable: [1, 2, 3, 4],
         sequence: 1,
         force_online: false,
+        electronic_cash: false,
     };
     let Ok((list, _)) = candidates(&mut card, &terminal) else { return };
     let Ok(mut k) = Contact::start(&mut card, &terminal, capks, &list[0], &txn) else { return };

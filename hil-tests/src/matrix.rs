@@ -123,9 +123,10 @@ pub struct Case {
     fault: Fault,
 }
 
-/// Commands of a contact sale with online PIN, the last of them the second GENERATE AC: a
-/// pull is tried at each.
-pub const CONTACT_SALE_COMMANDS: usize = 13;
+/// Commands of a contact sale with online PIN — 4 asking the card whether it offers
+/// electronic cash, 13 for the transaction, the last of them the second GENERATE AC: a pull
+/// is tried at each (one past the last would let the sale complete, and fail the case).
+pub const CONTACT_SALE_COMMANDS: usize = 17;
 
 /// Every case, in run order.
 pub fn cases() -> Vec<Case> {
@@ -224,7 +225,7 @@ const PIN: &str = "123456";
 /// The supervisor password the terminal is configured with.
 const SUPERVISOR: &str = "123456";
 /// What the matrix waits for an answer before the outcome is unknown.
-const HOST_TIMEOUT: Duration = Duration::from_millis(1200);
+const HOST_TIMEOUT: Duration = Duration::from_millis(800);
 
 fn open(rig: &Rig) -> Result<App, String> {
     let host = rig.host.selector().ok_or("no host")?;
@@ -268,7 +269,7 @@ fn commit(rig: &mut Rig, fault: Fault, on: bool) -> Result<(), String> {
         Fault::HostDrops => f.drop.store(on, Ordering::Release),
         Fault::HostLate => f.delay_ms.store(
             if on {
-                HOST_TIMEOUT.as_millis() as u64 + 500
+                HOST_TIMEOUT.as_millis() as u64 + 400
             } else {
                 0
             },
@@ -337,6 +338,10 @@ fn operate(app: &mut App, case: &Case, voucher: u32) -> Result<Vec<&'static str>
             "PresentCard" | "InsertChip" => {
                 // A card that failed (pulled) is not presented again: the sale ends.
                 if presented > 0 {
+                    if !app.message().is_empty() {
+                        seen.push("(device error)");
+                        eprintln!("matrix: {}: {}", case.name, app.message());
+                    }
                     key(app, Input::Cancel)?;
                     continue;
                 }

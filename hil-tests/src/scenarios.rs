@@ -155,6 +155,7 @@ fn txn(amount: u64) -> TransactionData {
         },
         sequence: 1,
         force_online: false,
+        electronic_cash: false,
     }
 }
 

@@ -291,6 +291,13 @@ impl CardProfile {
                 p.name = "UnionPay debit, qPBOC offline approval from electronic cash".into();
                 a.approve_offline = true;
             }),
+            "unionpay-ec" => variant(&|p, a| {
+                p.name = "UnionPay debit with PBOC electronic cash (balance RMB 100.00)".into();
+                // The PDOL asks whether the terminal chose electronic cash (9F7A).
+                if let Some(pdol) = a.pdol.as_mut() {
+                    pdol.0.extend_from_slice(&[0x9F, 0x7A, 0x01]);
+                }
+            }),
             "unionpay-card-declines" => variant(&|p, a| {
                 p.name = "UnionPay debit, declines after host approval".into();
                 a.decline_after_online = true;
@@ -311,8 +318,28 @@ pub const BUILTIN: &[&str] = &[
     "unionpay-offline-pin",
     "unionpay-card-declines",
     "unionpay-qpboc-offline",
+    "unionpay-ec",
     "visa-credit",
 ];
+
+/// Packed BCD digits as a number.
+fn bcd_value(bytes: &[u8]) -> u64 {
+    bytes.iter().fold(0u64, |acc, b| {
+        acc.saturating_mul(100)
+            .saturating_add(u64::from((b >> 4).min(9)) * 10 + u64::from((b & 0x0F).min(9)))
+    })
+}
+
+/// An amount as 6 bytes of packed BCD (n12).
+fn n12(value: u64) -> [u8; 6] {
+    let mut out = [0u8; 6];
+    let mut v = value % 1_000_000_000_000;
+    for b in out.iter_mut().rev() {
+        *b = (((v / 10 % 10) as u8) << 4) | (v % 10) as u8;
+        v /= 100;
+    }
+    out
+}
 
 fn set_aip(app: &mut AppProfile, first: u8) {
     let gpo = &mut app.gpo.0;
@@ -567,6 +594,10 @@ pub struct EmvCard {
     blocked: Vec<bool>,
     /// The status word of the current answer when it is a warning rather than 9000.
     warning: Option<StatusWord>,
+    /// The amount of an electronic cash transaction the last GPO announced (9F7A = 01) and
+    /// the balance covers: a TC asked for in the first GENERATE AC is given, and paid from
+    /// the EC balance (9F79).
+    ec_amount: Option<u64>,
 }
 
 fn sw(word: StatusWord) -> Vec<u8> {
@@ -606,6 +637,7 @@ impl EmvCard {
             issuer_authenticated: None,
             blocked,
             warning: None,
+            ec_amount: None,
         }
     }
 
@@ -683,6 +715,7 @@ impl EmvCard {
                 self.selected = Some(Selected::App(i));
                 self.generate_acs = 0;
                 self.arqc = None;
+                self.ec_amount = None;
                 self.issuer_authenticated = None;
                 let fci = Self::fci_app(&self.profile.applications[i]);
                 if self.blocked[i] {
@@ -765,6 +798,13 @@ impl EmvCard {
         if let Some(ttq) = ttq.filter(|t| t.first().is_some_and(|b| b & 0x20 != 0)) {
             return self.qpboc(i, &ttq, &values);
         }
+        // Contact electronic cash: the terminal chose it and the balance covers the amount.
+        let get = |tag: u32| values.iter().find(|(t, _)| *t == tag).map(|(_, v)| v);
+        let amount = get(0x9F02).map(|a| bcd_value(a));
+        self.ec_amount = match (get(0x9F7A).map(|v| v.as_slice()), amount) {
+            (Some([0x01]), Some(amount)) if amount <= self.ec_balance(i) => Some(amount),
+            _ => None,
+        };
         Ok(self.app()?.gpo.0.clone())
     }
 
@@ -971,9 +1011,10 @@ impl EmvCard {
         }
         // P1 bits 8-7: 00 AAC, 01 TC, 10 ARQC; bit 5 asks for a CDA signature.
         let asked = apdu.p1 & 0xC0;
+        let ec = self.ec_amount.filter(|_| !second && asked == 0x40);
         let cid = match (second, asked) {
             (_, 0x00) => 0x00,
-            (false, 0x40) if app.approve_offline => 0x40,
+            (false, 0x40) if app.approve_offline || ec.is_some() => 0x40,
             (false, _) => 0x80,
             (true, 0x40) if app.decline_after_online => 0x00,
             (true, 0x40) if self.issuer_authenticated == Some(false) => 0x00,
@@ -1007,6 +1048,17 @@ impl EmvCard {
         }
         let mut body = tlv(0x9F27, &[cid]);
         push(&mut body, 0x9F36, &atc);
+        if let Some(amount) = ec {
+            // Paid from the electronic cash balance; the issuer's EC authorisation code and
+            // the new balance come with the TC.
+            let left = self.ec_balance(i).saturating_sub(amount);
+            self.profile.applications[i]
+                .get_data
+                .insert("9F79".into(), HexBytes(n12(left).to_vec()));
+            self.ec_amount = None;
+            push(&mut body, 0x9F74, b"ECC001");
+            push(&mut body, 0x9F79, &n12(left));
+        }
         let cda = apdu.p1 & 0x10 != 0 && card.cda && cid != 0x00;
         if !cda {
             push(&mut body, 0x9F26, &ac);
@@ -1040,6 +1092,14 @@ impl EmvCard {
             push(&mut body, 0x9F4B, &sdad);
         }
         Ok(tlv(0x77, &body))
+    }
+
+    /// The application's electronic cash balance (9F79), in cents.
+    fn ec_balance(&self, i: usize) -> u64 {
+        self.profile.applications[i]
+            .get_data
+            .get("9F79")
+            .map_or(0, |b| bcd_value(&b.0))
     }
 
     fn get_response(&mut self, apdu: &Apdu<'_>) -> Vec<u8> {
@@ -1094,6 +1154,7 @@ impl Card for EmvCard {
         self.selected = None;
         self.pending.clear();
         self.arqc = None;
+        self.ec_amount = None;
         self.generate_acs = 0;
         self.issuer_authenticated = None;
     }

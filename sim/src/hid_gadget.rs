@@ -29,7 +29,7 @@ pub fn wedge_reports(text: &str) -> Vec<[u8; 8]> {
 
 /// How long one report may wait for the host to take it: a host that never reads (its driver
 /// unbound, the gadget unplugged) gives an error, never a writer stuck for ever.
-pub const REPORT_DEADLINE: Duration = Duration::from_secs(3);
+pub const REPORT_DEADLINE: Duration = Duration::from_secs(15);
 
 /// The gadget node, opened non-blocking: each report is written within
 /// [`REPORT_DEADLINE`] or not at all.

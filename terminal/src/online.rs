@@ -787,6 +787,8 @@ impl<'a, L: HostLink, J: Journal, K: KeyStore> Online<'a, L, J, K> {
     /// end-of-upload message). The next batch is opened either way.
     pub fn settle(&mut self, operator: &str, cancel: &CancelToken) -> Res<Settlement, L, J, K> {
         self.flush_reversals(cancel)?;
+        // Offline approvals first: the host's totals must count them too.
+        self.upload_offline(cancel)?;
         let batch = self.journal.batch().map_err(OnlineError::Journal)?;
         let totals = self.totals()?;
         self.report(Progress::Settling);
@@ -887,6 +889,70 @@ impl<'a, L: HostLink, J: Journal, K: KeyStore> Online<'a, L, J, K> {
             balanced,
             uploaded,
         })
+    }
+
+    /// Journals a transaction the card approved offline (electronic cash): the request as
+    /// [`crate::requests::ec_sale`] builds it (nothing secret is kept, as for every request)
+    /// and the chip's data with its TC, approved; the settlement uploads it before the
+    /// totals. Nothing is sent now.
+    pub fn record_offline(
+        &mut self,
+        mut msg: Message<'static>,
+        icc: &[u8],
+    ) -> Res<Record, L, J, K> {
+        let stan = self.journal.next_stan().map_err(OnlineError::Journal)?;
+        msg.set_stan(stan).map_err(OnlineError::Codec)?;
+        msg.set_text(41, self.acquirer.terminal_id.clone())
+            .map_err(OnlineError::Codec)?;
+        msg.set_text(42, self.acquirer.merchant_id.clone())
+            .map_err(OnlineError::Codec)?;
+        for n in NOT_JOURNALED {
+            msg.remove(n);
+        }
+        msg.remove(55);
+        let packed = msg.pack().map_err(OnlineError::Codec)?;
+        let mut record = self
+            .journal
+            .begin(stan, &packed)
+            .map_err(OnlineError::Journal)?;
+        self.journal
+            .set_icc(record.id, icc)
+            .map_err(OnlineError::Journal)?;
+        record.outcome = Outcome::Approved {
+            rrn: String::new(),
+            auth: String::new(),
+        };
+        self.journal
+            .finish(record.id, &record.outcome)
+            .map_err(OnlineError::Journal)?;
+        Ok(record.with_icc(icc.to_vec()))
+    }
+
+    /// Uploads the open batch's offline approvals (electronic cash, 60.1 = 36) with their TC
+    /// (0320, 60.1 = 36, this project's dialect), so that the host's totals count them;
+    /// returns how many went up. The host books each once, however often it is sent.
+    pub fn upload_offline(&mut self, cancel: &CancelToken) -> Res<usize, L, J, K> {
+        let batch = self.journal.batch().map_err(OnlineError::Journal)?;
+        let records = self.journal.records(batch).map_err(OnlineError::Journal)?;
+        let mut sent = 0;
+        for record in &records {
+            if !matches!(record.outcome, Outcome::Approved { .. }) || record.icc.is_empty() {
+                continue;
+            }
+            let Ok(request) = Message::unpack(&record.request) else {
+                continue;
+            };
+            if request.transaction_type().ok().flatten().as_deref() != Some("36") {
+                continue;
+            }
+            let mut up = request.into_owned();
+            up.set_mti(Mti::BATCH_UPLOAD);
+            up.set_bytes(55, record.icc.clone())
+                .map_err(OnlineError::Codec)?;
+            self.plain_exchange(&up, cancel)?;
+            sent += 1;
+        }
+        Ok(sent)
     }
 
     /// After an approval the terminal could not complete (receipt not printed, power about to

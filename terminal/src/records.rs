@@ -28,6 +28,7 @@ pub fn kind_of(request: &Message<'_>) -> Option<&'static str> {
         match (request.mti().as_str(), text(3).as_str(), t60.get(..2)) {
             ("0200", "000000", _) if entry.starts_with("03") => "扫码支付 SCAN PAY",
             ("0200", "000000", Some("20")) => "预授权完成 AUTH COMPLETE",
+            ("0200", "000000", Some("36")) => "电子现金消费 EC SALE",
             ("0200", "000000", _) => "消费 SALE",
             ("0200", "200000", _) => "消费撤销 VOID",
             ("0200", "310000", _) => "余额查询 BALANCE",

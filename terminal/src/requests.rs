@@ -177,6 +177,34 @@ pub fn sale(card: &Card<'_>, amount: Amount, batch: u32) -> Result<Message<'stat
     )
 }
 
+/// An electronic cash sale (电子现金消费) the card approved offline, as the journal keeps it
+/// and the settlement uploads it: 0200, 000000, 60.1 = 36 (this project's dialect for
+/// "offline EC"; field 55 carries the TC).
+///
+/// ```
+/// use pos_hal::{Amount, Pan};
+/// use pos_terminal::requests::{Card, Entry, ec_sale};
+/// let pan = Pan::parse("6212345678901232")?;
+/// let m = ec_sale(&Card::new(&pan, Entry::Inserted), Amount::from_minor(3000)?, 1)?;
+/// assert_eq!(m.string(60)?.as_deref(), Some("36000001000"));
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
+pub fn ec_sale(
+    card: &Card<'_>,
+    amount: Amount,
+    batch: u32,
+) -> Result<Message<'static>, CodecError> {
+    base(
+        Mti::FINANCIAL_REQUEST,
+        "000000",
+        "36",
+        card,
+        Some(amount),
+        "00",
+        batch,
+    )
+}
+
 /// Scan-code payment (扫码支付, the terminal scanned the customer's payment code): 0200,
 /// 000000, no card number; 22 = `032` (scanned, no PIN), the code in field 59, 60.1 = 22.
 /// Field 59 is this project's choice — the acquirer's scan-code dialect names its own field.

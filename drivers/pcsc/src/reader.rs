@@ -427,6 +427,16 @@ impl PcscReader {
                     source: pcsc::Error::Timeout,
                     ..
                 }) => {}
+                // pcscd went away (restarted, upgraded): the context is forgotten; wait for
+                // the service with a fresh one until the deadline instead of failing a
+                // "waiting for a card" that a restart should not end.
+                Err(e) if e.lost_service() && !deadline.expired() => {
+                    std::thread::sleep(deadline.remaining().min(Duration::from_millis(100)));
+                    // Establishes the new context and follows a reader pcscd renamed.
+                    let _ = self.with_service("establish", |_, _| Ok(()));
+                    states = [ReaderState::new(self.name.clone(), State::UNAWARE)];
+                    continue;
+                }
                 Err(e) => return Err(e),
             }
             if deadline.expired() {

@@ -182,6 +182,29 @@ fn card_pulled_during_each_of_the_first_ten_apdus() {
 
 #[test]
 #[ignore = "needs pcscd + vpcd: run by `cargo xtask test`"]
+fn waiting_for_a_card_outlives_a_pcscd_restart() {
+    require_stack();
+    let mut reader = open(0);
+    // The reader was opened (its context established) before pcscd restarts: the first
+    // call after is the wait for a card, which must find the new pcscd by itself.
+    pos_sim::pcscd::restart().expect("pcscd restarts");
+    let card = insert_profile(0, "unionpay-debit", Faults::default());
+    reader
+        .wait_for_card(Duration::from_secs(5), &CancelToken::new())
+        .expect("the card, through the new pcscd");
+    reader.power_on().expect("power on");
+    assert!(
+        send(&mut reader, &select(PSE))
+            .expect("after restart")
+            .1
+            .is_success()
+    );
+    drop(reader);
+    drop(card);
+}
+
+#[test]
+#[ignore = "needs pcscd + vpcd: run by `cargo xtask test`"]
 fn pcscd_restart_is_recovered_by_the_driver() {
     require_stack();
     let card = insert_profile(0, "unionpay-debit", Faults::default());

@@ -105,6 +105,7 @@ fn a_qpboc_tap_runs_through_the_pn532_and_the_issuer_verifies_its_cryptogram() {
         unpredictable: [9, 8, 7, 6],
         sequence: 1,
         force_online: false,
+        electronic_cash: false,
     };
     let tap = pos_emv::tap(
         &mut reader,

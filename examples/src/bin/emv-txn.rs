@@ -112,6 +112,7 @@ fn run(args: &Args) -> Result<(), Box<dyn std::error::Error>> {
         unpredictable: nanos.to_be_bytes(),
         sequence: 1,
         force_online: false,
+        electronic_cash: false,
     };
     if args.contactless {
         // Any contactless reader: PC/SC, a PN532 (`pn532:`), libnfc (`nfc:`).

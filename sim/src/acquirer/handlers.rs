@@ -41,7 +41,14 @@ pub(super) fn handle(
         return settle(db, &term, &req, rsp, reply, &now).map(Some);
     }
     if mti == Mti::BATCH_UPLOAD {
-        rsp.set_text(39, "00")?;
+        // An offline approval (electronic cash, 60.1 = 36, this project's dialect) is booked
+        // once, with its TC checked; other uploads are acknowledged.
+        let rc = if req.transaction_type()?.as_deref() == Some("36") {
+            offline_upload(db, config, &term, &req)?
+        } else {
+            "00"
+        };
+        rsp.set_text(39, rc)?;
         return Ok(Some(reply.encode_payload(&rsp)?));
     }
     let Some(mak) = term.mak.as_ref() else {
@@ -77,6 +84,29 @@ pub(super) fn handle(
     Ok(Some(reply.encode_payload_with_mac(&mut rsp, |mab| {
         mac(mak, term.mac, mab).unwrap_or([0; 8])
     })?))
+}
+
+/// Books an electronic cash sale the card approved offline: its TC must verify with the
+/// issuer key (`05` when it does not). The money was on the card; the account behind it is
+/// not touched. Booked once however often the terminal uploads it.
+fn offline_upload(
+    db: &Connection,
+    config: &HostConfig,
+    term: &Terminal,
+    req: &Message<'_>,
+) -> Result<&'static str, HostError> {
+    match card_cryptogram(config.imk, term, req)? {
+        Some(Some(_)) => {}
+        _ => return Ok("05"),
+    }
+    let batch = req.batch_number()?.unwrap_or(term.batch);
+    let stan = req.stan()?.unwrap_or(0);
+    db.execute(
+        "INSERT INTO txns(tid, batch, stan, kind, pan, amount, rc, state) VALUES (?1, ?2, ?3, 'ec_sale', ?4, ?5, '00', 'approved')
+         ON CONFLICT(tid, batch, stan, kind) DO NOTHING",
+        params![term.tid, batch, stan, card_number(term, req)?, amount_of(req)?],
+    )?;
+    Ok("00")
 }
 
 /// A verified application cryptogram and what answering it needs.
@@ -474,7 +504,7 @@ pub(super) fn settle(
         );
         Ok(db.query_row(&q, params![term.tid, batch], |r| Ok((r.get(0)?, r.get(1)?)))?)
     };
-    let (debit_amt, debit_cnt) = sum("'sale', 'completion'")?;
+    let (debit_amt, debit_cnt) = sum("'sale', 'completion', 'ec_sale'")?;
     let (credit_amt, credit_cnt) = sum("'void', 'refund'")?;
     let ours = format!("{debit_amt:012}{debit_cnt:03}{credit_amt:012}{credit_cnt:03}");
     let theirs = req.string(48)?.unwrap_or_default();

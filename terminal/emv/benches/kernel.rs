@@ -66,6 +66,7 @@ fn txn() -> TransactionData {
         unpredictable: [1, 2, 3, 4],
         sequence: 1,
         force_online: false,
+        electronic_cash: false,
     }
 }
 

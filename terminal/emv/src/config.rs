@@ -75,6 +75,9 @@ pub struct TerminalConfig {
     pub merchant_category: [u8; 2],
     /// Whether the terminal can go online at all.
     pub online_capable: bool,
+    /// The largest electronic cash transaction approved offline, in cents (EC Terminal
+    /// Transaction Limit, 9F7B); over it, electronic cash goes online like any sale.
+    pub ec_terminal_limit: u64,
     /// The applications accepted, in the terminal's order of preference.
     pub aids: Vec<AidConfig>,
 }
@@ -93,6 +96,7 @@ impl TerminalConfig {
             ifd_serial: *b"00000001",
             merchant_category: [0x53, 0x11],
             online_capable: true,
+            ec_terminal_limit: 100_000,
             aids: alloc::vec![AidConfig::unionpay()],
         }
     }
@@ -170,6 +174,7 @@ mod file {
         ifd_serial: Option<String>,
         merchant_category: Option<String>,
         online_capable: Option<bool>,
+        ec_terminal_limit: Option<u64>,
         #[serde(default)]
         aid: Vec<Aid>,
     }
@@ -262,6 +267,12 @@ mod file {
             }
             if let Some(v) = file.online_capable {
                 t.online_capable = v;
+            }
+            if let Some(v) = file.ec_terminal_limit {
+                if v >= 1_000_000_000_000 {
+                    return Err(ConfigFileError::Field("ec_terminal_limit"));
+                }
+                t.ec_terminal_limit = v;
             }
             if file.aid.is_empty() {
                 return Err(ConfigFileError::NoAid);

@@ -44,6 +44,12 @@ pub struct TransactionData {
     pub sequence: u32,
     /// The merchant forces the transaction online.
     pub force_online: bool,
+    /// PBOC electronic cash (电子现金) was chosen: the terminal tells the card (9F7A = 01 in
+    /// the PDOL data) and, when the card's EC balance covers the amount within the
+    /// terminal's EC limit (9F7B), the transaction is meant to be approved offline: no floor
+    /// limit or random selection sends it online, and online PIN — impossible offline — is
+    /// not a cardholder verification method.
+    pub electronic_cash: bool,
 }
 
 /// Offline data authentication method.
@@ -187,6 +193,8 @@ pub struct Contact<'k> {
     cvm_rule: usize,
     cvm_pending: Option<[u8; 2]>,
     signature: bool,
+    /// An electronic cash transaction the card's balance covers (decided at risk management).
+    ec_offline: bool,
     stage: Stage,
     first: Option<Cryptogram>,
     last: Option<Cryptogram>,
@@ -244,6 +252,7 @@ impl<'k> Contact<'k> {
             cvm_rule: 0,
             cvm_pending: None,
             signature: false,
+            ec_offline: false,
             stage: Stage::Verification,
             first: None,
             last: None,
@@ -290,6 +299,8 @@ impl<'k> Contact<'k> {
         if txn.force_online {
             self.tvr.set(bit::MERCHANT_FORCED_ONLINE);
         }
+        s.set(0x9F7A, &[u8::from(txn.electronic_cash)]);
+        s.set(0x9F7B, &dol::n12(t.ec_terminal_limit));
     }
 
     fn final_select<C: CardChannel + ?Sized>(
@@ -554,7 +565,24 @@ impl<'k> Contact<'k> {
     ) -> Result<(), EmvError> {
         self.tsi.set(Tsi::TERMINAL_RISK);
         let aid = self.aid;
-        if txn.amount >= aid.floor_limit {
+        if txn.electronic_cash && txn.force_online {
+            return Err(EmvError::InvalidInput(
+                "electronic cash is offline: it cannot be forced online",
+            ));
+        }
+        if txn.electronic_cash {
+            // The card's EC balance (9F79), asked for now: the amount must fit it and the
+            // terminal's EC limit, else the transaction goes online as usual.
+            let balance = self
+                .get_data(card, 0x9F79)?
+                .map(|b| dol::bcd_value(&b))
+                .unwrap_or(0);
+            self.ec_offline =
+                txn.amount <= balance && txn.amount <= self.terminal.ec_terminal_limit;
+        }
+        if self.ec_offline {
+            // Offline by design: neither the floor limit nor random selection applies.
+        } else if txn.amount >= aid.floor_limit {
             self.tvr.set(bit::FLOOR_LIMIT_EXCEEDED);
         } else if aid.random_target > 0 || aid.random_max_target > 0 {
             // Random selection (Book 3 §10.6.2) with the unpredictable number as the die.
@@ -685,6 +713,10 @@ impl<'k> Contact<'k> {
                 _ => continue,
             }
             let code = method & 0x3F;
+            if self.ec_offline && code == 0x02 {
+                // Electronic cash is approved offline: an online PIN cannot be checked.
+                continue;
+            }
             let recognised = matches!(code, 0x00..=0x05 | 0x1E | 0x1F);
             if !recognised {
                 self.tvr.set(bit::UNRECOGNISED_CVM);
@@ -1225,6 +1257,17 @@ impl<'k> Contact<'k> {
     /// The ODA method chosen and how it went.
     pub fn oda(&self) -> (OdaMethod, OdaResult) {
         (self.oda_method, self.oda)
+    }
+
+    /// The transaction runs as offline electronic cash (the card's balance covers it).
+    pub fn electronic_cash(&self) -> bool {
+        self.ec_offline
+    }
+
+    /// The card's electronic cash balance after the transaction, in cents, when it reported
+    /// one (9F79 from GET DATA, or in the GENERATE AC answer).
+    pub fn ec_balance(&self) -> Option<u64> {
+        self.store.get(0x9F79).map(dol::bcd_value)
     }
 
     /// CVM results (9F34).

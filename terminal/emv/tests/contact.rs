@@ -402,3 +402,65 @@ fn a_configuration_file_without_an_aid_or_with_bad_hex_is_refused() {
         Err(pos_emv::ConfigFileError::Field(_))
     ));
 }
+
+fn ec_start<'k>(
+    c: &mut pos_sim::card::InHand<pos_sim::emv::EmvCard>,
+    terminal: &'k TerminalConfig,
+    keys: &'k pos_emv::CapkSet,
+    amount: u64,
+) -> pos_emv::Contact<'k> {
+    let (list, _) = pos_emv::candidates(c, terminal).expect("candidates");
+    let mut data = common::txn(amount);
+    data.electronic_cash = true;
+    pos_emv::Contact::start(c, terminal, keys, &list[0], &data).expect("start")
+}
+
+#[test]
+fn electronic_cash_within_the_balance_is_approved_offline_and_paid_from_it() {
+    let terminal = TerminalConfig::china_pos();
+    let keys = capks();
+    let mut c = card("unionpay-ec");
+    let mut k = ec_start(&mut c, &terminal, &keys, 3000);
+    assert!(k.electronic_cash());
+    // Online PIN cannot be checked offline: the next rule (signature) applies.
+    assert_eq!(
+        k.cardholder_verification(&mut c).expect("cvm"),
+        CvmStep::Done
+    );
+    assert_eq!(k.cvm_results()[0] & 0x3F, 0x1E);
+    assert!(!k.tvr().has(bit::FLOOR_LIMIT_EXCEEDED));
+    assert_eq!(k.first_generate_ac(&mut c).expect("1st AC"), Cryptogram::Tc);
+    // RMB 100.00 - 30.00 left on the card.
+    assert_eq!(k.ec_balance(), Some(7000));
+    let mut again = ec_start(&mut c, &terminal, &keys, 8000);
+    assert!(
+        !again.electronic_cash(),
+        "RMB 80.00 is over the RMB 70.00 left"
+    );
+    again.cardholder_verification(&mut c).expect("cvm");
+    assert!(again.tvr().has(bit::FLOOR_LIMIT_EXCEEDED));
+}
+
+#[test]
+fn electronic_cash_over_the_terminal_limit_or_not_chosen_goes_online() {
+    let mut terminal = TerminalConfig::china_pos();
+    terminal.ec_terminal_limit = 2000;
+    let keys = capks();
+    let mut c = card("unionpay-ec");
+    let mut k = ec_start(&mut c, &terminal, &keys, 3000);
+    assert!(!k.electronic_cash());
+    assert_eq!(
+        k.cardholder_verification(&mut c).expect("cvm"),
+        CvmStep::OnlinePin
+    );
+    let plain = TerminalConfig::china_pos();
+    let mut c = card("unionpay-ec");
+    let mut k = start(&mut c, &plain, &keys, 3000).expect("start");
+    assert!(!k.electronic_cash());
+    k.cardholder_verification(&mut c).expect("cvm");
+    k.online_pin_entered(&mut c, true).expect("pin");
+    assert_eq!(
+        k.first_generate_ac(&mut c).expect("1st AC"),
+        Cryptogram::Arqc
+    );
+}

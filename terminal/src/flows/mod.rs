@@ -55,6 +55,14 @@ pub enum Screen {
     },
     /// 请插卡: a chip card was swiped; use the chip.
     InsertChip,
+    /// 是否使用电子现金: 1 pays from the card's electronic cash (offline), 0 or Enter goes
+    /// online.
+    UseElectronicCash {
+        /// The amount.
+        amount: Amount,
+        /// The card's electronic cash balance.
+        balance: Amount,
+    },
     /// 请顾客扫码: the customer scans this QR with their wallet (the terminal's order).
     ShowQr {
         /// The amount.
@@ -345,6 +353,9 @@ pub enum Event {
     SignedIn(Result<u32, SignInFailure>),
     /// The open batch's records, oldest first ([`Action::LookUpRecords`]).
     Records(alloc::vec::Vec<crate::records::RecordSummary>),
+    /// The card's electronic cash balance when it offers electronic cash for the amount
+    /// ([`Action::CheckElectronicCash`]); `None` when it does not.
+    ElectronicCash(Option<Amount>),
 }
 
 /// What the chip read gave the flow (the kernel keeps the rest).
@@ -401,6 +412,10 @@ pub enum Transaction {
     },
     /// 预授权: amount, card, PIN when the card asks, two receipts; no money moves yet.
     PreAuth,
+    /// 电子现金消费: a sale paid from the chip's electronic cash balance, approved offline by
+    /// the card (a TC) and uploaded at settlement; when the card wants to go online after
+    /// all, it goes online as a sale.
+    ElectronicCash,
     /// 预授权完成: the pre-authorisation with this authorisation code (38) and date is
     /// completed for the amount typed.
     Completion {
@@ -480,6 +495,12 @@ pub enum Action {
     /// Close the unpaid order ([`crate::requests::order_close`]); answer with
     /// [`Event::OrderClosed`].
     CloseOrder,
+    /// Ask the inserted chip card whether it offers electronic cash (its PDOL asks for 9F7A)
+    /// with a balance covering this amount; answer with [`Event::ElectronicCash`].
+    CheckElectronicCash {
+        /// The amount.
+        amount: Amount,
+    },
     /// Read the customer's payment code with the scanner; answer with [`Event::CodeScanned`].
     ScanCode {
         /// How long.
@@ -685,6 +706,7 @@ impl Screen {
             Screen::Amount { .. } => "Amount",
             Screen::PresentCard { .. } => "PresentCard",
             Screen::InsertChip => "InsertChip",
+            Screen::UseElectronicCash { .. } => "UseElectronicCash",
             Screen::ScanCode { .. } => "ScanCode",
             Screen::ShowQr { .. } => "ShowQr",
             Screen::ConfirmCard { .. } => "ConfirmCard",
@@ -758,6 +780,10 @@ impl core::fmt::Display for Screen {
                 }
             }
             Screen::InsertChip => f.write_str("IC卡请插卡\nCHIP CARD: PLEASE INSERT"),
+            Screen::UseElectronicCash { amount, balance } => write!(
+                f,
+                "RMB {amount}\n是否使用电子现金? USE ELECTRONIC CASH?\n电子现金余额 EC BALANCE RMB {balance}\n1 是 YES    0 否 NO (ONLINE)"
+            ),
             Screen::ShowQr { amount, payload } => write!(
                 f,
                 "扫码支付 SCAN PAY\nRMB {amount}\n请顾客扫码 CUSTOMER: SCAN THIS CODE\n{payload}"

@@ -24,6 +24,9 @@ pub struct SaleConfig {
     pub timeout: Duration,
     /// Failed chip reads after which a swipe is accepted (as fallback).
     pub chip_attempts: u8,
+    /// Offer PBOC electronic cash (电子现金) to chip cards that have it ("use electronic
+    /// cash?", default no: the sale goes online).
+    pub electronic_cash: bool,
 }
 
 impl Default for SaleConfig {
@@ -34,6 +37,7 @@ impl Default for SaleConfig {
             modes: EntryModes::ALL,
             timeout: Duration::from_secs(60),
             chip_attempts: 3,
+            electronic_cash: true,
         }
     }
 }
@@ -61,6 +65,10 @@ enum State {
     /// The host said the PIN was wrong (55) on a chip card: its transaction ended with the
     /// cryptogram, so the kernel runs again for a new one before the PIN is asked again.
     RereadingChip,
+    /// Asking the inserted card whether it offers electronic cash.
+    CheckingEc,
+    /// "Use electronic cash?" on screen.
+    AskingEc,
     Confirm {
         pan: Pan,
         source: CardSource,
@@ -290,6 +298,47 @@ impl SaleFlow {
                 };
                 self.confirm(pan, source, service.requires_pin())
             }
+            (State::WaitCard, Event::Inserted)
+                if self.transaction == Transaction::Sale && self.config.electronic_cash =>
+            {
+                let amount = self.amount;
+                self.go(
+                    State::CheckingEc,
+                    Screen::Processing,
+                    Action::CheckElectronicCash { amount },
+                )
+            }
+            (State::CheckingEc, Event::ElectronicCash(Some(balance))) => {
+                let (amount, wait) = (self.amount, self.wait_key());
+                self.go(
+                    State::AskingEc,
+                    Screen::UseElectronicCash { amount, balance },
+                    wait,
+                )
+            }
+            // The card has none, or the answer is no (the default, as on the POS): online.
+            (State::CheckingEc, Event::ElectronicCash(None))
+            | (
+                State::AskingEc,
+                Event::Key(Key::Digit(0) | Key::Enter | Key::Clear) | Event::Timeout,
+            ) => {
+                let read = self.read_chip();
+                self.go(
+                    State::ReadingChip { contactless: false },
+                    Screen::Processing,
+                    read,
+                )
+            }
+            (State::AskingEc, Event::Key(Key::Digit(1))) => {
+                self.transaction = Transaction::ElectronicCash;
+                let read = self.read_chip();
+                self.go(
+                    State::ReadingChip { contactless: false },
+                    Screen::Processing,
+                    read,
+                )
+            }
+            (State::AskingEc, Event::Key(Key::Cancel)) => self.end("cancelled"),
             (State::WaitCard, Event::Inserted) => {
                 let read = self.read_chip();
                 self.go(
@@ -461,6 +510,44 @@ mod tests {
     use crate::slip::Copy;
     use pos_hal::{Swipe, Track2, TrackRead};
 
+    /// The card goes in; it offers no electronic cash.
+    fn inserted(flow: &mut SaleFlow) -> Step {
+        let s = flow.on(Event::Inserted);
+        if matches!(s.action, Action::CheckElectronicCash { .. }) {
+            return flow.on(Event::ElectronicCash(None));
+        }
+        s
+    }
+
+    #[test]
+    fn a_card_with_electronic_cash_is_asked_and_1_pays_from_it_while_0_goes_online() {
+        let balance = Amount::from_minor(10_000).expect("amount");
+        for (key, expected) in [(1, Transaction::ElectronicCash), (0, Transaction::Sale)] {
+            let (mut f, _) = SaleFlow::start(SaleConfig::default());
+            typed(&mut f, &[3, 0, 0, 0]);
+            f.on(Event::Key(Key::Enter));
+            let s = f.on(Event::Inserted);
+            assert!(matches!(s.action, Action::CheckElectronicCash { .. }));
+            let s = f.on(Event::ElectronicCash(Some(balance)));
+            assert!(
+                matches!(s.screen, Screen::UseElectronicCash { .. }),
+                "{s:?}"
+            );
+            assert!(alloc::format!("{}", s.screen).contains("100.00"));
+            let s = f.on(Event::Key(Key::Digit(key)));
+            assert!(
+                matches!(s.action, Action::ReadChip { transaction, .. } if transaction == expected),
+                "{s:?}"
+            );
+        }
+        // A balance inquiry is never offered electronic cash.
+        let (mut b, _) = SaleFlow::balance(SaleConfig::default());
+        assert!(matches!(
+            b.on(Event::Inserted).action,
+            Action::ReadChip { .. }
+        ));
+    }
+
     fn typed(flow: &mut SaleFlow, digits: &[u8]) {
         for d in digits {
             flow.on(Event::Key(Key::Digit(*d)));
@@ -492,7 +579,7 @@ mod tests {
         let (mut f, _) = SaleFlow::start(SaleConfig::default());
         typed(&mut f, &[1, 0, 0]);
         f.on(Event::Key(Key::Enter));
-        f.on(Event::Inserted);
+        inserted(&mut f);
         f.on(card());
         f.on(Event::Key(Key::Enter));
         f.on(Event::Pin(Ok(true)));
@@ -592,7 +679,7 @@ mod tests {
             matches!(s.action, Action::WaitCard { modes, .. } if !modes.contains(EntryModes::SWIPE))
         );
         assert_eq!(
-            f.on(Event::Inserted).action,
+            inserted(&mut f).action,
             Action::ReadChip {
                 transaction: Transaction::Sale,
                 amount: Amount::from_minor(1234).expect("amount")
@@ -641,7 +728,7 @@ mod tests {
         typed(&mut f, &[1, 0, 0]);
         f.on(Event::Key(Key::Enter));
         for attempt in 1..=3 {
-            f.on(Event::Inserted);
+            inserted(&mut f);
             let s = f.on(Event::ChipRead(Err(ErrorKind::Protocol)));
             let swipe_ok = matches!(s.action, Action::WaitCard { modes, .. } if modes.contains(EntryModes::SWIPE));
             assert_eq!(swipe_ok, attempt == 3, "attempt {attempt}");

@@ -30,6 +30,7 @@ pub fn txn(amount: u64) -> TransactionData {
         unpredictable: [0x11, 0x22, 0x33, 0x44],
         sequence: 1,
         force_online: false,
+        electronic_cash: false,
     }
 }
 
