@@ -58,6 +58,9 @@ pub struct Settings {
     /// How long the host has to answer a request (10 s unless a bench wants its faults
     /// found sooner).
     pub host_timeout: Duration,
+    /// The EMV terminal configuration (TOML: terminal data, `[[aid]]` with TACs, limits,
+    /// DOLs, the EC limit); `None` is [`TerminalConfig::china_pos`].
+    pub emv_config: Option<PathBuf>,
 }
 
 impl Settings {
@@ -77,6 +80,7 @@ impl Settings {
             kill_at: None,
             capk: None,
             host_timeout: Duration::from_secs(10),
+            emv_config: None,
         }
     }
 }
@@ -229,14 +233,24 @@ struct EmvSetup {
 
 const TEST_CAPKS: &str = include_str!("../../sim/fixtures/emv-ca/capk.toml");
 
-fn emv_setup(capk: Option<&std::path::Path>) -> Result<&'static EmvSetup, PosError> {
+fn emv_setup(
+    capk: Option<&std::path::Path>,
+    config: Option<&std::path::Path>,
+) -> Result<&'static EmvSetup, PosError> {
+    let read = |flag: &str, path: &std::path::Path| {
+        std::fs::read_to_string(path)
+            .map_err(|e| PosError::Setup(format!("{flag} {}: {e}", path.display())))
+    };
     let text = match capk {
-        Some(path) => std::fs::read_to_string(path)
-            .map_err(|e| PosError::Setup(format!("--capk {}: {e}", path.display())))?,
+        Some(path) => read("--capk", path)?,
         None => TEST_CAPKS.to_string(),
     };
     let capks = CapkSet::from_toml(&text).map_err(|e| PosError::Setup(e.to_string()))?;
-    let mut terminal = TerminalConfig::china_pos();
+    let mut terminal = match config {
+        Some(path) => TerminalConfig::from_toml(&read("--emv-config", path)?)
+            .map_err(|e| PosError::Setup(format!("--emv-config {}: {e}", path.display())))?,
+        None => TerminalConfig::china_pos(),
+    };
     // The PIN pad enciphers for the host; it cannot hand a plaintext PIN to the card.
     terminal.capabilities[1] &= !0x80;
     // A kernel transaction borrows its configuration; the runner keeps one for its lifetime.
@@ -456,7 +470,7 @@ impl Terminal {
             kill_at: settings.kill_at,
             original: None,
             label: "消费 SALE",
-            emv: emv_setup(settings.capk.as_deref())?,
+            emv: emv_setup(settings.capk.as_deref(), settings.emv_config.as_deref())?,
             sequence: 0,
             echo_receipts: true,
             last_receipt: None,

@@ -426,6 +426,52 @@ fn electronic_cash_is_offered_approved_offline_paid_from_the_card_and_uploaded_a
 }
 
 #[test]
+fn the_emv_configuration_file_sets_the_electronic_cash_limit() {
+    require_stack();
+    let Stage {
+        dir: d,
+        host,
+        printer,
+    } = Stage::new("runner", "emv-config");
+    // RMB 10.00 at most offline: a RMB 30.00 sale is not offered electronic cash.
+    let config =
+        std::fs::read_to_string(Path::new(env!("CARGO_MANIFEST_DIR")).join("emv-terminal.toml"))
+            .expect("example configuration")
+            .replace("ec_terminal_limit = 100000", "ec_terminal_limit = 1000");
+    let config_file = d.0.join("emv.toml");
+    std::fs::write(&config_file, config).expect("config");
+    let profile = CardProfile::builtin("unionpay-ec").expect("profile");
+    let card = slots::insert(0, EmvCard::new(profile), Faults::default()).expect("insert");
+    let mut cmd = pos_command(
+        "sale",
+        &host,
+        &printer,
+        &d.0.join("journal.sqlite"),
+        &script("sale-chip.txt"),
+    );
+    cmd.args(["--reader", "pcsc:Virtual PCD 00 00", "--emv-config"])
+        .arg(&config_file);
+    let out = cmd.output().expect("pos runs");
+    slots::remove(card, 0).expect("remove");
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(out.status.success(), "{text}");
+    assert!(!text.contains("UseElectronicCash"), "{text}");
+    // A file that is no configuration is a clear error.
+    std::fs::write(&config_file, "capabilities = 7").expect("config");
+    let mut cmd = pos_command(
+        "sale",
+        &host,
+        &printer,
+        &d.0.join("journal.sqlite"),
+        &script("sale-chip.txt"),
+    );
+    cmd.arg("--emv-config").arg(&config_file);
+    let out = cmd.output().expect("pos runs");
+    assert_eq!(out.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("--emv-config"));
+}
+
+#[test]
 #[ignore = "needs pcscd + vpcd: run by `cargo xtask test`"]
 fn a_chip_sale_through_pcscd_with_online_pin() {
     require_stack();

@@ -33,6 +33,9 @@ pub enum Flow {
     Balance,
     /// 消费撤销 of a sale made just before (supervisor password, its voucher, the card).
     Void,
+    /// 退货 of a sale made just before (supervisor password, the card, its reference number
+    /// and date, the amount).
+    Refund,
     /// 结算 of the open batch (no card).
     Settle,
 }
@@ -139,9 +142,15 @@ pub fn cases() -> Vec<Case> {
         Fault::HostLate,
         Fault::HostDrops,
     ];
-    for flow in [Flow::Sale, Flow::PreAuth, Flow::Balance, Flow::Void] {
-        let entries: &[Entry] = if flow == Flow::Void {
-            // A void reads the card number only: the stripe and the chip.
+    for flow in [
+        Flow::Sale,
+        Flow::PreAuth,
+        Flow::Balance,
+        Flow::Void,
+        Flow::Refund,
+    ] {
+        let entries: &[Entry] = if matches!(flow, Flow::Void | Flow::Refund) {
+            // A void or refund reads the card number only: the stripe and the chip.
             &[Entry::Swipe, Entry::Insert]
         } else {
             &[Entry::Swipe, Entry::Insert, Entry::Tap]
@@ -177,6 +186,7 @@ fn case(flow: Flow, entry: Entry, fault: Fault) -> Case {
         Flow::PreAuth => "preauth",
         Flow::Balance => "balance",
         Flow::Void => "void",
+        Flow::Refund => "refund",
         Flow::Settle => "settle",
     };
     let entry_name = match entry {
@@ -306,7 +316,16 @@ fn commit(rig: &mut Rig, fault: Fault, on: bool) -> Result<(), String> {
 }
 
 /// The cashier: answers each screen until the flow is over; returns the screens seen.
-fn operate(app: &mut App, case: &Case, voucher: u32) -> Result<Vec<&'static str>, String> {
+/// The sale a void or refund names.
+#[derive(Debug, Clone, Default)]
+struct Original {
+    voucher: u32,
+    rrn: String,
+    /// `MMDD`, local time.
+    date: String,
+}
+
+fn operate(app: &mut App, case: &Case, original: &Original) -> Result<Vec<&'static str>, String> {
     let key = |app: &mut App, i: Input| app.input(i).map_err(|e| e.to_string());
     let digits = |app: &mut App, text: &str| -> Result<(), String> {
         for d in text.bytes() {
@@ -322,6 +341,7 @@ fn operate(app: &mut App, case: &Case, voucher: u32) -> Result<Vec<&'static str>
             Flow::Sale => 1,
             Flow::Balance => 2,
             Flow::Void => 3,
+            Flow::Refund => 4,
             Flow::PreAuth => 5,
             Flow::Settle => 6,
         }),
@@ -364,7 +384,15 @@ fn operate(app: &mut App, case: &Case, voucher: u32) -> Result<Vec<&'static str>
                 key(app, Input::Enter)?;
             }
             "VoucherNumber" => {
-                digits(app, &voucher.to_string())?;
+                digits(app, &original.voucher.to_string())?;
+                key(app, Input::Enter)?;
+            }
+            "OriginalReference" => {
+                digits(app, &original.rrn)?;
+                key(app, Input::Enter)?;
+            }
+            "OriginalDate" => {
+                digits(app, &original.date)?;
                 key(app, Input::Enter)?;
             }
             // Paper out: the merchant copy is given up (the sale is reversed), the cardholder
@@ -428,7 +456,10 @@ fn whole_jobs(rig: &Rig) -> usize {
 /// What the screens and the printer should have shown for the case's fault, and did not.
 fn misbehaviour(case: &Case, seen: &[&str], printed: usize) -> Option<String> {
     let saw = |s: &str| seen.contains(&s);
-    let money = matches!(case.flow, Flow::Sale | Flow::PreAuth | Flow::Void);
+    let money = matches!(
+        case.flow,
+        Flow::Sale | Flow::PreAuth | Flow::Void | Flow::Refund
+    );
     let wrong = match case.fault {
         Fault::None if case.flow == Flow::Settle => !saw("SettlementTotals") || printed != 1,
         _ if case.flow == Flow::Settle => !saw("Ended") || printed != 0,
@@ -551,30 +582,41 @@ pub fn run(rig: &mut Rig, case: &Case) -> Result<String, String> {
         ));
     }
     let mut app = open(rig)?;
-    // A void needs a sale of the open batch: made first, cleanly, with the same card.
-    let voucher = if case.flow == Flow::Void {
+    // A void or refund needs a sale: made first, cleanly, with the same card.
+    let original = if matches!(case.flow, Flow::Void | Flow::Refund) {
         let sale = Case {
             flow: Flow::Sale,
             fault: Fault::None,
             ..case.clone()
         };
-        let seen = operate(&mut app, &sale, 0)?;
+        let seen = operate(&mut app, &sale, &Original::default())?;
         if !seen.contains(&"TearReceipt") {
-            return Err(format!("the sale to void failed: {}", seen.join(" → ")));
+            return Err(format!("the original sale failed: {}", seen.join(" → ")));
         }
         let mut journal =
             SqliteJournal::open(rig.dir.join("matrix.sqlite")).map_err(|e| e.to_string())?;
-        journal
+        let record = journal
             .last()
             .map_err(|e| e.to_string())?
-            .map(|r| r.voucher)
-            .ok_or("no sale journaled")?
+            .ok_or("no sale journaled")?;
+        let Outcome::Approved { rrn, .. } = &record.outcome else {
+            return Err("the original sale is not approved in the journal".into());
+        };
+        let local = record
+            .created
+            .and_then(|secs| pos_hal::DateTime::from_unix(secs, 8 * 3600).ok())
+            .ok_or("the sale has no time")?;
+        Original {
+            voucher: record.voucher,
+            rrn: rrn.clone(),
+            date: format!("{:02}{:02}", local.month(), local.day()),
+        }
     } else {
-        0
+        Original::default()
     };
     let jobs_before = whole_jobs(rig);
     commit(rig, case.fault, true)?;
-    let operated = operate(&mut app, case, voucher);
+    let operated = operate(&mut app, case, &original);
     // Faults off before the reversals go out (a host still garbling would keep them queued).
     let cleared = commit(rig, case.fault, false);
     let seen = operated?;

@@ -2,7 +2,8 @@
 
 use std::collections::BTreeSet;
 use std::os::fd::RawFd;
-use std::sync::Mutex;
+use std::sync::{Mutex, mpsc};
+use std::time::{Duration, Instant};
 
 use pcsc::{Context, Scope};
 
@@ -32,6 +33,56 @@ fn unix_sockets() -> BTreeSet<RawFd> {
         .collect()
 }
 
+/// How long pcscd has to answer `SCardEstablishContext`: pcsc-lite waits for its answer
+/// without a timeout, so a pcscd that accepts connections but hangs would hang every caller.
+pub const ESTABLISH_TIMEOUT: Duration = Duration::from_secs(5);
+
+/// `SCardEstablishContext` within [`ESTABLISH_TIMEOUT`], and the socket it opened to pcscd
+/// when it can be told apart. On expiry the socket the attempt waits on is shut down, so the
+/// attempt (on its own thread) fails and ends: nothing is left blocked.
+pub(crate) fn establish() -> Result<(Context, Option<RawFd>), PcscError> {
+    let _one_at_a_time = ESTABLISH
+        .lock()
+        .unwrap_or_else(std::sync::PoisonError::into_inner);
+    let before = unix_sockets();
+    let (tx, rx) = mpsc::channel();
+    let attempt = std::thread::Builder::new()
+        .name("pcsc-establish".into())
+        .spawn(move || {
+            let _ = tx.send(Context::establish(Scope::User));
+        })
+        .map_err(|_| PcscError::NoService { op: "establish" })?;
+    let deadline = Instant::now() + ESTABLISH_TIMEOUT;
+    loop {
+        match rx.recv_timeout(Duration::from_millis(20)) {
+            Ok(result) => {
+                let _ = attempt.join();
+                let ctx = result.map_err(|e| PcscError::from_pcsc("establish", "", e))?;
+                let new: Vec<RawFd> = unix_sockets().difference(&before).copied().collect();
+                let socket = match new.as_slice() {
+                    [fd] => Some(*fd),
+                    _ => None,
+                };
+                return Ok((ctx, socket));
+            }
+            Err(mpsc::RecvTimeoutError::Timeout) if Instant::now() < deadline => {}
+            Err(_) => break,
+        }
+    }
+    tracing::warn!("pcscd accepted the connection but did not answer: giving up on it");
+    for fd in unix_sockets().difference(&before) {
+        // SAFETY: shutdown on a socket descriptor this process owns; it stays open (the
+        // attempt's pcsc-lite closes it when its read fails).
+        unsafe { libc::shutdown(*fd, libc::SHUT_RDWR) };
+    }
+    if rx.recv_timeout(Duration::from_secs(2)).is_ok() {
+        let _ = attempt.join();
+    }
+    Err(PcscError::NoService {
+        op: "establish (pcscd does not answer)",
+    })
+}
+
 /// Holds the current context; `get` establishes one when there is none.
 #[derive(Default)]
 pub(crate) struct ContextSlot {
@@ -59,17 +110,8 @@ impl ContextSlot {
     pub(crate) fn get_fresh(&mut self) -> Result<(&Context, bool), PcscError> {
         let fresh = self.ctx.is_none();
         if fresh {
-            let _one_at_a_time = ESTABLISH
-                .lock()
-                .unwrap_or_else(std::sync::PoisonError::into_inner);
-            let before = unix_sockets();
-            let ctx = Context::establish(Scope::User)
-                .map_err(|e| PcscError::from_pcsc("establish", "", e))?;
-            let new: Vec<RawFd> = unix_sockets().difference(&before).copied().collect();
-            self.socket = match new.as_slice() {
-                [fd] => Some(*fd),
-                _ => None,
-            };
+            let (ctx, socket) = establish()?;
+            self.socket = socket;
             tracing::debug!(socket = ?self.socket, "PC/SC context established");
             self.ctx = Some(ctx);
         }

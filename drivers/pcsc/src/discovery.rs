@@ -1,6 +1,6 @@
 //! Listing readers with their card state.
 
-use pcsc::{Context, ReaderState, Scope, State};
+use pcsc::{Context, ReaderState, State};
 
 use crate::PcscError;
 
@@ -121,7 +121,6 @@ pub(crate) fn list_in(ctx: &Context) -> Result<Vec<ReaderInfo>, PcscError> {
 /// # Ok::<(), pos_pcsc::PcscError>(())
 /// ```
 pub fn readers() -> Result<Vec<ReaderInfo>, PcscError> {
-    let ctx =
-        Context::establish(Scope::User).map_err(|e| PcscError::from_pcsc("establish", "", e))?;
+    let (ctx, _) = crate::context::establish()?;
     list_in(&ctx)
 }

@@ -41,7 +41,7 @@ mod reader;
 mod watchdog;
 mod watcher;
 
-pub use context::Canceller;
+pub use context::{Canceller, ESTABLISH_TIMEOUT};
 pub use discovery::{CardState, ReaderInfo, readers};
 pub use error::PcscError;
 pub use reader::{ConnectOptions, PcscReader, PcscTransaction, ProtocolChoice, ReaderSelector};

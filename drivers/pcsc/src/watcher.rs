@@ -8,7 +8,7 @@ use std::sync::{Arc, Mutex};
 use std::thread::JoinHandle;
 use std::time::Duration;
 
-use pcsc::{Context, PNP_NOTIFICATION, ReaderState, Scope, State};
+use pcsc::{Context, PNP_NOTIFICATION, ReaderState, State};
 
 use crate::PcscError;
 use crate::discovery::{CardState, list_names};
@@ -66,8 +66,8 @@ fn run(tx: Sender<ReaderEvent>, stop: Arc<AtomicBool>, current: Arc<Mutex<Option
     let mut readers: BTreeMap<CString, Tracked> = BTreeMap::new();
     let mut service_up = true;
     while !stop.load(Ordering::Acquire) {
-        let ctx = match Context::establish(Scope::User) {
-            Ok(ctx) => ctx,
+        let ctx = match crate::context::establish() {
+            Ok((ctx, _)) => ctx,
             Err(_) => {
                 if service_up {
                     service_up = false;

@@ -52,6 +52,10 @@ struct Args {
     /// CA public keys for chip cards; default: the simulators' test CA.
     #[arg(long)]
     capk: Option<std::path::PathBuf>,
+    /// The EMV terminal configuration (TOML, as `examples/emv-terminal.toml`): AIDs with
+    /// their TACs and limits, terminal data, the electronic cash limit.
+    #[arg(long, value_name = "FILE")]
+    emv_config: Option<std::path::PathBuf>,
     /// The supervisor password voids and refunds ask for.
     #[arg(long, default_value = "123456")]
     supervisor_password: String,
@@ -161,6 +165,7 @@ fn run(args: &Args) -> Result<(), PosError> {
         kill_at: None,
         capk: args.capk.clone(),
         host_timeout: std::time::Duration::from_secs(10),
+        emv_config: args.emv_config.clone(),
     };
     let saved_stderr =
         redirect_stderr(&args.log).map_err(|e| PosError::Setup(format!("--log: {e}")))?;

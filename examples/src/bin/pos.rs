@@ -130,6 +130,10 @@ struct Args {
     /// CA public keys for chip cards (`[[capk]]` TOML); default: the simulators' test CA.
     #[arg(long)]
     capk: Option<std::path::PathBuf>,
+    /// The EMV terminal configuration (TOML, as `examples/emv-terminal.toml`): AIDs with
+    /// their TACs and limits, terminal data, the electronic cash limit.
+    #[arg(long, value_name = "FILE")]
+    emv_config: Option<std::path::PathBuf>,
 }
 fn expand(text: &str) -> VecDeque<String> {
     let mut out = VecDeque::new();
@@ -179,6 +183,7 @@ fn run(args: &Args) -> Result<bool, PosError> {
         kill_at: args.kill_at,
         capk: args.capk.clone(),
         host_timeout: std::time::Duration::from_secs(10),
+        emv_config: args.emv_config.clone(),
         contactless: roles.contactless.clone(),
     };
     let startup = matches!(args.flow, FlowKind::Startup);

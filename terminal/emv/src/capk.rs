@@ -51,13 +51,37 @@ impl fmt::Debug for Capk {
     }
 }
 
-/// The CA keys a terminal trusts.
+/// The CA keys a terminal trusts, and the issuer certificates the scheme revoked.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct CapkSet {
     keys: Vec<Capk>,
+    /// Revoked issuer certificates: RID, CA key index, certificate serial number.
+    revoked: Vec<([u8; 5], u8, [u8; 3])>,
 }
 
 impl CapkSet {
+    /// Revokes the issuer certificate with this serial number signed by the CA key (`rid`,
+    /// `index`): cards carrying it fail offline data authentication (Book 2 §5.3 step 10).
+    pub fn revoke(&mut self, rid: [u8; 5], index: u8, serial: [u8; 3]) {
+        if !self.is_revoked(&rid, index, serial) {
+            self.revoked.push((rid, index, serial));
+        }
+    }
+
+    /// Whether that issuer certificate is on the revocation list.
+    ///
+    /// ```
+    /// let mut set = pos_emv::CapkSet::new();
+    /// set.revoke([0xA0, 0, 0, 3, 0x33], 0xF1, [0, 0, 1]);
+    /// assert!(set.is_revoked(&[0xA0, 0, 0, 3, 0x33], 0xF1, [0, 0, 1]));
+    /// assert!(!set.is_revoked(&[0xA0, 0, 0, 3, 0x33], 0xF1, [0, 0, 2]));
+    /// ```
+    pub fn is_revoked(&self, rid: &[u8], index: u8, serial: [u8; 3]) -> bool {
+        self.revoked
+            .iter()
+            .any(|(r, i, s)| r.as_slice() == rid && *i == index && *s == serial)
+    }
+
     /// An empty set.
     pub fn new() -> Self {
         Self::default()
@@ -117,6 +141,16 @@ mod file {
     struct File {
         #[serde(default)]
         capk: Vec<Entry>,
+        #[serde(default)]
+        revoked: Vec<RevokedEntry>,
+    }
+
+    #[derive(Deserialize)]
+    #[serde(deny_unknown_fields)]
+    struct RevokedEntry {
+        rid: String,
+        index: String,
+        serial: String,
     }
 
     /// Why a CAPK file was refused.
@@ -227,6 +261,14 @@ mod file {
                     return Err(CapkFileError::HashMismatch { key: i });
                 }
                 set.insert(key);
+            }
+            for (i, r) in file.revoked.iter().enumerate() {
+                let [index] = sized::<1>(&r.index, i, "revoked index")?;
+                set.revoke(
+                    sized::<5>(&r.rid, i, "revoked rid")?,
+                    index,
+                    sized::<3>(&r.serial, i, "revoked serial")?,
+                );
             }
             Ok(set)
         }

@@ -46,6 +46,8 @@ pub enum OdaFailure {
     Identity(&'static str),
     /// A record the static data covers is not a `70` template in SFI 1–10 (Book 3 §10.3).
     StaticData,
+    /// The issuer certificate is on the terminal's revocation list.
+    Revoked,
 }
 
 impl fmt::Display for OdaFailure {
@@ -59,6 +61,7 @@ impl fmt::Display for OdaFailure {
             OdaFailure::Expired(what) => write!(f, "{what}: expired"),
             OdaFailure::Identity(what) => write!(f, "{what}: does not match the PAN"),
             OdaFailure::StaticData => f.write_str("signed records are not valid static data"),
+            OdaFailure::Revoked => f.write_str("issuer certificate revoked"),
         }
     }
 }
@@ -132,6 +135,14 @@ pub struct CardKeys<'a> {
 
 /// Recovers the issuer public key from its certificate (Book 2 §5.3 / §6.3).
 pub fn issuer_key(capk: &Capk, card: &CardKeys<'_>) -> Result<PublicKey, OdaFailure> {
+    issuer_key_and_serial(capk, card).map(|(key, _)| key)
+}
+
+/// [`issuer_key`], with the certificate's serial number (for the revocation list).
+pub fn issuer_key_and_serial(
+    capk: &Capk,
+    card: &CardKeys<'_>,
+) -> Result<(PublicKey, [u8; 3]), OdaFailure> {
     const WHAT: &str = "issuer certificate";
     if !capk.valid_on(card.today) {
         return Err(OdaFailure::CapkExpired);
@@ -150,6 +161,7 @@ pub fn issuer_key(capk: &Capk, card: &CardKeys<'_>) -> Result<PublicKey, OdaFail
     let remainder = card.issuer_remainder.unwrap_or(&[]);
     check_hash(&block, &[remainder, exponent], WHAT)?;
     let (issuer_id, expiry) = (&block[2..6], [block[6], block[7]]);
+    let serial = [block[8], block[9], block[10]];
     if block[11] != SHA1 || block[12] != RSA {
         return Err(OdaFailure::Format(WHAT));
     }
@@ -175,10 +187,13 @@ pub fn issuer_key(capk: &Capk, card: &CardKeys<'_>) -> Result<PublicKey, OdaFail
         }
         [&block[15..15 + in_cert], remainder].concat()
     };
-    Ok(PublicKey {
-        modulus,
-        exponent: exponent.to_vec(),
-    })
+    Ok((
+        PublicKey {
+            modulus,
+            exponent: exponent.to_vec(),
+        },
+        serial,
+    ))
 }
 
 /// Recovers the ICC public key from its certificate, checking it covers `static_data`

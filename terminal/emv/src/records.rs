@@ -109,5 +109,9 @@ pub fn issuer_key(store: &TagStore, capks: &CapkSet) -> Result<PublicKey, OdaFai
     };
     let rid = store.get(0x9F06).and_then(|a| a.get(..5)).unwrap_or(&[]);
     let capk = capks.find(rid, index).ok_or(OdaFailure::UnknownCapk)?;
-    oda::issuer_key(capk, &card_keys(store))
+    let (key, serial) = oda::issuer_key_and_serial(capk, &card_keys(store))?;
+    if capks.is_revoked(rid, index, serial) {
+        return Err(OdaFailure::Revoked);
+    }
+    Ok(key)
 }

@@ -464,3 +464,31 @@ fn electronic_cash_over_the_terminal_limit_or_not_chosen_goes_online() {
         Cryptogram::Arqc
     );
 }
+
+#[test]
+fn a_revoked_issuer_certificate_fails_offline_data_authentication() {
+    let terminal = TerminalConfig::china_pos();
+    // The simulated cards' issuer certificate: serial 000001 under the test CA key.
+    let revoked = format!(
+        "{}\n[[revoked]]\nrid = \"A000000333\"\nindex = \"{}\"\nserial = \"000001\"\n",
+        pos_sim::emv::TEST_CAPK_TOML,
+        pos_sim::emv::TEST_CAPK_TOML
+            .lines()
+            .find_map(|l| l.strip_prefix("index = \""))
+            .and_then(|l| l.strip_suffix('"'))
+            .expect("the test CA's index")
+    );
+    let keys = pos_emv::CapkSet::from_toml(&revoked).expect("CAPK file with a revocation");
+    let mut c = card("unionpay-debit");
+    let k = start(&mut c, &terminal, &keys, 1234).expect("start");
+    assert_eq!(
+        k.oda().1,
+        OdaResult::Failed(pos_emv::oda::OdaFailure::Revoked)
+    );
+    assert!(k.tvr().has(bit::DDA_FAILED));
+    // Not revoked: the same card passes.
+    let trusted = capks();
+    let mut c = card("unionpay-debit");
+    let k = start(&mut c, &terminal, &trusted, 1234).expect("start");
+    assert_eq!(k.oda(), (OdaMethod::Dda, OdaResult::Passed));
+}
