@@ -1,9 +1,12 @@
 //! A pcscd that accepts connections but never answers (hung, or a stale socket held by
 //! something else): pcsc-lite would wait for ever in `SCardEstablishContext`. The driver gives
-//! up within its deadline, says so, and leaves no thread blocked. No pcscd is needed: the
-//! "daemon" is a socket of this test (`PCSCLITE_CSOCK_NAME`), so it runs everywhere.
+//! up within its deadline, says so, and leaves no thread blocked. A daemon that hangs up at
+//! once does not make the watcher spin: it backs off between attempts. No pcscd is needed:
+//! the "daemon" is a socket of this test (`PCSCLITE_CSOCK_NAME`), so it runs everywhere.
 
 use std::os::unix::net::UnixListener;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::time::{Duration, Instant};
 
 use pos_hal::{Error as _, ErrorKind};
@@ -30,11 +33,17 @@ fn a_pcscd_that_never_answers_is_an_error_within_the_deadline_not_a_hang() {
     std::fs::create_dir_all(&dir).expect("dir");
     let path = dir.join("pcscd.comm");
     let listener = UnixListener::bind(&path).expect("socket");
+    let hang_up = Arc::new(AtomicBool::new(false));
+    let accepted = Arc::new(AtomicUsize::new(0));
+    let (mode, count) = (Arc::clone(&hang_up), Arc::clone(&accepted));
     std::thread::spawn(move || {
-        // Accepted and kept, never read nor answered.
+        // Accepted and kept, never read nor answered — or, later, hung up on at once.
         let mut held = Vec::new();
         for connection in listener.incoming() {
-            held.push(connection);
+            count.fetch_add(1, Ordering::SeqCst);
+            if !mode.load(Ordering::SeqCst) {
+                held.push(connection);
+            }
         }
     });
     // SAFETY: set before this test binary's first PC/SC call; its only test.
@@ -59,5 +68,24 @@ fn a_pcscd_that_never_answers_is_an_error_within_the_deadline_not_a_hang() {
         0,
         "a blocked establish thread was left"
     );
+
+    // A daemon that hangs up at once: the watcher reports the service lost and tries again
+    // every poll period (250 ms), not in a busy loop.
+    hang_up.store(true, Ordering::SeqCst);
+    let watcher = pos_pcsc::Watcher::start().expect("watcher");
+    let lost = watcher.wait_for(Duration::from_secs(3), |e| {
+        *e == pos_pcsc::ReaderEvent::ServiceLost
+    });
+    assert!(lost.is_some(), "no ServiceLost event");
+    let before = accepted.load(Ordering::SeqCst);
+    std::thread::sleep(Duration::from_secs(2));
+    let attempts = accepted.load(Ordering::SeqCst) - before;
+    assert!(
+        (2..=10).contains(&attempts),
+        "{attempts} attempts in 2 s: it must retry, at most every 250 ms"
+    );
+    let stopping = Instant::now();
+    watcher.stop();
+    assert!(stopping.elapsed() < Duration::from_secs(2));
     let _ = std::fs::remove_dir_all(&dir);
 }
