@@ -72,6 +72,8 @@ const MANAGE_MENU: &[(&str, &str)] = &[
     ("5", "操作员登录 LOGIN"),
     ("6", "操作员管理 OPERATORS (supervisor)"),
     ("7", "修改密码 CHANGE MY PASSWORD"),
+    ("8", "预授权完成 PRE-AUTH COMPLETION"),
+    ("9", "预授权撤销 PRE-AUTH CANCEL"),
 ];
 
 /// Track 2 of the stripe-only test card (service code 101) and of the chip card (201).
@@ -287,6 +289,12 @@ impl App {
                     self.terminal.operators()?,
                     timeout,
                 )),
+                8 | 9 if !self.signed_in || self.operator.is_none() => {
+                    self.message = "请先签到并登录 SIGN IN AND LOG IN FIRST".into();
+                    return Ok(());
+                }
+                8 => boxed(RefundFlow::completion(RefundConfig::new(sup()))),
+                9 => boxed(RefundFlow::preauth_cancel(RefundConfig::new(sup()))),
                 7 => match self.operator.clone() {
                     Some(me) => boxed(OperatorAdminFlow::change_own(
                         self.terminal.operators()?,

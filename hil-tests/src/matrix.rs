@@ -36,6 +36,12 @@ pub enum Flow {
     /// 退货 of a sale made just before (supervisor password, the card, its reference number
     /// and date, the amount).
     Refund,
+    /// 预授权完成 of a pre-authorisation made just before (the card, its authorisation code
+    /// and date, the amount).
+    Completion,
+    /// 预授权撤销 of a pre-authorisation made just before (supervisor password, the card,
+    /// its authorisation code and date, the amount).
+    PreAuthCancel,
     /// 结算 of the open batch (no card).
     Settle,
 }
@@ -131,6 +137,19 @@ pub struct Case {
 /// is tried at each (one past the last would let the sale complete, and fail the case).
 pub const CONTACT_SALE_COMMANDS: usize = 17;
 
+/// The commands each flow sends an inserted card (the transaction's own, after any earlier
+/// transaction it names): the card is pulled at each in turn. A pre-authorisation or balance
+/// inquiry runs the whole kernel (13; no electronic cash is offered for them); a void,
+/// refund, completion or cancel reads the card number only (6).
+pub fn contact_commands(flow: Flow) -> usize {
+    match flow {
+        Flow::Sale => CONTACT_SALE_COMMANDS,
+        Flow::PreAuth | Flow::Balance => 13,
+        Flow::Settle => 0,
+        Flow::Void | Flow::Refund | Flow::Completion | Flow::PreAuthCancel => 6,
+    }
+}
+
 /// Every case, in run order.
 pub fn cases() -> Vec<Case> {
     let mut out = Vec::new();
@@ -148,8 +167,10 @@ pub fn cases() -> Vec<Case> {
         Flow::Balance,
         Flow::Void,
         Flow::Refund,
+        Flow::Completion,
+        Flow::PreAuthCancel,
     ] {
-        let entries: &[Entry] = if matches!(flow, Flow::Void | Flow::Refund) {
+        let entries: &[Entry] = if needs_original(flow) {
             // A void or refund reads the card number only: the stripe and the chip.
             &[Entry::Swipe, Entry::Insert]
         } else {
@@ -157,14 +178,24 @@ pub fn cases() -> Vec<Case> {
         };
         for &entry in entries {
             let mut faults = host_faults.to_vec();
+            // An answer for another terminal and a late one are the link's business, the
+            // same for every flow: the sale carries them (each costs a host timeout).
+            if flow != Flow::Sale {
+                faults.retain(|f| !matches!(f, Fault::HostOtherTerminal | Fault::HostLate));
+            }
             if flow != Flow::Balance {
                 faults.extend([Fault::PaperOutMerchantCopy, Fault::PaperOutBetweenCopies]);
             }
-            if flow == Flow::Sale && entry == Entry::Insert {
-                faults.extend((1..=CONTACT_SALE_COMMANDS).map(Fault::CardPulledAt));
+            // The card pulled at each command, and pcscd restarted, for each way a flow reads
+            // a chip: the sale (electronic cash asked, the kernel, online PIN), the balance
+            // inquiry (the kernel without the question) and the void (the card number only —
+            // refund, completion and cancel read it the same way).
+            if entry == Entry::Insert && matches!(flow, Flow::Sale | Flow::Balance | Flow::Void) {
+                faults.extend((1..=contact_commands(flow)).map(Fault::CardPulledAt));
                 faults.push(Fault::PcscdRestart);
             }
-            if flow == Flow::Sale && entry == Entry::Swipe {
+            let killable = matches!(flow, Flow::Sale | Flow::PreAuth | Flow::Void | Flow::Refund);
+            if killable && entry == Entry::Swipe {
                 faults.extend(KILL_STEPS.map(Fault::KilledAt));
             }
             for fault in faults {
@@ -187,6 +218,8 @@ fn case(flow: Flow, entry: Entry, fault: Fault) -> Case {
         Flow::Balance => "balance",
         Flow::Void => "void",
         Flow::Refund => "refund",
+        Flow::Completion => "completion",
+        Flow::PreAuthCancel => "preauth-cancel",
         Flow::Settle => "settle",
     };
     let entry_name = match entry {
@@ -316,13 +349,45 @@ fn commit(rig: &mut Rig, fault: Fault, on: bool) -> Result<(), String> {
 }
 
 /// The cashier: answers each screen until the flow is over; returns the screens seen.
-/// The sale a void or refund names.
+/// The transaction a void, refund, completion or cancel names.
 #[derive(Debug, Clone, Default)]
 struct Original {
     voucher: u32,
     rrn: String,
+    auth: String,
     /// `MMDD`, local time.
     date: String,
+}
+
+/// The journal's last transaction, as a void, refund, completion or cancel names it.
+fn last_original(rig: &Rig) -> Result<Original, String> {
+    let mut journal =
+        SqliteJournal::open(rig.dir.join("matrix.sqlite")).map_err(|e| e.to_string())?;
+    let record = journal
+        .last()
+        .map_err(|e| e.to_string())?
+        .ok_or("no transaction journaled")?;
+    let Outcome::Approved { rrn, auth } = &record.outcome else {
+        return Err("the original is not approved in the journal".into());
+    };
+    let local = record
+        .created
+        .and_then(|secs| pos_hal::DateTime::from_unix(secs, 8 * 3600).ok())
+        .ok_or("the original has no time")?;
+    Ok(Original {
+        voucher: record.voucher,
+        rrn: rrn.clone(),
+        auth: auth.clone(),
+        date: format!("{:02}{:02}", local.month(), local.day()),
+    })
+}
+
+/// Flows that name an earlier transaction (read by card number only: swipe and insert).
+fn needs_original(flow: Flow) -> bool {
+    matches!(
+        flow,
+        Flow::Void | Flow::Refund | Flow::Completion | Flow::PreAuthCancel
+    )
 }
 
 fn operate(app: &mut App, case: &Case, original: &Original) -> Result<Vec<&'static str>, String> {
@@ -335,6 +400,10 @@ fn operate(app: &mut App, case: &Case, original: &Original) -> Result<Vec<&'stat
         Ok(())
     };
     let mut seen = Vec::new();
+    // Completion and cancel live in the management menu.
+    if matches!(case.flow, Flow::Completion | Flow::PreAuthCancel) {
+        key(app, Input::Manage)?;
+    }
     key(
         app,
         Input::Digit(match case.flow {
@@ -343,6 +412,8 @@ fn operate(app: &mut App, case: &Case, original: &Original) -> Result<Vec<&'stat
             Flow::Void => 3,
             Flow::Refund => 4,
             Flow::PreAuth => 5,
+            Flow::Completion => 8,
+            Flow::PreAuthCancel => 9,
             Flow::Settle => 6,
         }),
     )?;
@@ -393,6 +464,10 @@ fn operate(app: &mut App, case: &Case, original: &Original) -> Result<Vec<&'stat
             }
             "OriginalDate" => {
                 digits(app, &original.date)?;
+                key(app, Input::Enter)?;
+            }
+            "OriginalAuthCode" => {
+                digits(app, &original.auth)?;
                 key(app, Input::Enter)?;
             }
             // Paper out: the merchant copy is given up (the sale is reversed), the cardholder
@@ -456,15 +531,12 @@ fn whole_jobs(rig: &Rig) -> usize {
 /// What the screens and the printer should have shown for the case's fault, and did not.
 fn misbehaviour(case: &Case, seen: &[&str], printed: usize) -> Option<String> {
     let saw = |s: &str| seen.contains(&s);
-    let money = matches!(
-        case.flow,
-        Flow::Sale | Flow::PreAuth | Flow::Void | Flow::Refund
-    );
+    let money = matches!(case.flow, Flow::Sale | Flow::PreAuth) || needs_original(case.flow);
     let wrong = match case.fault {
         Fault::None if case.flow == Flow::Settle => !saw("SettlementTotals") || printed != 1,
         _ if case.flow == Flow::Settle => !saw("Ended") || printed != 0,
         Fault::None | Fault::PcscdRestart if money => !saw("TearReceipt") || printed != 2,
-        Fault::None => !saw("Balance") || printed != 0,
+        Fault::None | Fault::PcscdRestart => !saw("Balance") || printed != 0,
         f if f.host() => {
             saw("Approved") || saw("TearReceipt") || printed != 0 || (money && !saw("Reversing"))
         }
@@ -472,7 +544,8 @@ fn misbehaviour(case: &Case, seen: &[&str], printed: usize) -> Option<String> {
         Fault::PaperOutBetweenCopies => {
             !saw("TearReceipt") || !saw("PrinterProblem") || saw("Reversing") || printed != 1
         }
-        Fault::CardPulledAt(_) => saw("TearReceipt") || printed != 0,
+        // Ended without a completed transaction, or reversed (the books then agree).
+        Fault::CardPulledAt(_) => saw("TearReceipt") || saw("Balance") || printed != 0,
         _ => false,
     };
     wrong.then(|| {
@@ -503,26 +576,67 @@ fn pos_binary() -> Result<std::path::PathBuf, String> {
         })
 }
 
-/// A swiped sale by the `pos` runner, killed at `step`; then the terminal restarts.
-fn killed(rig: &mut Rig, step: &str) -> Result<String, String> {
-    let script = rig.dir.join("killed-sale.txt");
-    std::fs::write(
-        &script,
-        "keys 1234\nenter\nswipe ;6212345678901232=30121011234567890?\nenter\nenter\nexpect screen Done\n",
-    )
-    .map_err(|e| e.to_string())?;
-    let jobs_before = whole_jobs(rig);
-    let out = std::process::Command::new(pos_binary()?)
-        .args(["--host", rig.host.selector().ok_or("no host")?])
+/// The `pos` runner on the matrix terminal's journal with this script.
+fn run_pos(
+    rig: &Rig,
+    flow: &str,
+    script: &str,
+    kill_at: Option<&str>,
+) -> Result<std::process::Output, String> {
+    let path = rig.dir.join(format!("pos-{flow}.txt"));
+    std::fs::write(&path, script).map_err(|e| e.to_string())?;
+    let mut cmd = std::process::Command::new(pos_binary()?);
+    cmd.args(["--host", rig.host.selector().ok_or("no host")?])
         .args(["--printer", rig.printer.selector().ok_or("no printer")?])
         .arg("--journal")
         .arg(rig.dir.join("matrix.sqlite"))
         .args(["--terminal-id", TERMINAL_ID, "--merchant-id", MERCHANT_ID])
-        .args(["--kill-at", step])
+        .args(["--flow", flow])
         .arg("--script")
-        .arg(&script)
-        .output()
-        .map_err(|e| format!("pos: {e}"))?;
+        .arg(&path);
+    if let Some(step) = kill_at {
+        cmd.args(["--kill-at", step]);
+    }
+    cmd.output().map_err(|e| format!("pos: {e}"))
+}
+
+const SWIPE: &str = "swipe ;6212345678901232=30121011234567890?";
+
+/// A swiped transaction by the `pos` runner, killed at `step`; then the terminal restarts.
+fn killed(rig: &mut Rig, flow: Flow, step: &str) -> Result<String, String> {
+    let sale = format!("keys 1234\nenter\n{SWIPE}\nenter\nenter\nexpect screen Done\n");
+    let original = if needs_original(flow) {
+        let out = run_pos(rig, "sale", &sale, None)?;
+        if !out.status.success() {
+            return Err(format!(
+                "the sale to name failed: {}",
+                String::from_utf8_lossy(&out.stdout)
+            ));
+        }
+        last_original(rig)?
+    } else {
+        Original::default()
+    };
+    let (name, script) = match flow {
+        Flow::PreAuth => ("preauth", sale),
+        Flow::Void => (
+            "void",
+            format!(
+                "keys {SUPERVISOR}\nenter\nkeys {}\nenter\nenter\n{SWIPE}\nenter\nexpect screen Done\n",
+                original.voucher
+            ),
+        ),
+        Flow::Refund => (
+            "refund",
+            format!(
+                "keys {SUPERVISOR}\nenter\n{SWIPE}\nkeys {}\nenter\nkeys {}\nenter\nkeys 1234\nenter\nenter\nexpect screen Done\n",
+                original.rrn, original.date
+            ),
+        ),
+        _ => ("sale", sale),
+    };
+    let jobs_before = whole_jobs(rig);
+    let out = run_pos(rig, name, &script, Some(step))?;
     {
         use std::os::unix::process::ExitStatusExt;
         if out.status.signal() != Some(9) {
@@ -569,7 +683,7 @@ fn killed(rig: &mut Rig, step: &str) -> Result<String, String> {
 /// Runs one case.
 pub fn run(rig: &mut Rig, case: &Case) -> Result<String, String> {
     if let Fault::KilledAt(step) = case.fault {
-        let detail = killed(rig, step)?;
+        let detail = killed(rig, case.flow, step)?;
         let (terminal, host) = books(rig)?;
         if terminal != host {
             return Err(format!(
@@ -582,10 +696,16 @@ pub fn run(rig: &mut Rig, case: &Case) -> Result<String, String> {
         ));
     }
     let mut app = open(rig)?;
-    // A void or refund needs a sale: made first, cleanly, with the same card.
-    let original = if matches!(case.flow, Flow::Void | Flow::Refund) {
+    // A void or refund needs a sale, a completion or cancel a pre-authorisation: made first,
+    // cleanly, with the same card.
+    let original = if needs_original(case.flow) {
+        let first = if matches!(case.flow, Flow::Completion | Flow::PreAuthCancel) {
+            Flow::PreAuth
+        } else {
+            Flow::Sale
+        };
         let sale = Case {
-            flow: Flow::Sale,
+            flow: first,
             fault: Fault::None,
             ..case.clone()
         };
@@ -593,24 +713,7 @@ pub fn run(rig: &mut Rig, case: &Case) -> Result<String, String> {
         if !seen.contains(&"TearReceipt") {
             return Err(format!("the original sale failed: {}", seen.join(" → ")));
         }
-        let mut journal =
-            SqliteJournal::open(rig.dir.join("matrix.sqlite")).map_err(|e| e.to_string())?;
-        let record = journal
-            .last()
-            .map_err(|e| e.to_string())?
-            .ok_or("no sale journaled")?;
-        let Outcome::Approved { rrn, .. } = &record.outcome else {
-            return Err("the original sale is not approved in the journal".into());
-        };
-        let local = record
-            .created
-            .and_then(|secs| pos_hal::DateTime::from_unix(secs, 8 * 3600).ok())
-            .ok_or("the sale has no time")?;
-        Original {
-            voucher: record.voucher,
-            rrn: rrn.clone(),
-            date: format!("{:02}{:02}", local.month(), local.day()),
-        }
+        last_original(rig)?
     } else {
         Original::default()
     };

@@ -101,15 +101,104 @@ pub fn test(extra: &[String]) -> Result<(), XtaskError> {
             status(cargo().args(["test", "-p", "pos-nfc", "--features", "vendored", "--tests"]))
         };
         let unit = unit.and(vendored);
+        // The bench runner's whole simulator matrix, beside the USB rig (they share no
+        // device; one runs on pcscd and the simulators, the other in a QEMU guest).
+        let bench = start_sim_bench();
         // The USB rig: printer transport (pos-escpos) and the magstripe gadgets (pos-sim).
         let rig = usb_hil_test("pos-escpos");
         let rig = rig.and(usb_hil_test("pos-sim"));
         let rig = rig.and(usb_hil_test("pos-examples"));
+        let rig = rig.and(finish_sim_bench(bench));
         let mut doc = cargo();
         doc.args(["test", "--workspace", "--doc", "--quiet"]);
         let docs = status(&mut doc);
         unit.and(rig).and(docs)
     })
+}
+
+/// The simulator bench's report directory under `target/`.
+fn sim_bench_out() -> std::path::PathBuf {
+    crate::workspace_root()
+        .join("target")
+        .join("hil")
+        .join("simulators")
+}
+
+/// Builds and starts `pos-hil` on `hil-tests/benches/sim.toml` in the background, its output
+/// to `target/hil/simulators.log`.
+fn start_sim_bench() -> Result<std::process::Child, XtaskError> {
+    status(cargo().args([
+        "build",
+        "--quiet",
+        "-p",
+        "pos-hil",
+        "--bin",
+        "pos-hil",
+        "-p",
+        "pos-examples",
+        "--bin",
+        "pos",
+    ]))?;
+    let root = crate::workspace_root();
+    let log = root.join("target").join("hil").join("simulators.log");
+    let _ = std::fs::create_dir_all(log.parent().unwrap_or(&root));
+    let file = std::fs::File::create(&log).map_err(|source| XtaskError::Spawn {
+        command: format!("create {}", log.display()),
+        source,
+    })?;
+    let err = file.try_clone().map_err(|source| XtaskError::Spawn {
+        command: "log".into(),
+        source,
+    })?;
+    println!(
+        "\n== bench runner: the simulator matrix in the background (log: {}) ==",
+        log.display()
+    );
+    Command::new(root.join("target").join("debug").join("pos-hil"))
+        .current_dir(&root)
+        .args(["--bench", "hil-tests/benches/sim.toml", "--out"])
+        .arg(sim_bench_out())
+        .stdout(file)
+        .stderr(err)
+        .spawn()
+        .map_err(|source| XtaskError::Spawn {
+            command: "pos-hil".into(),
+            source,
+        })
+}
+
+/// Waits for the background bench; prints its summary (its failures in full).
+fn finish_sim_bench(bench: Result<std::process::Child, XtaskError>) -> Result<(), XtaskError> {
+    let mut child = bench?;
+    let started = std::time::Instant::now();
+    let done = child.wait().map_err(|source| XtaskError::Spawn {
+        command: "pos-hil".into(),
+        source,
+    })?;
+    let log = crate::workspace_root()
+        .join("target")
+        .join("hil")
+        .join("simulators.log");
+    let text = std::fs::read_to_string(&log).unwrap_or_default();
+    println!("\n== bench runner: the simulator matrix ==");
+    for line in text.lines() {
+        if line.contains("FAILED") || line.starts_with("        ") || line.contains("scenarios:") {
+            println!("{line}");
+        }
+    }
+    println!(
+        "bench runner: waited {:.1} s after the USB rig; reports in {}",
+        started.elapsed().as_secs_f64(),
+        sim_bench_out().display()
+    );
+    if done.success() {
+        Ok(())
+    } else {
+        Err(XtaskError::Failed {
+            command: "pos-hil --bench hil-tests/benches/sim.toml".into(),
+            status: done,
+        })
+    }
 }
 
 fn hil_dir() -> std::path::PathBuf {
