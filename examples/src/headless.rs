@@ -636,10 +636,7 @@ impl Terminal {
             .batch()
             .and_then(|batch| self.journal.records(batch));
         Event::Records(match records {
-            Ok(records) => records
-                .iter()
-                .filter_map(pos_terminal::records::RecordSummary::of)
-                .collect(),
+            Ok(records) => pos_terminal::records::summarize(&records),
             Err(e) => {
                 eprintln!("pos: journal: {e}");
                 Vec::new()
@@ -1546,14 +1543,12 @@ impl Terminal {
             credit: (money(report.totals.credit.0), report.totals.credit.1),
             balanced: report.balanced,
             uploaded: report.uploaded,
-            details: self
-                .journal
-                .records(report.batch)
-                .unwrap_or_default()
-                .iter()
-                .filter_map(pos_terminal::records::RecordSummary::of)
-                .filter(|r| r.kind != "余额查询 BALANCE")
-                .collect(),
+            details: pos_terminal::records::summarize(
+                &self.journal.records(report.batch).unwrap_or_default(),
+            )
+            .into_iter()
+            .filter(|r| r.kind != "余额查询 BALANCE")
+            .collect(),
         };
         let layout = slip.layout();
         let lines = layout.lines();

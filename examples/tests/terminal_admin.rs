@@ -280,3 +280,23 @@ fn a_cashier_the_supervisor_adds_logs_in_and_changes_their_password_across_resta
     let (code, out, err) = run(flow(&stage, "operators", &s));
     assert_eq!(code, 0, "{out}\n{err}");
 }
+
+#[test]
+fn a_voided_sale_reads_back_voided_in_the_records_and_the_settlement_list() {
+    let stage = Stage::new("admin", "voided");
+    let (code, out, err) = run(flow(&stage, "sale", &script("sale-swipe.txt")));
+    assert_eq!(code, 0, "{out}\n{err}");
+    let (code, out, err) = run(flow(&stage, "void", &script("void.txt")));
+    assert_eq!(code, 0, "{out}\n{err}");
+    let s = inline(
+        &stage,
+        "voided.txt",
+        "expect screen Record\nexpect contains 消费撤销 VOID\nexpect contains 成功 APPROVED\nenter\nexpect contains 消费 SALE\nexpect contains 已撤销 VOIDED\ncancel\n",
+    );
+    let (code, out, err) = run(flow(&stage, "records", &s));
+    assert_eq!(code, 0, "{out}\n{err}");
+    let (code, out, err) = run(flow(&stage, "settle", &script("settle.txt")));
+    assert_eq!(code, 0, "{out}\n{err}");
+    let list = stage.printer.jobs().last().expect("list").transcript();
+    assert!(list.contains("已撤销 VOIDED"), "{list}");
+}

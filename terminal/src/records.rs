@@ -70,6 +70,8 @@ pub enum Standing {
     Reversing,
     /// Reversed.
     Reversed,
+    /// Approved, then cancelled by an approved void of the same batch.
+    Voided,
 }
 
 impl core::fmt::Display for Standing {
@@ -80,6 +82,7 @@ impl core::fmt::Display for Standing {
             Standing::Pending => f.write_str("未知 PENDING"),
             Standing::Reversing => f.write_str("待冲正 TO BE REVERSED"),
             Standing::Reversed => f.write_str("已冲正 REVERSED"),
+            Standing::Voided => f.write_str("已撤销 VOIDED"),
         }
     }
 }
@@ -146,6 +149,36 @@ impl RecordSummary {
     }
 }
 
+/// A batch's records read back ([`RecordSummary::of`]), the sales an approved void cancelled
+/// marked [`Standing::Voided`] (the void names its original by batch and STAN in field 61).
+pub fn summarize(records: &[Record]) -> alloc::vec::Vec<RecordSummary> {
+    let voided: alloc::vec::Vec<(u32, u32)> = records
+        .iter()
+        .filter(|r| matches!(r.outcome, Outcome::Approved { .. }))
+        .filter_map(|r| {
+            let m = Message::unpack(&r.request).ok()?;
+            if kind_of(&m)? != "消费撤销 VOID" {
+                return None;
+            }
+            let f61 = m.string(61).ok().flatten()?;
+            Some((f61.get(..6)?.parse().ok()?, f61.get(6..12)?.parse().ok()?))
+        })
+        .collect();
+    records
+        .iter()
+        .filter_map(|r| {
+            let mut s = RecordSummary::of(r)?;
+            if s.standing == Standing::Approved
+                && s.kind != "消费撤销 VOID"
+                && voided.contains(&(r.batch, r.stan))
+            {
+                s.standing = Standing::Voided;
+            }
+            Some(s)
+        })
+        .collect()
+}
+
 impl core::fmt::Display for RecordSummary {
     fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
         write!(
@@ -199,6 +232,37 @@ mod tests {
             "{text}"
         );
         assert!(!text.contains("6212345678901232"), "{text}");
+    }
+
+    #[test]
+    fn a_sale_cancelled_by_an_approved_void_reads_back_voided() {
+        let approved = || Outcome::Approved {
+            rrn: "000000000042".into(),
+            auth: "123456".into(),
+        };
+        let mut sale = Message::new(Mti::FINANCIAL_REQUEST);
+        sale.set_text(2, "6212345678901232").expect("test value");
+        sale.set_text(3, "000000").expect("test value");
+        sale.set_text(60, "22000002000").expect("test value");
+        let mut void = Message::new(Mti::FINANCIAL_REQUEST);
+        void.set_text(2, "6212345678901232").expect("test value");
+        void.set_text(3, "200000").expect("test value");
+        void.set_text(60, "23000002000").expect("test value");
+        void.set_text(61, "0000020000110201").expect("test value");
+        let records = [
+            Record::new(1, 11, 2, 1, sale.pack().expect("packs"), approved()),
+            Record::new(2, 12, 2, 2, sale.pack().expect("packs"), approved()),
+            Record::new(3, 13, 2, 3, void.pack().expect("packs"), approved()),
+        ];
+        let s = summarize(&records);
+        assert_eq!(
+            s[0].standing,
+            Standing::Voided,
+            "STAN 11 of batch 2 was voided"
+        );
+        assert_eq!(s[1].standing, Standing::Approved);
+        assert_eq!(s[2].standing, Standing::Approved, "the void itself stands");
+        assert!(alloc::format!("{}", s[0]).contains("已撤销 VOIDED"));
     }
 
     #[test]
