@@ -364,6 +364,9 @@ pub struct Terminal {
     last_receipt: Option<String>,
     link_target: String,
     journal_path: String,
+    /// The operator logged in (on slips, the settlement list and the settlement request);
+    /// cashier 01 until someone logs in.
+    operator: String,
 }
 
 fn now() -> DateTime {
@@ -476,6 +479,7 @@ impl Terminal {
             last_receipt: None,
             link_target: format!("tcp:{}", settings.host),
             journal_path: settings.journal.display().to_string(),
+            operator: String::from("01"),
         };
         Ok(t)
     }
@@ -655,6 +659,11 @@ impl Terminal {
         )
         .flush_reversals(&self.cancel)
         .map_err(|e| PosError::Setup(format!("reversal: {e}")))
+    }
+
+    /// The operator now logged in (printed on slips, sent with the settlement).
+    pub fn set_operator(&mut self, operator: &str) {
+        self.operator = String::from(operator);
     }
 
     /// Exports the journal (records, counters, operators) to a new file.
@@ -1518,7 +1527,7 @@ impl Terminal {
             &self.acquirer,
         )
         .with_progress(&mut *self.progress);
-        Event::Settled(match online.settle("01", &self.cancel) {
+        Event::Settled(match online.settle(&self.operator, &self.cancel) {
             Ok(report) => Ok(report),
             Err(pos_terminal::online::OnlineError::Rejected { rc }) => {
                 Err(SettleFailure::Rejected { rc })
@@ -1536,7 +1545,7 @@ impl Terminal {
             merchant_name: "拉卡拉测试商户".into(),
             merchant_id: self.acquirer.merchant_id.clone(),
             terminal_id: self.acquirer.terminal_id.clone(),
-            operator: "01".into(),
+            operator: self.operator.clone(),
             batch: report.batch,
             when: now(),
             debit: (money(report.totals.debit.0), report.totals.debit.1),
@@ -1664,7 +1673,7 @@ impl Terminal {
             merchant_name: "拉卡拉测试商户".into(),
             merchant_id: self.acquirer.merchant_id.clone(),
             terminal_id: self.acquirer.terminal_id.clone(),
-            operator: "01".into(),
+            operator: self.operator.clone(),
             card,
             issuer: "银联 UnionPay".into(),
             entry: entry.into(),
@@ -1697,7 +1706,7 @@ impl Terminal {
             merchant_name: "拉卡拉测试商户".into(),
             merchant_id: self.acquirer.merchant_id.clone(),
             terminal_id: self.acquirer.terminal_id.clone(),
-            operator: "01".into(),
+            operator: self.operator.clone(),
             card,
             issuer: "银联 UnionPay".into(),
             entry: if self.card.code.is_some() || self.card.order.is_some() {

@@ -222,6 +222,7 @@ impl App {
             }
             Screen::LoggedIn { operator, .. } => {
                 self.operator = Some(operator.clone());
+                self.terminal.set_operator(operator);
                 self.message = format!("已签到 SIGNED IN · 操作员 OPERATOR {operator}");
             }
             _ => {}

@@ -633,3 +633,27 @@ fn the_management_menu_runs_the_self_check_the_network_check_and_the_records_que
         "{record}"
     );
 }
+
+#[test]
+fn the_slips_name_the_operator_who_is_logged_in() {
+    let stage = Stage::new("tui", "operator-on-slip");
+    let (terminal, _) = Terminal::open(&settings(&stage)).expect("signs in");
+    let mut app = App::new(terminal, "123456");
+    // The supervisor logs in (00, password 123456 on a new terminal).
+    app.input(Input::Digit(8)).expect("login");
+    digits(&mut app, "00");
+    keys(&mut app, &[Input::Enter]);
+    digits(&mut app, "123456");
+    keys(&mut app, &[Input::Enter, Input::Enter]);
+    assert_eq!(app.operator(), Some("00"));
+    app.input(Input::Digit(1)).expect("sale");
+    digits(&mut app, "100");
+    keys(&mut app, &[Input::Enter, Input::Swipe, Input::Enter]);
+    assert_eq!(app.screen_name(), "TearReceipt");
+    let slip = stage.printer.jobs()[0].transcript();
+    let line = slip
+        .lines()
+        .find(|l| l.contains("操作员号"))
+        .expect("operator line");
+    assert!(line.trim_end().ends_with("00"), "{line}");
+}
