@@ -1311,10 +1311,7 @@ impl Terminal {
         let mut buf = [0u8; 258];
         let answer = reader.transmit(&get, &mut buf).ok()?;
         let value = pos_hal::tlv::find(answer.data, 0x9F79).ok()??;
-        let cents = value.value.iter().fold(0u64, |acc, b| {
-            acc.saturating_mul(100)
-                .saturating_add(u64::from((b >> 4).min(9)) * 10 + u64::from((b & 0x0F).min(9)))
-        });
+        let cents = pos_emv::dol::bcd_value(value.value);
         let fits = amount.minor() <= cents && amount.minor() <= setup.terminal.ec_terminal_limit;
         fits.then(|| Amount::from_minor(cents).ok()).flatten()
     }

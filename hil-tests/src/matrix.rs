@@ -684,16 +684,7 @@ fn killed(rig: &mut Rig, flow: Flow, step: &str) -> Result<String, String> {
 pub fn run(rig: &mut Rig, case: &Case) -> Result<String, String> {
     if let Fault::KilledAt(step) = case.fault {
         let detail = killed(rig, case.flow, step)?;
-        let (terminal, host) = books(rig)?;
-        if terminal != host {
-            return Err(format!(
-                "the books differ after {detail}: terminal approved {terminal:?}, host booked {host:?}"
-            ));
-        }
-        return Ok(format!(
-            "{detail}; {} approved on both sides",
-            terminal.len()
-        ));
+        return balanced(rig, &detail);
     }
     let mut app = open(rig)?;
     // A void or refund needs a sale, a completion or cancel a pre-authorisation: made first,
@@ -742,11 +733,16 @@ pub fn run(rig: &mut Rig, case: &Case) -> Result<String, String> {
             return Err(format!("the settlement did not balance: {list}"));
         }
     }
+    balanced(rig, &path)
+}
+
+/// The books after `what`: the same approvals on both sides, or the difference.
+fn balanced(rig: &Rig, what: &str) -> Result<String, String> {
     let (terminal, host) = books(rig)?;
     if terminal != host {
         return Err(format!(
-            "the books differ after {path}: terminal approved {terminal:?}, host booked {host:?}"
+            "the books differ after {what}: terminal approved {terminal:?}, host booked {host:?}"
         ));
     }
-    Ok(format!("{path}; {} approved on both sides", terminal.len()))
+    Ok(format!("{what}; {} approved on both sides", terminal.len()))
 }

@@ -322,25 +322,6 @@ pub const BUILTIN: &[&str] = &[
     "visa-credit",
 ];
 
-/// Packed BCD digits as a number.
-fn bcd_value(bytes: &[u8]) -> u64 {
-    bytes.iter().fold(0u64, |acc, b| {
-        acc.saturating_mul(100)
-            .saturating_add(u64::from((b >> 4).min(9)) * 10 + u64::from((b & 0x0F).min(9)))
-    })
-}
-
-/// An amount as 6 bytes of packed BCD (n12).
-fn n12(value: u64) -> [u8; 6] {
-    let mut out = [0u8; 6];
-    let mut v = value % 1_000_000_000_000;
-    for b in out.iter_mut().rev() {
-        *b = (((v / 10 % 10) as u8) << 4) | (v % 10) as u8;
-        v /= 100;
-    }
-    out
-}
-
 fn set_aip(app: &mut AppProfile, first: u8) {
     let gpo = &mut app.gpo.0;
     if let Some(i) = gpo.windows(2).position(|w| w == [0x82, 0x02]) {
@@ -800,7 +781,7 @@ impl EmvCard {
         }
         // Contact electronic cash: the terminal chose it and the balance covers the amount.
         let get = |tag: u32| values.iter().find(|(t, _)| *t == tag).map(|(_, v)| v);
-        let amount = get(0x9F02).map(|a| bcd_value(a));
+        let amount = get(0x9F02).map(|a| pos_emv::dol::bcd_value(a));
         self.ec_amount = match (get(0x9F7A).map(|v| v.as_slice()), amount) {
             (Some([0x01]), Some(amount)) if amount <= self.ec_balance(i) => Some(amount),
             _ => None,
@@ -1054,10 +1035,10 @@ impl EmvCard {
             let left = self.ec_balance(i).saturating_sub(amount);
             self.profile.applications[i]
                 .get_data
-                .insert("9F79".into(), HexBytes(n12(left).to_vec()));
+                .insert("9F79".into(), HexBytes(pos_emv::dol::n12(left).to_vec()));
             self.ec_amount = None;
             push(&mut body, 0x9F74, b"ECC001");
-            push(&mut body, 0x9F79, &n12(left));
+            push(&mut body, 0x9F79, &pos_emv::dol::n12(left));
         }
         let cda = apdu.p1 & 0x10 != 0 && card.cda && cid != 0x00;
         if !cda {
@@ -1099,7 +1080,7 @@ impl EmvCard {
         self.profile.applications[i]
             .get_data
             .get("9F79")
-            .map_or(0, |b| bcd_value(&b.0))
+            .map_or(0, |b| pos_emv::dol::bcd_value(&b.0))
     }
 
     fn get_response(&mut self, apdu: &Apdu<'_>) -> Vec<u8> {

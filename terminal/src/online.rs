@@ -668,33 +668,9 @@ impl<'a, L: HostLink, J: Journal, K: KeyStore> Online<'a, L, J, K> {
     /// needs no keys; `Ok` when the host answered `00` to this very request. The runner times
     /// it for the network check.
     pub fn echo(&mut self, cancel: &CancelToken) -> Res<(), L, J, K> {
-        let stan = self.journal.next_stan().map_err(OnlineError::Journal)?;
         let batch = self.journal.batch().map_err(OnlineError::Journal)?;
-        let mut msg = Message::new(Mti::NETWORK_ADVICE);
-        msg.set_stan(stan).map_err(OnlineError::Codec)?;
-        msg.set_text(41, self.acquirer.terminal_id.clone())
-            .map_err(OnlineError::Codec)?;
-        msg.set_text(42, self.acquirer.merchant_id.clone())
-            .map_err(OnlineError::Codec)?;
-        msg.set_text(60, alloc::format!("00{batch:06}301"))
-            .map_err(OnlineError::Codec)?;
-        let payload = self
-            .acquirer
-            .frame
-            .encode_payload(&msg)
-            .map_err(OnlineError::Codec)?;
-        let answer = self
-            .link
-            .exchange(&payload, self.acquirer.timeout, cancel)
-            .map_err(OnlineError::Unreachable)?;
-        let rsp = check_answer(&mut *self.keys, self.acquirer.mac, &msg, &answer)
-            .map_err(OnlineError::Answer)?;
-        match rsp.response_code().ok().flatten() {
-            Some(rc) if rc == "00" => Ok(()),
-            rc => Err(OnlineError::Rejected {
-                rc: rc.unwrap_or_default(),
-            }),
-        }
+        let msg = self.management(Mti::NETWORK_ADVICE, batch, "301")?;
+        self.plain_exchange(&msg, cancel).map(|_| ())
     }
 
     /// The totals of the open batch from the journal: approved sales and completions (debit),

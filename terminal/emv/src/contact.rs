@@ -651,11 +651,7 @@ impl<'k> Contact<'k> {
     }
 
     fn amount(&self) -> u64 {
-        self.store.get(0x9F02).map_or(0, |b| {
-            b.iter().fold(0u64, |acc, d| {
-                acc * 100 + u64::from(d >> 4) * 10 + u64::from(d & 0x0F)
-            })
-        })
+        self.store.get(0x9F02).map_or(0, dol::bcd_value)
     }
 
     /// Whether the condition of a CV rule holds (Book 3 Annex C3); `None` when the

@@ -20,17 +20,25 @@ pub struct DolEntry {
 /// in a `83` template.
 pub const MAX_DOL_DATA: usize = 252;
 
-/// An amount as the 12-digit BCD (`n12`) of 9F02/9F03; amounts of 13 digits and more keep
-/// their last 12 (callers refuse them first).
 /// The value of packed BCD digits (an amount `n12`, a balance); a nibble over 9 counts as 9.
-pub(crate) fn bcd_value(bytes: &[u8]) -> u64 {
+///
+/// ```
+/// assert_eq!(pos_emv::dol::bcd_value(&[0x00, 0x01, 0x00, 0x00]), 10_000);
+/// ```
+pub fn bcd_value(bytes: &[u8]) -> u64 {
     bytes.iter().fold(0u64, |acc, b| {
         acc.saturating_mul(100)
             .saturating_add(u64::from((b >> 4).min(9)) * 10 + u64::from((b & 0x0F).min(9)))
     })
 }
 
-pub(crate) fn n12(amount: u64) -> [u8; 6] {
+/// An amount as the 12-digit BCD (`n12`) of 9F02/9F03; amounts of 13 digits and more keep
+/// their last 12 (callers refuse them first).
+///
+/// ```
+/// assert_eq!(pos_emv::dol::n12(3000), [0, 0, 0, 0, 0x30, 0x00]);
+/// ```
+pub fn n12(amount: u64) -> [u8; 6] {
     let mut out = [0u8; 6];
     let mut v = amount % 1_000_000_000_000;
     for b in out.iter_mut().rev() {

@@ -162,6 +162,12 @@ impl SaleFlow {
         self.transaction
     }
 
+    /// The card is read: "processing" while the runner reads the chip.
+    fn reading_chip(&mut self, contactless: bool) -> Step {
+        let read = self.read_chip();
+        self.go(State::ReadingChip { contactless }, Screen::Processing, read)
+    }
+
     fn read_chip(&self) -> Action {
         Action::ReadChip {
             transaction: self.transaction,
@@ -321,40 +327,14 @@ impl SaleFlow {
             | (
                 State::AskingEc,
                 Event::Key(Key::Digit(0) | Key::Enter | Key::Clear) | Event::Timeout,
-            ) => {
-                let read = self.read_chip();
-                self.go(
-                    State::ReadingChip { contactless: false },
-                    Screen::Processing,
-                    read,
-                )
-            }
+            ) => self.reading_chip(false),
             (State::AskingEc, Event::Key(Key::Digit(1))) => {
                 self.transaction = Transaction::ElectronicCash;
-                let read = self.read_chip();
-                self.go(
-                    State::ReadingChip { contactless: false },
-                    Screen::Processing,
-                    read,
-                )
+                self.reading_chip(false)
             }
             (State::AskingEc, Event::Key(Key::Cancel)) => self.end("cancelled"),
-            (State::WaitCard, Event::Inserted) => {
-                let read = self.read_chip();
-                self.go(
-                    State::ReadingChip { contactless: false },
-                    Screen::Processing,
-                    read,
-                )
-            }
-            (State::WaitCard, Event::Tapped) => {
-                let read = self.read_chip();
-                self.go(
-                    State::ReadingChip { contactless: true },
-                    Screen::Processing,
-                    read,
-                )
-            }
+            (State::WaitCard, Event::Inserted) => self.reading_chip(false),
+            (State::WaitCard, Event::Tapped) => self.reading_chip(true),
             (State::ReadingChip { contactless }, Event::ChipRead(Ok(card))) => {
                 let source = if contactless {
                     CardSource::Contactless
