@@ -144,6 +144,7 @@ fn with_outcome(
         },
         "unknown" => Outcome::Unknown(ReversalReason::from_code(reason.as_deref().unwrap_or("06"))),
         "reversed" => Outcome::Reversed,
+        "unanswered" => Outcome::Unanswered,
         _ => {
             return Err(JournalError::Corrupt {
                 id: record.id,
@@ -407,6 +408,7 @@ impl Journal for SqliteJournal {
             Outcome::Declined { rc } => ("declined", Some(rc.as_str()), None, None, None),
             Outcome::Unknown(r) => ("unknown", None, None, None, Some(r.code())),
             Outcome::Reversed => ("reversed", None, None, None, None),
+            Outcome::Unanswered => ("unanswered", None, None, None, None),
             _ => (
                 "unknown",
                 None,

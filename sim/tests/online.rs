@@ -550,3 +550,61 @@ fn a_chip_request_is_journaled_and_reversed_with_only_the_reversal_chip_data() {
         "the reversal with its chip data was accepted"
     );
 }
+
+fn reversals_at_host(dir: &Dir) -> i64 {
+    rusqlite::Connection::open(dir.0.join("ledger.sqlite"))
+        .expect("ledger")
+        .query_row(
+            "SELECT COUNT(*) FROM txns WHERE kind = 'reversal'",
+            [],
+            |r| r.get(0),
+        )
+        .expect("count")
+}
+
+#[test]
+fn an_unanswered_balance_inquiry_is_not_reversed() {
+    let (dir, host, mut pos) = setup("inquiry");
+    host.faults().delay_ms.store(2_500, Ordering::Relaxed);
+    let m = pos.card_message("310000", "01", None);
+    let err = pos
+        .online()
+        .request(m, &CancelToken::new())
+        .expect_err("too slow");
+    assert!(
+        matches!(err, OnlineError::InquiryUnanswered(_)),
+        "{err:?}: {err}"
+    );
+    assert!(!err.to_string().contains("reversed"), "{err}");
+    assert_eq!(
+        pos.journal.last().expect("q").map(|r| r.outcome),
+        Some(Outcome::Unanswered)
+    );
+    assert!(pos.journal.reversals_due().expect("due").is_empty());
+    host.faults().delay_ms.store(0, Ordering::Relaxed);
+    std::thread::sleep(Duration::from_millis(1_200)); // the late inquiry reached the host
+    assert_eq!(pos.sale(1_000).as_deref(), Ok("00"));
+    assert_eq!(reversals_at_host(&dir), 0, "no 0400 for an inquiry");
+}
+
+#[test]
+fn an_inquiry_cut_by_a_power_loss_is_closed_without_a_reversal() {
+    let (dir, _host, mut pos) = setup("inquiry-power");
+    let m = pos.card_message("310000", "01", None);
+    let stan = pos.journal.next_stan().expect("stan");
+    let mut kept = m.clone();
+    kept.set_stan(stan).expect("11");
+    kept.remove(52);
+    let id = pos
+        .journal
+        .begin(stan, &kept.pack().expect("pack"))
+        .expect("begin")
+        .id;
+    // The next request flushes what the power left pending.
+    assert_eq!(pos.sale(1_000).as_deref(), Ok("00"));
+    assert_eq!(reversals_at_host(&dir), 0, "no 0400 for an inquiry");
+    let batch = pos.journal.batch().expect("batch");
+    let records = pos.journal.records(batch).expect("records");
+    let inquiry = records.iter().find(|r| r.id == id).expect("kept");
+    assert_eq!(inquiry.outcome, Outcome::Unanswered);
+}

@@ -63,6 +63,9 @@ pub enum Outcome {
     Unknown(ReversalReason),
     /// Reversed, and the host acknowledged the reversal.
     Reversed,
+    /// No usable answer to a request that moves no money (a balance inquiry): CUP does not
+    /// reverse those, so nothing is queued.
+    Unanswered,
 }
 
 /// A request as the journal keeps it. `request` is the packed ISO 8583 message (no frame, no

@@ -116,6 +116,18 @@ fn moves_money(mti: Mti) -> bool {
     .contains(&mti)
 }
 
+/// Requests the host may have acted on and that CUP reverses when their outcome is unknown:
+/// those that move money, but not a balance inquiry (processing code `31…`), which changes
+/// nothing at the issuer.
+fn reversible(request: &Message<'_>) -> bool {
+    let inquiry = request
+        .string(3)
+        .ok()
+        .flatten()
+        .is_some_and(|code| code.starts_with("31"));
+    moves_money(request.mti()) && !inquiry
+}
+
 /// Checks `answer` (a frame payload) against `request`: the response MTI; fields 3, 4, 11, 41
 /// and 42 echoed where the request has them; field 64 verified when present and required on an
 /// approval of a request that moves money.
@@ -169,6 +181,10 @@ pub enum OnlineError<L, J, K> {
     Answer(AnswerFault),
     /// An earlier reversal could not be delivered: no new request goes out until it is.
     ReversalPending(L),
+    /// A balance inquiry got no answer: nothing to reverse, it can simply be asked again.
+    InquiryUnanswered(L),
+    /// A balance inquiry's answer failed a check and was not used; nothing to reverse.
+    InquiryRefused(AnswerFault),
     /// The journal failed: nothing was sent.
     Journal(J),
     /// A key operation failed (no MAC key: sign in first).
@@ -256,8 +272,10 @@ impl<L: pos_hal::Error, J: pos_hal::Error, K: pos_hal::Error> OnlineError<L, J, 
     /// The HAL kind.
     pub fn kind(&self) -> ErrorKind {
         match self {
-            OnlineError::Link(e) | OnlineError::ReversalPending(e) => e.kind(),
-            OnlineError::Answer(_) => ErrorKind::Protocol,
+            OnlineError::Link(e)
+            | OnlineError::ReversalPending(e)
+            | OnlineError::InquiryUnanswered(e) => e.kind(),
+            OnlineError::Answer(_) | OnlineError::InquiryRefused(_) => ErrorKind::Protocol,
             OnlineError::Journal(e) => e.kind(),
             OnlineError::Keys(e) => e.kind(),
             OnlineError::Codec(_) | OnlineError::KeyBlock(_) => ErrorKind::InvalidInput,
@@ -280,6 +298,13 @@ impl<L: fmt::Display, J: fmt::Display, K: fmt::Display> fmt::Display for OnlineE
                 "no answer from the host ({e}); the transaction will be reversed"
             ),
             OnlineError::Answer(a) => write!(f, "{a}; the transaction will be reversed"),
+            OnlineError::InquiryUnanswered(e) => write!(
+                f,
+                "no answer from the host ({e}); an inquiry changes nothing: try again"
+            ),
+            OnlineError::InquiryRefused(a) => {
+                write!(f, "{a}; the answer was not used: try again")
+            }
             OnlineError::ReversalPending(e) => write!(
                 f,
                 "a reversal is still waiting for the host ({e}); try again"
@@ -486,6 +511,13 @@ impl<'a, L: HostLink, J: Journal, K: KeyStore> Online<'a, L, J, K> {
                 _ => ReversalReason::NoAnswer,
             };
             let original = Message::unpack(&record.request).map_err(OnlineError::Codec)?;
+            if !reversible(&original) {
+                // An inquiry the power cut: there is nothing to give back.
+                self.journal
+                    .finish(record.id, &Outcome::Unanswered)
+                    .map_err(OnlineError::Journal)?;
+                continue;
+            }
             let mut rev = original.into_owned();
             rev.set_mti(Mti::REVERSAL);
             for n in NOT_JOURNALED.iter().copied().chain([37, 38, 39]) {
@@ -560,6 +592,12 @@ impl<'a, L: HostLink, J: Journal, K: KeyStore> Online<'a, L, J, K> {
         let payload = self.seal(&mut msg)?;
         let answer = match self.link.exchange(&payload, self.acquirer.timeout, cancel) {
             Ok(a) => a,
+            Err(e) if !reversible(&msg) => {
+                self.journal
+                    .finish(record.id, &Outcome::Unanswered)
+                    .map_err(OnlineError::Journal)?;
+                return Err(OnlineError::InquiryUnanswered(e));
+            }
             Err(e) => {
                 let outcome = Outcome::Unknown(ReversalReason::NoAnswer);
                 self.journal
@@ -570,6 +608,12 @@ impl<'a, L: HostLink, J: Journal, K: KeyStore> Online<'a, L, J, K> {
         };
         let rsp = match check_answer(&mut *self.keys, self.acquirer.mac, &msg, &answer) {
             Ok(rsp) => rsp.into_owned(),
+            Err(fault) if !reversible(&msg) => {
+                self.journal
+                    .finish(record.id, &Outcome::Unanswered)
+                    .map_err(OnlineError::Journal)?;
+                return Err(OnlineError::InquiryRefused(fault));
+            }
             Err(fault) => {
                 let outcome = Outcome::Unknown(fault.reason());
                 self.journal

@@ -72,6 +72,8 @@ pub enum Standing {
     Reversed,
     /// Approved, then cancelled by an approved void of the same batch.
     Voided,
+    /// An inquiry the host did not answer (nothing to reverse).
+    Unanswered,
 }
 
 impl core::fmt::Display for Standing {
@@ -83,6 +85,7 @@ impl core::fmt::Display for Standing {
             Standing::Reversing => f.write_str("待冲正 TO BE REVERSED"),
             Standing::Reversed => f.write_str("已冲正 REVERSED"),
             Standing::Voided => f.write_str("已撤销 VOIDED"),
+            Standing::Unanswered => f.write_str("无应答 NO ANSWER"),
         }
     }
 }
@@ -133,6 +136,7 @@ impl RecordSummary {
             Outcome::Pending => (Standing::Pending, String::new(), String::new()),
             Outcome::Unknown(_) => (Standing::Reversing, String::new(), String::new()),
             Outcome::Reversed => (Standing::Reversed, String::new(), String::new()),
+            Outcome::Unanswered => (Standing::Unanswered, String::new(), String::new()),
         };
         Some(Self {
             voucher: record.voucher,
