@@ -101,6 +101,7 @@ fn bench(c: &mut Criterion) {
     let approved = Outcome::Approved {
         rrn: "000000000001".into(),
         auth: "123456".into(),
+        host_time: "1201093015".into(),
     };
     let request = [0u8; 120];
     group.bench_function("baseline: journal begin + finish", |b| {

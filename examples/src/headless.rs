@@ -350,7 +350,8 @@ pub struct Terminal {
     /// Told where long steps are (sign-in, settlement, batch upload, printing).
     progress: Box<dyn FnMut(pos_terminal::online::Progress)>,
     card: CardState,
-    last_approval: Option<(u32, u32, String, String)>,
+    /// Batch, voucher, RRN, authorisation code and host time of the approval being printed.
+    last_approval: Option<(u32, u32, String, String, String)>,
     approved_record: Option<u64>,
     /// Receipts printed so far.
     pub printed: usize,
@@ -1106,7 +1107,7 @@ impl Terminal {
     fn look_up(&mut self, voucher: u32) -> Option<OriginalSale> {
         let batch = self.journal.batch().ok()?;
         let record = self.journal.by_voucher(voucher).ok()??;
-        let Outcome::Approved { rrn, auth } = &record.outcome else {
+        let Outcome::Approved { rrn, auth, .. } = &record.outcome else {
             return None;
         };
         let request = Message::unpack(&record.request).ok()?;
@@ -1261,13 +1262,18 @@ impl Terminal {
                         balance: requests::available_balance(&answered.answer),
                     }
                 }
-                Outcome::Approved { rrn, auth } => {
+                Outcome::Approved {
+                    rrn,
+                    auth,
+                    host_time,
+                } => {
                     self.approved_record = Some(answered.record.id);
                     self.last_approval = Some((
                         answered.record.batch,
                         answered.record.voucher,
                         rrn,
                         auth.clone(),
+                        host_time,
                     ));
                     OnlineOutcome::Approved { auth }
                 }
@@ -1360,7 +1366,13 @@ impl Terminal {
                 self.label = "电子现金消费 EC SALE";
                 self.approved_record = Some(record.id);
                 self.last_approval =
-                    Some((record.batch, record.voucher, String::new(), String::new()));
+                    Some((
+                        record.batch,
+                        record.voucher,
+                        String::new(),
+                        String::new(),
+                        String::new(),
+                    ));
                 Some(Event::Online(OnlineOutcome::Approved {
                     auth: String::new(),
                 }))
@@ -1639,7 +1651,12 @@ impl Terminal {
     /// The slip of an approved journal record (the PAN, amount and kind come from the
     /// journaled request, the codes from its outcome).
     fn slip_of(&self, record: &Record) -> Option<SaleSlip> {
-        let Outcome::Approved { rrn, auth } = &record.outcome else {
+        let Outcome::Approved {
+            rrn,
+            auth,
+            host_time,
+        } = &record.outcome
+        else {
             return None;
         };
         let request = Message::unpack(&record.request).ok()?;
@@ -1662,9 +1679,12 @@ impl Terminal {
         let transaction =
             pos_terminal::records::kind_of(&request).filter(|kind| *kind != "余额查询 BALANCE")?;
         let entry = pos_terminal::records::entry_of(&request);
-        let when = record
-            .created
-            .and_then(|secs| DateTime::from_unix(secs, 8 * 3600).ok())
+        let when = pos_terminal::slip::host_date_time(host_time, now())
+            .or_else(|| {
+                record
+                    .created
+                    .and_then(|secs| DateTime::from_unix(secs, 8 * 3600).ok())
+            })
             .unwrap_or_else(now);
         Some(SaleSlip {
             merchant_name: "拉卡拉测试商户".into(),
@@ -1696,7 +1716,7 @@ impl Terminal {
             (None, None, Some(order)) => pos_terminal::slip::SlipCard::Order(order.clone()),
             (None, None, None) => return Event::Printed(Err(pos_hal::ErrorKind::InvalidInput)),
         };
-        let Some((batch, voucher, rrn, auth)) = self.last_approval.clone() else {
+        let Some((batch, voucher, rrn, auth, host_time)) = self.last_approval.clone() else {
             return Event::Printed(Err(pos_hal::ErrorKind::InvalidInput));
         };
         let slip = SaleSlip {
@@ -1720,7 +1740,7 @@ impl Terminal {
             voucher,
             auth_code: auth,
             rrn,
-            when: now(),
+            when: pos_terminal::slip::host_date_time(&host_time, now()).unwrap_or_else(now),
             amount,
         };
         let layout = slip.layout(copy);

@@ -1019,3 +1019,42 @@ fn a_host_that_cannot_be_reached_is_said_plainly() {
     let err = String::from_utf8_lossy(&out.stderr);
     assert!(err.contains("sign-in") && err.contains(&dead), "{err}");
 }
+
+#[test]
+fn slips_print_the_hosts_date_and_time_and_a_reprint_prints_the_same() {
+    // The host's clock is two days behind the terminal's: the slips must carry its date.
+    let Stage {
+        dir: d,
+        host,
+        printer,
+    } = Stage::with_host("runner", "host-time", |c| {
+        c.clock_offset_secs = -2 * 86_400;
+    });
+    let journal = d.0.join("journal.sqlite");
+    let (code, out, err) = pos(&host, &printer, &journal, &script("sale-swipe.txt"), None);
+    assert_eq!(code, 0, "{out}\n{err}");
+    let (code, out, err) = pos_flow(
+        "reprint",
+        &host,
+        &printer,
+        &journal,
+        &script("reprint-last.txt"),
+        None,
+    );
+    assert_eq!(code, 0, "{out}\n{err}");
+    let day = |offset: i64| {
+        let secs = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .expect("clock")
+            .as_secs()
+            .saturating_add_signed(offset);
+        let t = pos_hal::DateTime::from_unix(secs, 8 * 3600).expect("date");
+        format!("{:04}-{:02}-{:02}", t.year(), t.month(), t.day())
+    };
+    let jobs = printer.jobs();
+    for job in [&jobs[0], &jobs[1], &jobs[2]] {
+        let text = job.transcript();
+        assert!(text.contains(&day(-2 * 86_400)), "host's date: {text}");
+        assert!(!text.contains(&day(0)), "not the terminal's: {text}");
+    }
+}

@@ -367,7 +367,7 @@ fn last_original(rig: &Rig) -> Result<Original, String> {
         .last()
         .map_err(|e| e.to_string())?
         .ok_or("no transaction journaled")?;
-    let Outcome::Approved { rrn, auth } = &record.outcome else {
+    let Outcome::Approved { rrn, auth, .. } = &record.outcome else {
         return Err("the original is not approved in the journal".into());
     };
     let local = record

@@ -67,7 +67,7 @@ CREATE TABLE IF NOT EXISTS operators(
 ";
 
 /// Columns added after the first schema: added to older journals when they are opened.
-const ADDED_COLUMNS: &[(&str, &str)] = &[("icc", "BLOB")];
+const ADDED_COLUMNS: &[(&str, &str)] = &[("icc", "BLOB"), ("host_time", "TEXT")];
 
 fn migrate(db: &Connection) -> Result<(), JournalError> {
     let mut stmt = db.prepare("SELECT name FROM pragma_table_info('records')")?;
@@ -107,7 +107,7 @@ fn counter(tx: &rusqlite::Transaction<'_>, name: &str) -> Result<u32, JournalErr
     )?)
 }
 
-fn read_record(r: &rusqlite::Row<'_>) -> rusqlite::Result<(Record, String, [Option<String>; 4])> {
+fn read_record(r: &rusqlite::Row<'_>) -> rusqlite::Result<(Record, String, [Option<String>; 5])> {
     Ok((
         Record::new(
             r.get::<_, i64>(0)? as u64,
@@ -118,7 +118,7 @@ fn read_record(r: &rusqlite::Row<'_>) -> rusqlite::Result<(Record, String, [Opti
             Outcome::Pending,
         ),
         r.get(5)?,
-        [r.get(6)?, r.get(7)?, r.get(8)?, r.get(9)?],
+        [r.get(6)?, r.get(7)?, r.get(8)?, r.get(9)?, r.get(12)?],
     ))
     .and_then(|(record, state, texts)| {
         let icc: Option<Vec<u8>> = r.get(10)?;
@@ -131,13 +131,14 @@ fn read_record(r: &rusqlite::Row<'_>) -> rusqlite::Result<(Record, String, [Opti
 }
 
 fn with_outcome(
-    (mut record, state, [rc, rrn, auth, reason]): (Record, String, [Option<String>; 4]),
+    (mut record, state, [rc, rrn, auth, reason, host_time]): (Record, String, [Option<String>; 5]),
 ) -> Result<Record, JournalError> {
     record.outcome = match state.as_str() {
         "pending" => Outcome::Pending,
         "approved" => Outcome::Approved {
             rrn: rrn.unwrap_or_default(),
             auth: auth.unwrap_or_default(),
+            host_time: host_time.unwrap_or_default(),
         },
         "declined" => Outcome::Declined {
             rc: rc.unwrap_or_default(),
@@ -156,7 +157,7 @@ fn with_outcome(
 }
 
 const COLUMNS: &str = "id, stan, batch, voucher, request, state, rc, rrn, auth, reason, icc, \
-    CAST(strftime('%s', created) AS INTEGER)";
+    CAST(strftime('%s', created) AS INTEGER), host_time";
 
 impl SqliteJournal {
     /// Opens (or creates) the journal file.
@@ -396,9 +397,13 @@ impl Journal for SqliteJournal {
     }
 
     fn finish(&mut self, id: u64, outcome: &Outcome) -> Result<(), JournalError> {
+        let host_time = match outcome {
+            Outcome::Approved { host_time, .. } if !host_time.is_empty() => Some(host_time.as_str()),
+            _ => None,
+        };
         let (state, rc, rrn, auth, reason) = match outcome {
             Outcome::Pending => ("pending", None, None, None, None),
-            Outcome::Approved { rrn, auth } => (
+            Outcome::Approved { rrn, auth, .. } => (
                 "approved",
                 Some("00"),
                 Some(rrn.as_str()),
@@ -420,8 +425,9 @@ impl Journal for SqliteJournal {
         // A reversal keeps what the host had said (rc, RRN) for the records query.
         let changed = self.db.execute(
             "UPDATE records SET state = ?2, rc = COALESCE(?3, rc), rrn = COALESCE(?4, rrn),
-                 auth = COALESCE(?5, auth), reason = COALESCE(?6, reason) WHERE id = ?1",
-            params![id as i64, state, rc, rrn, auth, reason],
+                 auth = COALESCE(?5, auth), reason = COALESCE(?6, reason),
+                 host_time = COALESCE(?7, host_time) WHERE id = ?1",
+            params![id as i64, state, rc, rrn, auth, reason, host_time],
         )?;
         if changed == 0 {
             return Err(JournalError::Corrupt {

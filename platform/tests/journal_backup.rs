@@ -21,6 +21,7 @@ fn journal_with_a_sale(path: &std::path::Path) -> SqliteJournal {
         &Outcome::Approved {
             rrn: "000000000001".into(),
             auth: "123456".into(),
+            host_time: "1201093015".into(),
         },
     )
     .expect("finish");

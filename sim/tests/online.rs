@@ -418,7 +418,7 @@ fn every_request_kind_through_the_core_and_a_balanced_settlement_after_them() {
             Some("00")
         );
         match &a.record.outcome {
-            Outcome::Approved { rrn, auth } => (rrn.clone(), auth.clone()),
+            Outcome::Approved { rrn, auth, .. } => (rrn.clone(), auth.clone()),
             other => panic!("{other:?}"),
         }
     };

@@ -53,6 +53,9 @@ pub enum Outcome {
         rrn: String,
         /// Field 38.
         auth: String,
+        /// The host's date and time of the transaction, `MMDDhhmmss` (fields 13 and 12 of
+        /// the answer); empty when the host sent none or the approval was offline.
+        host_time: String,
     },
     /// Declined with this response code.
     Declined {

@@ -128,6 +128,18 @@ fn reversible(request: &Message<'_>) -> bool {
     moves_money(request.mti()) && !inquiry
 }
 
+/// The host's `MMDDhhmmss` from an answer's fields 13 and 12, when both are there and numeric.
+fn host_time(answer: &Message<'_>) -> String {
+    let date = answer.string(13).ok().flatten().unwrap_or_default();
+    let time = answer.string(12).ok().flatten().unwrap_or_default();
+    let digits = |s: &str, n: usize| s.len() == n && s.bytes().all(|b| b.is_ascii_digit());
+    if digits(&date, 4) && digits(&time, 6) {
+        alloc::format!("{date}{time}")
+    } else {
+        String::new()
+    }
+}
+
 /// Checks `answer` (a frame payload) against `request`: the response MTI; fields 3, 4, 11, 41
 /// and 42 echoed where the request has them; field 64 verified when present and required on an
 /// approval of a request that moves money.
@@ -627,6 +639,7 @@ impl<'a, L: HostLink, J: Journal, K: KeyStore> Online<'a, L, J, K> {
             Outcome::Approved {
                 rrn: rsp.string(37).ok().flatten().unwrap_or_default(),
                 auth: rsp.string(38).ok().flatten().unwrap_or_default(),
+                host_time: host_time(&rsp),
             }
         } else {
             Outcome::Declined { rc: rc.to_string() }
@@ -941,6 +954,7 @@ impl<'a, L: HostLink, J: Journal, K: KeyStore> Online<'a, L, J, K> {
         record.outcome = Outcome::Approved {
             rrn: String::new(),
             auth: String::new(),
+            host_time: String::new(),
         };
         self.journal
             .finish(record.id, &record.outcome)

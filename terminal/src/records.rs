@@ -129,7 +129,7 @@ impl RecordSummary {
             Err(_) => String::new(),
         };
         let (standing, rrn, auth) = match &record.outcome {
-            Outcome::Approved { rrn, auth } => (Standing::Approved, rrn.clone(), auth.clone()),
+            Outcome::Approved { rrn, auth, .. } => (Standing::Approved, rrn.clone(), auth.clone()),
             Outcome::Declined { rc } => {
                 (Standing::Declined(rc.clone()), String::new(), String::new())
             }
@@ -223,6 +223,7 @@ mod tests {
             Outcome::Approved {
                 rrn: "000000000042".into(),
                 auth: "123456".into(),
+                host_time: String::new(),
             },
         );
         let s = RecordSummary::of(&r).expect("summary");
@@ -243,6 +244,7 @@ mod tests {
         let approved = || Outcome::Approved {
             rrn: "000000000042".into(),
             auth: "123456".into(),
+            host_time: String::new(),
         };
         let mut sale = Message::new(Mti::FINANCIAL_REQUEST);
         sale.set_text(2, "6212345678901232").expect("test value");

@@ -84,6 +84,34 @@ impl SlipCard {
     }
 }
 
+/// The date and time a slip prints for an approval: the host's (`MMDDhhmmss`, fields 13 and
+/// 12 of its answer, as journaled), in the year of `clock` — the year before when the host's
+/// month is ahead of the terminal's (an approval of 31 December reprinted in January). `None`
+/// when the host sent no usable time: print the terminal's.
+///
+/// ```
+/// use pos_hal::DateTime;
+/// use pos_terminal::slip::host_date_time;
+/// let clock = DateTime::new(2027, 1, 2, 8, 0, 0).unwrap();
+/// let when = host_date_time("1231235959", clock).unwrap();
+/// assert_eq!((when.year(), when.month(), when.day()), (2026, 12, 31));
+/// assert_eq!(host_date_time("", clock), None);
+/// ```
+pub fn host_date_time(host_time: &str, clock: DateTime) -> Option<DateTime> {
+    let b = host_time.as_bytes();
+    if b.len() != 10 || !b.iter().all(u8::is_ascii_digit) {
+        return None;
+    }
+    let two = |i: usize| (b[i] - b'0') * 10 + (b[i + 1] - b'0');
+    let month = two(0);
+    let year = if month > clock.month() {
+        clock.year().checked_sub(1)?
+    } else {
+        clock.year()
+    };
+    DateTime::new(year, month, two(2), two(4), two(6), two(8)).ok()
+}
+
 /// A payment code masked as slips, screens and the journal show it: first 4 and last 4
 /// characters (all masked when it has 8 or fewer; a mask never masks again).
 ///

@@ -29,11 +29,18 @@ pub struct Stage {
 impl Stage {
     /// A fresh stage in `$TMP/pos-{suite}-{name}-{pid}`.
     pub fn new(suite: &str, name: &str) -> Self {
+        Self::with_host(suite, name, |_| {})
+    }
+
+    /// A fresh stage whose host runs with the demo configuration changed by `configure`.
+    pub fn with_host(suite: &str, name: &str, configure: impl FnOnce(&mut HostConfig)) -> Self {
         let p = std::env::temp_dir().join(format!("pos-{suite}-{name}-{}", std::process::id()));
         let _ = std::fs::remove_dir_all(&p);
         std::fs::create_dir_all(&p).expect("dir");
+        let mut config = HostConfig::demo(p.join("ledger.sqlite"));
+        configure(&mut config);
         Self {
-            host: HostSim::start(HostConfig::demo(p.join("ledger.sqlite"))).expect("host"),
+            host: HostSim::start(config).expect("host"),
             printer: VirtualPrinter::tcp(0, 384, None).expect("printer"),
             dir: Dir(p),
         }

@@ -25,7 +25,7 @@ pub(super) fn handle(
         rsp.set_text(39, "97")?;
         return Ok(Some(reply.encode_payload(&rsp)?));
     };
-    let now = Now::get();
+    let now = Now::get(config.clock_offset_secs);
     rsp.set_text(12, now.hhmmss.clone())?
         .set_text(13, now.mmdd.clone())?;
     let mti = req.mti();
@@ -165,11 +165,12 @@ pub(super) struct Now {
 }
 
 impl Now {
-    fn get() -> Self {
+    fn get(offset_secs: i64) -> Self {
         let secs = std::time::SystemTime::now()
             .duration_since(std::time::UNIX_EPOCH)
             .map(|d| d.as_secs())
-            .unwrap_or(0);
+            .unwrap_or(0)
+            .saturating_add_signed(offset_secs);
         // Host time is China time (UTC+8), as the terminals' clocks.
         let t = pos_hal::DateTime::from_unix(secs, 8 * 3600).unwrap_or(EPOCH_2000);
         Self {

@@ -167,6 +167,9 @@ pub struct HostConfig {
     pub imk: [u8; 16],
     /// Serve TLS with this certificate instead of plain TCP.
     pub tls: Option<ServerTls>,
+    /// How far the host's clock is from this machine's (seconds; negative: behind). Answers
+    /// carry the host's date and time (fields 12 and 13), which the slips print.
+    pub clock_offset_secs: i64,
 }
 
 /// Keys, PINs and payment codes redacted; card numbers masked.
@@ -192,6 +195,7 @@ impl std::fmt::Debug for HostConfig {
             .field("payment_codes", &codes)
             .field("issue_tdk", &self.issue_tdk)
             .field("imk", &"<redacted>")
+            .field("clock_offset_secs", &self.clock_offset_secs)
             .field("tls", &self.tls)
             .finish()
     }
@@ -289,6 +293,7 @@ impl HostConfig {
             ],
             issue_tdk: true,
             imk: crate::emv::TEST_IMK,
+            clock_offset_secs: 0,
             tls: None,
         }
     }
