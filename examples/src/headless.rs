@@ -1365,14 +1365,13 @@ impl Terminal {
             Ok(record) => {
                 self.label = "电子现金消费 EC SALE";
                 self.approved_record = Some(record.id);
-                self.last_approval =
-                    Some((
-                        record.batch,
-                        record.voucher,
-                        String::new(),
-                        String::new(),
-                        String::new(),
-                    ));
+                self.last_approval = Some((
+                    record.batch,
+                    record.voucher,
+                    String::new(),
+                    String::new(),
+                    String::new(),
+                ));
                 Some(Event::Online(OnlineOutcome::Approved {
                     auth: String::new(),
                 }))

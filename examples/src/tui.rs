@@ -86,7 +86,6 @@ pub struct App {
     flow: Option<(Box<dyn Flow>, Step)>,
     pin: String,
     message: String,
-    supervisor_password: String,
     /// Where the (virtual) printer saves each receipt as a PNG.
     receipt_images: Option<std::path::PathBuf>,
     /// When the flow started waiting for a timed action (asking after a QR order).
@@ -154,14 +153,13 @@ fn boxed<F: Flow + 'static>((flow, step): (F, Step)) -> (Box<dyn Flow>, Step) {
 impl App {
     /// Around an opened (signed-in) terminal; an operator logs in before the first
     /// transaction.
-    pub fn new(mut terminal: Terminal, supervisor_password: &str) -> Self {
+    pub fn new(mut terminal: Terminal) -> Self {
         terminal.echo_receipts(false);
         Self {
             terminal,
             flow: None,
             pin: String::new(),
             message: String::from("已签到 SIGNED IN · 8 操作员登录 LOG IN"),
-            supervisor_password: supervisor_password.into(),
             receipt_images: None,
             waiting_since: None,
             sim_control: None,
@@ -175,8 +173,8 @@ impl App {
     /// Around a terminal just powered on ([`Terminal::open_signed_out`]): the power-on flow
     /// checks the devices and signs in (retrying on Enter), a batch left open from an
     /// earlier day is settled, then the operator logs in.
-    pub fn power_on(terminal: Terminal, supervisor_password: &str) -> Result<Self, PosError> {
-        let mut app = Self::new(terminal, supervisor_password);
+    pub fn power_on(terminal: Terminal) -> Result<Self, PosError> {
+        let mut app = Self::new(terminal);
         app.signed_in = false;
         app.message.clear();
         app.flow = Some(boxed(StartupFlow::start(Duration::from_secs(60))));
@@ -277,7 +275,8 @@ impl App {
     }
 
     fn start(&mut self, choice: u8) -> Result<(), PosError> {
-        let sup = || self.supervisor_password.clone();
+        // Voids, refunds and cancels check the supervisor against the operator table.
+        let mut sup = || self.terminal.operators();
         let timeout = Duration::from_secs(60);
         if self.managing {
             let flow = match choice {
@@ -294,8 +293,8 @@ impl App {
                     self.message = "请先签到并登录 SIGN IN AND LOG IN FIRST".into();
                     return Ok(());
                 }
-                8 => boxed(RefundFlow::completion(RefundConfig::new(sup()))),
-                9 => boxed(RefundFlow::preauth_cancel(RefundConfig::new(sup()))),
+                8 => boxed(RefundFlow::completion(RefundConfig::new(sup()?))),
+                9 => boxed(RefundFlow::preauth_cancel(RefundConfig::new(sup()?))),
                 7 => match self.operator.clone() {
                     Some(me) => boxed(OperatorAdminFlow::change_own(
                         self.terminal.operators()?,
@@ -327,8 +326,8 @@ impl App {
         let flow = match choice {
             1 => boxed(SaleFlow::start(SaleConfig::default())),
             2 => boxed(SaleFlow::balance(SaleConfig::default())),
-            3 => boxed(VoidFlow::start(VoidConfig::new(sup()))),
-            4 => boxed(RefundFlow::start(RefundConfig::new(sup()))),
+            3 => boxed(VoidFlow::start(VoidConfig::new(sup()?))),
+            4 => boxed(RefundFlow::start(RefundConfig::new(sup()?))),
             5 => boxed(SaleFlow::preauth(SaleConfig::default())),
             6 => boxed(SettlementFlow::start(timeout)),
             7 => boxed(ReprintFlow::start(timeout)),

@@ -70,7 +70,7 @@ fn digits(app: &mut App, text: &str) {
 fn open(stage: &Stage, s: &Settings) -> App {
     let _ = stage;
     let (terminal, _) = Terminal::open(s).expect("signs in");
-    logged_in(App::new(terminal, "123456"))
+    logged_in(App::new(terminal))
 }
 
 /// Cashier 01 logs in from the menu (8) with the new-terminal password.
@@ -272,7 +272,7 @@ fn the_receipt_panel_names_the_png_the_printer_saved() {
     stage.printer = pos_sim::printer::VirtualPrinter::tcp(0, 384, Some(images.clone()))
         .expect("printer with PNG output");
     let (terminal, _) = Terminal::open(&settings(&stage)).expect("signs in");
-    let mut app = logged_in(App::new(terminal, "123456").with_receipt_images(&images));
+    let mut app = logged_in(App::new(terminal).with_receipt_images(&images));
     app.input(Input::Digit(1)).expect("sale");
     digits(&mut app, "100");
     keys(&mut app, &[Input::Enter, Input::Swipe, Input::Enter]);
@@ -306,7 +306,7 @@ fn long_steps_report_their_progress_sign_in_printing_settlement_and_each_upload(
     )
     .expect("signs in");
     assert_eq!(seen.borrow().first(), Some(&Progress::SigningIn));
-    let mut app = logged_in(App::new(terminal, "123456"));
+    let mut app = logged_in(App::new(terminal));
     app.input(Input::Digit(1)).expect("sale");
     digits(&mut app, "5000");
     keys(
@@ -483,7 +483,7 @@ fn the_swipe_and_scan_keys_drive_the_simulated_serial_devices_read_by_the_real_d
     s.magstripe = Some(format!("msr:serial:{}", msr.path()));
     s.scanner = Some(format!("scanner:serial:{}", scanner.path()));
     let (terminal, _) = Terminal::open(&s).expect("signs in");
-    let mut app = logged_in(App::new(terminal, "123456").with_sim_control(control_port(
+    let mut app = logged_in(App::new(terminal).with_sim_control(control_port(
         std::sync::Arc::clone(&msr),
         std::sync::Arc::clone(&scanner),
     )));
@@ -518,7 +518,7 @@ fn the_swipe_and_scan_keys_drive_the_simulated_serial_devices_read_by_the_real_d
 fn power_on_shows_the_devices_signs_in_on_a_key_then_asks_for_the_operator() {
     let stage = Stage::new("tui", "power-on");
     let terminal = Terminal::open_signed_out(&settings(&stage), Box::new(|_| {})).expect("opens");
-    let mut app = App::power_on(terminal, "123456").expect("power on");
+    let mut app = App::power_on(terminal).expect("power on");
     assert_eq!(app.screen_name(), "PowerOn");
     let screen = shown(&app);
     assert!(
@@ -547,7 +547,7 @@ fn a_failed_sign_in_is_explained_and_enter_tries_again_once_the_host_answers() {
     let stage = Stage::new("tui", "sign-in-retry");
     stage.host.faults().drop.store(true, Ordering::SeqCst);
     let terminal = Terminal::open_signed_out(&settings(&stage), Box::new(|_| {})).expect("opens");
-    let mut app = App::power_on(terminal, "123456").expect("power on");
+    let mut app = App::power_on(terminal).expect("power on");
     keys(&mut app, &[Input::Enter]);
     assert_eq!(app.screen_name(), "SignInFailed");
     let screen = shown(&app);
@@ -567,7 +567,7 @@ fn a_failed_sign_in_is_explained_and_enter_tries_again_once_the_host_answers() {
 fn no_transaction_starts_before_an_operator_logs_in() {
     let stage = Stage::new("tui", "login-first");
     let (terminal, _) = Terminal::open(&settings(&stage)).expect("signs in");
-    let mut app = App::new(terminal, "123456");
+    let mut app = App::new(terminal);
     app.input(Input::Digit(1)).expect("sale");
     assert_eq!(app.screen_name(), "OperatorId");
     assert!(shown(&app).contains("LOG IN FIRST"));
@@ -638,7 +638,7 @@ fn the_management_menu_runs_the_self_check_the_network_check_and_the_records_que
 fn the_slips_name_the_operator_who_is_logged_in() {
     let stage = Stage::new("tui", "operator-on-slip");
     let (terminal, _) = Terminal::open(&settings(&stage)).expect("signs in");
-    let mut app = App::new(terminal, "123456");
+    let mut app = App::new(terminal);
     // The supervisor logs in (00, password 123456 on a new terminal).
     app.input(Input::Digit(8)).expect("login");
     digits(&mut app, "00");

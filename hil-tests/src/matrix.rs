@@ -281,7 +281,7 @@ fn open(rig: &Rig) -> Result<App, String> {
     s.capk = rig.bench.capk.clone();
     s.host_timeout = HOST_TIMEOUT;
     let (terminal, _) = Terminal::open(&s).map_err(|e| format!("sign-in: {e}"))?;
-    log_in(App::new(terminal, SUPERVISOR))
+    log_in(App::new(terminal))
 }
 
 /// Cashier 01 logs in (password 0000): no transaction starts before an operator is in.

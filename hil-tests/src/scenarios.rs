@@ -448,7 +448,7 @@ fn pos_app(rig: &Rig, journal: &str) -> Result<App, String> {
     s.merchant_id = rig.bench.terminal.merchant_id.clone();
     s.capk = rig.bench.capk.clone();
     let (terminal, _) = Terminal::open(&s).map_err(|e| format!("sign-in: {e}"))?;
-    crate::matrix::log_in(App::new(terminal, "123456"))
+    crate::matrix::log_in(App::new(terminal))
 }
 
 fn press(app: &mut App, inputs: &[Input]) -> Result<(), String> {

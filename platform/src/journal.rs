@@ -5,7 +5,7 @@ use std::path::{Path, PathBuf};
 
 use pos_hal::{ErrorKind, ErrorType};
 use pos_terminal::journal::{Journal, Outcome, Record, ReversalReason};
-use rusqlite::{Connection, params};
+use rusqlite::{Connection, OptionalExtension, params};
 
 /// Why the journal failed.
 #[derive(Debug, thiserror::Error)]
@@ -64,6 +64,7 @@ CREATE TABLE IF NOT EXISTS records(
 CREATE INDEX IF NOT EXISTS records_voucher ON records(voucher);
 CREATE TABLE IF NOT EXISTS operators(
     id TEXT PRIMARY KEY, password TEXT NOT NULL, failures INTEGER NOT NULL DEFAULT 0);
+CREATE TABLE IF NOT EXISTS terminal(name TEXT PRIMARY KEY, value BLOB NOT NULL);
 ";
 
 /// Columns added after the first schema: added to older journals when they are opened.
@@ -317,14 +318,51 @@ impl SqliteJournal {
             .query_map([], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))?
             .collect::<Result<_, _>>()?;
         drop(stmt);
+        let seed = self.salt_seed()?;
         if rows.is_empty() {
-            let defaults = pos_terminal::operators::Operators::default();
+            let defaults = pos_terminal::operators::Operators::new_terminal(seed);
             self.save_operators(&defaults)?;
             return Ok(defaults);
         }
-        Ok(pos_terminal::operators::Operators::from_rows(
+        let (table, clear) = pos_terminal::operators::Operators::from_rows(
             rows.iter().map(|(a, b, c)| (a.as_str(), b.as_str(), *c)),
-        ))
+            seed,
+        );
+        if clear {
+            // An older journal kept passwords in clear: write them back stretched.
+            self.save_operators(&table)?;
+            self.db.execute_batch("VACUUM")?;
+        }
+        Ok(table)
+    }
+
+    /// This terminal's seed for password salts, made once from the OS's randomness.
+    fn salt_seed(&mut self) -> Result<[u8; 16], JournalError> {
+        let stored: Option<Vec<u8>> = self
+            .db
+            .query_row(
+                "SELECT value FROM terminal WHERE name = 'salt_seed'",
+                [],
+                |r| r.get(0),
+            )
+            .optional()?;
+        if let Some(seed) = stored.and_then(|s| <[u8; 16]>::try_from(s).ok()) {
+            return Ok(seed);
+        }
+        let mut seed = [0u8; 16];
+        for half in seed.chunks_exact_mut(8) {
+            // std's RandomState is keyed from the OS's random source.
+            let word = std::hash::BuildHasher::hash_one(
+                &std::collections::hash_map::RandomState::new(),
+                std::time::SystemTime::now(),
+            );
+            half.copy_from_slice(&word.to_le_bytes());
+        }
+        self.db.execute(
+            "INSERT OR REPLACE INTO terminal(name, value) VALUES ('salt_seed', ?1)",
+            [seed.as_slice()],
+        )?;
+        Ok(seed)
     }
 
     /// Replaces the operator table in one transaction.
@@ -337,7 +375,11 @@ impl SqliteJournal {
         for op in operators.iter() {
             tx.execute(
                 "INSERT INTO operators(id, password, failures) VALUES (?1, ?2, ?3)",
-                params![String::from_utf8_lossy(&op.id), op.password(), op.failures],
+                params![
+                    String::from_utf8_lossy(&op.id),
+                    op.stored_password(),
+                    op.failures
+                ],
             )?;
         }
         tx.commit()?;
@@ -398,7 +440,9 @@ impl Journal for SqliteJournal {
 
     fn finish(&mut self, id: u64, outcome: &Outcome) -> Result<(), JournalError> {
         let host_time = match outcome {
-            Outcome::Approved { host_time, .. } if !host_time.is_empty() => Some(host_time.as_str()),
+            Outcome::Approved { host_time, .. } if !host_time.is_empty() => {
+                Some(host_time.as_str())
+            }
             _ => None,
         };
         let (state, rc, rrn, auth, reason) = match outcome {
@@ -539,6 +583,46 @@ mod tests {
             [0x9F, 0x26, 0x01, 0xAA]
         );
         assert!(j.set_icc(999, &[]).is_err());
+        let _ = std::fs::remove_dir_all(dir);
+    }
+
+    #[test]
+    fn an_older_journal_with_passwords_in_clear_keeps_them_stretched_only() {
+        let dir = std::env::temp_dir().join(format!("pos-journal-ops-{}", std::process::id()));
+        let _ = std::fs::create_dir_all(&dir);
+        let path = dir.join("journal.sqlite");
+        let _ = std::fs::remove_file(&path);
+        {
+            let old = Connection::open(&path).expect("db");
+            old.pragma_update(None, "journal_mode", "WAL").expect("wal");
+            old.execute_batch(SCHEMA).expect("schema");
+            old.execute(
+                "INSERT INTO operators(id, password, failures) VALUES ('00', '97531864', 0), ('01', '2468', 1)",
+                [],
+            )
+            .expect("clear rows");
+        }
+        let mut j = SqliteJournal::open(&path).expect("open");
+        let mut ops = j.operators().expect("operators");
+        assert_eq!(
+            ops.login("00", "97531864"),
+            Ok(pos_terminal::operators::Role::Supervisor)
+        );
+        drop(j);
+        let mut j = SqliteJournal::open(&path).expect("reopen");
+        let mut again = j.operators().expect("operators");
+        assert_eq!(
+            again.login("01", "2468"),
+            Ok(pos_terminal::operators::Role::Cashier)
+        );
+        drop(j);
+        for file in ["journal.sqlite", "journal.sqlite-wal"] {
+            let bytes = std::fs::read(dir.join(file)).unwrap_or_default();
+            assert!(
+                !bytes.windows(8).any(|w| w == b"97531864"),
+                "{file} still holds a password in clear"
+            );
+        }
         let _ = std::fs::remove_dir_all(dir);
     }
 

@@ -26,12 +26,99 @@ pub enum Role {
     Administrator,
 }
 
+/// Rounds of PBKDF2-HMAC-SHA256 a password is stretched with.
+pub const PBKDF2_ROUNDS: u32 = 20_000;
+
+/// A stretched password: what the journal keeps instead of the password.
+///
+/// Operator passwords are 4–8 digits, so no hash makes them hard to guess for someone who
+/// holds the journal file; stretching with a per-operator salt only keeps them from being read
+/// at a glance or looked up in a table. The lock after [`MAX_FAILURES`] wrong passwords is what
+/// protects them at the keypad.
+#[derive(Clone, PartialEq, Eq)]
+struct PasswordHash {
+    rounds: u32,
+    salt: [u8; 16],
+    hash: [u8; 32],
+}
+
+impl PasswordHash {
+    fn new(password: &str, salt: [u8; 16]) -> Self {
+        Self {
+            rounds: PBKDF2_ROUNDS,
+            salt,
+            hash: stretch(password, &salt, PBKDF2_ROUNDS),
+        }
+    }
+
+    fn matches(&self, password: &str) -> bool {
+        let mut candidate = stretch(password, &self.salt, self.rounds);
+        let same = candidate
+            .iter()
+            .zip(self.hash)
+            .fold(0u8, |acc, (x, y)| acc | (x ^ y))
+            == 0;
+        candidate.zeroize();
+        same
+    }
+
+    /// `pbkdf2-sha256$<rounds>$<salt hex>$<hash hex>`.
+    fn stored(&self) -> String {
+        let mut out = alloc::format!("pbkdf2-sha256${}$", self.rounds);
+        hex_into(&mut out, &self.salt);
+        out.push('$');
+        hex_into(&mut out, &self.hash);
+        out
+    }
+
+    fn parse(text: &str) -> Option<Self> {
+        let mut parts = text.split('$');
+        if parts.next()? != "pbkdf2-sha256" {
+            return None;
+        }
+        let rounds: u32 = parts.next()?.parse().ok()?;
+        let mut salt = [0u8; 16];
+        let mut hash = [0u8; 32];
+        unhex_into(parts.next()?, &mut salt)?;
+        unhex_into(parts.next()?, &mut hash)?;
+        (parts.next().is_none() && (1..=10_000_000).contains(&rounds)).then_some(Self {
+            rounds,
+            salt,
+            hash,
+        })
+    }
+}
+
+fn stretch(password: &str, salt: &[u8], rounds: u32) -> [u8; 32] {
+    let mut out = [0u8; 32];
+    pbkdf2::pbkdf2_hmac::<sha2::Sha256>(password.as_bytes(), salt, rounds, &mut out);
+    out
+}
+
+fn hex_into(out: &mut String, bytes: &[u8]) {
+    for b in bytes {
+        let _ = core::fmt::Write::write_fmt(out, format_args!("{b:02x}"));
+    }
+}
+
+fn unhex_into(text: &str, out: &mut [u8]) -> Option<()> {
+    let text = text.as_bytes();
+    if text.len() != out.len() * 2 {
+        return None;
+    }
+    for (o, pair) in out.iter_mut().zip(text.chunks_exact(2)) {
+        let digit = |c: u8| char::from(c).to_digit(16);
+        *o = u8::try_from(digit(pair[0])? * 16 + digit(pair[1])?).ok()?;
+    }
+    Some(())
+}
+
 /// One operator.
 #[derive(Clone, PartialEq, Eq)]
 pub struct Operator {
     /// Two digits.
     pub id: [u8; 2],
-    password: String,
+    password: PasswordHash,
     /// Wrong passwords since the last good one.
     pub failures: u8,
 }
@@ -51,15 +138,10 @@ impl Operator {
         self.failures >= MAX_FAILURES
     }
 
-    /// The password, for the store that keeps it (never for display).
-    pub fn password(&self) -> &str {
-        &self.password
-    }
-}
-
-impl Drop for Operator {
-    fn drop(&mut self) {
-        self.password.zeroize();
+    /// The stretched password as the store keeps it (`pbkdf2-sha256$…`); the password itself
+    /// is never kept.
+    pub fn stored_password(&self) -> String {
+        self.password.stored()
     }
 }
 
@@ -113,9 +195,19 @@ impl fmt::Display for OperatorError {
 }
 
 /// The operator table.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Clone, PartialEq, Eq)]
 pub struct Operators {
     list: Vec<Operator>,
+    /// This terminal's random seed for salts (no_std has no random source of its own).
+    seed: [u8; 16],
+}
+
+impl fmt::Debug for Operators {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Operators")
+            .field("list", &self.list)
+            .finish_non_exhaustive()
+    }
 }
 
 fn id_of(text: &str) -> Result<[u8; 2], OperatorError> {
@@ -130,49 +222,77 @@ fn valid_password(id: [u8; 2], password: &str) -> bool {
     (min..=8).contains(&password.len()) && password.bytes().all(|b| b.is_ascii_digit())
 }
 
-/// Constant-time comparison: a wrong password takes as long as a right one.
-fn same(a: &str, b: &str) -> bool {
-    a.len() == b.len()
-        && a.bytes()
-            .zip(b.bytes())
-            .fold(0u8, |acc, (x, y)| acc | (x ^ y))
-            == 0
-}
-
 impl Default for Operators {
-    /// A new terminal: supervisor `00` / `123456`, administrator `99` / `12345678`, cashier
-    /// `01` / `0000`.
+    /// A new terminal with a fixed salt seed (tests, examples): see [`Operators::new_terminal`].
     fn default() -> Self {
-        let op = |id: &[u8; 2], password: &str| Operator {
-            id: *id,
-            password: password.into(),
-            failures: 0,
-        };
-        Self {
-            list: alloc::vec![
-                op(b"00", "123456"),
-                op(b"01", "0000"),
-                op(b"99", "12345678")
-            ],
-        }
+        Self::new_terminal([0; 16])
     }
 }
 
 impl Operators {
-    /// A table from stored rows (id, password, failures); invalid rows are left out.
-    pub fn from_rows<'a>(rows: impl IntoIterator<Item = (&'a str, &'a str, u8)>) -> Self {
-        let list = rows
-            .into_iter()
-            .filter_map(|(id, password, failures)| {
-                let id = id_of(id).ok()?;
-                valid_password(id, password).then(|| Operator {
-                    id,
-                    password: password.into(),
-                    failures,
-                })
-            })
-            .collect();
-        Self { list }
+    /// A new terminal: supervisor `00` / `123456`, administrator `99` / `12345678`, cashier
+    /// `01` / `0000`. `seed` (random, from the platform) makes the salts of this terminal's
+    /// passwords its own.
+    pub fn new_terminal(seed: [u8; 16]) -> Self {
+        let mut table = Self {
+            list: Vec::new(),
+            seed,
+        };
+        for (id, password) in [(b"00", "123456"), (b"01", "0000"), (b"99", "12345678")] {
+            let password = table.hash(*id, password, &[]);
+            table.list.push(Operator {
+                id: *id,
+                password,
+                failures: 0,
+            });
+        }
+        table
+    }
+
+    /// A salt of its own for each password set: from the terminal's seed, the operator and
+    /// the password it replaces.
+    fn hash(&self, id: [u8; 2], password: &str, replaced: &[u8]) -> PasswordHash {
+        use sha2::Digest;
+        let digest = sha2::Sha256::new()
+            .chain_update(self.seed)
+            .chain_update(id)
+            .chain_update(replaced)
+            .finalize();
+        let mut salt = [0u8; 16];
+        salt.copy_from_slice(&digest[..16]);
+        PasswordHash::new(password, salt)
+    }
+
+    /// A table from stored rows (id, stored password, failures) and the terminal's salt seed;
+    /// invalid rows are left out. A row of an older journal that still holds its password in
+    /// clear is stretched on the way in; [`Operators::had_clear_passwords`] then says so, so the
+    /// store can write the table back.
+    pub fn from_rows<'a>(
+        rows: impl IntoIterator<Item = (&'a str, &'a str, u8)>,
+        seed: [u8; 16],
+    ) -> (Self, bool) {
+        let mut table = Self {
+            list: Vec::new(),
+            seed,
+        };
+        let mut clear = false;
+        for (id, stored, failures) in rows {
+            let Ok(id) = id_of(id) else { continue };
+            let password = match PasswordHash::parse(stored) {
+                Some(hash) => hash,
+                None if valid_password(id, stored) => {
+                    clear = true;
+                    table.hash(id, stored, &[])
+                }
+                None => continue,
+            };
+            table.list.push(Operator {
+                id,
+                password,
+                failures,
+            });
+        }
+        (table, clear)
     }
 
     /// Every operator.
@@ -194,7 +314,7 @@ impl Operators {
         if op.locked() {
             return Err(OperatorError::Locked);
         }
-        if same(&op.password, password) {
+        if op.password.matches(password) {
             op.failures = 0;
             return Ok(op.role());
         }
@@ -210,12 +330,17 @@ impl Operators {
     /// An operator changes its own password (the old one is checked like a login).
     pub fn change_password(&mut self, id: &str, old: &str, new: &str) -> Result<(), OperatorError> {
         self.login(id, old)?;
-        let op = self.find(id)?;
-        if !valid_password(op.id, new) {
+        self.set_password(id, new)
+    }
+
+    fn set_password(&mut self, id: &str, new: &str) -> Result<(), OperatorError> {
+        let key = id_of(id)?;
+        if !valid_password(key, new) {
             return Err(OperatorError::Invalid);
         }
-        op.password.zeroize();
-        op.password = new.into();
+        let replaced = self.find(id)?.password.hash;
+        let hash = self.hash(key, new, &replaced);
+        self.find(id)?.password = hash;
         Ok(())
     }
 
@@ -229,9 +354,10 @@ impl Operators {
         if self.list.iter().any(|o| o.id == id) {
             return Err(OperatorError::Exists);
         }
+        let password = self.hash(id, password, &[]);
         self.list.push(Operator {
             id,
-            password: password.into(),
+            password,
             failures: 0,
         });
         Ok(())
@@ -260,20 +386,17 @@ impl Operators {
         password: &str,
     ) -> Result<(), OperatorError> {
         self.supervisor(supervisor)?;
-        let op = self.find(id)?;
-        if op.role() != Role::Cashier {
+        if self.find(id)?.role() != Role::Cashier {
             return Err(OperatorError::NotAllowed);
         }
-        if !valid_password(op.id, password) {
-            return Err(OperatorError::Invalid);
-        }
-        op.password.zeroize();
-        op.password = password.into();
-        op.failures = 0;
+        self.set_password(id, password)?;
+        self.find(id)?.failures = 0;
         Ok(())
     }
 
-    fn supervisor(&mut self, password: &str) -> Result<(), OperatorError> {
+    /// Checks the supervisor's password as a login of `00` (counted, locking), for the flows
+    /// that need the supervisor's consent (void, refund, pre-authorisation cancel).
+    pub fn supervisor(&mut self, password: &str) -> Result<(), OperatorError> {
         match self.login("00", password) {
             Ok(Role::Supervisor) => Ok(()),
             Ok(_) => Err(OperatorError::NotAllowed),
@@ -358,25 +481,77 @@ mod tests {
 
     #[test]
     fn stored_rows_round_trip_and_debug_hides_passwords() {
-        let ops = Operators::default();
+        let seed = [7; 16];
+        let ops = Operators::new_terminal(seed);
         let rows: Vec<(String, String, u8)> = ops
             .iter()
             .map(|o| {
                 (
                     String::from_utf8_lossy(&o.id).into_owned(),
-                    String::from(o.password()),
+                    o.stored_password(),
                     o.failures,
                 )
             })
             .collect();
-        let back = Operators::from_rows(rows.iter().map(|(a, b, c)| (a.as_str(), b.as_str(), *c)));
+        let (back, clear) = Operators::from_rows(
+            rows.iter().map(|(a, b, c)| (a.as_str(), b.as_str(), *c)),
+            seed,
+        );
         assert_eq!(back, ops);
+        assert!(!clear);
         let text = format!("{ops:?}");
         assert!(
             !text.contains("123456") && !text.contains("0000\""),
             "{text}"
         );
-        let bad = Operators::from_rows([("x1", "0000", 0), ("05", "12", 0)]);
+        let (bad, _) = Operators::from_rows(
+            [
+                ("x1", "0000", 0),
+                ("05", "12", 0),
+                ("06", "pbkdf2-sha256$0$00$00", 0),
+            ],
+            seed,
+        );
         assert_eq!(bad.iter().count(), 0);
+    }
+
+    #[test]
+    fn passwords_are_kept_stretched_and_salted_never_in_clear() {
+        let ops = Operators::new_terminal([1; 16]);
+        let stored: Vec<String> = ops.iter().map(Operator::stored_password).collect();
+        for (text, clear) in stored.iter().zip(["123456", "0000", "12345678"]) {
+            let parts: Vec<&str> = text.split('$').collect();
+            assert_eq!(parts[..2], ["pbkdf2-sha256", "20000"], "{text}");
+            assert_eq!((parts[2].len(), parts[3].len()), (32, 64), "{text}");
+            assert!(!parts[2..].iter().any(|p| p.contains(clear)), "{text}");
+        }
+        let other = Operators::new_terminal([2; 16]);
+        assert_ne!(
+            other.iter().next().map(Operator::stored_password),
+            stored.first().cloned(),
+            "another terminal, other salts"
+        );
+        let mut ops = ops;
+        ops.reset("123456", "01", "0000")
+            .expect("same password again");
+        assert_ne!(
+            ops.iter().nth(1).map(Operator::stored_password),
+            stored.get(1).cloned(),
+            "a new salt for each password set"
+        );
+        assert_eq!(ops.login("01", "0000"), Ok(Role::Cashier));
+    }
+
+    #[test]
+    fn a_table_of_an_older_journal_in_clear_is_stretched_on_load() {
+        let (mut ops, clear) =
+            Operators::from_rows([("00", "654321", 0), ("01", "1234", 1)], [3; 16]);
+        assert!(clear, "the store must write it back");
+        assert!(
+            ops.iter()
+                .all(|o| o.stored_password().starts_with("pbkdf2"))
+        );
+        assert_eq!(ops.login("00", "654321"), Ok(Role::Supervisor));
+        assert_eq!(ops.login("01", "1234"), Ok(Role::Cashier));
     }
 }

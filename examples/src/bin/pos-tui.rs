@@ -56,9 +56,6 @@ struct Args {
     /// their TACs and limits, terminal data, the electronic cash limit.
     #[arg(long, value_name = "FILE")]
     emv_config: Option<std::path::PathBuf>,
-    /// The supervisor password voids and refunds ask for.
-    #[arg(long, default_value = "123456")]
-    supervisor_password: String,
     /// Terminal master key (hex).
     #[arg(long, default_value = "70F2A84CCBC2AE8625CBB0F2C22AB923")]
     tmk: String,
@@ -174,7 +171,7 @@ fn run(args: &Args) -> Result<(), PosError> {
     // Powered on signed out: the power-on screens check the devices and sign in (a refusal
     // is explained and retried on Enter), then the operator logs in.
     let opened = Terminal::open_signed_out(&settings, progress_on(&screen))
-        .and_then(|terminal| App::power_on(terminal, &args.supervisor_password));
+        .and_then(|terminal| App::power_on(terminal));
     let mut app = match opened {
         Ok(app) => app,
         Err(e) => {

@@ -36,7 +36,7 @@ enum FlowKind {
     Sale,
     /// 余额查询.
     Balance,
-    /// 消费撤销 (supervisor password `--supervisor-password`).
+    /// 消费撤销 (the supervisor's password, `00` of the operator table).
     Void,
     /// 退货 (supervisor password, card, original reference and date, amount).
     Refund,
@@ -84,9 +84,6 @@ struct Args {
     /// The operator whose password `--flow password` changes.
     #[arg(long, default_value = "01")]
     operator: String,
-    /// The supervisor password a void asks for.
-    #[arg(long, default_value = "123456")]
-    supervisor_password: String,
     /// The devices by role (`host`, `printer`, `reader`, `contactless`, `magstripe`,
     /// `journal`), as in `examples/devices.toml`; flags win over the file.
     #[arg(long, value_name = "FILE")]
@@ -212,19 +209,13 @@ fn run(args: &Args) -> Result<bool, PosError> {
     let (mut flow, mut step): (Box<dyn Flow>, Step) = match args.flow {
         FlowKind::Sale => boxed(SaleFlow::start(SaleConfig::default())),
         FlowKind::Balance => boxed(SaleFlow::balance(SaleConfig::default())),
-        FlowKind::Void => boxed(VoidFlow::start(VoidConfig::new(
-            args.supervisor_password.clone(),
-        ))),
-        FlowKind::Refund => boxed(RefundFlow::start(RefundConfig::new(
-            args.supervisor_password.clone(),
-        ))),
+        FlowKind::Void => boxed(VoidFlow::start(VoidConfig::new(t.operators()?))),
+        FlowKind::Refund => boxed(RefundFlow::start(RefundConfig::new(t.operators()?))),
         FlowKind::Settle => boxed(SettlementFlow::start(std::time::Duration::from_secs(60))),
         FlowKind::Preauth => boxed(SaleFlow::preauth(SaleConfig::default())),
-        FlowKind::Completion => boxed(RefundFlow::completion(RefundConfig::new(
-            args.supervisor_password.clone(),
-        ))),
+        FlowKind::Completion => boxed(RefundFlow::completion(RefundConfig::new(t.operators()?))),
         FlowKind::PreauthCancel => boxed(RefundFlow::preauth_cancel(RefundConfig::new(
-            args.supervisor_password.clone(),
+            t.operators()?,
         ))),
         FlowKind::Reprint => boxed(ReprintFlow::start(std::time::Duration::from_secs(60))),
         FlowKind::Scan => boxed(ScanFlow::start(std::time::Duration::from_secs(60))),

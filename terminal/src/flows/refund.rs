@@ -37,6 +37,7 @@ impl Purpose {
 #[derive(Debug, Clone, PartialEq, Eq)]
 enum State {
     Password,
+    SavingOperators(super::void::PasswordCheck),
     WaitCard,
     ReadingChip,
     Reference,
@@ -50,9 +51,13 @@ enum State {
 /// ```
 /// use pos_hal::Key;
 /// use pos_terminal::flows::{Event, RefundConfig, RefundFlow, Screen};
-/// let (mut refund, _) = RefundFlow::start(RefundConfig::new("0"));
-/// refund.on(Event::Key(Key::Digit(0)));
-/// assert!(matches!(refund.on(Event::Key(Key::Enter)).screen, Screen::PresentCard { .. }));
+/// use pos_terminal::operators::Operators;
+/// let (mut refund, _) = RefundFlow::start(RefundConfig::new(Operators::default()));
+/// for d in [1, 2, 3, 4, 5, 6] {
+///     refund.on(Event::Key(Key::Digit(d)));
+/// }
+/// refund.on(Event::Key(Key::Enter)); // → SaveOperators
+/// assert!(matches!(refund.on(Event::Saved(Ok(()))).screen, Screen::PresentCard { .. }));
 /// ```
 #[derive(Clone)]
 pub struct RefundFlow {
@@ -234,10 +239,22 @@ impl RefundFlow {
                 self.typing()
             }
             (State::Password, Event::Key(Key::Enter)) => {
-                match self
+                let check = self
                     .config
-                    .check_password(&mut self.typed, &mut self.wrong_passwords)
-                {
+                    .check_password(&mut self.typed, &mut self.wrong_passwords);
+                let operators = self.config.operators.clone();
+                self.go(
+                    State::SavingOperators(check),
+                    Screen::Processing,
+                    Action::SaveOperators { operators },
+                )
+            }
+            (State::SavingOperators(_), Event::Saved(Err(_))) => {
+                self.end("the operator table cannot be kept: see the journal")
+            }
+            (State::SavingOperators(check), Event::Saved(Ok(()))) => {
+                self.state = State::Password;
+                match check {
                     PasswordCheck::Accepted => self.present_card(),
                     PasswordCheck::TryAgain => self.typing(),
                     PasswordCheck::Refused => self.end("wrong supervisor password"),
@@ -325,6 +342,7 @@ fn valid_date(mmdd: &str) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::operators::Operators;
     use pos_hal::{Swipe, Track2, TrackRead};
 
     fn keys(flow: &mut RefundFlow, digits: &str) -> Step {
@@ -345,7 +363,7 @@ mod tests {
 
     #[test]
     fn a_completion_takes_the_card_then_the_six_digit_code_date_and_amount() {
-        let (mut f, s) = RefundFlow::completion(RefundConfig::new("123456"));
+        let (mut f, s) = RefundFlow::completion(RefundConfig::new(Operators::default()));
         assert!(
             matches!(s.screen, Screen::PresentCard { .. }),
             "no supervisor password"
@@ -377,10 +395,11 @@ mod tests {
 
     #[test]
     fn a_preauthorisation_cancel_needs_the_supervisor() {
-        let (mut f, s) = RefundFlow::preauth_cancel(RefundConfig::new("123456"));
+        let (mut f, s) = RefundFlow::preauth_cancel(RefundConfig::new(Operators::default()));
         assert!(matches!(s.screen, Screen::SupervisorPassword { .. }));
         keys(&mut f, "123456");
         f.on(Event::Key(Key::Enter));
+        f.on(Event::Saved(Ok(())));
         f.on(swipe());
         keys(&mut f, "654321");
         f.on(Event::Key(Key::Enter));
@@ -398,9 +417,10 @@ mod tests {
     }
 
     fn at_reference() -> RefundFlow {
-        let (mut f, _) = RefundFlow::start(RefundConfig::new("123456"));
+        let (mut f, _) = RefundFlow::start(RefundConfig::new(Operators::default()));
         keys(&mut f, "123456");
         f.on(Event::Key(Key::Enter));
+        f.on(Event::Saved(Ok(())));
         let swipe = Swipe::clear(
             TrackRead::Absent,
             TrackRead::from_parse(Track2::parse("6212345678901232=30121011234567890")),

@@ -6,6 +6,9 @@ use alloc::string::{String, ToString};
 use core::time::Duration;
 
 use pos_hal::{Amount, EntryModes, Key, Pan};
+use zeroize::Zeroize;
+
+use crate::operators::{OperatorError, Operators};
 
 use super::closing::{self, Closing};
 use super::{Action, CardSource, Event, Screen, Step, Transaction};
@@ -25,9 +28,10 @@ pub struct OriginalSale {
 #[derive(Clone, PartialEq, Eq)]
 #[non_exhaustive]
 pub struct SupervisedConfig {
-    /// The supervisor (主管) password.
-    pub supervisor_password: String,
-    /// Wrong passwords before the void is refused.
+    /// The operator table: the supervisor (主管, `00`) password is checked against it like a
+    /// login — wrong ones counted and kept, locking `00` at the limit.
+    pub operators: Operators,
+    /// Wrong passwords before this flow gives up.
     pub password_attempts: u8,
     /// Card entry modes.
     pub modes: EntryModes,
@@ -38,7 +42,7 @@ pub struct SupervisedConfig {
 impl core::fmt::Debug for SupervisedConfig {
     fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
         f.debug_struct("SupervisedConfig")
-            .field("supervisor_password", &"<redacted>")
+            .field("operators", &self.operators)
             .field("password_attempts", &self.password_attempts)
             .field("modes", &self.modes)
             .field("timeout", &self.timeout)
@@ -50,6 +54,7 @@ impl core::fmt::Debug for SupervisedConfig {
 pub type VoidConfig = SupervisedConfig;
 
 /// What a typed supervisor password leads to.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(super) enum PasswordCheck {
     /// Right.
     Accepted,
@@ -60,12 +65,17 @@ pub(super) enum PasswordCheck {
 }
 
 impl SupervisedConfig {
-    /// Checks the password in `typed` (and clears it), counting wrong ones in `wrong`.
-    pub(super) fn check_password(&self, typed: &mut String, wrong: &mut u8) -> PasswordCheck {
-        let right = *typed == self.supervisor_password;
+    /// Checks the password in `typed` (and clears it) against the operator table, which
+    /// counts it; `wrong` counts this flow's wrong tries. The table must be saved after
+    /// ([`Action::SaveOperators`]).
+    pub(super) fn check_password(&mut self, typed: &mut String, wrong: &mut u8) -> PasswordCheck {
+        let verdict = self.operators.supervisor(typed);
+        typed.zeroize();
         typed.clear();
-        if right {
-            return PasswordCheck::Accepted;
+        match verdict {
+            Ok(()) => return PasswordCheck::Accepted,
+            Err(OperatorError::Locked) => return PasswordCheck::Refused,
+            Err(_) => {}
         }
         *wrong = wrong.saturating_add(1);
         if *wrong >= self.password_attempts {
@@ -77,10 +87,10 @@ impl SupervisedConfig {
 }
 
 impl SupervisedConfig {
-    /// Password `password`, 3 attempts, swipe and insert, 60 s.
-    pub fn new(password: impl Into<String>) -> Self {
+    /// The supervisor of `operators`, 3 attempts, swipe and insert, 60 s.
+    pub fn new(operators: Operators) -> Self {
         Self {
-            supervisor_password: password.into(),
+            operators,
             password_attempts: 3,
             modes: EntryModes::ALL.without(EntryModes::TAP),
             timeout: Duration::from_secs(60),
@@ -91,6 +101,7 @@ impl SupervisedConfig {
 #[derive(Debug, Clone, PartialEq, Eq)]
 enum State {
     Password,
+    SavingOperators(PasswordCheck),
     Voucher,
     LookUp,
     Confirm,
@@ -104,12 +115,16 @@ enum State {
 /// ```
 /// use pos_hal::Key;
 /// use pos_terminal::flows::{Action, Event, Screen, VoidConfig, VoidFlow};
-/// let (mut void, step) = VoidFlow::start(VoidConfig::new("123456"));
+/// use pos_terminal::operators::Operators;
+/// let (mut void, step) = VoidFlow::start(VoidConfig::new(Operators::default()));
 /// assert!(matches!(step.screen, Screen::SupervisorPassword { typed: 0 }));
 /// for d in [1, 2, 3, 4, 5, 6] {
 ///     void.on(Event::Key(Key::Digit(d)));
 /// }
 /// let step = void.on(Event::Key(Key::Enter));
+/// // The table (its failure count) is kept before the void goes on.
+/// assert!(matches!(step.action, Action::SaveOperators { .. }));
+/// let step = void.on(Event::Saved(Ok(())));
 /// assert!(matches!(step.screen, Screen::VoucherNumber { .. }));
 /// ```
 #[derive(Clone)]
@@ -244,10 +259,22 @@ impl VoidFlow {
                 self.typing()
             }
             (State::Password, Event::Key(Key::Enter)) => {
-                match self
+                let check = self
                     .config
-                    .check_password(&mut self.typed, &mut self.wrong_passwords)
-                {
+                    .check_password(&mut self.typed, &mut self.wrong_passwords);
+                let operators = self.config.operators.clone();
+                self.go(
+                    State::SavingOperators(check),
+                    Screen::Processing,
+                    Action::SaveOperators { operators },
+                )
+            }
+            (State::SavingOperators(_), Event::Saved(Err(_))) => {
+                self.end("the operator table cannot be kept: see the journal")
+            }
+            (State::SavingOperators(check), Event::Saved(Ok(()))) => {
+                self.state = State::Password;
+                match check {
                     PasswordCheck::Accepted => {
                         self.state = State::Voucher;
                         self.typing()
@@ -347,9 +374,10 @@ mod tests {
     }
 
     fn at_card() -> VoidFlow {
-        let (mut f, _) = VoidFlow::start(VoidConfig::new("123456"));
+        let (mut f, _) = VoidFlow::start(VoidConfig::new(Operators::default()));
         keys(&mut f, &[1, 2, 3, 4, 5, 6]);
         f.on(Event::Key(Key::Enter));
+        f.on(Event::Saved(Ok(())));
         keys(&mut f, &[7]);
         assert_eq!(
             f.on(Event::Key(Key::Enter)).action,
@@ -368,18 +396,56 @@ mod tests {
         f
     }
 
+    /// Three wrong supervisor passwords in one void, saved: the next void finds `00` locked
+    /// and refuses even the right password.
+    #[test]
+    fn the_supervisor_is_checked_against_the_operator_table_and_locks_there() {
+        let (mut f, _) = VoidFlow::start(VoidConfig::new(Operators::default()));
+        let mut saved = None;
+        for _ in 0..3 {
+            keys(&mut f, &[6, 6, 6, 6, 6, 6]);
+            if let Action::SaveOperators { operators } = f.on(Event::Key(Key::Enter)).action {
+                saved = Some(operators);
+            }
+            f.on(Event::Saved(Ok(())));
+        }
+        let mut table = saved.expect("the count is saved");
+        assert_eq!(table.supervisor("123456"), Err(OperatorError::Locked));
+        let (mut g, _) = VoidFlow::start(VoidConfig::new(table));
+        keys(&mut g, &[1, 2, 3, 4, 5, 6]);
+        g.on(Event::Key(Key::Enter));
+        let s = g.on(Event::Saved(Ok(())));
+        assert!(
+            matches!(s.screen, Screen::Ended { .. }),
+            "locked: {:?}",
+            s.screen
+        );
+        let (mut h, _) = VoidFlow::start(VoidConfig::new(Operators::default()));
+        keys(&mut h, &[1, 2, 3, 4, 5, 6]);
+        h.on(Event::Key(Key::Enter));
+        let s = h.on(Event::Saved(Err(pos_hal::ErrorKind::Other)));
+        assert!(
+            matches!(s.screen, Screen::Ended { .. }),
+            "an unsaved count goes no further: {:?}",
+            s.screen
+        );
+    }
+
     #[test]
     fn the_password_is_hidden_and_three_wrong_ones_end_the_void() {
-        let (mut f, _) = VoidFlow::start(VoidConfig::new("123456"));
+        let (mut f, _) = VoidFlow::start(VoidConfig::new(Operators::default()));
         let s = keys(&mut f, &[9, 9]);
         assert_eq!(s.screen, Screen::SupervisorPassword { typed: 2 });
         assert!(!s.screen.to_string().contains("99"), "{}", s.screen);
-        assert!(!alloc::format!("{:?}", VoidConfig::new("123456")).contains("123456"));
+        assert!(!alloc::format!("{:?}", VoidConfig::new(Operators::default())).contains("123456"));
         f.on(Event::Key(Key::Enter));
+        f.on(Event::Saved(Ok(())));
         keys(&mut f, &[1]);
         f.on(Event::Key(Key::Enter));
+        f.on(Event::Saved(Ok(())));
         keys(&mut f, &[1, 2, 3, 4, 5]);
-        let s = f.on(Event::Key(Key::Enter));
+        f.on(Event::Key(Key::Enter));
+        let s = f.on(Event::Saved(Ok(())));
         assert_eq!(
             (s.screen, s.action),
             (
@@ -430,9 +496,10 @@ mod tests {
         assert!(matches!(s.screen, Screen::Ended { .. }), "{:?}", s.screen);
         assert_eq!(s.action, Action::Finish);
 
-        let (mut g, _) = VoidFlow::start(VoidConfig::new("0"));
-        keys(&mut g, &[0]);
+        let (mut g, _) = VoidFlow::start(VoidConfig::new(Operators::default()));
+        keys(&mut g, &[1, 2, 3, 4, 5, 6]);
         g.on(Event::Key(Key::Enter));
+        g.on(Event::Saved(Ok(())));
         keys(&mut g, &[9]);
         g.on(Event::Key(Key::Enter));
         let s = g.on(Event::Original(None));
