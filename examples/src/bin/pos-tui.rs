@@ -171,7 +171,7 @@ fn run(args: &Args) -> Result<(), PosError> {
     // Powered on signed out: the power-on screens check the devices and sign in (a refusal
     // is explained and retried on Enter), then the operator logs in.
     let opened = Terminal::open_signed_out(&settings, progress_on(&screen))
-        .and_then(|terminal| App::power_on(terminal));
+        .and_then(App::power_on);
     let mut app = match opened {
         Ok(app) => app,
         Err(e) => {
