@@ -416,7 +416,7 @@ impl Terminal {
             [0x60, 0x00, 0x03, 0x00, 0x00],
             [0x60, 0x31, 0x00, 0x31, 0x00, 0x00],
         );
-        let t = Terminal {
+        let mut t = Terminal {
             link: PluggedLink {
                 inner: TcpHostLink::new(settings.host.clone())
                     .with_connect_timeout(Duration::from_secs(5)),
@@ -482,6 +482,10 @@ impl Terminal {
             journal_path: settings.journal.display().to_string(),
             operator: String::from("01"),
         };
+        // Whoever logged in last is still logged in after a power cycle.
+        if let Ok(Some(operator)) = t.journal.inner.logged_in() {
+            t.operator = operator;
+        }
         Ok(t)
     }
 
@@ -665,6 +669,9 @@ impl Terminal {
     /// The operator now logged in (printed on slips, sent with the settlement).
     pub fn set_operator(&mut self, operator: &str) {
         self.operator = String::from(operator);
+        if let Err(e) = self.journal.inner.set_logged_in(operator) {
+            eprintln!("pos: journal: the operator logged in is not kept: {e}");
+        }
     }
 
     /// Exports the journal (records, counters, operators) to a new file.

@@ -1058,3 +1058,41 @@ fn slips_print_the_hosts_date_and_time_and_a_reprint_prints_the_same() {
         assert!(!text.contains(&day(0)), "not the terminal's: {text}");
     }
 }
+
+#[test]
+fn the_operator_who_logged_in_is_on_the_slips_after_a_restart() {
+    let Stage {
+        dir: d,
+        host,
+        printer,
+    } = Stage::new("runner", "operator-on-slips");
+    let journal = d.0.join("journal.sqlite");
+    let (code, out, err) = pos_flow(
+        "operators",
+        &host,
+        &printer,
+        &journal,
+        &script("operators.txt"),
+        None,
+    );
+    assert_eq!(code, 0, "{out}\n{err}");
+    let login = d.0.join("login-07.txt");
+    std::fs::write(
+        &login,
+        "keys 07\nenter\nexpect screen OperatorPassword\nkeys 2468\nenter\nexpect screen LoggedIn\n",
+    )
+    .expect("script");
+    let (code, out, err) = pos_flow("login", &host, &printer, &journal, &login, None);
+    assert_eq!(code, 0, "{out}\n{err}");
+    // A new process: the login was kept in the journal.
+    let (code, out, err) = pos(&host, &printer, &journal, &script("sale-swipe.txt"), None);
+    assert_eq!(code, 0, "{out}\n{err}");
+    let slip = printer.jobs()[0].transcript();
+    let line = slip
+        .lines()
+        .skip_while(|l| !l.contains("OPERATOR"))
+        .take(2)
+        .collect::<Vec<_>>()
+        .join(" ");
+    assert!(line.contains("07"), "cashier 07 on the slip: {line}\n{slip}");
+}

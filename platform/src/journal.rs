@@ -336,6 +336,28 @@ impl SqliteJournal {
         Ok(table)
     }
 
+    /// The operator logged in, kept across power cycles (`None` on a new terminal).
+    pub fn logged_in(&self) -> Result<Option<String>, JournalError> {
+        let stored: Option<Vec<u8>> = self
+            .db
+            .query_row(
+                "SELECT value FROM terminal WHERE name = 'logged_in'",
+                [],
+                |r| r.get(0),
+            )
+            .optional()?;
+        Ok(stored.and_then(|id| String::from_utf8(id).ok()))
+    }
+
+    /// Keeps `operator` as the one logged in.
+    pub fn set_logged_in(&mut self, operator: &str) -> Result<(), JournalError> {
+        self.db.execute(
+            "INSERT OR REPLACE INTO terminal(name, value) VALUES ('logged_in', ?1)",
+            [operator.as_bytes()],
+        )?;
+        Ok(())
+    }
+
     /// This terminal's seed for password salts, made once from the OS's randomness.
     fn salt_seed(&mut self) -> Result<[u8; 16], JournalError> {
         let stored: Option<Vec<u8>> = self

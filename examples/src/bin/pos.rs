@@ -244,6 +244,9 @@ fn run(args: &Args) -> Result<bool, PosError> {
     let mut ok = true;
     loop {
         println!("--- {}\n{}", step.screen.name(), step.screen);
+        if let Screen::LoggedIn { operator, .. } = &step.screen {
+            t.set_operator(operator);
+        }
         // Checks describe the screen a person would look at: the one waiting for them.
         let waits_for_script = matches!(
             step.action,
