@@ -214,6 +214,8 @@ struct CardState {
     sequence: Option<u8>,
     /// The chip asked for an online PIN.
     chip_wants_pin: bool,
+    /// The contact chip checks the PIN itself (offline PIN): the next PIN goes to the card.
+    chip_checks_pin: bool,
     /// The card was tapped (the contactless reader holds it), not inserted.
     tapped: bool,
     /// Field 55 of a tap: qPBOC's cryptogram came with the GPO.
@@ -313,19 +315,6 @@ fn host_answer(answer: &Message<'_>) -> HostAnswer {
         issuer_authentication,
         scripts,
     }
-}
-
-/// Four unpredictable bytes from the OS-seeded hasher and the clock (no extra crate).
-fn unpredictable() -> [u8; 4] {
-    use std::hash::{BuildHasher, Hasher};
-    let mut h = std::collections::hash_map::RandomState::new().build_hasher();
-    h.write_u128(
-        std::time::SystemTime::now()
-            .duration_since(std::time::UNIX_EPOCH)
-            .map(|d| d.as_nanos())
-            .unwrap_or(0),
-    );
-    (h.finish() as u32).to_be_bytes()
 }
 
 /// What the online layer fails with on this terminal's link, journal and key store.
@@ -913,7 +902,11 @@ impl Terminal {
             // run no cryptogram for them).
             _ => return self.read_card_number(),
         };
-        let txn = self.transaction_data(kind, amount, transaction == Transaction::ElectronicCash);
+        let Ok(txn) =
+            self.transaction_data(kind, amount, transaction == Transaction::ElectronicCash)
+        else {
+            return Event::ChipRead(Err(pos_hal::ErrorKind::Other));
+        };
         let Some(reader) = self.reader.as_mut() else {
             return Event::ChipRead(Err(pos_hal::ErrorKind::NoDevice));
         };
@@ -955,10 +948,59 @@ impl Terminal {
         self.card.sequence = kernel.pan_sequence().map(|b| (b >> 4) * 10 + (b & 0x0F));
         self.card.chip = Some(kernel);
         self.card.chip_wants_pin = step == CvmStep::OnlinePin;
+        self.card.chip_checks_pin = matches!(step, CvmStep::OfflinePin { .. });
         Event::ChipRead(Ok(ChipCard {
             pan,
             online_pin: step == CvmStep::OnlinePin,
+            offline_pin: self.card.chip_checks_pin,
         }))
+    }
+
+    /// The PIN to the card (VERIFY, enciphered when the card's CVM says so).
+    fn offline_pin(&mut self, pin: &pos_hal::PinDigits) -> Event {
+        let (Some(kernel), Some(reader)) = (self.card.chip.as_mut(), self.reader.as_mut()) else {
+            return Event::Pin(Err(pos_hal::ErrorKind::NoDevice));
+        };
+        let random: [u8; 32] = match pos_platform::random() {
+            Ok(r) => r,
+            Err(e) => {
+                eprintln!("pos: {e}");
+                return Event::Pin(Err(pos_hal::ErrorKind::Other));
+            }
+        };
+        match kernel.verify_offline_pin(reader.as_mut(), Some(pin), &random) {
+            Ok(CvmStep::OfflinePin { tries_left }) => Event::PinRejected {
+                tries_left: tries_left.unwrap_or(0),
+            },
+            Ok(CvmStep::OnlinePin) => {
+                // The card's next method is an online PIN: the PIN just typed goes to the host.
+                self.card.chip_checks_pin = false;
+                self.card.chip_wants_pin = true;
+                let Some(pan) = self.card.pan.clone() else {
+                    return Event::Pin(Err(pos_hal::ErrorKind::Protocol));
+                };
+                match self
+                    .keys
+                    .encrypt_pin_block(KeySlot::Pin, &pan, pin, PinBlockFormat::Iso0Tdes)
+                {
+                    Ok(block) => {
+                        self.card.pin = Some(block);
+                        Event::Pin(Ok(true))
+                    }
+                    Err(e) => Event::Pin(Err(e.kind())),
+                }
+            }
+            // Verified — or the tries ran out and the card's list goes on (signature): the
+            // kernel has noted it in the TVR; the transaction goes on to the cryptogram.
+            Ok(CvmStep::Done) => {
+                self.card.chip_checks_pin = false;
+                Event::Pin(Ok(true))
+            }
+            Err(e) => {
+                eprintln!("pos: chip: {e}");
+                Event::Pin(Err(e.kind()))
+            }
+        }
     }
 
     fn transaction_data(
@@ -966,11 +1008,11 @@ impl Terminal {
         kind: u8,
         amount: Amount,
         electronic_cash: bool,
-    ) -> TransactionData {
+    ) -> Result<TransactionData, pos_platform::NoRandomSource> {
         let now = now();
         let bcd = |v: u8| ((v / 10 % 10) << 4) | (v % 10);
         self.sequence = self.sequence.wrapping_add(1);
-        TransactionData {
+        Ok(TransactionData {
             amount: amount.minor(),
             other_amount: 0,
             kind,
@@ -980,11 +1022,12 @@ impl Terminal {
                 bcd(now.day()),
             ],
             time: [bcd(now.hour()), bcd(now.minute()), bcd(now.second())],
-            unpredictable: unpredictable(),
+            // From the OS's random source: without one no cryptogram can be trusted.
+            unpredictable: pos_platform::random().inspect_err(|e| eprintln!("pos: {e}"))?,
             sequence: self.sequence,
             force_online: false,
             electronic_cash,
-        }
+        })
     }
 
     /// A qPBOC tap: the card's cryptogram comes with the GPO; the card may leave at once.
@@ -995,7 +1038,9 @@ impl Terminal {
             Transaction::PreAuth => 0x03,
             _ => return Event::ChipRead(Err(pos_hal::ErrorKind::NotSupported)),
         };
-        let txn = self.transaction_data(kind, amount, false);
+        let Ok(txn) = self.transaction_data(kind, amount, false) else {
+            return Event::ChipRead(Err(pos_hal::ErrorKind::Other));
+        };
         let setup = self.emv;
         let Some(picc) = self.contactless.as_mut() else {
             return Event::ChipRead(Err(pos_hal::ErrorKind::NoDevice));
@@ -1036,11 +1081,13 @@ impl Terminal {
         self.card.track2 = None;
         self.card.chip = None;
         self.card.chip_wants_pin = false;
+        self.card.chip_checks_pin = false;
         self.card.sequence = tap.pan_sequence().map(|b| (b >> 4) * 10 + (b & 0x0F));
         self.card.tap_icc = Some(icc);
         Event::ChipRead(Ok(ChipCard {
             pan,
             online_pin: cvm == pos_emv::ContactlessCvm::OnlinePin,
+            offline_pin: false,
         }))
     }
 
@@ -1056,6 +1103,7 @@ impl Terminal {
                     Ok(ChipCard {
                         pan,
                         online_pin: true,
+                        offline_pin: false,
                     })
                 }
                 None => Err(pos_hal::ErrorKind::Protocol),
@@ -1064,7 +1112,8 @@ impl Terminal {
         })
     }
 
-    /// A script PIN line (`pin 123456`, `pin-cancel`) as an event.
+    /// A script PIN line (`pin 123456`, `pin-cancel`) as an event: a PIN block for the host,
+    /// or — for a chip that checks the PIN itself — the card's verdict.
     pub fn pin(&mut self, line: &str) -> Result<Event, PosError> {
         if line == "pin-cancel" {
             return Ok(Event::Pin(Err(pos_hal::ErrorKind::Cancelled)));
@@ -1080,6 +1129,9 @@ impl Terminal {
         let pin: pos_hal::PinDigits = Secret::new(
             InlineBytes::new(digits.as_bytes()).map_err(|e| PosError::Setup(e.to_string()))?,
         );
+        if self.card.chip_checks_pin {
+            return Ok(self.offline_pin(&pin));
+        }
         Ok(Event::Pin(
             match self
                 .keys

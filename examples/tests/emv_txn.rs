@@ -91,6 +91,18 @@ fn offline_pin_is_checked_by_the_card_through_pcscd() {
 
 #[test]
 #[ignore = "needs pcscd + vpcd: run by `cargo xtask test`"]
+fn an_enciphered_offline_pin_is_checked_by_the_card_through_pcscd() {
+    require_stack();
+    let (ok, out, err) = emv_txn("unionpay-enciphered-pin", &["--offline-pin", "1234"]);
+    assert!(ok, "{err}\n{out}");
+    assert!(
+        out.contains("CVM: offline enciphered PIN (successful)"),
+        "{out}"
+    );
+}
+
+#[test]
+#[ignore = "needs pcscd + vpcd: run by `cargo xtask test`"]
 fn the_wrong_ca_key_file_fails_dda_without_failing_the_run() {
     require_stack();
     let dir = std::env::temp_dir().join(format!("emv-txn-capk-{}", std::process::id()));

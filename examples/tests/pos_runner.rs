@@ -329,6 +329,51 @@ fn paper_out_on_the_merchant_copy_and_given_up_reverses_the_sale_before_the_next
 }
 
 #[test]
+fn a_chip_that_checks_an_enciphered_offline_pin_is_sold_without_a_pin_block() {
+    require_stack();
+    let Stage {
+        dir: d,
+        host,
+        printer,
+    } = Stage::new("runner", "chip-offline-pin");
+    let profile = CardProfile::builtin("unionpay-enciphered-pin").expect("profile");
+    let card = slots::insert(0, EmvCard::new(profile), Faults::default()).expect("insert");
+    let (code, out, err) = pos(
+        &host,
+        &printer,
+        &d.0.join("journal.sqlite"),
+        &script("sale-chip-offline-pin.txt"),
+        Some("pcsc:Virtual PCD 00 00"),
+    );
+    slots::remove(card, 0).expect("remove");
+    assert_eq!(code, 0, "{out}\n{err}");
+    assert!(!out.contains("9999") && !out.contains("1234\n"), "{out}");
+    let ledger = rusqlite::Connection::open(d.0.join("ledger.sqlite")).expect("ledger");
+    let balance: i64 = ledger
+        .query_row(
+            "SELECT balance FROM accounts WHERE pan = '6212345678901232'",
+            [],
+            |r| r.get(0),
+        )
+        .expect("account");
+    assert_eq!(balance, 1_000_000 - 1234, "charged once");
+    // The card verified the PIN: the request carried chip data saying so (9F34 = 44 03 02)
+    // and no PIN block for the host.
+    let journal = rusqlite::Connection::open(d.0.join("journal.sqlite")).expect("journal");
+    let request: Vec<u8> = journal
+        .query_row("SELECT request FROM records ORDER BY id LIMIT 1", [], |r| {
+            r.get(0)
+        })
+        .expect("the sale");
+    let sale = pos_terminal::iso8583::Message::unpack(&request).expect("unpacks");
+    assert_eq!(
+        sale.string(22).ok().flatten().as_deref(),
+        Some("052"),
+        "chip, no PIN entered for the host"
+    );
+}
+
+#[test]
 fn a_wrong_pin_on_a_chip_card_gets_a_new_cryptogram_and_the_second_pin_is_approved() {
     require_stack();
     let Stage {
@@ -1094,5 +1139,8 @@ fn the_operator_who_logged_in_is_on_the_slips_after_a_restart() {
         .take(2)
         .collect::<Vec<_>>()
         .join(" ");
-    assert!(line.contains("07"), "cashier 07 on the slip: {line}\n{slip}");
+    assert!(
+        line.contains("07"),
+        "cashier 07 on the slip: {line}\n{slip}"
+    );
 }

@@ -212,7 +212,7 @@ fn emv_transaction(rig: &mut Rig) -> Result<String, (String, Option<pos_hal::Err
     while step != CvmStep::Done {
         step = match step {
             CvmStep::OnlinePin => k.online_pin_entered(card, true),
-            _ => k.verify_offline_pin(card, None),
+            _ => k.verify_offline_pin(card, None, &[0; 32]),
         }
         .map_err(kind)?;
     }

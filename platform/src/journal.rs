@@ -36,6 +36,9 @@ pub enum JournalError {
     /// Moving the imported copy into place failed.
     #[error("journal file: {0}")]
     Io(#[from] std::io::Error),
+    /// No random bytes for the operator passwords' salt seed.
+    #[error(transparent)]
+    NoRandom(#[from] crate::NoRandomSource),
 }
 
 impl pos_hal::Error for JournalError {
@@ -371,15 +374,7 @@ impl SqliteJournal {
         if let Some(seed) = stored.and_then(|s| <[u8; 16]>::try_from(s).ok()) {
             return Ok(seed);
         }
-        let mut seed = [0u8; 16];
-        for half in seed.chunks_exact_mut(8) {
-            // std's RandomState is keyed from the OS's random source.
-            let word = std::hash::BuildHasher::hash_one(
-                &std::collections::hash_map::RandomState::new(),
-                std::time::SystemTime::now(),
-            );
-            half.copy_from_slice(&word.to_le_bytes());
-        }
+        let seed: [u8; 16] = crate::random()?;
         self.db.execute(
             "INSERT OR REPLACE INTO terminal(name, value) VALUES ('salt_seed', ?1)",
             [seed.as_slice()],

@@ -20,6 +20,30 @@ mod journal;
 
 pub use journal::{JournalError, SqliteJournal};
 
+/// `N` bytes from the operating system's random source (unpredictable numbers, PIN padding,
+/// salt seeds): the terminal core is no_std and takes its randomness from here.
+///
+/// ```
+/// let a: [u8; 16] = pos_platform::random()?;
+/// let b: [u8; 16] = pos_platform::random()?;
+/// assert_ne!(a, b);
+/// # Ok::<(), pos_platform::NoRandomSource>(())
+/// ```
+pub fn random<const N: usize>() -> Result<[u8; N], NoRandomSource> {
+    use ring::rand::SecureRandom;
+    let mut out = [0u8; N];
+    ring::rand::SystemRandom::new()
+        .fill(&mut out)
+        .map_err(|_| NoRandomSource)?;
+    Ok(out)
+}
+
+/// The operating system gave no random bytes (no getrandom(2), no /dev/urandom): nothing
+/// that needs them — a cryptogram's unpredictable number, an enciphered PIN — can go on.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
+#[error("the operating system has no random source")]
+pub struct NoRandomSource;
+
 use std::io::{ErrorKind as IoKind, Read, Write};
 use std::net::{SocketAddr, TcpStream, ToSocketAddrs};
 use std::sync::{Arc, mpsc};

@@ -22,6 +22,8 @@ pub struct InHand<C: Card> {
     sent: usize,
     /// INS byte of every command sent, in order.
     pub commands: Vec<u8>,
+    /// Every command sent, encoded, in order (what a reader trace would show).
+    pub trace: Vec<Vec<u8>>,
 }
 
 /// The card left the reader.
@@ -51,6 +53,7 @@ impl<C: Card> InHand<C> {
             pull_after: None,
             sent: 0,
             commands: Vec::new(),
+            trace: Vec::new(),
         }
     }
 
@@ -83,6 +86,7 @@ impl<C: Card> pos_hal::CardChannel for InHand<C> {
         self.commands.push(command.ins);
         let mut raw = vec![0u8; command.encoded_len()];
         let n = command.encode_into(&mut raw).map_err(|_| CardPulled)?;
+        self.trace.push(raw[..n].to_vec());
         let answer = self.card.transmit(&raw[..n]);
         // A reader with too small a buffer fails the exchange; it never cuts the answer.
         let out = response.get_mut(..answer.len()).ok_or(CardPulled)?;

@@ -287,6 +287,12 @@ impl CardProfile {
                 patch_records(a, &[0x42, 0x03, 0x1E, 0x03], &[0x41, 0x03, 0x1E, 0x03]);
                 a.offline_pin = Some("1234".into());
             }),
+            "unionpay-enciphered-pin" => variant(&|p, a| {
+                p.name = "UnionPay debit, offline enciphered PIN 1234 (DDA)".into();
+                // CVM list: enciphered offline PIN (next on failure), signature, no CVM.
+                patch_records(a, &[0x42, 0x03, 0x1E, 0x03], &[0x44, 0x03, 0x1E, 0x03]);
+                a.offline_pin = Some("1234".into());
+            }),
             "unionpay-qpboc-offline" => variant(&|p, a| {
                 p.name = "UnionPay debit, qPBOC offline approval from electronic cash".into();
                 a.approve_offline = true;
@@ -316,6 +322,7 @@ pub const BUILTIN: &[&str] = &[
     "unionpay-expired",
     "unionpay-blocked",
     "unionpay-offline-pin",
+    "unionpay-enciphered-pin",
     "unionpay-card-declines",
     "unionpay-qpboc-offline",
     "unionpay-ec",
@@ -579,6 +586,8 @@ pub struct EmvCard {
     /// the balance covers: a TC asked for in the first GENERATE AC is given, and paid from
     /// the EC balance (9F79).
     ec_amount: Option<u64>,
+    /// The last GET CHALLENGE's answer: an enciphered PIN must carry it, once.
+    challenge: Option<[u8; 8]>,
 }
 
 fn sw(word: StatusWord) -> Vec<u8> {
@@ -619,6 +628,7 @@ impl EmvCard {
             blocked,
             warning: None,
             ec_amount: None,
+            challenge: None,
         }
     }
 
@@ -917,19 +927,51 @@ impl EmvCard {
         }
     }
 
-    /// VERIFY with a plaintext PIN block (format 2).
+    /// GET CHALLENGE: eight fresh random bytes, kept for the next enciphered VERIFY.
+    fn get_challenge(&mut self) -> Result<Vec<u8>, StatusWord> {
+        let challenge: [u8; 8] =
+            pos_platform::random().map_err(|_| StatusWord::CONDITIONS_NOT_SATISFIED)?;
+        self.challenge = Some(challenge);
+        Ok(challenge.to_vec())
+    }
+
+    /// VERIFY with a plaintext PIN block (P2 = 80, format 2) or an enciphered one (P2 = 88:
+    /// `7F ‖ block ‖ challenge ‖ padding` under the ICC key, Book 2 §7.2).
     fn verify(&mut self, apdu: &Apdu<'_>) -> Result<Vec<u8>, StatusWord> {
         let i = self.index()?;
-        if apdu.p2 != 0x80 {
-            return Err(StatusWord::WRONG_P1P2);
-        }
         let Some(expected) = self.profile.applications[i].offline_pin.clone() else {
             return Err(StatusWord::from_bytes(0x6A, 0x88));
+        };
+        let deciphered;
+        let block = match apdu.p2 {
+            0x80 => apdu.data,
+            0x88 => {
+                let key = self.apps[i]
+                    .icc
+                    .clone()
+                    .ok_or(StatusWord::from_bytes(0x6A, 0x88))?;
+                // Each challenge serves one VERIFY.
+                let challenge = self
+                    .challenge
+                    .take()
+                    .ok_or(StatusWord::CONDITIONS_NOT_SATISFIED)?;
+                deciphered = zeroize::Zeroizing::new(
+                    pos_emv::rsa::transform(&key.modulus, &key.private_exponent, apdu.data)
+                        .map_err(|_| StatusWord::WRONG_LENGTH)?,
+                );
+                if deciphered.len() < 17 || deciphered[0] != 0x7F {
+                    return Err(StatusWord::from_bytes(0x69, 0x85));
+                }
+                if deciphered[9..17] != challenge {
+                    return Err(StatusWord::CONDITIONS_NOT_SATISFIED);
+                }
+                &deciphered[1..9]
+            }
+            _ => return Err(StatusWord::WRONG_P1P2),
         };
         if self.pin_tries[i] == 0 {
             return Err(StatusWord::from_bytes(0x69, 0x83));
         }
-        let block = apdu.data;
         if block.len() != 8 || block[0] >> 4 != 2 {
             return Err(StatusWord::WRONG_LENGTH);
         }
@@ -1107,6 +1149,7 @@ impl EmvCard {
             (0x00, 0x88) => self.internal_authenticate(apdu),
             (0x00, 0x82) => self.external_authenticate(apdu),
             (0x00, 0x20) => self.verify(apdu),
+            (0x00, 0x84) => self.get_challenge(),
             (0x84, 0x1E | 0x18 | 0x24 | 0xDA) => self.script(apdu),
             (0x80, 0xEE) if self.profile.echo && apdu.p1 == 0x01 => {
                 let n = match apdu.le {
@@ -1138,6 +1181,7 @@ impl Card for EmvCard {
         self.ec_amount = None;
         self.generate_acs = 0;
         self.issuer_authenticated = None;
+        self.challenge = None;
     }
 
     fn transmit(&mut self, raw: &[u8]) -> Vec<u8> {

@@ -167,10 +167,11 @@ fn run(args: &Args) -> Result<(), Box<dyn std::error::Error>> {
                     .as_deref()
                     .map(|p| InlineBytes::new(p.as_bytes()).map(Secret::new))
                     .transpose()?;
-                let next = k.verify_offline_pin(card, pin.as_ref())?;
+                let random: [u8; 32] = pos_platform::random()?;
+                let next = k.verify_offline_pin(card, pin.as_ref(), &random)?;
                 if matches!(next, CvmStep::OfflinePin { .. }) {
                     // A wrong PIN: give up on this method rather than retry the same digits.
-                    k.verify_offline_pin(card, None)?
+                    k.verify_offline_pin(card, None, &random)?
                 } else {
                     next
                 }

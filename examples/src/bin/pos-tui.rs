@@ -170,8 +170,7 @@ fn run(args: &Args) -> Result<(), PosError> {
     let screen = std::rc::Rc::new(std::cell::RefCell::new(ratatui::init()));
     // Powered on signed out: the power-on screens check the devices and sign in (a refusal
     // is explained and retried on Enter), then the operator logs in.
-    let opened = Terminal::open_signed_out(&settings, progress_on(&screen))
-        .and_then(App::power_on);
+    let opened = Terminal::open_signed_out(&settings, progress_on(&screen)).and_then(App::power_on);
     let mut app = match opened {
         Ok(app) => app,
         Err(e) => {

@@ -91,7 +91,7 @@ impl TerminalConfig {
             currency: [0x01, 0x56],
             currency_exponent: 2,
             terminal_type: 0x22,
-            capabilities: [0xE0, 0xE8, 0xC8],
+            capabilities: [0xE0, 0xF8, 0xC8],
             additional_capabilities: [0x6F, 0x00, 0xF0, 0xF0, 0x01],
             ifd_serial: *b"00000001",
             merchant_category: [0x53, 0x11],

@@ -733,7 +733,7 @@ impl<'k> Contact<'k> {
                         self.cvm_pending = Some([method, condition]);
                         return Ok(CvmStep::OnlinePin);
                     }
-                    0x01 | 0x03 => {
+                    0x01 | 0x03 | 0x04 | 0x05 => {
                         let tries = self
                             .get_data(card, 0x9F17)?
                             .and_then(|t| t.first().copied());
@@ -807,16 +807,21 @@ impl<'k> Contact<'k> {
         self.cvm_failed(card, rule)
     }
 
-    /// The answer to [`CvmStep::OfflinePin`]: VERIFY with the plaintext PIN (`None` when
-    /// the cardholder bypassed it). A wrong PIN with tries left asks again.
+    /// The answer to [`CvmStep::OfflinePin`]: VERIFY with the PIN (`None` when the
+    /// cardholder bypassed it) — in plaintext, or enciphered under the card's PIN
+    /// encipherment key (or its ICC key) when the CVM says so. `random` is the PIN pad's
+    /// fresh random bytes: an enciphered PIN is padded with bytes derived from them, so that
+    /// nobody who sees the VERIFY can test PIN guesses against it. A wrong PIN with tries
+    /// left asks again.
     pub fn verify_offline_pin<C: CardChannel + ?Sized>(
         &mut self,
         card: &mut C,
         pin: Option<&PinDigits>,
+        random: &[u8; 32],
     ) -> Result<CvmStep, EmvError> {
         let Some(rule) = self
             .cvm_pending
-            .filter(|r| matches!(r[0] & 0x3F, 0x01 | 0x03))
+            .filter(|r| matches!(r[0] & 0x3F, 0x01 | 0x03 | 0x04 | 0x05))
         else {
             return Err(EmvError::Sequence("no offline PIN was asked for"));
         };
@@ -840,14 +845,23 @@ impl<'k> Contact<'k> {
                 (*byte & 0xF0) | nibble
             };
         }
-        let r = exchange(
-            card,
-            &Apdu::new(0x00, 0x20, 0x00, 0x80).with_data(&block[..]),
-        )?;
+        let enciphered = matches!(rule[0] & 0x3F, 0x04 | 0x05);
+        let r = if enciphered {
+            let Some(data) = self.encipher_pin(card, &block, random)? else {
+                // No key or no challenge: the method cannot be performed (Book 3 §10.5.1).
+                return self.cvm_failed(card, rule);
+            };
+            exchange(card, &Apdu::new(0x00, 0x20, 0x00, 0x88).with_data(&data))?
+        } else {
+            exchange(
+                card,
+                &Apdu::new(0x00, 0x20, 0x00, 0x80).with_data(&block[..]),
+            )?
+        };
         match (r.sw.sw1(), r.sw.sw2()) {
             (0x90, 0x00) => {
                 self.cvm_pending = None;
-                if rule[0] & 0x3F == 0x03 {
+                if matches!(rule[0] & 0x3F, 0x03 | 0x05) {
                     self.signature = true;
                     return Ok(self.cvm_succeeded(rule, 0x00));
                 }
@@ -862,6 +876,59 @@ impl<'k> Contact<'k> {
             }
             _ => Err(refused("VERIFY", r.sw)),
         }
+    }
+
+    /// The key an offline PIN is enciphered under (Book 2 §7.1): the ICC PIN encipherment
+    /// key (9F2D, certified by the issuer like the ICC key, over no static data) when the
+    /// card has one, else the ICC public key.
+    fn pin_key(&self) -> Result<PublicKey, OdaFailure> {
+        if let Some(cert) = self.store.get(0x9F2D) {
+            let issuer = self.issuer_key()?;
+            let mut keys = self.card_keys();
+            keys.icc_cert = Some(cert);
+            keys.icc_remainder = self.store.get(0x9F2F);
+            keys.icc_exponent = self.store.get(0x9F2E);
+            return oda::icc_key(&issuer, &keys, &[]);
+        }
+        match &self.icc_key {
+            Some(key) => Ok(key.clone()),
+            None => self.icc_public_key(),
+        }
+    }
+
+    /// GET CHALLENGE, then `7F ‖ PIN block ‖ challenge ‖ padding` enciphered with the PIN key
+    /// (Book 2 §7.2); `None` when there is no key or no challenge.
+    fn encipher_pin<C: CardChannel + ?Sized>(
+        &mut self,
+        card: &mut C,
+        block: &[u8; 8],
+        random: &[u8; 32],
+    ) -> Result<Option<Vec<u8>>, EmvError> {
+        let Ok(key) = self.pin_key() else {
+            return Ok(None);
+        };
+        let n = key.modulus.len();
+        if n < 17 + 8 || key.modulus.first().is_none_or(|b| *b < 0x80) {
+            return Ok(None);
+        }
+        let r = exchange(card, &Apdu::new(0x00, 0x84, 0x00, 0x00).with_le(8))?;
+        if r.sw != StatusWord::OK || r.data.len() != 8 {
+            return Ok(None);
+        }
+        let mut message = zeroize::Zeroizing::new(alloc::vec![0u8; n]);
+        message[0] = 0x7F;
+        message[1..9].copy_from_slice(block);
+        message[9..17].copy_from_slice(&r.data);
+        // Padding: SHA-1 in counter mode over the PIN pad's random bytes.
+        for (counter, chunk) in message[17..].chunks_mut(20).enumerate() {
+            use sha1::{Digest, Sha1};
+            let digest = Sha1::new()
+                .chain_update(random)
+                .chain_update((counter as u32).to_be_bytes())
+                .finalize();
+            chunk.copy_from_slice(&digest[..chunk.len()]);
+        }
+        Ok(crate::rsa::transform(&key.modulus, &key.exponent, &message).ok())
     }
 
     // ---------------------------------------------------------------- action analysis and AC

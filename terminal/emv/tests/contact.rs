@@ -6,6 +6,9 @@
 mod common;
 
 use common::{capks, card, digits, host_answer, pin, start};
+
+/// The PIN pad's random bytes for an enciphered PIN's padding (fixed: a test).
+const RANDOM: [u8; 32] = [0x5A; 32];
 use pos_emv::contact::ONLINE_TAGS;
 use pos_emv::tvr::bit;
 use pos_emv::{
@@ -211,7 +214,7 @@ fn offline_pin_is_verified_by_the_card_with_retries() {
         }
     );
     let wrong = k
-        .verify_offline_pin(&mut c, Some(&pin("9999")))
+        .verify_offline_pin(&mut c, Some(&pin("9999")), &RANDOM)
         .expect("verify");
     assert_eq!(
         wrong,
@@ -220,10 +223,91 @@ fn offline_pin_is_verified_by_the_card_with_retries() {
         }
     );
     let right = k
-        .verify_offline_pin(&mut c, Some(&pin("1234")))
+        .verify_offline_pin(&mut c, Some(&pin("1234")), &RANDOM)
         .expect("verify");
     assert_eq!(right, CvmStep::Done);
     assert_eq!(k.cvm_results(), [0x41, 0x03, 0x02]);
+}
+
+/// CVM 04: the PIN goes to the card enciphered under its ICC key, with a challenge it gave
+/// just before; the wire never carries the plaintext block.
+#[test]
+fn enciphered_offline_pin_is_verified_under_the_icc_key_with_a_fresh_challenge() {
+    let terminal = TerminalConfig::china_pos();
+    let keys = capks();
+    let mut c = card("unionpay-enciphered-pin");
+    let mut k = start(&mut c, &terminal, &keys, 100).expect("start");
+    assert_eq!(
+        k.cardholder_verification(&mut c).expect("cvm"),
+        CvmStep::OfflinePin {
+            tries_left: Some(3)
+        }
+    );
+    assert_eq!(
+        k.verify_offline_pin(&mut c, Some(&pin("9999")), &RANDOM)
+            .expect("verify"),
+        CvmStep::OfflinePin {
+            tries_left: Some(2)
+        },
+        "the card deciphered and counted a wrong PIN"
+    );
+    assert_eq!(
+        k.verify_offline_pin(&mut c, Some(&pin("1234")), &[0xA5; 32])
+            .expect("verify"),
+        CvmStep::Done
+    );
+    assert_eq!(k.cvm_results(), [0x44, 0x03, 0x02]);
+    assert!(!k.tvr().has(bit::CVM_FAILED));
+    let verifies: Vec<&Vec<u8>> = c.trace.iter().filter(|a| a[1] == 0x20).collect();
+    assert_eq!(verifies.len(), 2);
+    for (i, apdu) in c.trace.iter().enumerate().filter(|(_, a)| a[1] == 0x20) {
+        assert_eq!(apdu[3], 0x88, "enciphered PIN (P2 88)");
+        assert!(apdu[4] as usize > 64, "a whole RSA block");
+        assert_eq!(c.trace[i - 1][1], 0x84, "right after a GET CHALLENGE");
+        for plain in [[0x24, 0x12, 0x34, 0xFF], [0x24, 0x99, 0x99, 0xFF]] {
+            assert!(!apdu.windows(4).any(|w| w == plain), "no plaintext block");
+        }
+    }
+    assert_ne!(verifies[0][5..], verifies[1][5..]);
+}
+
+/// A terminal whose capabilities (9F33) lack enciphered PIN skips the rule: the next one
+/// (signature) applies.
+#[test]
+fn without_enciphered_pin_capability_the_next_cvm_applies() {
+    let mut terminal = TerminalConfig::china_pos();
+    terminal.capabilities[1] &= !0x10;
+    let keys = capks();
+    let mut c = card("unionpay-enciphered-pin");
+    let mut k = start(&mut c, &terminal, &keys, 100).expect("start");
+    assert_eq!(
+        k.cardholder_verification(&mut c).expect("cvm"),
+        CvmStep::Done
+    );
+    assert!(k.signature_required());
+    assert!(!c.commands.contains(&0x20), "no VERIFY");
+}
+
+/// A card answers an enciphered VERIFY only with the challenge it just gave: the same
+/// block sent again is refused and costs no try.
+#[test]
+fn a_replayed_enciphered_pin_is_refused_by_the_card() {
+    let terminal = TerminalConfig::china_pos();
+    let keys = capks();
+    let mut c = card("unionpay-enciphered-pin");
+    let mut k = start(&mut c, &terminal, &keys, 100).expect("start");
+    k.cardholder_verification(&mut c).expect("cvm");
+    k.verify_offline_pin(&mut c, Some(&pin("1234")), &RANDOM)
+        .expect("verify");
+    let verify = c
+        .trace
+        .iter()
+        .rev()
+        .find(|a| a[1] == 0x20)
+        .cloned()
+        .expect("sent");
+    let answer = pos_sim::card::Card::transmit(c.card(), &verify);
+    assert_eq!(answer, [0x69, 0x85]);
 }
 
 #[test]
@@ -238,7 +322,7 @@ fn three_wrong_offline_pins_exceed_the_try_limit_and_fall_to_signature() {
     };
     for _ in 0..3 {
         step = k
-            .verify_offline_pin(&mut c, Some(&pin("0000")))
+            .verify_offline_pin(&mut c, Some(&pin("0000")), &RANDOM)
             .expect("verify");
     }
     assert_eq!(step, CvmStep::Done);

@@ -356,6 +356,12 @@ pub enum Event {
     /// The card's electronic cash balance when it offers electronic cash for the amount
     /// ([`Action::CheckElectronicCash`]); `None` when it does not.
     ElectronicCash(Option<Amount>),
+    /// The card refused an offline PIN ([`Action::GetPin`] for a card with
+    /// [`ChipCard::offline_pin`]); this many tries are left on it.
+    PinRejected {
+        /// Tries left on the card.
+        tries_left: u8,
+    },
 }
 
 /// What the chip read gave the flow (the kernel keeps the rest).
@@ -365,6 +371,9 @@ pub struct ChipCard {
     pub pan: Pan,
     /// The card asks for an online PIN.
     pub online_pin: bool,
+    /// The card checks the PIN itself (offline PIN, plaintext or enciphered): the PIN the
+    /// cardholder types goes to the card, which may answer [`Event::PinRejected`].
+    pub offline_pin: bool,
 }
 
 /// The online layer's answer, as the flows need it.

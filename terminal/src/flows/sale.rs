@@ -341,7 +341,7 @@ impl SaleFlow {
                 } else {
                     CardSource::Chip
                 };
-                self.confirm(card.pan, source, card.online_pin)
+                self.confirm(card.pan, source, card.online_pin || card.offline_pin)
             }
             (State::ReadingChip { .. }, Event::ChipRead(Err(_))) => {
                 self.chip_failures = self.chip_failures.saturating_add(1);
@@ -362,6 +362,18 @@ impl SaleFlow {
                 }
             }
             (State::Pin { source }, Event::Pin(Ok(_))) => self.online(source),
+            // The card itself said the offline PIN was wrong: type it again.
+            (State::Pin { source }, Event::PinRejected { tries_left }) => {
+                let amount = self.amount;
+                let Some((pan, _)) = self.pin_card.clone() else {
+                    return self.last.clone();
+                };
+                self.go(
+                    State::Pin { source },
+                    Screen::WrongPin { amount, tries_left },
+                    Action::GetPin { pan },
+                )
+            }
             (State::Pin { .. }, Event::Pin(Err(ErrorKind::Cancelled))) => {
                 self.end("PIN entry cancelled")
             }
@@ -554,6 +566,7 @@ mod tests {
             Event::ChipRead(Ok(ChipCard {
                 pan: Pan::parse("6212345678901232").expect("pan"),
                 online_pin: true,
+                offline_pin: false,
             }))
         };
         let (mut f, _) = SaleFlow::start(SaleConfig::default());
@@ -587,6 +600,7 @@ mod tests {
         let s = f.on(Event::ChipRead(Ok(ChipCard {
             pan: Pan::parse("4761739001010010").expect("pan"),
             online_pin: true,
+            offline_pin: false,
         })));
         assert!(matches!(s.screen, Screen::Declined { ref rc, .. } if rc == "55"));
     }
@@ -669,6 +683,7 @@ mod tests {
         let s = f.on(Event::ChipRead(Ok(ChipCard {
             pan: pan.clone(),
             online_pin: true,
+            offline_pin: false,
         })));
         assert!(
             matches!(&s.screen, Screen::ConfirmCard { masked_pan, .. } if masked_pan == "621234******1232")

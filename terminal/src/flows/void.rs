@@ -492,6 +492,7 @@ mod tests {
         let s = f.on(Event::ChipRead(Ok(ChipCard {
             pan: Pan::parse("4761739001010010").expect("pan"),
             online_pin: false,
+            offline_pin: false,
         })));
         assert!(matches!(s.screen, Screen::Ended { .. }), "{:?}", s.screen);
         assert_eq!(s.action, Action::Finish);
@@ -513,6 +514,7 @@ mod tests {
         f.on(Event::ChipRead(Ok(ChipCard {
             pan: original().pan,
             online_pin: false,
+            offline_pin: false,
         })));
         let s = f.on(Event::Online(OnlineOutcome::Declined { rc: "12".into() }));
         assert!(matches!(&s.screen, Screen::Declined { rc, .. } if rc == "12"));
