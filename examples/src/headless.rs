@@ -216,6 +216,11 @@ struct CardState {
     chip_wants_pin: bool,
     /// The contact chip checks the PIN itself (offline PIN): the next PIN goes to the card.
     chip_checks_pin: bool,
+    /// The chip's applications offered to the cardholder, and the transaction to start.
+    candidates: Vec<pos_emv::Candidate>,
+    pending_txn: Option<TransactionData>,
+    /// The application the cardholder chose: a second reading (a new PIN) takes it again.
+    chosen_aid: Option<Vec<u8>>,
     /// The card was tapped (the contactless reader holds it), not inserted.
     tapped: bool,
     /// Field 55 of a tap: qPBOC's cryptogram came with the GPO.
@@ -683,6 +688,7 @@ impl Terminal {
                 transaction,
                 amount,
             } => self.read_chip(*transaction, *amount),
+            Action::SelectApplication { index } => self.select_application(*index),
             Action::GoOnline {
                 transaction,
                 amount,
@@ -816,6 +822,8 @@ impl Terminal {
         self.card.chip = None;
         self.card.tap_icc = None;
         self.card.tapped = false;
+        self.card.chosen_aid = None;
+        self.card.candidates.clear();
         if let Some(raw) = line.strip_prefix("swipe ") {
             let t2 = Track2::parse(raw).map_err(|e| PosError::Setup(format!("track: {e}")))?;
             self.card.pan = t2.pan().ok();
@@ -910,32 +918,77 @@ impl Terminal {
         let Some(reader) = self.reader.as_mut() else {
             return Event::ChipRead(Err(pos_hal::ErrorKind::NoDevice));
         };
-        let setup = self.emv;
-        let started =
-            pos_emv::candidates(reader.as_mut(), &setup.terminal).and_then(|(list, _)| {
-                // The first candidate the card lets us start (a blocked one is skipped).
-                let mut last = Err(pos_emv::EmvError::NoApplication);
-                for candidate in &list {
-                    last = Contact::start(
-                        reader.as_mut(),
-                        &setup.terminal,
-                        &setup.capks,
-                        candidate,
-                        &txn,
-                    );
-                    if last.is_ok() {
-                        break;
-                    }
-                }
-                last
-            });
-        let mut kernel = match started {
-            Ok(k) => k,
+        let list = match pos_emv::candidates(reader.as_mut(), &self.emv.terminal) {
+            Ok((list, _)) => list,
             Err(e) => {
                 eprintln!("pos: chip: {e}");
                 return Event::ChipRead(Err(e.kind()));
             }
         };
+        self.card.candidates = list;
+        self.card.pending_txn = Some(txn);
+        // Read again for a new PIN: the application chosen the first time.
+        let chosen = self.card.chosen_aid.clone();
+        if let Some(i) =
+            chosen.and_then(|aid| self.card.candidates.iter().position(|c| c.aid == aid))
+        {
+            return self.select_application(i);
+        }
+        match self.card.candidates.as_slice() {
+            [only] if !only.needs_confirmation => self.select_application(0),
+            _ => Event::Applications(self.application_labels()),
+        }
+    }
+
+    /// The candidates as the cardholder reads them (a label from the card is shown without
+    /// control characters; none: the AID).
+    fn application_labels(&self) -> Vec<String> {
+        self.card
+            .candidates
+            .iter()
+            .map(|c| {
+                let label: String = c.label.chars().filter(|ch| !ch.is_control()).collect();
+                if label.trim().is_empty() {
+                    hex::encode_upper(&c.aid)
+                } else {
+                    label
+                }
+            })
+            .collect()
+    }
+
+    /// Starts the transaction on candidate `index`; a card that refuses it (blocked) has it
+    /// taken off the list, and the rest offered again (Book 1 §12.4).
+    fn select_application(&mut self, index: usize) -> Event {
+        let (Some(txn), Some(candidate)) = (
+            self.card.pending_txn,
+            self.card.candidates.get(index).cloned(),
+        ) else {
+            return Event::ChipRead(Err(pos_hal::ErrorKind::InvalidInput));
+        };
+        let Some(reader) = self.reader.as_mut() else {
+            return Event::ChipRead(Err(pos_hal::ErrorKind::NoDevice));
+        };
+        let setup = self.emv;
+        let mut kernel = match Contact::start(
+            reader.as_mut(),
+            &setup.terminal,
+            &setup.capks,
+            &candidate,
+            &txn,
+        ) {
+            Ok(k) => k,
+            Err(e @ pos_emv::EmvError::Refused { .. }) if self.card.candidates.len() > 1 => {
+                eprintln!("pos: chip: {e}; offering the other applications");
+                self.card.candidates.remove(index);
+                return Event::Applications(self.application_labels());
+            }
+            Err(e) => {
+                eprintln!("pos: chip: {e}");
+                return Event::ChipRead(Err(e.kind()));
+            }
+        };
+        self.card.chosen_aid = Some(candidate.aid);
         let step = match kernel.cardholder_verification(reader.as_mut()) {
             Ok(step) => step,
             Err(e) => return Event::ChipRead(Err(e.kind())),

@@ -374,6 +374,73 @@ fn a_chip_that_checks_an_enciphered_offline_pin_is_sold_without_a_pin_block() {
 }
 
 #[test]
+fn a_card_with_two_applications_pays_from_the_one_the_cardholder_chose() {
+    require_stack();
+    let Stage {
+        dir: d,
+        host,
+        printer,
+    } = Stage::new("runner", "chip-choose-app");
+    let profile = CardProfile::builtin("unionpay-dual").expect("profile");
+    let card = slots::insert(0, EmvCard::new(profile), Faults::default()).expect("insert");
+    let (code, out, err) = pos(
+        &host,
+        &printer,
+        &d.0.join("journal.sqlite"),
+        &script("sale-chip-choose-app.txt"),
+        Some("pcsc:Virtual PCD 00 00"),
+    );
+    slots::remove(card, 0).expect("remove");
+    assert_eq!(code, 0, "{out}\n{err}");
+    let ledger = rusqlite::Connection::open(d.0.join("ledger.sqlite")).expect("ledger");
+    let balance = |pan: &str| -> i64 {
+        ledger
+            .query_row("SELECT balance FROM accounts WHERE pan = ?1", [pan], |r| {
+                r.get(0)
+            })
+            .expect("account")
+    };
+    assert_eq!(
+        balance("6225880123456783"),
+        2_000_000 - 1234,
+        "the credit account"
+    );
+    assert_eq!(balance("6212345678901232"), 1_000_000, "not the debit one");
+}
+
+#[test]
+fn a_blocked_application_chosen_is_taken_off_the_list_and_the_other_offered() {
+    require_stack();
+    let Stage {
+        dir: d,
+        host,
+        printer,
+    } = Stage::new("runner", "chip-blocked-choice");
+    let mut profile = CardProfile::builtin("unionpay-dual").expect("profile");
+    profile.applications[0].blocked = true;
+    let card = slots::insert(0, EmvCard::new(profile), Faults::default()).expect("insert");
+    let choose = d.0.join("choose.txt");
+    std::fs::write(
+        &choose,
+        "keys 1234\nenter\ninsert\nexpect screen SelectApplication\nenter\n\
+         expect screen SelectApplication\nexpect contains 1 UnionPay Credit\n\
+         expect lacks UnionPay Debit\nkey 1\nexpect screen ConfirmCard\n\
+         expect contains 622588******6783\nenter\nexpect screen TearReceipt\nenter\n\
+         expect screen Done\n",
+    )
+    .expect("script");
+    let (code, out, err) = pos(
+        &host,
+        &printer,
+        &d.0.join("journal.sqlite"),
+        &choose,
+        Some("pcsc:Virtual PCD 00 00"),
+    );
+    slots::remove(card, 0).expect("remove");
+    assert_eq!(code, 0, "{out}\n{err}");
+}
+
+#[test]
 fn a_wrong_pin_on_a_chip_card_gets_a_new_cryptogram_and_the_second_pin_is_approved() {
     require_stack();
     let Stage {

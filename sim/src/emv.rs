@@ -262,6 +262,18 @@ impl CardProfile {
             "unionpay-credit" => {
                 Self::from_toml(include_str!("../profiles/unionpay-credit.toml")).ok()
             }
+            "unionpay-dual" => {
+                // One card, two accounts: the debit application first (priority 1), the
+                // credit one second (priority 2); the PSE lists both.
+                let mut p = debit()?;
+                let credit =
+                    Self::from_toml(include_str!("../profiles/unionpay-credit.toml")).ok()?;
+                let mut app = credit.applications.first()?.clone();
+                app.priority = 2;
+                p.applications.push(app);
+                p.name = "UnionPay debit + credit (two applications)".into();
+                Some(p)
+            }
             "unionpay-cda" => variant(&|p, a| {
                 p.name = "UnionPay debit, CDA".into();
                 a.oda = Some("cda".into());
@@ -317,6 +329,7 @@ impl CardProfile {
 pub const BUILTIN: &[&str] = &[
     "unionpay-debit",
     "unionpay-credit",
+    "unionpay-dual",
     "unionpay-cda",
     "unionpay-sda-failure",
     "unionpay-expired",

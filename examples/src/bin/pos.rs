@@ -15,7 +15,7 @@
 //! `timeout`, `swipe ;PAN=YYMMSSS…?` (the track given in the script), `swipe` (waits for a real
 //! swipe on `--magstripe`), `scan CODE` / `scan` (a payment code given, or read by `--scanner`,
 //! for `--flow scan`), `insert` (waits for a card in `--reader`), `pin 123456` (the software PIN pad), and checks:
-//! `expect screen NAME`, `expect contains TEXT`, `expect printed N`. The exit status is 0 only
+//! `expect screen NAME`, `expect contains TEXT`, `expect lacks TEXT`, `expect printed N`. The exit status is 0 only
 //! when the flow ended, every check held and every line was used.
 
 use std::collections::VecDeque;
@@ -338,6 +338,8 @@ fn holds(check: &str, screen: &Screen, printed: usize) -> bool {
         screen.name() == name.trim()
     } else if let Some(text) = check.strip_prefix("contains ") {
         screen.to_string().contains(text.trim())
+    } else if let Some(text) = check.strip_prefix("lacks ") {
+        !screen.to_string().contains(text.trim())
     } else if let Some(n) = check.strip_prefix("printed ") {
         n.trim().parse::<usize>().is_ok_and(|n| n == printed)
     } else {

@@ -576,3 +576,21 @@ fn a_revoked_issuer_certificate_fails_offline_data_authentication() {
     let k = start(&mut c, &terminal, &trusted, 1234).expect("start");
     assert_eq!(k.oda(), (OdaMethod::Dda, OdaResult::Passed));
 }
+
+#[test]
+fn a_card_with_two_applications_lists_both_by_priority() {
+    let terminal = TerminalConfig::china_pos();
+    let mut c = card("unionpay-dual");
+    let (list, method) = candidates(&mut c, &terminal).expect("candidates");
+    assert_eq!(method, pos_emv::SelectionMethod::Pse);
+    let labels: Vec<&str> = list.iter().map(|c| c.label.as_str()).collect();
+    assert_eq!(labels, ["UnionPay Debit", "UnionPay Credit"]);
+    // The second one starts and reads its own account.
+    let keys = capks();
+    let k = pos_emv::Contact::start(&mut c, &terminal, &keys, &list[1], &common::txn(100))
+        .expect("start the credit application");
+    assert_eq!(
+        k.pan().map(|p| p.reveal().to_string()).as_deref(),
+        Some("6225880123456783")
+    );
+}

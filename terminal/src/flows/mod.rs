@@ -55,6 +55,12 @@ pub enum Screen {
     },
     /// 请插卡: a chip card was swiped; use the chip.
     InsertChip,
+    /// 请选择应用: the chip holds several payment applications (or asks to confirm its
+    /// one); a digit picks one, Enter the first.
+    SelectApplication {
+        /// The applications' labels, highest priority first (key 1 is the first).
+        labels: alloc::vec::Vec<String>,
+    },
     /// 是否使用电子现金: 1 pays from the card's electronic cash (offline), 0 or Enter goes
     /// online.
     UseElectronicCash {
@@ -356,6 +362,10 @@ pub enum Event {
     /// The card's electronic cash balance when it offers electronic cash for the amount
     /// ([`Action::CheckElectronicCash`]); `None` when it does not.
     ElectronicCash(Option<Amount>),
+    /// The inserted card holds several applications, or asks the cardholder to confirm its
+    /// only one ([`Action::ReadChip`]): their labels, highest priority first. Answer the
+    /// choice with [`Action::SelectApplication`].
+    Applications(alloc::vec::Vec<String>),
     /// The card refused an offline PIN ([`Action::GetPin`] for a card with
     /// [`ChipCard::offline_pin`]); this many tries are left on it.
     PinRejected {
@@ -485,6 +495,13 @@ pub enum Action {
         transaction: Transaction,
         /// The amount (zero for a balance inquiry, a void or a refund not yet keyed).
         amount: Amount,
+    },
+    /// Start the transaction on the card's application number `index` of the last
+    /// [`Event::Applications`]; answer with [`Event::ChipRead`] — or [`Event::Applications`]
+    /// again without it when the card refuses it (blocked).
+    SelectApplication {
+        /// 0 is the first label.
+        index: usize,
     },
     /// Create the terminal's QR order for this amount ([`crate::requests::order_create`]);
     /// answer with [`Event::OrderCreated`].
@@ -716,6 +733,7 @@ impl Screen {
             Screen::PresentCard { .. } => "PresentCard",
             Screen::InsertChip => "InsertChip",
             Screen::UseElectronicCash { .. } => "UseElectronicCash",
+            Screen::SelectApplication { .. } => "SelectApplication",
             Screen::ScanCode { .. } => "ScanCode",
             Screen::ShowQr { .. } => "ShowQr",
             Screen::ConfirmCard { .. } => "ConfirmCard",
@@ -789,6 +807,13 @@ impl core::fmt::Display for Screen {
                 }
             }
             Screen::InsertChip => f.write_str("IC卡请插卡\nCHIP CARD: PLEASE INSERT"),
+            Screen::SelectApplication { labels } => {
+                f.write_str("请选择应用 SELECT APPLICATION")?;
+                for (i, label) in labels.iter().enumerate() {
+                    write!(f, "\n{} {label}", i + 1)?;
+                }
+                f.write_str("\n确认键 ENTER: 1")
+            }
             Screen::UseElectronicCash { amount, balance } => write!(
                 f,
                 "RMB {amount}\n是否使用电子现金? USE ELECTRONIC CASH?\n电子现金余额 EC BALANCE RMB {balance}\n1 是 YES    0 否 NO (ONLINE)"

@@ -65,6 +65,11 @@ enum State {
     /// The host said the PIN was wrong (55) on a chip card: its transaction ended with the
     /// cryptogram, so the kernel runs again for a new one before the PIN is asked again.
     RereadingChip,
+    /// The cardholder picks one of the chip's applications.
+    ChoosingApplication {
+        contactless: bool,
+        count: usize,
+    },
     /// Asking the inserted card whether it offers electronic cash.
     CheckingEc,
     /// "Use electronic cash?" on screen.
@@ -343,7 +348,36 @@ impl SaleFlow {
                 };
                 self.confirm(card.pan, source, card.online_pin || card.offline_pin)
             }
-            (State::ReadingChip { .. }, Event::ChipRead(Err(_))) => {
+            (State::ReadingChip { contactless }, Event::Applications(labels))
+                if !labels.is_empty() =>
+            {
+                let wait = self.wait_key();
+                self.go(
+                    State::ChoosingApplication {
+                        contactless,
+                        count: labels.len(),
+                    },
+                    Screen::SelectApplication { labels },
+                    wait,
+                )
+            }
+            (State::ChoosingApplication { contactless, count }, Event::Key(key)) => {
+                let index = match key {
+                    Key::Enter => 0,
+                    Key::Digit(d) if (1..=count).contains(&usize::from(d)) => usize::from(d) - 1,
+                    Key::Cancel => return self.end("cancelled"),
+                    _ => return self.last.clone(),
+                };
+                self.go(
+                    State::ReadingChip { contactless },
+                    Screen::Processing,
+                    Action::SelectApplication { index },
+                )
+            }
+            (State::ChoosingApplication { .. }, Event::Timeout) => {
+                self.end("no application chosen in time")
+            }
+            (State::ReadingChip { .. }, Event::Applications(_) | Event::ChipRead(Err(_))) => {
                 self.chip_failures = self.chip_failures.saturating_add(1);
                 self.present_card(true)
             }
@@ -500,6 +534,7 @@ mod tests {
     use super::*;
     use crate::flows::ChipCard;
     use crate::slip::Copy;
+    use alloc::string::String;
     use pos_hal::{Swipe, Track2, TrackRead};
 
     /// The card goes in; it offers no electronic cash.
@@ -537,6 +572,62 @@ mod tests {
         assert!(matches!(
             b.on(Event::Inserted).action,
             Action::ReadChip { .. }
+        ));
+    }
+
+    #[test]
+    fn a_card_with_several_applications_lets_the_cardholder_choose() {
+        let (mut b, _) = SaleFlow::balance(SaleConfig::default());
+        assert!(matches!(
+            b.on(Event::Inserted).action,
+            Action::ReadChip { .. }
+        ));
+        let labels = alloc::vec![
+            String::from("UnionPay Debit"),
+            String::from("UnionPay Credit")
+        ];
+        let s = b.on(Event::Applications(labels));
+        assert!(
+            matches!(s.screen, Screen::SelectApplication { .. }),
+            "{s:?}"
+        );
+        let text = alloc::format!("{}", s.screen);
+        assert!(
+            text.contains("1 UnionPay Debit") && text.contains("2 UnionPay Credit"),
+            "{text}"
+        );
+        assert_eq!(
+            b.on(Event::Key(Key::Digit(3))).screen,
+            s.screen,
+            "no third application"
+        );
+        assert_eq!(
+            b.on(Event::Key(Key::Digit(2))).action,
+            Action::SelectApplication { index: 1 }
+        );
+        // The card refused the choice (blocked): the list comes back without it.
+        let s = b.on(Event::Applications(alloc::vec![String::from(
+            "UnionPay Debit"
+        )]));
+        assert!(matches!(s.screen, Screen::SelectApplication { .. }));
+        assert_eq!(
+            b.on(Event::Key(Key::Enter)).action,
+            Action::SelectApplication { index: 0 },
+            "Enter takes the first"
+        );
+        let pan = Pan::parse("6212345678901232").expect("pan");
+        let s = b.on(Event::ChipRead(Ok(ChipCard {
+            pan,
+            online_pin: true,
+            offline_pin: false,
+        })));
+        assert!(matches!(s.screen, Screen::ConfirmCard { .. }), "{s:?}");
+        let (mut c, _) = SaleFlow::balance(SaleConfig::default());
+        c.on(Event::Inserted);
+        c.on(Event::Applications(alloc::vec![String::from("A")]));
+        assert!(matches!(
+            c.on(Event::Key(Key::Cancel)).screen,
+            Screen::Ended { .. }
         ));
     }
 
