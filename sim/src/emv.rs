@@ -95,6 +95,10 @@ pub struct AppProfile {
     /// PIN try limit.
     #[serde(default = "three")]
     pub pin_tries: u8,
+    /// PIN tries left when the card is made (the limit when absent); 0: the PIN is blocked
+    /// until the issuer sends a PIN UNBLOCK script.
+    #[serde(default)]
+    pub pin_tries_left: Option<u8>,
     /// The application is blocked: SELECT answers `6283`, GPO `6985`.
     #[serde(default)]
     pub blocked: bool,
@@ -305,6 +309,17 @@ impl CardProfile {
                 patch_records(a, &[0x42, 0x03, 0x1E, 0x03], &[0x44, 0x03, 0x1E, 0x03]);
                 a.offline_pin = Some("1234".into());
             }),
+            "unionpay-pin-blocked" => variant(&|p, a| {
+                p.name = "UnionPay debit, offline PIN blocked: needs the issuer's PIN UNBLOCK script".into();
+                // CVM list: offline plaintext PIN, then online PIN (next on failure).
+                patch_records(
+                    a,
+                    &[0x42, 0x03, 0x1E, 0x03, 0x1F, 0x00],
+                    &[0x41, 0x03, 0x42, 0x03, 0x1E, 0x03],
+                );
+                a.offline_pin = Some("1234".into());
+                a.pin_tries_left = Some(0);
+            }),
             "unionpay-qpboc-offline" => variant(&|p, a| {
                 p.name = "UnionPay debit, qPBOC offline approval from electronic cash".into();
                 a.approve_offline = true;
@@ -336,6 +351,7 @@ pub const BUILTIN: &[&str] = &[
     "unionpay-blocked",
     "unionpay-offline-pin",
     "unionpay-enciphered-pin",
+    "unionpay-pin-blocked",
     "unionpay-card-declines",
     "unionpay-qpboc-offline",
     "unionpay-ec",
@@ -371,6 +387,13 @@ const PSE_SFI: u8 = 1;
 /// The issuer master key of the test cards (AC keys), shared by host-sim. Test data only.
 pub const TEST_IMK: [u8; 16] = [
     0x0A, 0x1B, 0x2C, 0x3D, 0x4E, 0x5F, 0x60, 0x71, 0x82, 0x93, 0xA4, 0xB5, 0xC6, 0xD7, 0xE8, 0xF9,
+];
+
+/// The issuer master key for secure messaging integrity (IMK-SMI) of the test cards: their
+/// issuer script commands must carry a MAC under a key derived from it. Shared by host-sim.
+/// Test data only.
+pub const TEST_IMK_SMI: [u8; 16] = [
+    0x5C, 0x21, 0x9E, 0x47, 0x03, 0xB8, 0x6D, 0xF2, 0x14, 0x8A, 0xC9, 0x30, 0x7B, 0xE5, 0x56, 0x0F,
 ];
 
 /// The test CA, issuer and ICC keys (private halves), from `sim/fixtures/emv-ca/keys.toml`.
@@ -412,6 +435,8 @@ fn test_keys() -> Option<TestKeys> {
 struct Personalised {
     /// Card master key for ACs.
     mk: [u8; 16],
+    /// Card master key for script MACs (MK-SMI).
+    mk_smi: [u8; 16],
     /// The ICC private key, when the card does DDA/CDA.
     icc: Option<std::sync::Arc<PrivateKey>>,
     /// The two records with the certificates (a record holds at most 254 bytes).
@@ -490,8 +515,10 @@ fn personalise(imk: &[u8; 16], app: &AppProfile) -> Personalised {
         .and_then(|v| v.first().copied())
         .map_or(0, |b| (b >> 4) * 10 + (b & 0x0F));
     let mk = *pos_emv::issuer::card_master_key(imk, &digits, psn);
+    let mk_smi = *pos_emv::issuer::card_master_key(&TEST_IMK_SMI, &digits, psn);
     let mut out = Personalised {
         mk,
+        mk_smi,
         icc: None,
         cert_records: None,
         tags,
@@ -625,7 +652,11 @@ impl EmvCard {
             .iter()
             .map(|app| personalise(&imk, app))
             .collect();
-        let pin_tries = profile.applications.iter().map(|a| a.pin_tries).collect();
+        let pin_tries = profile
+            .applications
+            .iter()
+            .map(|a| a.pin_tries_left.unwrap_or(a.pin_tries).min(a.pin_tries))
+            .collect();
         let blocked = profile.applications.iter().map(|a| a.blocked).collect();
         Self {
             profile,
@@ -1004,9 +1035,21 @@ impl EmvCard {
     }
 
     /// Issuer script commands (secure messaging, CLA 84): application block/unblock, PIN
-    /// unblock, PUT DATA.
+    /// unblock, PUT DATA — each only with a MAC under the card's MK-SMI over this
+    /// transaction's ATC and ARQC (`6988` otherwise: nothing changes).
     fn script(&mut self, apdu: &Apdu<'_>) -> Result<Vec<u8>, StatusWord> {
         let i = self.index()?;
+        let (arqc, atc) = self.arqc.ok_or(StatusWord::CONDITIONS_NOT_SATISFIED)?;
+        let bad_mac = StatusWord::from_bytes(0x69, 0x88);
+        let Some(split) = apdu.data.len().checked_sub(8) else {
+            return Err(bad_mac);
+        };
+        let (data, mac) = apdu.data.split_at(split);
+        let header = [apdu.cla, apdu.ins, apdu.p1, apdu.p2];
+        if pos_emv::issuer::script_mac(&self.apps[i].mk_smi, atc, arqc, header, data)[..] != *mac
+        {
+            return Err(bad_mac);
+        }
         match apdu.ins {
             0x1E => self.blocked[i] = true,
             0x18 => self.blocked[i] = false,

@@ -81,6 +81,48 @@ pub fn retail_mac(key: &[u8; 16], data: &[u8]) -> [u8; 8] {
     state.into()
 }
 
+/// The session key of issuer script secure messaging (Book 2 §9.2 and A1.3): the common
+/// session key of the card's MAC master key (MK-SMI) with the application cryptogram the
+/// script answers as diversification value.
+pub fn script_session_key(mk_smi: &[u8; 16], arqc: [u8; 8]) -> Key16 {
+    session_key(mk_smi, arqc)
+}
+
+/// The MAC of an issuer script command (secure messaging format 1, Book 2 §9.2.1): over
+/// `CLA INS P1 P2 Lc ‖ ATC ‖ ARQC ‖ data`, `Lc` counting the 8 MAC bytes that follow the data.
+pub fn script_mac(
+    mk_smi: &[u8; 16],
+    atc: [u8; 2],
+    arqc: [u8; 8],
+    header: [u8; 4],
+    data: &[u8],
+) -> [u8; 8] {
+    let mut input = Vec::with_capacity(15 + data.len());
+    input.extend_from_slice(&header);
+    input.push(u8::try_from(data.len() + 8).unwrap_or(u8::MAX));
+    input.extend_from_slice(&atc);
+    input.extend_from_slice(&arqc);
+    input.extend_from_slice(data);
+    retail_mac(&script_session_key(mk_smi, arqc), &input)
+}
+
+/// An issuer script command as the card receives it (tag 86's value): the header, `Lc`, the
+/// data and its MAC ([`script_mac`]). `None` when the data does not fit one short command.
+pub fn script_command(
+    mk_smi: &[u8; 16],
+    atc: [u8; 2],
+    arqc: [u8; 8],
+    header: [u8; 4],
+    data: &[u8],
+) -> Option<Vec<u8>> {
+    let lc = u8::try_from(data.len() + 8).ok()?;
+    let mut out = header.to_vec();
+    out.push(lc);
+    out.extend_from_slice(data);
+    out.extend_from_slice(&script_mac(mk_smi, atc, arqc, header, data));
+    Some(out)
+}
+
 /// The data an application cryptogram covers, in the order of this project's cards
 /// (the EMV-recommended minimum set, Book 2 §8.1.1): amount, other amount, terminal country,
 /// TVR, currency, date, type, unpredictable number, AIP, ATC and the card verification
@@ -176,6 +218,27 @@ mod tests {
         right.decrypt_block(&mut b);
         left.encrypt_block(&mut b);
         assert_eq!(retail_mac(&key, &[1, 2, 3, 4, 5, 6, 7])[..], b[..]);
+    }
+
+    #[test]
+    fn a_script_mac_binds_the_command_to_the_cryptogram_it_answers() {
+        let mk = [0x11; 16];
+        let (atc, arqc) = ([0x00, 0x2A], [1, 2, 3, 4, 5, 6, 7, 8]);
+        let header = [0x84, 0x24, 0x00, 0x00];
+        let command = script_command(&mk, atc, arqc, header, &[]).expect("fits");
+        assert_eq!(command[..5], [0x84, 0x24, 0x00, 0x00, 0x08]);
+        assert_eq!(command[5..], script_mac(&mk, atc, arqc, header, &[]));
+        assert_ne!(
+            script_mac(&mk, atc, [9; 8], header, &[]),
+            script_mac(&mk, atc, arqc, header, &[]),
+            "another transaction's cryptogram: another MAC"
+        );
+        assert_ne!(
+            script_mac(&mk, atc, arqc, [0x84, 0x1E, 0x00, 0x00], &[]),
+            script_mac(&mk, atc, arqc, header, &[]),
+            "another command: another MAC"
+        );
+        assert!(script_command(&mk, atc, arqc, header, &[0; 250]).is_none());
     }
 
     #[test]

@@ -594,3 +594,86 @@ fn a_card_with_two_applications_lists_both_by_priority() {
         Some("6225880123456783")
     );
 }
+
+/// The issuer's PIN UNBLOCK script (72, after the second GENERATE AC) for the last ARQC of
+/// `field55`, its MAC under `imk_smi`.
+fn pin_unblock_script(field55: &[u8], imk_smi: &[u8; 16]) -> Vec<u8> {
+    let get = |tag| find(field55, tag).ok().flatten().map(|t| t.value.to_vec());
+    let atc: [u8; 2] = get(0x9F36).expect("ATC").try_into().expect("2");
+    let arqc: [u8; 8] = get(0x9F26).expect("AC").try_into().expect("8");
+    let mk_smi = pos_emv::issuer::card_master_key(imk_smi, &digits("6212345678901232"), 1);
+    let command =
+        pos_emv::issuer::script_command(&mk_smi, atc, arqc, [0x84, 0x24, 0x00, 0x00], &[])
+            .expect("fits");
+    let mut body = pos_sim::tlv::tlv(0x9F18, &[0, 0, 0, 7]);
+    body.extend_from_slice(&pos_sim::tlv::tlv(0x86, &command));
+    pos_sim::tlv::tlv(0x72, &body)
+}
+
+/// Runs a sale on the card whose offline PIN is blocked (tries 0: the online PIN is used)
+/// and answers it with `scripts`; returns the completion and the card.
+fn sale_answered_with_script(
+    imk_smi: &[u8; 16],
+) -> (pos_emv::Completion, pos_emv::Tvr, InHand<EmvCard>) {
+    let terminal = TerminalConfig::china_pos();
+    let keys = capks();
+    let mut c = card("unionpay-pin-blocked");
+    let mut k = start(&mut c, &terminal, &keys, 1234).expect("start");
+    assert_eq!(
+        k.cardholder_verification(&mut c).expect("cvm"),
+        CvmStep::OnlinePin,
+        "no offline tries left: the next method"
+    );
+    assert!(k.tvr().has(bit::PIN_TRY_LIMIT_EXCEEDED));
+    k.online_pin_entered(&mut c, true).expect("pin");
+    assert_eq!(
+        k.first_generate_ac(&mut c).expect("1st AC"),
+        Cryptogram::Arqc
+    );
+    let field55 = k.icc_data(ONLINE_TAGS);
+    let HostAnswer::Answered {
+        arc,
+        issuer_authentication,
+        ..
+    } = host_answer(&field55, &digits("6212345678901232"), 1, *b"00")
+    else {
+        unreachable!("answered")
+    };
+    let answer = HostAnswer::Answered {
+        arc,
+        issuer_authentication,
+        scripts: pin_unblock_script(&field55, imk_smi),
+    };
+    let done = k.complete(&mut c, &answer).expect("completion");
+    (done, k.tvr(), c)
+}
+
+fn pin_tries_on_the_card(c: &mut InHand<EmvCard>) -> Vec<u8> {
+    pos_sim::card::Card::transmit(c.card(), &[0x80, 0xCA, 0x9F, 0x17, 0x00])
+}
+
+#[test]
+fn an_issuer_script_after_the_second_ac_unblocks_the_pin_and_is_reported_in_df31() {
+    let (done, tvr, mut c) = sale_answered_with_script(&pos_sim::emv::TEST_IMK_SMI);
+    assert!(done.approved, "{done:?}");
+    assert_eq!(done.script_results, [0x20, 0, 0, 0, 7], "successful, script 7");
+    assert!(!tvr.has(bit::SCRIPT_FAILED_AFTER));
+    assert_eq!(
+        pin_tries_on_the_card(&mut c),
+        [0x9F, 0x17, 0x01, 0x03, 0x90, 0x00],
+        "three tries again"
+    );
+}
+
+#[test]
+fn a_script_whose_mac_fails_changes_nothing_and_is_reported_failed() {
+    let (done, tvr, mut c) = sale_answered_with_script(&[0x42; 16]);
+    assert!(done.approved, "the sale itself stands: {done:?}");
+    assert_eq!(done.script_results, [0x11, 0, 0, 0, 7], "failed at command 1");
+    assert!(tvr.has(bit::SCRIPT_FAILED_AFTER));
+    assert_eq!(
+        pin_tries_on_the_card(&mut c),
+        [0x9F, 0x17, 0x01, 0x00, 0x90, 0x00],
+        "still blocked"
+    );
+}
