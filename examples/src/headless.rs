@@ -231,8 +231,8 @@ struct CardState {
     order: Option<String>,
 }
 
-/// The EMV kernel's configuration: this terminal (an online-PIN pad, so no offline PIN) and
-/// the CA keys it trusts.
+/// The EMV kernel's configuration: this terminal (online PIN for the host; offline PIN,
+/// plaintext or enciphered, for a card that checks it) and the CA keys it trusts.
 struct EmvSetup {
     terminal: TerminalConfig,
     capks: CapkSet,
@@ -253,13 +253,11 @@ fn emv_setup(
         None => TEST_CAPKS.to_string(),
     };
     let capks = CapkSet::from_toml(&text).map_err(|e| PosError::Setup(e.to_string()))?;
-    let mut terminal = match config {
+    let terminal = match config {
         Some(path) => TerminalConfig::from_toml(&read("--emv-config", path)?)
             .map_err(|e| PosError::Setup(format!("--emv-config {}: {e}", path.display())))?,
         None => TerminalConfig::china_pos(),
     };
-    // The PIN pad enciphers for the host; it cannot hand a plaintext PIN to the card.
-    terminal.capabilities[1] &= !0x80;
     // A kernel transaction borrows its configuration; the runner keeps one for its lifetime.
     Ok(Box::leak(Box::new(EmvSetup { terminal, capks })))
 }
@@ -1364,7 +1362,20 @@ impl Terminal {
             // Known before completion: a chip that declines the approval gets it reversed.
             self.approved_record = Some(answered.record.id);
         }
-        if let Some(declined) = self.complete_chip(&host) {
+        let original = result.as_ref().ok().map(|answered| {
+            let mut original = answered.answer.clone();
+            // What the advice names the transaction by: the request's card and amount, the
+            // host's reference.
+            if let Ok(request) = Message::unpack(&answered.record.request) {
+                for n in [2u8, 3, 4, 22, 23, 49] {
+                    if let Ok(Some(v)) = request.string(n) {
+                        let _ = original.set_text(n, v);
+                    }
+                }
+            }
+            original
+        });
+        if let Some(declined) = self.complete_chip(&host, original.as_ref()) {
             return Event::Online(declined);
         }
         Event::Online(match result {
@@ -1532,10 +1543,22 @@ impl Terminal {
     /// Completion on the chip after the host's answer: issuer authentication, scripts and
     /// the second GENERATE AC. A card that declines an approval gets the approval reversed
     /// (06) and the sale is declined.
-    fn complete_chip(&mut self, host: &HostAnswer) -> Option<OnlineOutcome> {
+    fn complete_chip(
+        &mut self,
+        host: &HostAnswer,
+        original: Option<&Message<'static>>,
+    ) -> Option<OnlineOutcome> {
         let mut kernel = self.card.chip.take()?;
         let reader = self.reader.as_mut()?;
         let done = kernel.complete(reader.as_mut(), host);
+        if let (Ok(done), Some(original)) = (&done, original)
+            && !done.script_results.is_empty()
+        {
+            self.script_advice(
+                original,
+                &kernel.icc_data(pos_emv::contact::SCRIPT_ADVICE_TAGS),
+            );
+        }
         let reverse = match &done {
             Ok(done) => done.reverse,
             Err(e) => {
@@ -1558,6 +1581,31 @@ impl Terminal {
             }
         }
         None
+    }
+
+    /// Tells the host how its scripts ran (0620). Best effort: a host that does not hear of
+    /// them sends them again with the card's next online transaction.
+    fn script_advice(&mut self, original: &Message<'static>, icc: &[u8]) {
+        let advice = self
+            .journal
+            .batch()
+            .map_err(|e| e.to_string())
+            .and_then(|batch| {
+                requests::script_advice(original, icc, batch).map_err(|e| e.to_string())
+            });
+        let sent = advice.and_then(|advice| {
+            Online::new(
+                &mut self.link,
+                &mut self.journal,
+                &mut self.keys,
+                &self.acquirer,
+            )
+            .script_advice(advice, &self.cancel)
+            .map_err(|e| e.to_string())
+        });
+        if let Err(e) = sent {
+            eprintln!("pos: script result advice: {e}");
+        }
     }
 
     /// The operator table kept in the journal database.

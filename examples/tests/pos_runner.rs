@@ -440,6 +440,70 @@ fn a_blocked_application_chosen_is_taken_off_the_list_and_the_other_offered() {
     assert_eq!(code, 0, "{out}\n{err}");
 }
 
+/// A card whose offline PIN is blocked: the first sale goes by online PIN and the host's
+/// answer carries a PIN UNBLOCK script, which the card runs after the second GENERATE AC;
+/// the terminal reports it (0620) and the host never sends it again. The next sale on the
+/// same card is verified offline by the card.
+#[test]
+fn the_issuers_pin_unblock_script_reaches_the_card_and_is_reported_once() {
+    require_stack();
+    let Stage {
+        dir: d,
+        host,
+        printer,
+    } = Stage::with_host("runner", "chip-script", |c| {
+        c.scripts.push(pos_sim::acquirer::IssuerScript {
+            pan: "6212345678901232".into(),
+            command: pos_sim::acquirer::ScriptCommand::PinUnblock,
+        });
+    });
+    let profile = CardProfile::builtin("unionpay-pin-blocked").expect("profile");
+    let card = slots::insert(0, EmvCard::new(profile), Faults::default()).expect("insert");
+    let journal = d.0.join("journal.sqlite");
+    let online_pin = d.0.join("online-pin.txt");
+    std::fs::write(
+        &online_pin,
+        "keys 1234\nenter\ninsert\nexpect screen ConfirmCard\nenter\nexpect screen EnterPin\n\
+         pin 123456\nexpect screen TearReceipt\nenter\nexpect screen Done\n",
+    )
+    .expect("script");
+    let (code, out, err) = pos(
+        &host,
+        &printer,
+        &journal,
+        &online_pin,
+        Some("pcsc:Virtual PCD 00 00"),
+    );
+    assert_eq!(code, 0, "{out}\n{err}");
+    let ledger = rusqlite::Connection::open(d.0.join("ledger.sqlite")).expect("ledger");
+    let script = || -> (String, i64) {
+        ledger
+            .query_row("SELECT state, sent FROM scripts", [], |r| {
+                Ok((r.get(0)?, r.get(1)?))
+            })
+            .expect("the script")
+    };
+    assert_eq!(script(), ("done".to_string(), 1), "{err}");
+    // The card's own PIN check works again: the second sale is verified offline.
+    let offline_pin = d.0.join("offline-pin.txt");
+    std::fs::write(
+        &offline_pin,
+        "keys 1000\nenter\ninsert\nexpect screen ConfirmCard\nenter\nexpect screen EnterPin\n\
+         pin 1234\nexpect screen TearReceipt\nenter\nexpect screen Done\n",
+    )
+    .expect("script");
+    let (code, out, err) = pos(
+        &host,
+        &printer,
+        &journal,
+        &offline_pin,
+        Some("pcsc:Virtual PCD 00 00"),
+    );
+    slots::remove(card, 0).expect("remove");
+    assert_eq!(code, 0, "{out}\n{err}");
+    assert_eq!(script(), ("done".to_string(), 1), "not sent again");
+}
+
 #[test]
 fn a_wrong_pin_on_a_chip_card_gets_a_new_cryptogram_and_the_second_pin_is_approved() {
     require_stack();

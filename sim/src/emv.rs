@@ -309,17 +309,19 @@ impl CardProfile {
                 patch_records(a, &[0x42, 0x03, 0x1E, 0x03], &[0x44, 0x03, 0x1E, 0x03]);
                 a.offline_pin = Some("1234".into());
             }),
-            "unionpay-pin-blocked" => variant(&|p, a| {
-                p.name = "UnionPay debit, offline PIN blocked: needs the issuer's PIN UNBLOCK script".into();
-                // CVM list: offline plaintext PIN, then online PIN (next on failure).
-                patch_records(
-                    a,
-                    &[0x42, 0x03, 0x1E, 0x03, 0x1F, 0x00],
-                    &[0x41, 0x03, 0x42, 0x03, 0x1E, 0x03],
-                );
-                a.offline_pin = Some("1234".into());
-                a.pin_tries_left = Some(0);
-            }),
+            "unionpay-pin-blocked" => {
+                variant(&|p, a| {
+                    p.name = "UnionPay debit, offline PIN blocked: needs the issuer's PIN UNBLOCK script".into();
+                    // CVM list: offline plaintext PIN, then online PIN (next on failure).
+                    patch_records(
+                        a,
+                        &[0x42, 0x03, 0x1E, 0x03, 0x1F, 0x00],
+                        &[0x41, 0x03, 0x42, 0x03, 0x1E, 0x03],
+                    );
+                    a.offline_pin = Some("1234".into());
+                    a.pin_tries_left = Some(0);
+                })
+            }
             "unionpay-qpboc-offline" => variant(&|p, a| {
                 p.name = "UnionPay debit, qPBOC offline approval from electronic cash".into();
                 a.approve_offline = true;
@@ -1046,8 +1048,7 @@ impl EmvCard {
         };
         let (data, mac) = apdu.data.split_at(split);
         let header = [apdu.cla, apdu.ins, apdu.p1, apdu.p2];
-        if pos_emv::issuer::script_mac(&self.apps[i].mk_smi, atc, arqc, header, data)[..] != *mac
-        {
+        if pos_emv::issuer::script_mac(&self.apps[i].mk_smi, atc, arqc, header, data)[..] != *mac {
             return Err(bad_mac);
         }
         match apdu.ins {

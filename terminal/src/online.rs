@@ -730,6 +730,24 @@ impl<'a, L: HostLink, J: Journal, K: KeyStore> Online<'a, L, J, K> {
         self.plain_exchange(&msg, cancel).map(|_| ())
     }
 
+    /// Sends a script result advice (0620, built by
+    /// [`crate::requests::script_advice`]) with a new STAN and the terminal's ids; `Ok` when
+    /// the host acknowledged it. Nothing is journaled: a host that never hears of a script's
+    /// result sends it again with the card's next online transaction.
+    pub fn script_advice(
+        &mut self,
+        mut msg: Message<'static>,
+        cancel: &CancelToken,
+    ) -> Res<(), L, J, K> {
+        let stan = self.journal.next_stan().map_err(OnlineError::Journal)?;
+        msg.set_stan(stan).map_err(OnlineError::Codec)?;
+        msg.set_text(41, self.acquirer.terminal_id.clone())
+            .map_err(OnlineError::Codec)?;
+        msg.set_text(42, self.acquirer.merchant_id.clone())
+            .map_err(OnlineError::Codec)?;
+        self.plain_exchange(&msg, cancel).map(|_| ())
+    }
+
     /// The totals of the open batch from the journal: approved sales and completions (debit),
     /// voids and refunds (credit); reversed ones do not count.
     pub fn totals(&mut self) -> Res<Totals, L, J, K> {

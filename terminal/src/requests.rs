@@ -205,6 +205,47 @@ pub fn ec_sale(
     )
 }
 
+/// Issuer script result advice (脚本处理结果通知, notes/payments-cup-emv.md §2.3): 0620, no
+/// MAC, 60 = `00` + batch + `951`, telling the host how the scripts of its answer to
+/// `original` ran on the card: field 55 carries the script-advice tags of `icc` (DF31 with
+/// each script's result and id). The card number, amount, entry mode and the original's RRN
+/// (37) identify the transaction; no track data, no PIN block.
+///
+/// ```
+/// use pos_hal::{Amount, Pan};
+/// use pos_terminal::requests::{Card, Entry, sale, script_advice};
+/// let pan = Pan::parse("6212345678901232")?;
+/// let mut original = sale(&Card::new(&pan, Entry::Inserted), Amount::from_minor(1234)?, 1)?;
+/// original.set_text(37, "000000000042")?;
+/// let icc = [0xDF, 0x31, 0x05, 0x20, 0, 0, 0, 7];
+/// let m = script_advice(&original, &icc, 1)?;
+/// assert_eq!(m.mti().to_string(), "0620");
+/// assert_eq!(m.string(60)?.as_deref(), Some("00000001951"));
+/// assert_eq!(m.string(37)?.as_deref(), Some("000000000042"));
+/// assert!(!m.has(52) && !m.has(35));
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
+pub fn script_advice(
+    original: &Message<'_>,
+    icc: &[u8],
+    batch: u32,
+) -> Result<Message<'static>, CodecError> {
+    let mut m = Message::new(Mti::SCRIPT_ADVICE);
+    for n in [2u8, 3, 4, 22, 23, 37, 49] {
+        if let Some(v) = original.string(n)? {
+            m.set_text(n, v)?;
+        }
+    }
+    m.set_bytes(55, crate::online::icc_subset(icc, &SCRIPT_ADVICE_TAGS))?;
+    m.set_text(60, format!("00{batch:06}951"))?;
+    Ok(m)
+}
+
+/// The tags of field 55 in a script result advice (CUP).
+pub const SCRIPT_ADVICE_TAGS: [u32; 11] = [
+    0x9F33, 0x95, 0x9F37, 0x9F1E, 0x9F10, 0x9F26, 0x9F36, 0x82, 0xDF31, 0x9F1A, 0x9A,
+];
+
 /// Scan-code payment (扫码支付, the terminal scanned the customer's payment code): 0200,
 /// 000000, no card number; 22 = `032` (scanned, no PIN), the code in field 59, 60.1 = 22.
 /// Field 59 is this project's choice — the acquirer's scan-code dialect names its own field.

@@ -40,6 +40,11 @@ pub(super) fn handle(
     if mti == Mti::SETTLEMENT {
         return settle(db, &term, &req, rsp, reply, &now).map(Some);
     }
+    if mti == Mti::SCRIPT_ADVICE {
+        script_results(db, &req)?;
+        rsp.set_text(39, "00")?;
+        return Ok(Some(reply.encode_payload(&rsp)?));
+    }
     if mti == Mti::BATCH_UPLOAD {
         // An offline approval (electronic cash, 60.1 = 36, this project's dialect) is booked
         // once, with its TC checked; other uploads are acknowledged.
@@ -79,7 +84,11 @@ pub(super) fn handle(
         let arc = [rc.as_bytes()[0], rc.as_bytes()[1]];
         let mut data = pos_emv::issuer::arpc(&arqc.mk, arqc.atc, arqc.ac, arc).to_vec();
         data.extend_from_slice(&arc);
-        rsp.set_bytes(55, crate::tlv::tlv(0x91, &data))?;
+        let mut icc = crate::tlv::tlv(0x91, &data);
+        if rc == "00" {
+            icc.extend_from_slice(&scripts_for(db, config, &arqc)?);
+        }
+        rsp.set_bytes(55, icc)?;
     }
     Ok(Some(reply.encode_payload_with_mac(&mut rsp, |mab| {
         mac(mak, term.mac, mab).unwrap_or([0; 8])
@@ -114,6 +123,74 @@ pub(super) struct VerifiedArqc {
     mk: pos_emv::issuer::Key16,
     atc: [u8; 2],
     ac: [u8; 8],
+    pan: String,
+    psn: u8,
+}
+
+/// The pending scripts of the card behind `arqc`, as `72` templates (run after the second
+/// GENERATE AC), each command with its MAC under the card's MK-SMI; script id = ledger id.
+fn scripts_for(
+    db: &Connection,
+    config: &HostConfig,
+    arqc: &VerifiedArqc,
+) -> Result<Vec<u8>, HostError> {
+    let mut stmt =
+        db.prepare("SELECT id, command FROM scripts WHERE pan = ?1 AND state = 'pending'")?;
+    let pending: Vec<(i64, String)> = stmt
+        .query_map([&arqc.pan], |r| Ok((r.get(0)?, r.get(1)?)))?
+        .collect::<Result<_, _>>()?;
+    drop(stmt);
+    let digits: Vec<u8> = arqc.pan.bytes().map(|b| b.wrapping_sub(b'0')).collect();
+    let mk_smi = pos_emv::issuer::card_master_key(&config.imk_smi, &digits, arqc.psn);
+    let mut out = Vec::new();
+    for (id, name) in pending {
+        let Some(command) = ScriptCommand::from_name(&name) else {
+            continue;
+        };
+        let Some(apdu) =
+            pos_emv::issuer::script_command(&mk_smi, arqc.atc, arqc.ac, command.header(), &[])
+        else {
+            continue;
+        };
+        let id = u32::try_from(id).unwrap_or(u32::MAX).to_be_bytes();
+        let mut body = crate::tlv::tlv(0x9F18, &id);
+        body.extend_from_slice(&crate::tlv::tlv(0x86, &apdu));
+        out.extend_from_slice(&crate::tlv::tlv(0x72, &body));
+        db.execute(
+            "UPDATE scripts SET sent = sent + 1 WHERE id = ?1",
+            [id_of(&id)],
+        )?;
+    }
+    Ok(out)
+}
+
+fn id_of(id: &[u8; 4]) -> i64 {
+    i64::from(u32::from_be_bytes(*id))
+}
+
+/// A script result advice (0620): DF31 holds, per script, a result byte (high nibble 2:
+/// done, 1: failed) and the script id; the ledger keeps the outcome, and a script done is
+/// never sent again.
+fn script_results(db: &Connection, req: &Message<'_>) -> Result<(), HostError> {
+    let Some(icc) = req.text(55)? else {
+        return Ok(());
+    };
+    let Ok(Some(df31)) = pos_hal::tlv::find(&icc, 0xDF31) else {
+        return Ok(());
+    };
+    for result in df31.value.chunks_exact(5) {
+        let state = match result[0] >> 4 {
+            2 => "done",
+            1 => "failed",
+            _ => continue,
+        };
+        let id = [result[1], result[2], result[3], result[4]];
+        db.execute(
+            "UPDATE scripts SET state = ?2 WHERE id = ?1 AND state = 'pending'",
+            params![id_of(&id), state],
+        )?;
+    }
+    Ok(())
 }
 
 /// The ARQC of a chip request checked with the issuer master key: `None` when the request
@@ -150,7 +227,13 @@ fn card_cryptogram(
     let atc = get(0x9F36).and_then(|v| <[u8; 2]>::try_from(v).ok());
     let verified = match (atc, pos_emv::issuer::ac_input(get)) {
         (Some(atc), Some(input)) if pos_emv::issuer::cryptogram(&mk, atc, &input) == ac => {
-            Some(VerifiedArqc { mk, atc, ac })
+            Some(VerifiedArqc {
+                mk,
+                atc,
+                ac,
+                pan: pan.clone(),
+                psn,
+            })
         }
         _ => None,
     };

@@ -30,6 +30,11 @@ CREATE TABLE IF NOT EXISTS txns(
     rrn TEXT, auth TEXT, rc TEXT NOT NULL, state TEXT NOT NULL, orig_rrn TEXT,
     created TEXT NOT NULL DEFAULT (datetime('now')),
     UNIQUE(tid, batch, stan, kind));
+CREATE TABLE IF NOT EXISTS scripts(
+    id INTEGER PRIMARY KEY AUTOINCREMENT, pan TEXT NOT NULL, command TEXT NOT NULL,
+    state TEXT NOT NULL DEFAULT 'pending',  -- pending | done | failed
+    sent INTEGER NOT NULL DEFAULT 0,
+    UNIQUE(pan, command));
 ";
 
 /// One request for the ledger thread and where its answer goes.

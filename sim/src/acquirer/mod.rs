@@ -89,6 +89,49 @@ pub struct TerminalConfig {
     pub mac: MacAlgorithm,
 }
 
+/// What an issuer script tells a card to do.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum ScriptCommand {
+    /// PIN UNBLOCK (`84 24 00 00`): the offline PIN try counter back to its limit.
+    PinUnblock,
+    /// APPLICATION BLOCK (`84 1E 00 00`).
+    ApplicationBlock,
+}
+
+impl ScriptCommand {
+    fn header(self) -> [u8; 4] {
+        match self {
+            ScriptCommand::PinUnblock => [0x84, 0x24, 0x00, 0x00],
+            ScriptCommand::ApplicationBlock => [0x84, 0x1E, 0x00, 0x00],
+        }
+    }
+
+    fn name(self) -> &'static str {
+        match self {
+            ScriptCommand::PinUnblock => "pin-unblock",
+            ScriptCommand::ApplicationBlock => "application-block",
+        }
+    }
+
+    fn from_name(name: &str) -> Option<Self> {
+        match name {
+            "pin-unblock" => Some(ScriptCommand::PinUnblock),
+            "application-block" => Some(ScriptCommand::ApplicationBlock),
+            _ => None,
+        }
+    }
+}
+
+/// An issuer script for one card.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct IssuerScript {
+    /// The card.
+    pub pan: String,
+    /// What it does.
+    pub command: ScriptCommand,
+}
+
 /// A card account the host knows.
 #[derive(Clone)]
 pub struct AccountConfig {
@@ -167,6 +210,13 @@ pub struct HostConfig {
     pub imk: [u8; 16],
     /// Serve TLS with this certificate instead of plain TCP.
     pub tls: Option<ServerTls>,
+    /// Issuer scripts waiting for a card: sent (72, after the second GENERATE AC) with every
+    /// approval of a chip request of that card until a script result advice (0620) says how
+    /// they ran.
+    pub scripts: Vec<IssuerScript>,
+    /// Issuer master key for script MACs (IMK-SMI); the simulated cards'
+    /// [`TEST_IMK_SMI`](crate::emv::TEST_IMK_SMI) by default.
+    pub imk_smi: [u8; 16],
     /// How far the host's clock is from this machine's (seconds; negative: behind). Answers
     /// carry the host's date and time (fields 12 and 13), which the slips print.
     pub clock_offset_secs: i64,
@@ -196,6 +246,8 @@ impl std::fmt::Debug for HostConfig {
             .field("issue_tdk", &self.issue_tdk)
             .field("imk", &"<redacted>")
             .field("clock_offset_secs", &self.clock_offset_secs)
+            .field("scripts", &self.scripts.len())
+            .field("imk_smi", &"<redacted>")
             .field("tls", &self.tls)
             .finish()
     }
@@ -294,6 +346,8 @@ impl HostConfig {
             issue_tdk: true,
             imk: crate::emv::TEST_IMK,
             clock_offset_secs: 0,
+            scripts: Vec::new(),
+            imk_smi: crate::emv::TEST_IMK_SMI,
             tls: None,
         }
     }
@@ -323,6 +377,12 @@ fn seed(db: &mut Connection, config: &HostConfig) -> Result<(), HostError> {
         tx.execute(
             "INSERT OR IGNORE INTO accounts(pan, pin, balance, expiry) VALUES (?1, ?2, ?3, ?4)",
             params![a.pan, a.pin, a.balance, a.expiry],
+        )?;
+    }
+    for script in &config.scripts {
+        tx.execute(
+            "INSERT OR IGNORE INTO scripts(pan, command) VALUES (?1, ?2)",
+            params![script.pan, script.command.name()],
         )?;
     }
     for (code, pan) in &config.payment_codes {

@@ -656,7 +656,11 @@ fn pin_tries_on_the_card(c: &mut InHand<EmvCard>) -> Vec<u8> {
 fn an_issuer_script_after_the_second_ac_unblocks_the_pin_and_is_reported_in_df31() {
     let (done, tvr, mut c) = sale_answered_with_script(&pos_sim::emv::TEST_IMK_SMI);
     assert!(done.approved, "{done:?}");
-    assert_eq!(done.script_results, [0x20, 0, 0, 0, 7], "successful, script 7");
+    assert_eq!(
+        done.script_results,
+        [0x20, 0, 0, 0, 7],
+        "successful, script 7"
+    );
     assert!(!tvr.has(bit::SCRIPT_FAILED_AFTER));
     assert_eq!(
         pin_tries_on_the_card(&mut c),
@@ -669,11 +673,35 @@ fn an_issuer_script_after_the_second_ac_unblocks_the_pin_and_is_reported_in_df31
 fn a_script_whose_mac_fails_changes_nothing_and_is_reported_failed() {
     let (done, tvr, mut c) = sale_answered_with_script(&[0x42; 16]);
     assert!(done.approved, "the sale itself stands: {done:?}");
-    assert_eq!(done.script_results, [0x11, 0, 0, 0, 7], "failed at command 1");
+    assert_eq!(
+        done.script_results,
+        [0x11, 0, 0, 0, 7],
+        "failed at command 1"
+    );
     assert!(tvr.has(bit::SCRIPT_FAILED_AFTER));
     assert_eq!(
         pin_tries_on_the_card(&mut c),
         [0x9F, 0x17, 0x01, 0x00, 0x90, 0x00],
         "still blocked"
+    );
+}
+
+#[test]
+fn after_the_unblock_script_the_next_transaction_verifies_the_pin_offline() {
+    let (_, _, mut c) = sale_answered_with_script(&pos_sim::emv::TEST_IMK_SMI);
+    pos_sim::card::Card::reset(c.card());
+    let terminal = TerminalConfig::china_pos();
+    let keys = capks();
+    let mut k = start(&mut c, &terminal, &keys, 1000).expect("start");
+    assert_eq!(
+        k.cardholder_verification(&mut c).expect("cvm"),
+        CvmStep::OfflinePin {
+            tries_left: Some(3)
+        }
+    );
+    assert_eq!(
+        k.verify_offline_pin(&mut c, Some(&pin("1234")), &RANDOM)
+            .expect("verify"),
+        CvmStep::Done
     );
 }

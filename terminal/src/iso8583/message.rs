@@ -27,6 +27,8 @@ impl Mti {
     pub const REVERSAL: Self = Self(*b"0400");
     /// 0500 settlement.
     pub const SETTLEMENT: Self = Self(*b"0500");
+    /// 0620 issuer script result advice.
+    pub const SCRIPT_ADVICE: Self = Self(*b"0620");
     /// 0800 network management request (sign-in).
     pub const NETWORK_REQUEST: Self = Self(*b"0800");
     /// 0820 network management advice (sign-off, echo).
