@@ -225,6 +225,9 @@ struct CardState {
     tapped: bool,
     /// Field 55 of a tap: qPBOC's cryptogram came with the GPO.
     tap_icc: Option<Vec<u8>>,
+    /// Field 55 of a tap the card approved offline (a TC with a valid fDDA, paid from its
+    /// electronic cash): journaled, uploaded at settlement.
+    tap_offline: Option<Vec<u8>>,
     /// The customer's payment code of a scan-code payment.
     code: Option<pos_hal::ScannedCode>,
     /// The terminal's QR order (the customer scans it).
@@ -822,6 +825,7 @@ impl Terminal {
         self.card.tapped = false;
         self.card.chosen_aid = None;
         self.card.candidates.clear();
+        self.card.tap_offline = None;
         if let Some(raw) = line.strip_prefix("swipe ") {
             let t2 = Track2::parse(raw).map_err(|e| PosError::Setup(format!("track: {e}")))?;
             self.card.pan = t2.pan().ok();
@@ -1096,7 +1100,7 @@ impl Terminal {
         let Some(picc) = self.contactless.as_mut() else {
             return Event::ChipRead(Err(pos_hal::ErrorKind::NoDevice));
         };
-        let limits = pos_emv::ContactlessLimits::default();
+        let limits = setup.terminal.contactless;
         let mut lights = LoggedLights;
         let tap = match pos_emv::tap(
             picc.as_mut(),
@@ -1112,8 +1116,15 @@ impl Terminal {
                 return Event::ChipRead(Err(e.kind()));
             }
         };
+        self.card.tap_offline = None;
         let (cvm, icc) = match tap.outcome() {
             pos_emv::TapOutcome::Online { cvm, icc_data } => (*cvm, icc_data.clone()),
+            pos_emv::TapOutcome::ApprovedOffline { icc_data }
+                if transaction == Transaction::Sale =>
+            {
+                self.card.tap_offline = Some(icc_data.clone());
+                (pos_emv::ContactlessCvm::None, Vec::new())
+            }
             pos_emv::TapOutcome::UseContact => {
                 eprintln!("pos: the card asks to be inserted");
                 return Event::ChipRead(Err(pos_hal::ErrorKind::NotSupported));
@@ -1134,7 +1145,7 @@ impl Terminal {
         self.card.chip_wants_pin = false;
         self.card.chip_checks_pin = false;
         self.card.sequence = tap.pan_sequence().map(|b| (b >> 4) * 10 + (b & 0x0F));
-        self.card.tap_icc = Some(icc);
+        self.card.tap_icc = (self.card.tap_offline.is_none()).then_some(icc);
         Event::ChipRead(Ok(ChipCard {
             pan,
             online_pin: cvm == pos_emv::ContactlessCvm::OnlinePin,
@@ -1257,6 +1268,9 @@ impl Terminal {
             && let Some(offline) = self.electronic_cash_sale(amount)
         {
             return offline;
+        }
+        if let Some(icc) = self.card.tap_offline.take() {
+            return self.record_offline_sale(amount, &icc, Entry::Tapped);
         }
         let request = if source == CardSource::TerminalQr {
             let (Some(order), Ok(batch)) = (self.card.order.as_ref(), self.journal.batch()) else {
@@ -1473,17 +1487,27 @@ impl Terminal {
             }
         };
         self.card.chip = None;
-        let pan = self.card.pan.clone()?;
-        let batch = self.journal.batch().ok()?;
-        let card = Card::new(&pan, Entry::Inserted).with_icc(&icc, self.card.sequence);
-        let request = requests::ec_sale(&card, amount, batch).ok()?;
+        Some(self.record_offline_sale(amount, &icc, Entry::Inserted))
+    }
+
+    /// A sale the card approved offline from its electronic cash (contact EC or a qPBOC
+    /// tap): journaled as approved with its TC, for the settlement's upload.
+    fn record_offline_sale(&mut self, amount: Amount, icc: &[u8], entry: Entry) -> Event {
+        let declined = || Event::Online(OnlineOutcome::Declined { rc: "Z1".into() });
+        let (Some(pan), Ok(batch)) = (self.card.pan.clone(), self.journal.batch()) else {
+            return declined();
+        };
+        let card = Card::new(&pan, entry).with_icc(icc, self.card.sequence);
+        let Ok(request) = requests::ec_sale(&card, amount, batch) else {
+            return declined();
+        };
         let recorded = Online::new(
             &mut self.link,
             &mut self.journal,
             &mut self.keys,
             &self.acquirer,
         )
-        .record_offline(request, &icc);
+        .record_offline(request, icc);
         match recorded {
             Ok(record) => {
                 self.label = "电子现金消费 EC SALE";
@@ -1495,14 +1519,14 @@ impl Terminal {
                     String::new(),
                     String::new(),
                 ));
-                Some(Event::Online(OnlineOutcome::Approved {
+                Event::Online(OnlineOutcome::Approved {
                     auth: String::new(),
-                }))
+                })
             }
             Err(e) => {
                 // The card paid but the terminal cannot keep it: it must not hand out slips.
                 eprintln!("pos: journal: {e}");
-                Some(declined())
+                declined()
             }
         }
     }

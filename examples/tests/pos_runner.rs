@@ -759,6 +759,84 @@ fn a_tapped_sale_through_pcscd_goes_online_with_the_qpboc_cryptogram() {
     assert_eq!(printer.jobs().len(), 2);
 }
 
+/// Under the contactless floor limit of the EMV configuration, a card with electronic cash
+/// approves a tap offline: nothing reaches the host until the settlement uploads it, booked
+/// once, with its TC checked.
+#[test]
+fn a_tap_under_the_floor_limit_is_approved_offline_and_uploaded_at_settlement() {
+    require_stack();
+    let Stage {
+        dir: d,
+        host,
+        printer,
+    } = Stage::new("runner", "tap-offline");
+    let config = d.0.join("emv.toml");
+    let text = std::fs::read_to_string(
+        std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("emv-terminal.toml"),
+    )
+    .expect("the example configuration");
+    let changed = text.replace(
+        "floor_limit = 0                       # DF02",
+        "floor_limit = 5000                    # DF02",
+    );
+    assert_ne!(changed, text, "the example has a contactless floor limit");
+    std::fs::write(&config, changed).expect("config");
+    let journal = d.0.join("journal.sqlite");
+    let profile = CardProfile::builtin("unionpay-qpboc-offline").expect("profile");
+    let card = slots::insert(1, EmvCard::new(profile), Faults::default()).expect("insert");
+    let out = pos_command(
+        "sale",
+        &host,
+        &printer,
+        &journal,
+        &script("sale-tap-offline.txt"),
+    )
+    .arg("--contactless-reader")
+    .arg("pcsc:Virtual PCD 00 01")
+    .arg("--emv-config")
+    .arg(&config)
+    .output()
+    .expect("pos runs");
+    slots::remove(card, 1).expect("remove");
+    let (stdout, stderr) = (
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr),
+    );
+    assert!(out.status.success(), "{stdout}\n{stderr}");
+    let ledger = || rusqlite::Connection::open(d.0.join("ledger.sqlite")).expect("ledger");
+    let booked = |kind: &str| -> i64 {
+        ledger()
+            .query_row(
+                "SELECT COUNT(*) FROM txns WHERE kind = ?1 AND rc = '00'",
+                [kind],
+                |r| r.get(0),
+            )
+            .expect("count")
+    };
+    assert_eq!(
+        booked("ec_sale") + booked("sale"),
+        0,
+        "offline: the host saw nothing"
+    );
+    assert!(
+        printer.jobs()[0]
+            .transcript()
+            .contains("电子现金消费 EC SALE")
+    );
+    let (code, out, err) = pos_flow(
+        "settle",
+        &host,
+        &printer,
+        &journal,
+        &script("settle.txt"),
+        None,
+    );
+    assert_eq!(code, 0, "{out}\n{err}");
+    assert_eq!(booked("ec_sale"), 1, "uploaded with its TC and booked once");
+    let list = printer.jobs().last().expect("list").transcript();
+    assert!(list.contains("对账平 BALANCED"), "{list}");
+}
+
 /// A swiped sale, then the settlement: `balanced` says whether the host's ledger is left as
 /// the sale made it (true) or loses the sale first, so the totals differ (false).
 fn sale_then_settle(name: &str, balanced: bool) -> String {

@@ -78,6 +78,9 @@ pub struct TerminalConfig {
     /// The largest electronic cash transaction approved offline, in cents (EC Terminal
     /// Transaction Limit, 9F7B); over it, electronic cash goes online like any sale.
     pub ec_terminal_limit: u64,
+    /// The contactless reader's limits (qPBOC): transaction, CVM and floor limit; under
+    /// the floor limit a card with electronic cash may approve a tap offline.
+    pub contactless: crate::contactless::ContactlessLimits,
     /// The applications accepted, in the terminal's order of preference.
     pub aids: Vec<AidConfig>,
 }
@@ -97,6 +100,7 @@ impl TerminalConfig {
             merchant_category: [0x53, 0x11],
             online_capable: true,
             ec_terminal_limit: 100_000,
+            contactless: crate::contactless::ContactlessLimits::default(),
             aids: alloc::vec![AidConfig::unionpay()],
         }
     }
@@ -175,8 +179,18 @@ mod file {
         merchant_category: Option<String>,
         online_capable: Option<bool>,
         ec_terminal_limit: Option<u64>,
+        contactless: Option<Contactless>,
         #[serde(default)]
         aid: Vec<Aid>,
+    }
+
+    /// `[contactless]`: amounts in cents; each optional.
+    #[derive(Deserialize)]
+    #[serde(deny_unknown_fields)]
+    struct Contactless {
+        transaction_limit: Option<u64>,
+        cvm_limit: Option<u64>,
+        floor_limit: Option<u64>,
     }
 
     /// Why a terminal configuration file was refused.
@@ -273,6 +287,22 @@ mod file {
                     return Err(ConfigFileError::Field("ec_terminal_limit"));
                 }
                 t.ec_terminal_limit = v;
+            }
+            if let Some(c) = &file.contactless {
+                let amount = |v: Option<u64>, default: u64, field| match v {
+                    Some(v) if v >= 1_000_000_000_000 => Err(ConfigFileError::Field(field)),
+                    Some(v) => Ok(v),
+                    None => Ok(default),
+                };
+                let limits = &mut t.contactless;
+                limits.transaction_limit = amount(
+                    c.transaction_limit,
+                    limits.transaction_limit,
+                    "contactless.transaction_limit",
+                )?;
+                limits.cvm_limit = amount(c.cvm_limit, limits.cvm_limit, "contactless.cvm_limit")?;
+                limits.floor_limit =
+                    amount(c.floor_limit, limits.floor_limit, "contactless.floor_limit")?;
             }
             if file.aid.is_empty() {
                 return Err(ConfigFileError::NoAid);

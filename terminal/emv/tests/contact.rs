@@ -487,6 +487,27 @@ fn a_configuration_file_without_an_aid_or_with_bad_hex_is_refused() {
     ));
 }
 
+#[test]
+fn the_contactless_limits_come_from_the_configuration_file() {
+    let aid = "[[aid]]\naid = \"A0000003330101\"\ntac_denial = \"0000000000\"\ntac_online = \"0000000000\"\ntac_default = \"0000000000\"\n";
+    let t = TerminalConfig::from_toml(&format!("[contactless]\nfloor_limit = 5000\n{aid}"))
+        .expect("config");
+    assert_eq!(t.contactless.floor_limit, 5000);
+    assert_eq!(
+        t.contactless.cvm_limit,
+        pos_emv::ContactlessLimits::default().cvm_limit,
+        "what the file leaves out keeps its default"
+    );
+    assert!(matches!(
+        TerminalConfig::from_toml(&format!("[contactless]\ncvm_limit = 1000000000000\n{aid}")),
+        Err(pos_emv::ConfigFileError::Field("contactless.cvm_limit"))
+    ));
+    assert!(matches!(
+        TerminalConfig::from_toml(&format!("[contactless]\nfloor = 1\n{aid}")),
+        Err(pos_emv::ConfigFileError::Syntax(_))
+    ));
+}
+
 fn ec_start<'k>(
     c: &mut pos_sim::card::InHand<pos_sim::emv::EmvCard>,
     terminal: &'k TerminalConfig,
