@@ -6,6 +6,7 @@
 //! only the simulated card knows) is *skipped with its reason*, never passed.
 
 pub mod bench;
+pub mod emv_cases;
 pub mod matrix;
 mod report;
 mod rig;

@@ -223,6 +223,12 @@ impl CardProfile {
         if profile.atr.0.is_empty() || profile.atr.0.len() > 33 {
             return Err(invalid("ATR must have 1..=33 bytes"));
         }
+        // A reader refuses an ATR whose structure or check byte (TCK) is wrong.
+        if pos_hal::atr::Atr::parse(&profile.atr.0).is_err() {
+            return Err(invalid(
+                "the ATR is not a valid ISO 7816-3 ATR (structure or TCK)",
+            ));
+        }
         if profile.imk.as_ref().is_some_and(|k| k.0.len() != 16) {
             return Err(invalid("imk must have 16 bytes"));
         }
@@ -1390,6 +1396,16 @@ mod tests {
             CardProfile::from_toml(bad_atr),
             Err(ProfileError::Invalid { .. })
         ));
+        // The credit profile once shipped with a wrong check byte: pcscd refused the card.
+        let bad_tck =
+            "name='x'\natr='3B 8B 80 01 50 42 4F 43 20 43 52 45 44 49 54 2A'\napplications=[]";
+        assert!(matches!(
+            CardProfile::from_toml(bad_tck),
+            Err(ProfileError::Invalid { .. })
+        ));
+        for name in BUILTIN {
+            assert!(CardProfile::builtin(name).is_some(), "{name} loads");
+        }
         let bad_hex = "name='x'\natr='3G'\napplications=[]";
         assert!(matches!(
             CardProfile::from_toml(bad_hex),
