@@ -61,6 +61,10 @@ pub struct Settings {
     /// The EMV terminal configuration (TOML: terminal data, `[[aid]]` with TACs, limits,
     /// DOLs, the EC limit); `None` is [`TerminalConfig::china_pos`].
     pub emv_config: Option<PathBuf>,
+    /// The acquirer's MAC algorithm, which also says the key family: with
+    /// [`MacAlgorithm::Sm4Cbc`] the master and working keys are SM4 (国密), PIN blocks are
+    /// 16-byte SM4 blocks and requests use the SM dialect's field 52.
+    pub mac: MacAlgorithm,
 }
 
 impl Settings {
@@ -81,6 +85,31 @@ impl Settings {
             capk: None,
             host_timeout: Duration::from_secs(10),
             emv_config: None,
+            mac: MacAlgorithm::CupEcb,
+        }
+    }
+}
+
+/// The acquirer's MAC algorithm as the command line names it.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
+pub enum MacChoice {
+    /// CUP's ECB MAC (XOR of the blocks, one DES encryption): weak, for acquirers that
+    /// require it.
+    CupEcb,
+    /// ANSI X9.19 retail MAC under a double-length key.
+    #[value(name = "x9.19")]
+    X919,
+    /// SM4 CBC-MAC, SM4 keys everywhere (国密).
+    Sm4,
+}
+
+impl MacChoice {
+    /// The algorithm.
+    pub fn algorithm(self) -> MacAlgorithm {
+        match self {
+            MacChoice::CupEcb => MacAlgorithm::CupEcb,
+            MacChoice::X919 => MacAlgorithm::X919,
+            MacChoice::Sm4 => MacAlgorithm::Sm4Cbc,
         }
     }
 }
@@ -402,7 +431,12 @@ impl Terminal {
         let tmk = hex::decode(&settings.tmk)
             .map_err(|e| PosError::Setup(format!("--tmk: {e}")))
             .and_then(|k| {
-                SecretKey::tdes(&k).map_err(|e| PosError::Setup(format!("--tmk: {e}")))
+                let key = if settings.mac == MacAlgorithm::Sm4Cbc {
+                    SecretKey::sm4(&k)
+                } else {
+                    SecretKey::tdes(&k)
+                };
+                key.map_err(|e| PosError::Setup(format!("--tmk: {e}")))
             })?;
         let mut keys = SoftwareKeyStore::default();
         keys.install(KeySlot::Master(0), tmk)
@@ -425,7 +459,7 @@ impl Terminal {
             keys,
             acquirer: Acquirer::new(
                 frame,
-                MacAlgorithm::CupEcb,
+                settings.mac,
                 &settings.terminal_id,
                 &settings.merchant_id,
             )
@@ -495,7 +529,9 @@ impl Terminal {
         online.sign_in(
             "01",
             KeySlot::Master(0),
-            &KeyBlockLayout::default(),
+            &KeyBlockLayout::default()
+                .with_double_length_mak(self.acquirer.mac == MacAlgorithm::X919)
+                .with_sm4(self.acquirer.mac == MacAlgorithm::Sm4Cbc),
             true,
             &self.cancel,
         )
@@ -1011,6 +1047,15 @@ impl Terminal {
         }))
     }
 
+    /// The PIN block format of this acquirer's keys.
+    fn pin_format(&self) -> PinBlockFormat {
+        if self.acquirer.mac == MacAlgorithm::Sm4Cbc {
+            PinBlockFormat::Iso0Sm4
+        } else {
+            PinBlockFormat::Iso0Tdes
+        }
+    }
+
     /// The PIN to the card (VERIFY, enciphered when the card's CVM says so).
     fn offline_pin(&mut self, pin: &pos_hal::PinDigits) -> Event {
         let (Some(kernel), Some(reader)) = (self.card.chip.as_mut(), self.reader.as_mut()) else {
@@ -1036,7 +1081,7 @@ impl Terminal {
                 };
                 match self
                     .keys
-                    .encrypt_pin_block(KeySlot::Pin, &pan, pin, PinBlockFormat::Iso0Tdes)
+                    .encrypt_pin_block(KeySlot::Pin, &pan, pin, self.pin_format())
                 {
                     Ok(block) => {
                         self.card.pin = Some(block);
@@ -1197,7 +1242,7 @@ impl Terminal {
         Ok(Event::Pin(
             match self
                 .keys
-                .encrypt_pin_block(KeySlot::Pin, &pan, &pin, PinBlockFormat::Iso0Tdes)
+                .encrypt_pin_block(KeySlot::Pin, &pan, &pin, self.pin_format())
             {
                 Ok(block) => {
                     self.card.pin = Some(block);

@@ -837,6 +837,60 @@ fn a_tap_under_the_floor_limit_is_approved_offline_and_uploaded_at_settlement() 
     assert!(list.contains("对账平 BALANCED"), "{list}");
 }
 
+/// A terminal with SM4 keys (国密): the TMK, the working keys of the sign-in, the MAC and
+/// the PIN block are SM4; the 16-byte PIN block travels in the SM dialect's field 52 and
+/// host-sim checks it — a wrong PIN is refused (55), the right one approved.
+#[test]
+fn a_terminal_with_sm4_keys_signs_in_and_sells_with_an_sm4_pin_block() {
+    const SM4_TMK: &str = "0123456789ABCDEFFEDCBA9876543210";
+    let Stage {
+        dir: d,
+        host,
+        printer,
+    } = Stage::with_host("runner", "sm4", |c| {
+        c.terminals.push(pos_sim::acquirer::TerminalConfig {
+            tid: "87654321".into(),
+            mid: "123456789012345".into(),
+            tmk: hex::decode(SM4_TMK).expect("hex"),
+            mac: pos_hal::MacAlgorithm::Sm4Cbc,
+        });
+    });
+    let out = pos_command(
+        "sale",
+        &host,
+        &printer,
+        &d.0.join("journal.sqlite"),
+        &script("sale-wrong-pin.txt"),
+    )
+    .args([
+        "--mac",
+        "sm4",
+        "--terminal-id",
+        "87654321",
+        "--tmk",
+        SM4_TMK,
+    ])
+    .output()
+    .expect("pos runs");
+    let (stdout, stderr) = (
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr),
+    );
+    assert!(out.status.success(), "{stdout}\n{stderr}");
+    let ledger = rusqlite::Connection::open(d.0.join("ledger.sqlite")).expect("ledger");
+    let approved: i64 = ledger
+        .query_row(
+            "SELECT COUNT(*) FROM txns WHERE tid = '87654321' AND kind = 'sale' AND rc = '00'",
+            [],
+            |r| r.get(0),
+        )
+        .expect("count");
+    assert_eq!(
+        approved, 1,
+        "the second PIN, checked by the host under the SM4 PIK"
+    );
+}
+
 /// A swiped sale, then the settlement: `balanced` says whether the host's ledger is left as
 /// the sale made it (true) or loses the sale first, so the totals differ (false).
 fn sale_then_settle(name: &str, balanced: bool) -> String {

@@ -66,10 +66,11 @@ impl core::error::Error for HostError {}
 /// # Ok::<(), pos_terminal::iso8583::CodecError>(())
 /// ```
 pub fn answers(request: &[u8], answer: &[u8]) -> bool {
-    let (Ok((_, req)), Ok((_, rsp))) = (
-        Frame::decode_payload(request),
-        Frame::decode_payload(answer),
-    ) else {
+    // A request may carry an SM4 PIN block (the SM dialect); its STAN and terminal id read
+    // the same in either dialect.
+    let request = Frame::decode_payload(request)
+        .or_else(|_| Frame::decode_payload_in(request, crate::iso8583::spec::Dialect::CupSm4));
+    let (Ok((_, req)), Ok((_, rsp))) = (request, Frame::decode_payload(answer)) else {
         return false;
     };
     rsp.mti() == req.mti().response()

@@ -5,8 +5,9 @@
 use alloc::format;
 use alloc::string::String;
 
-use pos_hal::{Amount, EncryptedPinBlock, Pan};
+use pos_hal::{Amount, EncryptedPinBlock, Pan, PinBlockFormat};
 
+use crate::iso8583::spec::Dialect;
 use crate::iso8583::{CodecError, Message, Mti};
 
 /// How the card was read (field 22, first two digits).
@@ -124,8 +125,21 @@ fn base(
     }
     m.set_text(49, "156")?;
     if let Some(pin) = card.pin {
+        // 53: PIN format 2 (ISO format 0, with the PAN), then the algorithm: 6 double-length
+        // TDES; 4 SM4, whose 16-byte block needs the SM dialect's field 52.
+        let sm4 = pin.format == PinBlockFormat::Iso0Sm4;
+        if sm4 {
+            m.set_dialect(Dialect::CupSm4);
+        }
         m.set_bytes(52, pin.reveal().to_vec())?;
-        m.set_text(53, "2600000000000000")?;
+        m.set_text(
+            53,
+            if sm4 {
+                "2400000000000000"
+            } else {
+                "2600000000000000"
+            },
+        )?;
     }
     if let Some(icc) = card.icc {
         m.set_bytes(55, icc.to_vec())?;

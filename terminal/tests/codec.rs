@@ -3,6 +3,7 @@
 
 use pos_hal::Amount;
 use pos_terminal::crypto::{SecretKey, cup_mac, verify_cup_mac};
+use pos_terminal::iso8583::spec::Dialect;
 use pos_terminal::iso8583::{CodecError, CodecErrorKind as K, Frame, Message, Mti};
 use proptest::prelude::*;
 
@@ -388,11 +389,31 @@ proptest! {
 
     #[test]
     fn unpack_never_panics(bytes in proptest::collection::vec(any::<u8>(), 0..400)) {
-        if let Ok(m) = Message::unpack(&bytes) {
-            // Whatever unpacks packs back to the same bytes.
-            prop_assert_eq!(m.pack().expect("repack"), bytes.clone());
+        for dialect in [Dialect::Cup, Dialect::CupSm4] {
+            if let Ok(m) = Message::unpack_in(&bytes, dialect) {
+                // Whatever unpacks packs back to the same bytes.
+                prop_assert_eq!(m.pack().expect("repack"), bytes.clone());
+            }
         }
         let _ = Frame::decode(&bytes);
+    }
+
+    /// The SM dialect carries a 16-byte PIN block in 52, the CUP one 8 bytes; each refuses
+    /// the other's length, and a message reads back in its own dialect only.
+    #[test]
+    fn an_sm4_pin_block_round_trips_in_the_sm_dialect(block in proptest::array::uniform16(any::<u8>()), stan in 0u32..1_000_000) {
+        let mut m = Message::new(Mti::FINANCIAL_REQUEST);
+        m.set_stan(stan).expect("11");
+        prop_assert!(m.set_bytes(52, block.to_vec()).is_err(), "16 bytes in the CUP dialect");
+        m.set_dialect(Dialect::CupSm4);
+        m.set_bytes(52, block.to_vec()).expect("52");
+        prop_assert!(m.clone().set_bytes(52, block[..8].to_vec()).is_err());
+        m.set_text(53, "2400000000000000").expect("53");
+        let bytes = m.pack().expect("pack");
+        let back = Message::unpack_in(&bytes, Dialect::CupSm4).expect("unpack");
+        prop_assert_eq!(back.text(52).expect("52").map(|c| c.into_owned()), Some(block.to_vec()));
+        prop_assert_eq!(back.stan().expect("11"), Some(stan));
+        prop_assert!(Message::unpack(&bytes).is_err(), "not CUP");
     }
 }
 

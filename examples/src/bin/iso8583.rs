@@ -15,7 +15,7 @@ use std::process::ExitCode;
 use clap::{Parser, Subcommand};
 use pos_hal::Pan;
 use pos_terminal::crypto::{SecretKey, cup_mac};
-use pos_terminal::iso8583::spec::{Encoding, Length, field};
+use pos_terminal::iso8583::spec::{Dialect, Encoding, Length, field, field_in};
 use pos_terminal::iso8583::{Frame, Message, Mti};
 
 #[derive(Parser, Debug)]
@@ -125,8 +125,13 @@ fn shown(n: u8, text: &[u8], reveal: bool) -> String {
 
 fn decode(reveal: bool) -> Result<(), ToolError> {
     let bytes = stdin_hex()?;
-    let (frame, msg) = Frame::decode_payload(payload(&bytes))?;
+    // A request of an SM4 terminal carries a 16-byte PIN block (the SM dialect).
+    let (frame, msg) = Frame::decode_payload(payload(&bytes))
+        .or_else(|e| Frame::decode_payload_in(payload(&bytes), Dialect::CupSm4).map_err(|_| e))?;
     println!("TPDU    {}", hex::encode_upper(frame.tpdu));
+    if msg.dialect() == Dialect::CupSm4 {
+        println!("dialect SM4 (16-byte PIN block)");
+    }
     println!(
         "header  {}  (host request: {:?})",
         hex::encode_upper(frame.header),
@@ -135,7 +140,9 @@ fn decode(reveal: bool) -> Result<(), ToolError> {
     println!("MTI     {}", msg.mti());
     println!("bitmap  {}", hex::encode_upper(msg.bitmap()));
     for n in msg.numbers().collect::<Vec<_>>() {
-        let Some(spec) = field(n) else { continue };
+        let Some(spec) = field_in(n, msg.dialect()) else {
+            continue;
+        };
         let text = msg.text(n)?.unwrap_or_default();
         let len = match spec.length {
             Length::Fixed(_) => String::new(),

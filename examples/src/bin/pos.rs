@@ -106,6 +106,10 @@ struct Args {
     /// Terminal master key (hex); the host simulator's demo key by default.
     #[arg(long, default_value = "70F2A84CCBC2AE8625CBB0F2C22AB923")]
     tmk: String,
+    /// The acquirer's MAC algorithm; `sm4` also means SM4 keys (国密: 16-byte TMK, SM4 PIN
+    /// blocks in the SM dialect's field 52).
+    #[arg(long, value_enum, default_value = "cup-ecb")]
+    mac: pos_examples::headless::MacChoice,
     /// Terminal id (41).
     #[arg(long, default_value = "12345678")]
     terminal_id: String,
@@ -181,6 +185,7 @@ fn run(args: &Args) -> Result<bool, PosError> {
         capk: args.capk.clone(),
         host_timeout: std::time::Duration::from_secs(10),
         emv_config: args.emv_config.clone(),
+        mac: args.mac.algorithm(),
         contactless: roles.contactless.clone(),
     };
     let startup = matches!(args.flow, FlowKind::Startup);

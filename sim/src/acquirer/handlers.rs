@@ -2,6 +2,30 @@
 
 #[allow(clippy::wildcard_imports)]
 use super::*;
+use pos_terminal::iso8583::spec::Dialect;
+
+/// Decodes a request in the dialect of the terminal that sent it: the dialects differ in the
+/// PIN block only (8 bytes, or 16 for an SM4 terminal), so a request without one reads the
+/// same in both; one with a PIN block is taken in the dialect its terminal (field 41) uses.
+fn decode<'a>(db: &Connection, request: &'a [u8]) -> Option<(Frame, Message<'a>)> {
+    for dialect in [Dialect::Cup, Dialect::CupSm4] {
+        let Ok((frame, msg)) = Frame::decode_payload_in(request, dialect) else {
+            continue;
+        };
+        if !msg.has(52) {
+            return Some((frame, msg));
+        }
+        let tid = msg.terminal_id().ok().flatten().unwrap_or_default();
+        let sm4 = load_terminal(db, &tid)
+            .ok()
+            .flatten()
+            .is_some_and(|t| t.mac == MacAlgorithm::Sm4Cbc);
+        if sm4 == (dialect == Dialect::CupSm4) {
+            return Some((frame, msg));
+        }
+    }
+    None
+}
 
 /// Builds the answer to one framed request; `None` closes the connection (unreadable input).
 pub(super) fn handle(
@@ -9,7 +33,7 @@ pub(super) fn handle(
     config: &HostConfig,
     request: &[u8],
 ) -> Result<Option<Vec<u8>>, HostError> {
-    let Ok((frame, req)) = Frame::decode_payload(request) else {
+    let Some((frame, req)) = decode(db, request) else {
         return Ok(None);
     };
     let reply = frame.reply_frame();

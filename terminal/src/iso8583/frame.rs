@@ -4,6 +4,7 @@ use alloc::vec::Vec;
 
 use super::error::{CodecError, CodecErrorKind as K};
 use super::message::Message;
+use super::spec::Dialect;
 
 /// What the host asks for in the low nibble of header byte 2 of a response.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -128,8 +129,16 @@ impl Frame {
         Ok(out)
     }
 
-    /// Splits a payload (no length prefix) into frame and message.
+    /// Splits a payload (no length prefix) into frame and message ([`Dialect::Cup`]).
     pub fn decode_payload(bytes: &[u8]) -> Result<(Frame, Message<'_>), CodecError> {
+        Self::decode_payload_in(bytes, Dialect::Cup)
+    }
+
+    /// Splits a payload of `dialect` into frame and message.
+    pub fn decode_payload_in(
+        bytes: &[u8],
+        dialect: Dialect,
+    ) -> Result<(Frame, Message<'_>), CodecError> {
         if bytes.len() < HEAD {
             return Err(CodecError::at(
                 None,
@@ -143,7 +152,7 @@ impl Frame {
         tpdu.copy_from_slice(&bytes[..5]);
         let mut header = [0; 6];
         header.copy_from_slice(&bytes[5..HEAD]);
-        let message = Message::unpack(&bytes[HEAD..]).map_err(|e| CodecError {
+        let message = Message::unpack_in(&bytes[HEAD..], dialect).map_err(|e| CodecError {
             offset: e.offset + HEAD,
             ..e
         })?;

@@ -8,7 +8,7 @@ use core::fmt;
 use pos_hal::{Amount, Pan};
 
 use super::error::{CodecError, CodecErrorKind as K};
-use super::spec::{Encoding, FieldSpec, Length, Pad, field};
+use super::spec::{Dialect, Encoding, FieldSpec, Length, Pad, field_in};
 
 /// Message type indicator, four ASCII digits.
 #[derive(Clone, Copy, PartialEq, Eq, Hash)]
@@ -174,6 +174,7 @@ impl FieldValue<'_> {
 pub struct Message<'a> {
     mti: Mti,
     fields: [Option<FieldValue<'a>>; 65],
+    dialect: Dialect,
 }
 
 impl fmt::Debug for Message<'_> {
@@ -189,8 +190,8 @@ impl fmt::Debug for Message<'_> {
 
 const NONE: Option<FieldValue<'static>> = None;
 
-fn spec(n: u8, offset: usize) -> Result<&'static FieldSpec, CodecError> {
-    field(n).ok_or(CodecError::at(Some(n), offset, K::UndefinedField))
+fn spec(n: u8, dialect: Dialect, offset: usize) -> Result<&'static FieldSpec, CodecError> {
+    field_in(n, dialect).ok_or(CodecError::at(Some(n), offset, K::UndefinedField))
 }
 
 fn bcd_prefix(value: usize, bytes: usize, out: &mut Vec<u8>) {
@@ -231,7 +232,23 @@ impl<'a> Message<'a> {
         Self {
             mti,
             fields: [NONE; 65],
+            dialect: Dialect::Cup,
         }
+    }
+
+    /// The dialect the message is packed in ([`Dialect::Cup`] unless set).
+    pub fn dialect(&self) -> Dialect {
+        self.dialect
+    }
+
+    /// Packs the message in `dialect` from now on. Fields already set must fit it: a PIN
+    /// block set for one dialect is removed when the other is chosen.
+    pub fn set_dialect(&mut self, dialect: Dialect) -> &mut Self {
+        if dialect != self.dialect {
+            self.fields[52] = None;
+        }
+        self.dialect = dialect;
+        self
     }
 
     /// The MTI.
@@ -271,7 +288,7 @@ impl<'a> Message<'a> {
         n: u8,
         value: impl Into<Cow<'a, str>>,
     ) -> Result<&mut Self, CodecError> {
-        let spec = spec(n, 0)?;
+        let spec = spec(n, self.dialect, 0)?;
         let bytes: Cow<'a, [u8]> = match value.into() {
             Cow::Borrowed(s) => Cow::Borrowed(s.as_bytes()),
             Cow::Owned(s) => Cow::Owned(s.into_bytes()),
@@ -290,7 +307,7 @@ impl<'a> Message<'a> {
         n: u8,
         value: impl Into<Cow<'a, [u8]>>,
     ) -> Result<&mut Self, CodecError> {
-        let spec = spec(n, 0)?;
+        let spec = spec(n, self.dialect, 0)?;
         let bytes = value.into();
         check_value(spec, &bytes)?;
         self.fields[usize::from(n)] = Some(FieldValue::Bytes(bytes));
@@ -299,7 +316,7 @@ impl<'a> Message<'a> {
 
     /// The logical content of field `n` (see [`FieldValue::text`]).
     pub fn text(&self, n: u8) -> Result<Option<Cow<'_, [u8]>>, CodecError> {
-        match (self.get(n), field(n)) {
+        match (self.get(n), field_in(n, self.dialect)) {
             (Some(v), Some(spec)) => v.text(spec).map(Some),
             _ => Ok(None),
         }
@@ -324,10 +341,11 @@ impl<'a> Message<'a> {
     /// Owns all data (to keep a message beyond its input buffer, e.g. a stored reversal).
     pub fn into_owned(self) -> Message<'static> {
         let mut out = Message::new(self.mti);
+        out.dialect = self.dialect;
         for n in 2..=64u8 {
             let i = usize::from(n);
             let Some(v) = &self.fields[i] else { continue };
-            out.fields[i] = Some(match (v, field(n)) {
+            out.fields[i] = Some(match (v, field_in(n, self.dialect)) {
                 (FieldValue::Text(t), _) => FieldValue::Text(Cow::Owned(t.to_vec())),
                 (FieldValue::Bytes(b), _) => FieldValue::Bytes(Cow::Owned(b.to_vec())),
                 (FieldValue::Packed { .. }, Some(spec)) => match v.text(spec) {
@@ -368,15 +386,21 @@ impl<'a> Message<'a> {
             let Some(value) = &self.fields[usize::from(n)] else {
                 continue;
             };
-            let spec = spec(n, out.len() - base)?;
+            let spec = spec(n, self.dialect, out.len() - base)?;
             pack_field(spec, value, out)
                 .map_err(|kind| CodecError::at(Some(n), out.len() - base, kind))?;
         }
         Ok(())
     }
 
-    /// Unpacks a message (MTI onwards), borrowing from `bytes`.
+    /// Unpacks a message (MTI onwards) of the [`Dialect::Cup`] dialect, borrowing from
+    /// `bytes`.
     pub fn unpack(bytes: &'a [u8]) -> Result<Self, CodecError> {
+        Self::unpack_in(bytes, Dialect::Cup)
+    }
+
+    /// Unpacks a message of `dialect`.
+    pub fn unpack_in(bytes: &'a [u8], dialect: Dialect) -> Result<Self, CodecError> {
         if bytes.len() < 10 {
             return Err(CodecError::at(
                 None,
@@ -401,13 +425,14 @@ impl<'a> Message<'a> {
             return Err(CodecError::at(Some(1), 2, K::UndefinedField));
         }
         let mut msg = Message::new(mti);
+        msg.dialect = dialect;
         let mut at = 10;
         for n in 2..=64u8 {
             let bit = usize::from(n - 1);
             if bitmap[bit / 8] & (0x80 >> (bit % 8)) == 0 {
                 continue;
             }
-            let spec = spec(n, 2)?;
+            let spec = spec(n, dialect, 2)?;
             let (value, used) = unpack_field(spec, &bytes[at..])
                 .map_err(|kind| CodecError::at(Some(n), at, kind))?;
             msg.fields[usize::from(n)] = Some(value);

@@ -127,3 +127,39 @@ pub static CUP_POS: [Option<FieldSpec>; 65] = {
 pub fn field(n: u8) -> Option<&'static FieldSpec> {
     CUP_POS.get(usize::from(n)).and_then(Option::as_ref)
 }
+
+/// The two variants of the CUP POS dialect: they differ in the PIN block only.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
+#[non_exhaustive]
+pub enum Dialect {
+    /// DES/TDES keys: field 52 holds an 8-byte PIN block (b64).
+    #[default]
+    Cup,
+    /// 国密 (SM4 keys): field 52 holds the 16-byte SM4 PIN block (b128) and field 53
+    /// position 2 is `4`. CUP's SM specification is not public: this is this project's
+    /// reading of it (a 16-byte cipher block cannot fit in 8 bytes), to be checked against
+    /// an acquirer's specification before use.
+    CupSm4,
+}
+
+static SM4_PIN_BLOCK: Option<FieldSpec> = secret(f(
+    52,
+    "PIN block (SM4)",
+    Encoding::Binary,
+    Length::Fixed(16),
+    Pad::Left,
+));
+
+/// The spec of field `n` in `dialect`.
+///
+/// ```
+/// use pos_terminal::iso8583::spec::{Dialect, Length, field_in};
+/// assert_eq!(field_in(52, Dialect::Cup).map(|s| s.length), Some(Length::Fixed(8)));
+/// assert_eq!(field_in(52, Dialect::CupSm4).map(|s| s.length), Some(Length::Fixed(16)));
+/// ```
+pub fn field_in(n: u8, dialect: Dialect) -> Option<&'static FieldSpec> {
+    match (n, dialect) {
+        (52, Dialect::CupSm4) => SM4_PIN_BLOCK.as_ref(),
+        _ => field(n),
+    }
+}
