@@ -43,6 +43,27 @@ fn pos_flow(
     )
 }
 
+/// Runs `pos` (sale) with `script` and a card of `profile` in the contact reader (pcscd slot
+/// 0); the card is taken out before the caller looks at the outcome.
+fn with_chip(
+    host: &HostSim,
+    printer: &VirtualPrinter,
+    journal: &Path,
+    script: &Path,
+    profile: CardProfile,
+) -> (i32, String, String) {
+    let card = slots::insert(0, EmvCard::new(profile), Faults::default()).expect("insert");
+    let out = pos(
+        host,
+        printer,
+        journal,
+        script,
+        Some("pcsc:Virtual PCD 00 00"),
+    );
+    slots::remove(card, 0).expect("remove");
+    out
+}
+
 #[test]
 fn a_swiped_sale_is_approved_and_both_slips_print() {
     let Stage {
@@ -243,17 +264,7 @@ fn paper_out_between_the_copies_keeps_the_sale_and_the_slip_is_reprinted_after_l
         printer,
     } = Stage::new("runner", "paper-out-between");
     let journal = d.0.join("journal.sqlite");
-    let ledger = d.0.join("ledger.sqlite");
-    let balance = || -> i64 {
-        rusqlite::Connection::open(&ledger)
-            .expect("ledger")
-            .query_row(
-                "SELECT balance FROM accounts WHERE pan = '6212345678901232'",
-                [],
-                |r| r.get(0),
-            )
-            .expect("account")
-    };
+    let balance = || d.balance("6212345678901232");
     let before = balance();
     printer.paper_out_after_jobs(Some(1));
     let (code, out, err) = pos(
@@ -337,25 +348,16 @@ fn a_chip_that_checks_an_enciphered_offline_pin_is_sold_without_a_pin_block() {
         printer,
     } = Stage::new("runner", "chip-offline-pin");
     let profile = CardProfile::builtin("unionpay-enciphered-pin").expect("profile");
-    let card = slots::insert(0, EmvCard::new(profile), Faults::default()).expect("insert");
-    let (code, out, err) = pos(
+    let (code, out, err) = with_chip(
         &host,
         &printer,
         &d.0.join("journal.sqlite"),
         &script("sale-chip-offline-pin.txt"),
-        Some("pcsc:Virtual PCD 00 00"),
+        profile,
     );
-    slots::remove(card, 0).expect("remove");
     assert_eq!(code, 0, "{out}\n{err}");
     assert!(!out.contains("9999") && !out.contains("1234\n"), "{out}");
-    let ledger = rusqlite::Connection::open(d.0.join("ledger.sqlite")).expect("ledger");
-    let balance: i64 = ledger
-        .query_row(
-            "SELECT balance FROM accounts WHERE pan = '6212345678901232'",
-            [],
-            |r| r.get(0),
-        )
-        .expect("account");
+    let balance = d.balance("6212345678901232");
     assert_eq!(balance, 1_000_000 - 1234, "charged once");
     // The card verified the PIN: the request carried chip data saying so (9F34 = 44 03 02)
     // and no PIN block for the host.
@@ -382,24 +384,15 @@ fn a_card_with_two_applications_pays_from_the_one_the_cardholder_chose() {
         printer,
     } = Stage::new("runner", "chip-choose-app");
     let profile = CardProfile::builtin("unionpay-dual").expect("profile");
-    let card = slots::insert(0, EmvCard::new(profile), Faults::default()).expect("insert");
-    let (code, out, err) = pos(
+    let (code, out, err) = with_chip(
         &host,
         &printer,
         &d.0.join("journal.sqlite"),
         &script("sale-chip-choose-app.txt"),
-        Some("pcsc:Virtual PCD 00 00"),
+        profile,
     );
-    slots::remove(card, 0).expect("remove");
     assert_eq!(code, 0, "{out}\n{err}");
-    let ledger = rusqlite::Connection::open(d.0.join("ledger.sqlite")).expect("ledger");
-    let balance = |pan: &str| -> i64 {
-        ledger
-            .query_row("SELECT balance FROM accounts WHERE pan = ?1", [pan], |r| {
-                r.get(0)
-            })
-            .expect("account")
-    };
+    let balance = |pan: &str| d.balance(pan);
     assert_eq!(
         balance("6225880123456783"),
         2_000_000 - 1234,
@@ -475,7 +468,7 @@ fn the_issuers_pin_unblock_script_reaches_the_card_and_is_reported_once() {
         Some("pcsc:Virtual PCD 00 00"),
     );
     assert_eq!(code, 0, "{out}\n{err}");
-    let ledger = rusqlite::Connection::open(d.0.join("ledger.sqlite")).expect("ledger");
+    let ledger = d.ledger();
     let script = || -> (String, i64) {
         ledger
             .query_row("SELECT state, sent FROM scripts", [], |r| {
@@ -513,25 +506,16 @@ fn a_wrong_pin_on_a_chip_card_gets_a_new_cryptogram_and_the_second_pin_is_approv
         printer,
     } = Stage::new("runner", "chip-wrong-pin");
     let profile = CardProfile::builtin("unionpay-debit").expect("profile");
-    let card = slots::insert(0, EmvCard::new(profile), Faults::default()).expect("insert");
-    let (code, out, err) = pos(
+    let (code, out, err) = with_chip(
         &host,
         &printer,
         &d.0.join("journal.sqlite"),
         &script("sale-chip-wrong-pin.txt"),
-        Some("pcsc:Virtual PCD 00 00"),
+        profile,
     );
-    slots::remove(card, 0).expect("remove");
     assert_eq!(code, 0, "{out}\n{err}");
     // The first request was declined (55), the second approved: charged once.
-    let db = rusqlite::Connection::open(d.0.join("ledger.sqlite")).expect("ledger");
-    let balance: i64 = db
-        .query_row(
-            "SELECT balance FROM accounts WHERE pan = '6212345678901232'",
-            [],
-            |r| r.get(0),
-        )
-        .expect("account");
+    let balance = d.balance("6212345678901232");
     assert_eq!(balance, 1_000_000 - 1234, "charged once");
 }
 
@@ -548,16 +532,7 @@ fn electronic_cash_is_offered_approved_offline_paid_from_the_card_and_uploaded_a
     let card = slots::insert(0, EmvCard::new(profile), Faults::default()).expect("insert");
     let reader = Some("pcsc:Virtual PCD 00 00");
     let (code, out, err) = pos(&host, &printer, &journal, &script("sale-ec.txt"), reader);
-    let ledger = || rusqlite::Connection::open(d.0.join("ledger.sqlite")).expect("ledger");
-    let booked = |kind: &str| -> i64 {
-        ledger()
-            .query_row(
-                "SELECT COUNT(*) FROM txns WHERE kind = ?1 AND rc = '00'",
-                [kind],
-                |r| r.get(0),
-            )
-            .expect("count")
-    };
+    let booked = |kind: &str| d.booked(kind);
     assert_eq!(code, 0, "{out}\n{err}");
     // Offline: the host has seen nothing yet.
     assert_eq!(booked("ec_sale") + booked("sale"), 0);
@@ -591,13 +566,7 @@ fn electronic_cash_is_offered_approved_offline_paid_from_the_card_and_uploaded_a
         "{list}"
     );
     // The money was on the card: the account behind it paid only the online sale.
-    let balance: i64 = ledger()
-        .query_row(
-            "SELECT balance FROM accounts WHERE pan = '6212345678901232'",
-            [],
-            |r| r.get(0),
-        )
-        .expect("account");
+    let balance = d.balance("6212345678901232");
     assert_eq!(balance, 1_000_000 - 3000);
 }
 
@@ -657,15 +626,13 @@ fn a_chip_sale_through_pcscd_with_online_pin() {
         printer,
     } = Stage::new("runner", "chip");
     let profile = CardProfile::builtin("unionpay-debit").expect("profile");
-    let card = slots::insert(0, EmvCard::new(profile), Faults::default()).expect("insert");
-    let (code, out, err) = pos(
+    let (code, out, err) = with_chip(
         &host,
         &printer,
         &d.0.join("journal.sqlite"),
         &script("sale-chip.txt"),
-        Some("pcsc:Virtual PCD 00 00"),
+        profile,
     );
-    slots::remove(card, 0).expect("remove");
     assert_eq!(code, 0, "{out}\n{err}");
     assert_eq!(printer.jobs().len(), 2);
 }
@@ -681,15 +648,13 @@ fn a_chip_that_declines_the_hosts_approval_gets_it_reversed_and_the_money_back()
     } = Stage::new("runner", "chip-declines");
     let journal = d.0.join("journal.sqlite");
     let profile = CardProfile::builtin("unionpay-card-declines").expect("profile");
-    let card = slots::insert(0, EmvCard::new(profile), Faults::default()).expect("insert");
-    let (code, out, err) = pos(
+    let (code, out, err) = with_chip(
         &host,
         &printer,
         &journal,
         &script("sale-chip-card-declines.txt"),
-        Some("pcsc:Virtual PCD 00 00"),
+        profile,
     );
-    slots::remove(card, 0).expect("remove");
     assert_eq!(code, 0, "{out}\n{err}");
     assert!(err.contains("reversing it (06)"), "{err}");
     // The reversal went at once: the full balance is there for the next request.
@@ -715,15 +680,13 @@ fn a_chip_whose_cryptogram_does_not_verify_is_declined_by_the_issuer() {
     } = Stage::new("runner", "chip-forged");
     let mut profile = CardProfile::builtin("unionpay-debit").expect("profile");
     profile.imk = Some(pos_sim::emv::HexBytes(vec![0x42; 16]));
-    let card = slots::insert(0, EmvCard::new(profile), Faults::default()).expect("insert");
-    let (code, out, err) = pos(
+    let (code, out, err) = with_chip(
         &host,
         &printer,
         &d.0.join("journal.sqlite"),
         &script("sale-chip-forged.txt"),
-        Some("pcsc:Virtual PCD 00 00"),
+        profile,
     );
-    slots::remove(card, 0).expect("remove");
     assert_eq!(code, 0, "{out}\n{err}");
 }
 
@@ -803,16 +766,7 @@ fn a_tap_under_the_floor_limit_is_approved_offline_and_uploaded_at_settlement() 
         String::from_utf8_lossy(&out.stderr),
     );
     assert!(out.status.success(), "{stdout}\n{stderr}");
-    let ledger = || rusqlite::Connection::open(d.0.join("ledger.sqlite")).expect("ledger");
-    let booked = |kind: &str| -> i64 {
-        ledger()
-            .query_row(
-                "SELECT COUNT(*) FROM txns WHERE kind = ?1 AND rc = '00'",
-                [kind],
-                |r| r.get(0),
-            )
-            .expect("count")
-    };
+    let booked = |kind: &str| d.booked(kind);
     assert_eq!(
         booked("ec_sale") + booked("sale"),
         0,
@@ -877,8 +831,8 @@ fn a_terminal_with_sm4_keys_signs_in_and_sells_with_an_sm4_pin_block() {
         String::from_utf8_lossy(&out.stderr),
     );
     assert!(out.status.success(), "{stdout}\n{stderr}");
-    let ledger = rusqlite::Connection::open(d.0.join("ledger.sqlite")).expect("ledger");
-    let approved: i64 = ledger
+    let approved: i64 = d
+        .ledger()
         .query_row(
             "SELECT COUNT(*) FROM txns WHERE tid = '87654321' AND kind = 'sale' AND rc = '00'",
             [],
@@ -960,15 +914,7 @@ fn a_chip_sale_is_uploaded_with_its_tc_at_a_balanced_settlement() {
     } = Stage::new("runner", "chip-settle");
     let journal = d.0.join("journal.sqlite");
     let profile = CardProfile::builtin("unionpay-debit").expect("profile");
-    let card = slots::insert(0, EmvCard::new(profile), Faults::default()).expect("insert");
-    let (code, out, err) = pos(
-        &host,
-        &printer,
-        &journal,
-        &script("sale-chip.txt"),
-        Some("pcsc:Virtual PCD 00 00"),
-    );
-    slots::remove(card, 0).expect("remove");
+    let (code, out, err) = with_chip(&host, &printer, &journal, &script("sale-chip.txt"), profile);
     assert_eq!(code, 0, "{out}\n{err}");
     let (code, out, err) = pos_flow(
         "settle",
@@ -1107,16 +1053,7 @@ fn a_preauthorisation_is_completed_by_its_code_and_then_cannot_be_cancelled() {
         .expect("the approval shows its code")
         .trim()
         .to_string();
-    let ledger = rusqlite::Connection::open(d.0.join("ledger.sqlite")).expect("ledger");
-    let balance = || -> i64 {
-        ledger
-            .query_row(
-                "SELECT balance FROM accounts WHERE pan = '6212345678901232'",
-                [],
-                |r| r.get(0),
-            )
-            .expect("balance")
-    };
+    let balance = || d.balance("6212345678901232");
     assert_eq!(balance(), 1_000_000, "a pre-authorisation moves no money");
     let today = {
         let secs = std::time::SystemTime::now()

@@ -572,12 +572,17 @@ fn qp_002(card: &mut Channel<'_>) -> Result<(), String> {
     )
 }
 
-fn qp_003(card: &mut Channel<'_>) -> Result<(), String> {
+/// A ¥12.34 tap under a ¥500 floor limit: a card with electronic cash may approve it offline.
+fn tap_under_the_floor_limit(card: &mut Channel<'_>) -> Result<pos_emv::Tap, String> {
     let limits = ContactlessLimits {
         floor_limit: 500_00,
         ..ContactlessLimits::default()
     };
-    let (t, _) = tap(card, &limits, 1234)?;
+    tap(card, &limits, 12_34).map(|(t, _)| t)
+}
+
+fn qp_003(card: &mut Channel<'_>) -> Result<(), String> {
+    let t = tap_under_the_floor_limit(card)?;
     check(
         matches!(t.outcome(), TapOutcome::ApprovedOffline { .. }),
         || format!("{:?}", t.outcome()),
@@ -611,11 +616,7 @@ fn qp_005(card: &mut Channel<'_>) -> Result<(), String> {
 }
 
 fn qp_006(card: &mut Channel<'_>) -> Result<(), String> {
-    let limits = ContactlessLimits {
-        floor_limit: 500_00,
-        ..ContactlessLimits::default()
-    };
-    let (t, _) = tap(card, &limits, 1234)?;
+    let t = tap_under_the_floor_limit(card)?;
     check(t.outcome() == &TapOutcome::Declined, || {
         format!("{:?}", t.outcome())
     })?;

@@ -566,12 +566,7 @@ impl<'a, L: HostLink, J: Journal, K: KeyStore> Online<'a, L, J, K> {
         cancel: &CancelToken,
     ) -> Res<Answered, L, J, K> {
         self.flush_reversals(cancel)?;
-        let stan = self.journal.next_stan().map_err(OnlineError::Journal)?;
-        msg.set_stan(stan).map_err(OnlineError::Codec)?;
-        msg.set_text(41, self.acquirer.terminal_id.clone())
-            .map_err(OnlineError::Codec)?;
-        msg.set_text(42, self.acquirer.merchant_id.clone())
-            .map_err(OnlineError::Codec)?;
+        let stan = self.stamp(&mut msg)?;
         let mut kept = msg.clone();
         for n in NOT_JOURNALED {
             kept.remove(n);
@@ -739,13 +734,19 @@ impl<'a, L: HostLink, J: Journal, K: KeyStore> Online<'a, L, J, K> {
         mut msg: Message<'static>,
         cancel: &CancelToken,
     ) -> Res<(), L, J, K> {
+        self.stamp(&mut msg)?;
+        self.plain_exchange(&msg, cancel).map(|_| ())
+    }
+
+    /// A new STAN from the journal and this terminal's ids (41, 42) on `msg`.
+    fn stamp(&mut self, msg: &mut Message<'static>) -> Res<u32, L, J, K> {
         let stan = self.journal.next_stan().map_err(OnlineError::Journal)?;
         msg.set_stan(stan).map_err(OnlineError::Codec)?;
         msg.set_text(41, self.acquirer.terminal_id.clone())
             .map_err(OnlineError::Codec)?;
         msg.set_text(42, self.acquirer.merchant_id.clone())
             .map_err(OnlineError::Codec)?;
-        self.plain_exchange(&msg, cancel).map(|_| ())
+        Ok(stan)
     }
 
     /// The totals of the open batch from the journal: approved sales and completions (debit),

@@ -12,6 +12,38 @@ use pos_sim::printer::VirtualPrinter;
 /// A scratch directory, removed when dropped.
 pub struct Dir(pub PathBuf);
 
+impl Dir {
+    /// The host's ledger (its SQLite file), to check the books.
+    pub fn ledger(&self) -> rusqlite::Connection {
+        rusqlite::Connection::open(self.0.join("ledger.sqlite")).expect("ledger")
+    }
+
+    /// The balance of the account `pan` at the host, in fen.
+    pub fn balance(&self, pan: &str) -> i64 {
+        self.ledger()
+            .query_row("SELECT balance FROM accounts WHERE pan = ?1", [pan], |r| {
+                r.get(0)
+            })
+            .expect("account")
+    }
+
+    /// How many transactions of `kind` the host approved.
+    pub fn booked(&self, kind: &str) -> i64 {
+        self.ledger()
+            .query_row(
+                "SELECT COUNT(*) FROM txns WHERE kind = ?1 AND rc = '00'",
+                [kind],
+                |r| r.get(0),
+            )
+            .expect("count")
+    }
+
+    /// The terminal's journal file of this stage.
+    pub fn journal(&self) -> PathBuf {
+        self.0.join("journal.sqlite")
+    }
+}
+
 impl Drop for Dir {
     fn drop(&mut self) {
         let _ = std::fs::remove_dir_all(&self.0);

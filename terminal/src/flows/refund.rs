@@ -239,19 +239,12 @@ impl RefundFlow {
                 self.typing()
             }
             (State::Password, Event::Key(Key::Enter)) => {
-                let check = self
+                let (check, save) = self
                     .config
-                    .check_password(&mut self.typed, &mut self.wrong_passwords);
-                let operators = self.config.operators.clone();
-                self.go(
-                    State::SavingOperators(check),
-                    Screen::Processing,
-                    Action::SaveOperators { operators },
-                )
+                    .password_entered(&mut self.typed, &mut self.wrong_passwords);
+                self.go(State::SavingOperators(check), Screen::Processing, save)
             }
-            (State::SavingOperators(_), Event::Saved(Err(_))) => {
-                self.end("the operator table cannot be kept: see the journal")
-            }
+            (State::SavingOperators(_), Event::Saved(Err(_))) => self.end(super::void::UNSAVED),
             (State::SavingOperators(check), Event::Saved(Ok(()))) => {
                 self.state = State::Password;
                 match check {

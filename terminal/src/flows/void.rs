@@ -53,6 +53,10 @@ impl core::fmt::Debug for SupervisedConfig {
 /// The void's configuration.
 pub type VoidConfig = SupervisedConfig;
 
+/// Why a supervised flow ends when the operator table cannot be saved: a wrong password
+/// that is not counted would let anyone try again and again.
+pub(super) const UNSAVED: &str = "the operator table cannot be kept: see the journal";
+
 /// What a typed supervisor password leads to.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(super) enum PasswordCheck {
@@ -65,10 +69,22 @@ pub(super) enum PasswordCheck {
 }
 
 impl SupervisedConfig {
+    /// The supervisor password in `typed` was entered: checked (and cleared) against the
+    /// operator table, which counts it; the action keeps the table's count before the flow
+    /// goes on.
+    pub(super) fn password_entered(
+        &mut self,
+        typed: &mut String,
+        wrong: &mut u8,
+    ) -> (PasswordCheck, Action) {
+        let check = self.check_password(typed, wrong);
+        let operators = self.operators.clone();
+        (check, Action::SaveOperators { operators })
+    }
+
     /// Checks the password in `typed` (and clears it) against the operator table, which
-    /// counts it; `wrong` counts this flow's wrong tries. The table must be saved after
-    /// ([`Action::SaveOperators`]).
-    pub(super) fn check_password(&mut self, typed: &mut String, wrong: &mut u8) -> PasswordCheck {
+    /// counts it; `wrong` counts this flow's wrong tries.
+    fn check_password(&mut self, typed: &mut String, wrong: &mut u8) -> PasswordCheck {
         let verdict = self.operators.supervisor(typed);
         typed.zeroize();
         typed.clear();
@@ -259,19 +275,12 @@ impl VoidFlow {
                 self.typing()
             }
             (State::Password, Event::Key(Key::Enter)) => {
-                let check = self
+                let (check, save) = self
                     .config
-                    .check_password(&mut self.typed, &mut self.wrong_passwords);
-                let operators = self.config.operators.clone();
-                self.go(
-                    State::SavingOperators(check),
-                    Screen::Processing,
-                    Action::SaveOperators { operators },
-                )
+                    .password_entered(&mut self.typed, &mut self.wrong_passwords);
+                self.go(State::SavingOperators(check), Screen::Processing, save)
             }
-            (State::SavingOperators(_), Event::Saved(Err(_))) => {
-                self.end("the operator table cannot be kept: see the journal")
-            }
+            (State::SavingOperators(_), Event::Saved(Err(_))) => self.end(super::void::UNSAVED),
             (State::SavingOperators(check), Event::Saved(Ok(()))) => {
                 self.state = State::Password;
                 match check {
