@@ -352,6 +352,17 @@ fn host_answer(answer: &Message<'_>) -> HostAnswer {
     }
 }
 
+/// The device a role's selector names, opened; `None` when the role is not configured.
+fn open_role<T>(
+    selector: Option<&str>,
+    open: fn(&str) -> Result<T, pos_devices::DeviceError>,
+) -> Result<Option<T>, PosError> {
+    selector
+        .map(open)
+        .transpose()
+        .map_err(|e| PosError::Setup(e.to_string()))
+}
+
 /// What the online layer fails with on this terminal's link, journal and key store.
 type OnlineFailure = pos_terminal::online::OnlineError<
     <TcpHostLink as pos_hal::ErrorType>::Error,
@@ -464,36 +475,11 @@ impl Terminal {
                 &settings.merchant_id,
             )
             .with_timeout(settings.host_timeout),
-            printer: settings
-                .printer
-                .as_deref()
-                .map(pos_devices::open_printer)
-                .transpose()
-                .map_err(|e| PosError::Setup(e.to_string()))?,
-            reader: settings
-                .reader
-                .as_deref()
-                .map(pos_devices::open_icc)
-                .transpose()
-                .map_err(|e| PosError::Setup(e.to_string()))?,
-            contactless: settings
-                .contactless
-                .as_deref()
-                .map(pos_devices::open_picc)
-                .transpose()
-                .map_err(|e| PosError::Setup(e.to_string()))?,
-            magstripe: settings
-                .magstripe
-                .as_deref()
-                .map(pos_devices::open_magstripe)
-                .transpose()
-                .map_err(|e| PosError::Setup(e.to_string()))?,
-            scanner: settings
-                .scanner
-                .as_deref()
-                .map(pos_devices::open_scanner)
-                .transpose()
-                .map_err(|e| PosError::Setup(e.to_string()))?,
+            printer: open_role(settings.printer.as_deref(), pos_devices::open_printer)?,
+            reader: open_role(settings.reader.as_deref(), pos_devices::open_icc)?,
+            contactless: open_role(settings.contactless.as_deref(), pos_devices::open_picc)?,
+            magstripe: open_role(settings.magstripe.as_deref(), pos_devices::open_magstripe)?,
+            scanner: open_role(settings.scanner.as_deref(), pos_devices::open_scanner)?,
             progress,
             card: CardState::default(),
             last_approval: None,

@@ -9,6 +9,7 @@
 pub mod card_info;
 pub mod device_file;
 pub mod headless;
+pub mod terminal_args;
 pub mod tui;
 
 /// Installs the `tracing` subscriber every example binary uses: logs go to stderr, filtered by

@@ -1141,19 +1141,17 @@ fn the_last_sale_is_reprinted_from_the_journal_and_an_unknown_voucher_is_said() 
     assert_eq!(printer.jobs().len(), 3, "nothing more printed");
 }
 
-#[test]
-fn a_tapped_sale_through_the_pn532_driver_on_a_pty() {
+/// A tapped sale with the card on the PN532 emulator, the contactless reader opened as
+/// `selector(pty path)`; the emulator's exchange count after the run.
+fn tapped_through_the_pn532(name: &str, uid: [u8; 4], selector: fn(&str) -> String) -> usize {
     let Stage {
         dir: d,
         host,
         printer,
-    } = Stage::new("runner", "tap-pn532");
+    } = Stage::new("runner", name);
     let pn532 = pos_sim::pn532::Pn532Emulator::start().expect("PN532 emulator");
     let card = EmvCard::new(CardProfile::builtin("unionpay-debit").expect("profile"));
-    pn532.insert(pos_sim::pn532::Presented::iso_dep_a(
-        card,
-        &[0x04, 0xA1, 0xB2, 0xC3],
-    ));
+    pn532.insert(pos_sim::pn532::Presented::iso_dep_a(card, &uid));
     let out = pos_command(
         "sale",
         &host,
@@ -1162,7 +1160,7 @@ fn a_tapped_sale_through_the_pn532_driver_on_a_pty() {
         &script("sale-tap.txt"),
     )
     .arg("--contactless-reader")
-    .arg(format!("pn532:{}", pn532.path()))
+    .arg(selector(pn532.path()))
     .output()
     .expect("pos runs");
     let (stdout, stderr) = (
@@ -1170,40 +1168,24 @@ fn a_tapped_sale_through_the_pn532_driver_on_a_pty() {
         String::from_utf8_lossy(&out.stderr),
     );
     assert!(out.status.success(), "{stdout}\n{stderr}");
-    assert!(pn532.exchanges() >= 4, "the kernel ran through the PN532");
     assert_eq!(printer.jobs().len(), 2);
+    pn532.exchanges()
+}
+
+#[test]
+fn a_tapped_sale_through_the_pn532_driver_on_a_pty() {
+    let exchanges = tapped_through_the_pn532("tap-pn532", [0x04, 0xA1, 0xB2, 0xC3], |p| {
+        format!("pn532:{p}")
+    });
+    assert!(exchanges >= 4, "the kernel ran through the PN532");
 }
 
 #[test]
 fn a_tapped_sale_through_libnfc_and_the_emulated_pn532() {
-    let Stage {
-        dir: d,
-        host,
-        printer,
-    } = Stage::new("runner", "tap-libnfc");
-    let pn532 = pos_sim::pn532::Pn532Emulator::start().expect("PN532 emulator");
-    let card = EmvCard::new(CardProfile::builtin("unionpay-debit").expect("profile"));
-    pn532.insert(pos_sim::pn532::Presented::iso_dep_a(
-        card,
-        &[0x08, 0xA1, 0xB2, 0xC3],
-    ));
-    let out = pos_command(
-        "sale",
-        &host,
-        &printer,
-        &d.0.join("journal.sqlite"),
-        &script("sale-tap.txt"),
-    )
-    .arg("--contactless-reader")
-    .arg(format!("nfc:pn532_uart:{}", pn532.path()))
-    .output()
-    .expect("pos runs");
-    let (stdout, stderr) = (
-        String::from_utf8_lossy(&out.stdout),
-        String::from_utf8_lossy(&out.stderr),
-    );
-    assert!(out.status.success(), "{stdout}\n{stderr}");
-    assert!(pn532.exchanges() >= 4, "the kernel ran through libnfc");
+    let exchanges = tapped_through_the_pn532("tap-libnfc", [0x08, 0xA1, 0xB2, 0xC3], |p| {
+        format!("nfc:pn532_uart:{p}")
+    });
+    assert!(exchanges >= 4, "the kernel ran through libnfc");
 }
 
 #[test]

@@ -14,7 +14,7 @@ use std::process::ExitCode;
 use std::time::Duration;
 
 use clap::Parser;
-use pos_examples::headless::{PosError, Settings, Terminal};
+use pos_examples::headless::{PosError, Terminal};
 use pos_examples::tui::{App, Input};
 use ratatui::crossterm::event::{self, Event, KeyCode, KeyEventKind};
 
@@ -24,51 +24,8 @@ use ratatui::crossterm::event::{self, Event, KeyCode, KeyEventKind};
     about = "The POS on a text screen, on real devices and the real host link"
 )]
 struct Args {
-    /// The devices by role (`host`, `printer`, `reader`, `contactless`, `magstripe`,
-    /// `journal`), as in `examples/devices.toml`; flags win over the file.
-    #[arg(long, value_name = "FILE")]
-    devices: Option<std::path::PathBuf>,
-    /// Acquirer host `host:port`.
-    #[arg(long)]
-    host: Option<String>,
-    /// The journal file.
-    #[arg(long)]
-    journal: Option<std::path::PathBuf>,
-    /// Receipt printer selector (without: receipts are only shown on screen).
-    #[arg(long)]
-    printer: Option<String>,
-    /// Contact card reader selector.
-    #[arg(long)]
-    reader: Option<String>,
-    /// Contactless reader selector.
-    #[arg(long)]
-    contactless_reader: Option<String>,
-    /// Magnetic stripe reader selector: `s` waits for a real swipe on it.
-    #[arg(long)]
-    magstripe: Option<String>,
-    /// Code scanner selector (scan-code payment): a bare `scan` waits for a scan on it.
-    #[arg(long)]
-    scanner: Option<String>,
-    /// CA public keys for chip cards; default: the simulators' test CA.
-    #[arg(long)]
-    capk: Option<std::path::PathBuf>,
-    /// The EMV terminal configuration (TOML, as `examples/emv-terminal.toml`): AIDs with
-    /// their TACs and limits, terminal data, the electronic cash limit.
-    #[arg(long, value_name = "FILE")]
-    emv_config: Option<std::path::PathBuf>,
-    /// Terminal master key (hex).
-    #[arg(long, default_value = "70F2A84CCBC2AE8625CBB0F2C22AB923")]
-    tmk: String,
-    /// The acquirer's MAC algorithm; `sm4` also means SM4 keys (国密: 16-byte TMK, SM4 PIN
-    /// blocks in the SM dialect's field 52).
-    #[arg(long, value_enum, default_value = "cup-ecb")]
-    mac: pos_examples::headless::MacChoice,
-    /// Terminal id (41).
-    #[arg(long, default_value = "12345678")]
-    terminal_id: String,
-    /// Merchant id (42).
-    #[arg(long, default_value = "123456789012345")]
-    merchant_id: String,
+    #[command(flatten)]
+    terminal: pos_examples::terminal_args::TerminalArgs,
     /// The directory where the printer saves receipts as PNG (the virtual printer's
     /// `--out`): the newest one's path is shown under the receipt.
     #[arg(long, value_name = "DIR")]
@@ -141,34 +98,7 @@ fn progress_on(
 }
 
 fn run(args: &Args) -> Result<(), PosError> {
-    let roles = pos_examples::device_file::DeviceFile::load_or_default(args.devices.as_deref())
-        .map_err(|e| PosError::Setup(e.to_string()))?
-        .overridden_by(pos_examples::device_file::DeviceFile {
-            host: args.host.clone(),
-            printer: args.printer.clone(),
-            reader: args.reader.clone(),
-            contactless: args.contactless_reader.clone(),
-            magstripe: args.magstripe.clone(),
-            scanner: args.scanner.clone(),
-            journal: args.journal.clone(),
-        });
-    let settings = Settings {
-        host: roles.require_host().map_err(PosError::Setup)?,
-        printer: roles.printer.clone(),
-        reader: roles.reader.clone(),
-        contactless: roles.contactless.clone(),
-        magstripe: roles.magstripe.clone(),
-        scanner: roles.scanner.clone(),
-        journal: roles.require_journal().map_err(PosError::Setup)?,
-        tmk: args.tmk.clone(),
-        terminal_id: args.terminal_id.clone(),
-        merchant_id: args.merchant_id.clone(),
-        kill_at: None,
-        capk: args.capk.clone(),
-        host_timeout: std::time::Duration::from_secs(10),
-        emv_config: args.emv_config.clone(),
-        mac: args.mac.algorithm(),
-    };
+    let settings = args.terminal.settings()?;
     let saved_stderr =
         redirect_stderr(&args.log).map_err(|e| PosError::Setup(format!("--log: {e}")))?;
     // ratatui::init restores the terminal on panic too.

@@ -22,7 +22,7 @@ use std::collections::VecDeque;
 use std::process::ExitCode;
 
 use clap::Parser;
-use pos_examples::headless::{KillAt, PosError, Settings, Terminal};
+use pos_examples::headless::{KillAt, PosError, Terminal};
 use pos_terminal::flows::{
     Action, Flow, LoginFlow, OperatorAdminFlow, RecordsFlow, RefundConfig, RefundFlow, ReprintFlow,
     SaleConfig, SaleFlow, ScanFlow, Screen, SelfCheckFlow, SettlementFlow, StartupFlow, Step,
@@ -84,57 +84,14 @@ struct Args {
     /// The operator whose password `--flow password` changes.
     #[arg(long, default_value = "01")]
     operator: String,
-    /// The devices by role (`host`, `printer`, `reader`, `contactless`, `magstripe`,
-    /// `journal`), as in `examples/devices.toml`; flags win over the file.
-    #[arg(long, value_name = "FILE")]
-    devices: Option<std::path::PathBuf>,
-    /// Acquirer host `host:port`.
-    #[arg(long)]
-    host: Option<String>,
-    /// Receipt printer selector (without: receipts are printed to stdout as text).
-    #[arg(long)]
-    printer: Option<String>,
-    /// Contact card reader selector (needed for `insert`).
-    #[arg(long)]
-    reader: Option<String>,
-    /// The journal file.
-    #[arg(long)]
-    journal: Option<std::path::PathBuf>,
+    #[command(flatten)]
+    terminal: pos_examples::terminal_args::TerminalArgs,
     /// The script.
     #[arg(long)]
     script: std::path::PathBuf,
-    /// Terminal master key (hex); the host simulator's demo key by default.
-    #[arg(long, default_value = "70F2A84CCBC2AE8625CBB0F2C22AB923")]
-    tmk: String,
-    /// The acquirer's MAC algorithm; `sm4` also means SM4 keys (国密: 16-byte TMK, SM4 PIN
-    /// blocks in the SM dialect's field 52).
-    #[arg(long, value_enum, default_value = "cup-ecb")]
-    mac: pos_examples::headless::MacChoice,
-    /// Terminal id (41).
-    #[arg(long, default_value = "12345678")]
-    terminal_id: String,
-    /// Merchant id (42).
-    #[arg(long, default_value = "123456789012345")]
-    merchant_id: String,
     /// Kill this process (SIGKILL) at a step of the sale — the power-loss tests use it.
     #[arg(long, value_enum, hide = true)]
     kill_at: Option<KillAt>,
-    /// Contactless reader selector for `tap` lines (`pcsc:Virtual PCD 00 01`).
-    #[arg(long)]
-    contactless_reader: Option<String>,
-    /// Magnetic stripe reader selector: a bare `swipe` line waits for a swipe on it.
-    #[arg(long)]
-    magstripe: Option<String>,
-    /// Code scanner selector (scan-code payment): a bare `scan` waits for a scan on it.
-    #[arg(long)]
-    scanner: Option<String>,
-    /// CA public keys for chip cards (`[[capk]]` TOML); default: the simulators' test CA.
-    #[arg(long)]
-    capk: Option<std::path::PathBuf>,
-    /// The EMV terminal configuration (TOML, as `examples/emv-terminal.toml`): AIDs with
-    /// their TACs and limits, terminal data, the electronic cash limit.
-    #[arg(long, value_name = "FILE")]
-    emv_config: Option<std::path::PathBuf>,
 }
 fn expand(text: &str) -> VecDeque<String> {
     let mut out = VecDeque::new();
@@ -160,34 +117,8 @@ fn run(args: &Args) -> Result<bool, PosError> {
     let text = std::fs::read_to_string(&args.script)
         .map_err(|e| PosError::Script(args.script.display().to_string(), e))?;
     let mut script = expand(&text);
-    let roles = pos_examples::device_file::DeviceFile::load_or_default(args.devices.as_deref())
-        .map_err(|e| PosError::Setup(e.to_string()))?
-        .overridden_by(pos_examples::device_file::DeviceFile {
-            host: args.host.clone(),
-            printer: args.printer.clone(),
-            reader: args.reader.clone(),
-            contactless: args.contactless_reader.clone(),
-            magstripe: args.magstripe.clone(),
-            scanner: args.scanner.clone(),
-            journal: args.journal.clone(),
-        });
-    let settings = Settings {
-        host: roles.require_host().map_err(PosError::Setup)?,
-        printer: roles.printer.clone(),
-        reader: roles.reader.clone(),
-        magstripe: roles.magstripe.clone(),
-        scanner: roles.scanner.clone(),
-        journal: roles.require_journal().map_err(PosError::Setup)?,
-        tmk: args.tmk.clone(),
-        terminal_id: args.terminal_id.clone(),
-        merchant_id: args.merchant_id.clone(),
-        kill_at: args.kill_at,
-        capk: args.capk.clone(),
-        host_timeout: std::time::Duration::from_secs(10),
-        emv_config: args.emv_config.clone(),
-        mac: args.mac.algorithm(),
-        contactless: roles.contactless.clone(),
-    };
+    let mut settings = args.terminal.settings()?;
+    settings.kill_at = args.kill_at;
     let startup = matches!(args.flow, FlowKind::Startup);
     // The network check needs no keys: it is what an operator runs when sign-in fails.
     let signed_out = startup || matches!(args.flow, FlowKind::Network);
