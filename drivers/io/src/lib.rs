@@ -2,6 +2,8 @@
 //!
 //! * [`Deadline`]: every blocking call in the workspace turns its `Duration` timeout into one
 //!   of these; it saturates instead of overflowing.
+//! * [`framed`]: one frame from a device that speaks when something happens (a swipe, a
+//!   scan), with a deadline, cancellation and wiped buffers — the serial MSR and scanner.
 //! * [`frame`]: the 2-byte big-endian length-prefixed framing of the CUP host link and the
 //!   vpcd protocol, written once for the terminal, the host simulator and the virtual card.
 //! * [`Transport`]: a byte pipe to a device where every call has a deadline, with
@@ -13,6 +15,7 @@
 mod deadline;
 mod file;
 pub mod frame;
+pub mod framed;
 #[cfg(unix)]
 pub mod pty;
 #[cfg(feature = "serial")]

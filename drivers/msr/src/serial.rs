@@ -7,7 +7,7 @@ use pos_hal::{
     CancelToken, Device, DeviceInfo, DeviceKind, ErrorKind, ErrorType, HealthLevel, HealthReport,
     HealthStatus, MagstripeReader, MsrCaps, Swipe,
 };
-use pos_io::{Deadline, Transport};
+use pos_io::Transport;
 
 use crate::text;
 
@@ -75,30 +75,23 @@ impl<T: Transport> SerialMsr<T> {
             selector: selector.into(),
         }
     }
+}
 
-    fn wipe(&mut self) {
-        self.buf.iter_mut().for_each(|b| *b = 0);
-        self.buf.clear();
-    }
-
-    /// The text of a complete frame at the start of the buffer, and how much it used.
-    fn frame(&self) -> Option<(String, usize)> {
-        let start = self
-            .buf
-            .iter()
-            .position(|b| !matches!(b, b'\r' | b'\n' | 0))?;
-        let body = &self.buf[start..];
-        let (text, used) = if body[0] == STX {
-            let end = body.iter().position(|b| *b == ETX)?;
-            // An LRC byte may follow ETX: it is not part of the next swipe.
-            let lrc = usize::from(body.len() > end + 1);
-            (&body[1..end], start + end + 1 + lrc)
-        } else {
-            let end = body.iter().position(|b| matches!(b, b'\r' | b'\n'))?;
-            (&body[..end], start + end + 1)
-        };
-        Some((String::from_utf8_lossy(text).into_owned(), used))
-    }
+/// The text of a complete frame at the start of `buf` (`STX … ETX [LRC]`, or a line), and
+/// how much of `buf` it used.
+fn frame(buf: &[u8]) -> Option<(String, usize)> {
+    let start = buf.iter().position(|b| !matches!(b, b'\r' | b'\n' | 0))?;
+    let body = &buf[start..];
+    let (text, used) = if body[0] == STX {
+        let end = body.iter().position(|b| *b == ETX)?;
+        // An LRC byte may follow ETX: it is not part of the next swipe.
+        let lrc = usize::from(body.len() > end + 1);
+        (&body[1..end], start + end + 1 + lrc)
+    } else {
+        let end = body.iter().position(|b| matches!(b, b'\r' | b'\n'))?;
+        (&body[..end], start + end + 1)
+    };
+    Some((String::from_utf8_lossy(text).into_owned(), used))
 }
 
 impl<T: Transport> ErrorType for SerialMsr<T> {
@@ -131,35 +124,18 @@ impl<T: Transport> MagstripeReader for SerialMsr<T> {
     }
 
     fn read_swipe(&mut self, timeout: Duration, cancel: &CancelToken) -> Result<Swipe, MsrError> {
-        // Only a swipe made from now on counts.
-        self.wipe();
-        self.transport.drain(Duration::from_millis(20));
-        let deadline = Deadline::after(timeout);
-        let mut chunk = [0u8; 128];
-        loop {
-            if cancel.is_cancelled() {
-                self.wipe();
-                return Err(MsrError::Cancelled);
-            }
-            if let Some((swipe_text, _)) = self.frame() {
-                let swipe = text::swipe(&swipe_text);
-                drop(swipe_text);
-                self.wipe();
-                return Ok(swipe);
-            }
-            if deadline.expired() {
-                self.wipe();
-                return Err(MsrError::Timeout);
-            }
-            let n = self
-                .transport
-                .read(&mut chunk, deadline.slice(Duration::from_millis(50)))?;
-            self.buf.extend_from_slice(&chunk[..n]);
-            chunk[..n].iter_mut().for_each(|b| *b = 0);
-            if self.buf.len() > MAX_FRAME {
-                // Noise that never forms a frame.
-                self.wipe();
-            }
-        }
+        let found = pos_io::framed::read_frame(
+            &mut self.transport,
+            &mut self.buf,
+            MAX_FRAME,
+            timeout,
+            || cancel.is_cancelled(),
+            |buf| frame(buf).map(|(text, _)| text::swipe(&text)),
+        );
+        found.map_err(|e| match e {
+            pos_io::framed::FramedReadError::Io(e) => MsrError::Io(e),
+            pos_io::framed::FramedReadError::Cancelled => MsrError::Cancelled,
+            _ => MsrError::Timeout,
+        })
     }
 }

@@ -7,7 +7,7 @@ use pos_hal::{
     CancelToken, CodeError, CodeScanner, Device, DeviceInfo, DeviceKind, ErrorKind, ErrorType,
     HealthLevel, HealthReport, HealthStatus, ScannedCode,
 };
-use pos_io::{Deadline, Transport};
+use pos_io::Transport;
 
 /// A scan is at most a code and its framing; more is noise.
 const MAX_SCAN: usize = pos_hal::scanner::MAX_CODE + 16;
@@ -127,11 +127,6 @@ impl<T: Transport> SerialScanner<T> {
         self.prefix = prefix.to_vec();
         self
     }
-
-    fn wipe(&mut self) {
-        self.buf.iter_mut().for_each(|b| *b = 0);
-        self.buf.clear();
-    }
 }
 
 impl<T: Transport> ErrorType for SerialScanner<T> {
@@ -163,34 +158,20 @@ impl<T: Transport> CodeScanner for SerialScanner<T> {
         timeout: Duration,
         cancel: &CancelToken,
     ) -> Result<ScannedCode, ScanError> {
-        // Only a code scanned from now on counts.
-        self.wipe();
-        self.transport.drain(Duration::from_millis(20));
-        let deadline = Deadline::after(timeout);
-        let mut chunk = [0u8; 128];
-        loop {
-            if cancel.is_cancelled() {
-                self.wipe();
-                return Err(ScanError::Cancelled);
-            }
-            if let Some((code, _)) = split_scan(&self.buf, self.suffix, &self.prefix) {
-                let code = ScannedCode::parse(code).map_err(ScanError::NotACode);
-                self.wipe();
-                return code;
-            }
-            if deadline.expired() {
-                self.wipe();
-                return Err(ScanError::Timeout);
-            }
-            let n = self
-                .transport
-                .read(&mut chunk, deadline.slice(Duration::from_millis(50)))?;
-            self.buf.extend_from_slice(&chunk[..n]);
-            chunk[..n].iter_mut().for_each(|b| *b = 0);
-            if self.buf.len() > MAX_SCAN {
-                // Noise that never ends in a suffix.
-                self.wipe();
-            }
+        let (suffix, prefix) = (self.suffix, &self.prefix);
+        let found = pos_io::framed::read_frame(
+            &mut self.transport,
+            &mut self.buf,
+            MAX_SCAN,
+            timeout,
+            || cancel.is_cancelled(),
+            |buf| split_scan(buf, suffix, prefix).map(|(code, _)| ScannedCode::parse(code)),
+        );
+        match found {
+            Ok(code) => code.map_err(ScanError::NotACode),
+            Err(pos_io::framed::FramedReadError::Io(e)) => Err(ScanError::Io(e)),
+            Err(pos_io::framed::FramedReadError::Cancelled) => Err(ScanError::Cancelled),
+            Err(_) => Err(ScanError::Timeout),
         }
     }
 }
