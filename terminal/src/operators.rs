@@ -265,8 +265,8 @@ impl Operators {
 
     /// A table from stored rows (id, stored password, failures) and the terminal's salt seed;
     /// invalid rows are left out. A row of an older journal that still holds its password in
-    /// clear is stretched on the way in; [`Operators::had_clear_passwords`] then says so, so the
-    /// store can write the table back.
+    /// clear is stretched on the way in; the `bool` returned then says so, so the store can
+    /// write the table back.
     pub fn from_rows<'a>(
         rows: impl IntoIterator<Item = (&'a str, &'a str, u8)>,
         seed: [u8; 16],
