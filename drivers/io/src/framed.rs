@@ -30,23 +30,35 @@ pub enum FramedReadError {
 ///
 /// ```
 /// use std::io::Write;
+/// use std::sync::atomic::{AtomicBool, Ordering};
+/// use std::sync::Arc;
 /// use std::time::Duration;
 /// use pos_io::{FileTransport, Transport, framed::read_frame};
 /// let (mut device, _slave, path) = pos_io::pty::open_pty()?;
 /// let mut port = FileTransport::new(path);
 /// port.connect()?;
-/// let swiped = std::thread::spawn(move || {
-///     std::thread::sleep(Duration::from_millis(100));
-///     device.write_all(b"6226001\r\n")
+/// // The device reports a read every 50 ms until the reader has one (what came before the
+/// // call is dropped: only reads from now on count).
+/// let done = Arc::new(AtomicBool::new(false));
+/// let stop = Arc::clone(&done);
+/// let device = std::thread::spawn(move || {
+///     while !stop.load(Ordering::Relaxed) {
+///         std::thread::sleep(Duration::from_millis(50));
+///         device.write_all(b"6226001\r\n")?;
+///     }
+///     Ok::<(), std::io::Error>(())
 /// });
 /// let mut scratch = Vec::new();
-/// let line = read_frame(&mut port, &mut scratch, 256, Duration::from_secs(2), || false, |b| {
-///     let end = b.iter().position(|c| *c == b'\r')?;
-///     Some(String::from_utf8_lossy(&b[..end]).into_owned())
-/// })?;
-/// assert_eq!(line, "6226001");
+/// let line = read_frame(&mut port, &mut scratch, 256, Duration::from_secs(5), || false, |b| {
+///     // A line: what lies between line ends.
+///     let start = b.iter().position(|c| !matches!(c, b'\r' | b'\n'))?;
+///     let len = b[start..].iter().position(|c| *c == b'\r')?;
+///     Some(String::from_utf8_lossy(&b[start..start + len]).into_owned())
+/// });
+/// done.store(true, Ordering::Relaxed);
+/// assert_eq!(line?, "6226001");
 /// assert!(scratch.is_empty(), "wiped");
-/// swiped.join().expect("writer")?;
+/// device.join().expect("device thread")?;
 /// # Ok::<(), Box<dyn std::error::Error>>(())
 /// ```
 pub fn read_frame<T: Transport + ?Sized, R>(
