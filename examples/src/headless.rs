@@ -952,18 +952,27 @@ impl Terminal {
         if self.card.chip_checks_pin {
             return Ok(self.offline_pin(&pin));
         }
-        Ok(Event::Pin(
-            match self
-                .keys
-                .encrypt_pin_block(KeySlot::Pin, &pan, &pin, self.pin_format())
-            {
-                Ok(block) => {
-                    self.card.pin = Some(block);
-                    Ok(true)
-                }
-                Err(e) => Err(e.kind()),
-            },
-        ))
+        Ok(self.online_pin(&pan, &pin))
+    }
+
+    /// The PIN block for the host, through the PIN pad port (the software PIN pad: the key
+    /// store's PIN key, this acquirer's block format).
+    fn online_pin(&mut self, pan: &Pan, pin: &pos_hal::PinDigits) -> Event {
+        let format = self.pin_format();
+        let request = pos_hal::PinRequest::online(pan).with_format(format);
+        let entry = pos_hal::PinPad::get_pin(
+            &mut crate::soft_pinpad::SoftPinPad::typed(&mut self.keys, Some(pin)),
+            &request,
+            &self.cancel,
+        );
+        Event::Pin(match entry {
+            Ok(pos_hal::PinEntry::Entered(block)) => {
+                self.card.pin = Some(block);
+                Ok(true)
+            }
+            Ok(_) => Ok(false),
+            Err(kind) => Err(kind),
+        })
     }
 
     /// Queues the reversal (06) of the approval just given; it goes out before the next request.

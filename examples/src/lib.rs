@@ -9,6 +9,7 @@
 pub mod card_info;
 pub mod device_file;
 pub mod headless;
+pub mod soft_pinpad;
 pub mod terminal_args;
 pub mod tui;
 

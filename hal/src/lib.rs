@@ -91,7 +91,10 @@ pub use picc::{
     Atqb, Ats, CardProtocol, Historical, PiccCaps, PiccReader, PollOutcome, RfType, Target,
     TargetTypes, Uid,
 };
-pub use pinpad::{EncryptedPinBlock, PinBlockFormat, PinEntry, PinPad, PinRequest};
+pub use pinpad::{
+    CardPinKey, EncryptedPinBlock, OfflinePinData, OfflinePinEntry, OfflinePinRequest,
+    PinBlockFormat, PinEntry, PinPad, PinRequest,
+};
 pub use printer::{Charsets, JobResult, PaperState, PrinterCaps, PrinterStatus, ReceiptPrinter};
 pub use receipt::{Align, BarcodeKind, CutKind, Receipt, ReceiptLine, TextSize, TextStyle};
 pub use scanner::{CodeError, CodeScanner, ScannedCode};

@@ -110,6 +110,121 @@ pub enum PinEntry {
     Bypassed,
 }
 
+/// The card's key an offline PIN is enciphered under, and the challenge the card gave for it
+/// (EMV Book 2 §7.2).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct CardPinKey<'a> {
+    /// RSA modulus (the ICC PIN encipherment key, or the ICC key).
+    pub modulus: &'a [u8],
+    /// RSA public exponent.
+    pub exponent: &'a [u8],
+    /// The card's answer to GET CHALLENGE.
+    pub challenge: [u8; 8],
+}
+
+/// What to ask the PIN pad for when the card checks the PIN itself (EMV offline PIN).
+#[derive(Debug, Clone, Copy)]
+#[non_exhaustive]
+pub struct OfflinePinRequest<'a> {
+    /// `Some`: encipher the PIN for the card (CVM 04/05); `None`: the plaintext format 2
+    /// block (CVM 01/03).
+    pub encipher: Option<CardPinKey<'a>>,
+    /// Fewest digits accepted (0 allows bypass).
+    pub min_len: u8,
+    /// Most digits accepted (max 12).
+    pub max_len: u8,
+    /// Total time allowed for entry.
+    pub timeout: Duration,
+}
+
+impl<'a> OfflinePinRequest<'a> {
+    /// A plaintext offline PIN: 4–12 digits, 60 s.
+    pub fn plaintext() -> Self {
+        Self {
+            encipher: None,
+            min_len: 4,
+            max_len: 12,
+            timeout: Duration::from_secs(60),
+        }
+    }
+
+    /// An offline PIN enciphered under `key`: 4–12 digits, 60 s.
+    pub fn enciphered(key: CardPinKey<'a>) -> Self {
+        Self {
+            encipher: Some(key),
+            ..Self::plaintext()
+        }
+    }
+
+    /// With the digit limits given (`min_len` 0 allows bypass).
+    pub fn with_lengths(mut self, min_len: u8, max_len: u8) -> Self {
+        self.min_len = min_len;
+        self.max_len = max_len;
+        self
+    }
+
+    /// With the entry timeout given.
+    pub fn with_timeout(mut self, timeout: Duration) -> Self {
+        self.timeout = timeout;
+        self
+    }
+}
+
+/// The data field of the VERIFY command a PIN pad made for the card: the ISO 9564 format 2
+/// block (plaintext, VERIFY P2 = `80`) or the enciphered block (P2 = `88`). `Debug` never shows
+/// it; it is wiped on drop.
+#[derive(Clone, PartialEq, Eq)]
+pub struct OfflinePinData {
+    bytes: Secret<InlineBytes<256>>,
+    /// Enciphered for the card (P2 = `88`), or the plaintext block (P2 = `80`).
+    pub enciphered: bool,
+}
+
+impl OfflinePinData {
+    /// Wraps VERIFY data: 8 bytes plaintext, or 1..=256 bytes enciphered; `None` otherwise.
+    pub fn new(bytes: &[u8], enciphered: bool) -> Option<Self> {
+        let fits = if enciphered {
+            !bytes.is_empty()
+        } else {
+            bytes.len() == 8
+        };
+        if !fits {
+            return None;
+        }
+        Some(Self {
+            bytes: Secret::new(InlineBytes::new(bytes).ok()?),
+            enciphered,
+        })
+    }
+
+    /// The data, for the VERIFY command only.
+    pub fn reveal(&self) -> &[u8] {
+        self.bytes.expose_secret().as_bytes()
+    }
+}
+
+impl fmt::Debug for OfflinePinData {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(
+            f,
+            "OfflinePinData(enciphered: {}, <redacted>)",
+            self.enciphered
+        )
+    }
+}
+
+/// What the card holder did at an offline PIN prompt.
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+// Inline on purpose: the HAL works without an allocator; one answer per PIN prompt.
+#[allow(clippy::large_enum_variant)]
+pub enum OfflinePinEntry {
+    /// A PIN was entered; this goes to the card.
+    Entered(OfflinePinData),
+    /// Enter pressed with no digits (allowed when `min_len` is 0): no PIN.
+    Bypassed,
+}
+
 /// A PIN pad.
 ///
 /// *Provisional*: no real device implements it yet; it is frozen once two do (embedded-hal's
@@ -122,6 +237,15 @@ pub trait PinPad: Device {
         request: &PinRequest<'_>,
         cancel: &CancelToken,
     ) -> Result<PinEntry, Self::Error>;
+
+    /// Prompts for a PIN the card checks itself (EMV offline PIN) and makes the VERIFY data:
+    /// enciphered for the card under the key and challenge of `request` (the PIN never leaves
+    /// the PIN pad in clear), or the plaintext format 2 block. Errors as [`PinPad::get_pin`].
+    fn get_offline_pin(
+        &mut self,
+        request: &OfflinePinRequest<'_>,
+        cancel: &CancelToken,
+    ) -> Result<OfflinePinEntry, Self::Error>;
 }
 
 macro_rules! forward_pinpad {
@@ -129,6 +253,9 @@ macro_rules! forward_pinpad {
         impl<T: PinPad + ?Sized> PinPad for $ty {
             fn get_pin(&mut self, request: &PinRequest<'_>, cancel: &CancelToken) -> Result<PinEntry, Self::Error> {
                 T::get_pin(self, request, cancel)
+            }
+            fn get_offline_pin(&mut self, request: &OfflinePinRequest<'_>, cancel: &CancelToken) -> Result<OfflinePinEntry, Self::Error> {
+                T::get_offline_pin(self, request, cancel)
             }
         }
     )*};

@@ -138,14 +138,32 @@ impl Terminal {
         let (Some(kernel), Some(reader)) = (self.card.chip.as_mut(), self.reader.as_mut()) else {
             return Event::Pin(Err(pos_hal::ErrorKind::NoDevice));
         };
-        let random: [u8; 32] = match pos_platform::random() {
-            Ok(r) => r,
-            Err(e) => {
-                eprintln!("pos: {e}");
-                return Event::Pin(Err(pos_hal::ErrorKind::Other));
+        // Through the PIN pad port: the kernel says what the card needs (a key and a
+        // challenge for an enciphered PIN), the PIN pad makes the VERIFY data.
+        let step = match kernel.prepare_offline_pin(reader.as_mut()) {
+            Ok(pos_emv::OfflinePinPrep::Unavailable(next)) => Ok(next),
+            Ok(prep) => {
+                let request = match &prep {
+                    pos_emv::OfflinePinPrep::Enciphered(how) => {
+                        pos_hal::OfflinePinRequest::enciphered(how.card_key())
+                    }
+                    _ => pos_hal::OfflinePinRequest::plaintext(),
+                };
+                match pos_hal::PinPad::get_offline_pin(
+                    &mut crate::soft_pinpad::SoftPinPad::typed(&mut self.keys, Some(pin)),
+                    &request,
+                    &self.cancel,
+                ) {
+                    Ok(pos_hal::OfflinePinEntry::Entered(data)) => {
+                        kernel.verify_offline_pin_data(reader.as_mut(), Some(&data))
+                    }
+                    Ok(_) => kernel.verify_offline_pin_data(reader.as_mut(), None),
+                    Err(kind) => return Event::Pin(Err(kind)),
+                }
             }
+            Err(e) => Err(e),
         };
-        match kernel.verify_offline_pin(reader.as_mut(), Some(pin), &random) {
+        match step {
             Ok(CvmStep::OfflinePin { tries_left }) => Event::PinRejected {
                 tries_left: tries_left.unwrap_or(0),
             },
@@ -156,16 +174,7 @@ impl Terminal {
                 let Some(pan) = self.card.pan.clone() else {
                     return Event::Pin(Err(pos_hal::ErrorKind::Protocol));
                 };
-                match self
-                    .keys
-                    .encrypt_pin_block(KeySlot::Pin, &pan, pin, self.pin_format())
-                {
-                    Ok(block) => {
-                        self.card.pin = Some(block);
-                        Event::Pin(Ok(true))
-                    }
-                    Err(e) => Event::Pin(Err(e.kind())),
-                }
+                self.online_pin(&pan, pin)
             }
             // Verified — or the tries ran out and the card's list goes on (signature): the
             // kernel has noted it in the TVR; the transaction goes on to the cryptogram.

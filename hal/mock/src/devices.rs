@@ -6,8 +6,8 @@ use std::time::Duration;
 use pos_hal::{
     Amount, BeepKind, CancelToken, CardEntry, CardEvent, Clock, ContactlessLeds, DateTime,
     DeviceKind, Display, DisplayCaps, EntryModes, ErrorType, Indicators, JobResult, Key, Keypad,
-    MagstripeReader, MsrCaps, PinEntry, PinPad, PinRequest, PrinterCaps, PrinterStatus, Receipt,
-    ReceiptPrinter, Swipe,
+    MagstripeReader, MsrCaps, OfflinePinEntry, OfflinePinRequest, PinEntry, PinPad, PinRequest,
+    PrinterCaps, PrinterStatus, Receipt, ReceiptPrinter, Swipe,
 };
 
 use crate::{MockError, MockResult, Script, mock_device};
@@ -103,22 +103,34 @@ impl ReceiptPrinter for MockPrinter {
     }
 }
 
-/// A scripted PIN pad: each `get_pin()` returns the next result.
+/// A scripted PIN pad: each `get_pin()` returns the next result, each `get_offline_pin()`
+/// the next of its own script.
 #[derive(Debug)]
 pub struct MockPinPad {
     script: Script<MockResult<PinEntry>>,
+    offline: Script<MockResult<OfflinePinEntry>>,
 }
 
 impl MockPinPad {
-    /// A PIN pad whose entries are `entries` in order.
+    /// A PIN pad whose (online) entries are `entries` in order.
     pub fn new(entries: impl IntoIterator<Item = MockResult<PinEntry>>) -> Self {
         Self {
             script: Script::new("MockPinPad", entries),
+            offline: Script::new("MockPinPad offline", []),
         }
+    }
+    /// With these offline PIN entries, in order.
+    pub fn with_offline(
+        mut self,
+        entries: impl IntoIterator<Item = MockResult<OfflinePinEntry>>,
+    ) -> Self {
+        self.offline = Script::new("MockPinPad offline", entries);
+        self
     }
     /// Panics unless every entry was used.
     pub fn done(&mut self) {
         self.script.done();
+        self.offline.done();
     }
 }
 
@@ -127,6 +139,13 @@ mock_device!(MockPinPad, DeviceKind::PinPad, "Mock PIN pad");
 impl PinPad for MockPinPad {
     fn get_pin(&mut self, _: &PinRequest<'_>, cancel: &CancelToken) -> MockResult<PinEntry> {
         self.script.expect_wait(cancel, "get_pin()", Ok)
+    }
+    fn get_offline_pin(
+        &mut self,
+        _: &OfflinePinRequest<'_>,
+        cancel: &CancelToken,
+    ) -> MockResult<OfflinePinEntry> {
+        self.offline.expect_wait(cancel, "get_offline_pin()", Ok)
     }
 }
 

@@ -11,7 +11,7 @@ use alloc::string::String;
 use alloc::vec::Vec;
 
 use pos_hal::tlv::{TlvIter, find, push};
-use pos_hal::{Apdu, CardChannel, Pan, PinDigits, StatusWord};
+use pos_hal::{Apdu, CardChannel, OfflinePinData, Pan, PinDigits, StatusWord};
 use sha1::{Digest, Sha1};
 
 use crate::capk::CapkSet;
@@ -89,6 +89,36 @@ pub enum CvmStep {
     },
     /// Verification is over; the CVM results are in 9F34.
     Done,
+}
+
+/// What a PIN pad needs for the pending offline PIN ([`Contact::prepare_offline_pin`]).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum OfflinePinPrep {
+    /// The plaintext format 2 block (CVM 01/03).
+    Plaintext,
+    /// Enciphered for the card (CVM 04/05) under this key and challenge.
+    Enciphered(PinEncipherment),
+    /// An enciphered PIN cannot be done (no usable key, no challenge): the method failed;
+    /// this is the next step.
+    Unavailable(CvmStep),
+}
+
+/// The card's PIN key and fresh challenge for one enciphered PIN.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PinEncipherment {
+    key: PublicKey,
+    challenge: [u8; 8],
+}
+
+impl PinEncipherment {
+    /// As the PIN pad port takes it.
+    pub fn card_key(&self) -> pos_hal::CardPinKey<'_> {
+        pos_hal::CardPinKey {
+            modulus: &self.key.modulus,
+            exponent: &self.key.exponent,
+            challenge: self.challenge,
+        }
+    }
 }
 
 /// The card's cryptogram type.
@@ -807,57 +837,66 @@ impl<'k> Contact<'k> {
         self.cvm_failed(card, rule)
     }
 
-    /// The answer to [`CvmStep::OfflinePin`]: VERIFY with the PIN (`None` when the
-    /// cardholder bypassed it) — in plaintext, or enciphered under the card's PIN
-    /// encipherment key (or its ICC key) when the CVM says so. `random` is the PIN pad's
-    /// fresh random bytes: an enciphered PIN is padded with bytes derived from them, so that
-    /// nobody who sees the VERIFY can test PIN guesses against it. A wrong PIN with tries
-    /// left asks again.
-    pub fn verify_offline_pin<C: CardChannel + ?Sized>(
+    /// The pending offline PIN rule, if any.
+    fn offline_rule(&self) -> Result<[u8; 2], EmvError> {
+        self.cvm_pending
+            .filter(|r| matches!(r[0] & 0x3F, 0x01 | 0x03 | 0x04 | 0x05))
+            .ok_or(EmvError::Sequence("no offline PIN was asked for"))
+    }
+
+    /// After [`CvmStep::OfflinePin`], what a PIN pad needs to make the VERIFY data
+    /// ([`pos_hal::PinPad::get_offline_pin`]): nothing for a plaintext PIN; for an enciphered
+    /// one the card's PIN key and a challenge (GET CHALLENGE is sent now). When an
+    /// enciphered PIN cannot be done (no key, no challenge) the method has failed (Book 3
+    /// §10.5.1) and the next step is returned.
+    pub fn prepare_offline_pin<C: CardChannel + ?Sized>(
         &mut self,
         card: &mut C,
-        pin: Option<&PinDigits>,
-        random: &[u8; 32],
-    ) -> Result<CvmStep, EmvError> {
-        let Some(rule) = self
-            .cvm_pending
-            .filter(|r| matches!(r[0] & 0x3F, 0x01 | 0x03 | 0x04 | 0x05))
-        else {
-            return Err(EmvError::Sequence("no offline PIN was asked for"));
+    ) -> Result<OfflinePinPrep, EmvError> {
+        let rule = self.offline_rule()?;
+        if !matches!(rule[0] & 0x3F, 0x04 | 0x05) {
+            return Ok(OfflinePinPrep::Plaintext);
+        }
+        let key = match self.pin_key() {
+            Ok(key) if crate::pin::usable_pin_key(&key.modulus) => key,
+            _ => return self.cvm_failed(card, rule).map(OfflinePinPrep::Unavailable),
         };
-        let Some(pin) = pin else {
+        let r = exchange(card, &Apdu::new(0x00, 0x84, 0x00, 0x00).with_le(8))?;
+        let Ok(challenge) = <[u8; 8]>::try_from(r.data.as_slice()) else {
+            return self.cvm_failed(card, rule).map(OfflinePinPrep::Unavailable);
+        };
+        if r.sw != StatusWord::OK {
+            return self.cvm_failed(card, rule).map(OfflinePinPrep::Unavailable);
+        }
+        Ok(OfflinePinPrep::Enciphered(PinEncipherment {
+            key,
+            challenge,
+        }))
+    }
+
+    /// The answer to [`CvmStep::OfflinePin`] with the VERIFY data a PIN pad made (`None`
+    /// when the cardholder bypassed the PIN): sent to the card, whose verdict moves the CVM
+    /// on. A wrong PIN with tries left asks again (prepare again: a challenge serves once).
+    pub fn verify_offline_pin_data<C: CardChannel + ?Sized>(
+        &mut self,
+        card: &mut C,
+        data: Option<&OfflinePinData>,
+    ) -> Result<CvmStep, EmvError> {
+        let rule = self.offline_rule()?;
+        let Some(data) = data else {
             self.tvr.set(bit::PIN_NOT_ENTERED);
             return self.cvm_failed(card, rule);
         };
-        let digits = pin.expose_secret().as_bytes();
-        if !(4..=12).contains(&digits.len()) || !digits.iter().all(u8::is_ascii_digit) {
-            return Err(EmvError::InvalidInput("a PIN is 4 to 12 digits"));
+        if data.enciphered != matches!(rule[0] & 0x3F, 0x04 | 0x05) {
+            return Err(EmvError::InvalidInput(
+                "the PIN data is not of the kind the card's CVM asks for",
+            ));
         }
-        // ISO 9564 format 2: 2L PPPP…F.
-        let mut block = zeroize::Zeroizing::new([0xFFu8; 8]);
-        block[0] = 0x20 | digits.len() as u8;
-        for (i, d) in digits.iter().enumerate() {
-            let nibble = d - b'0';
-            let byte = &mut block[1 + i / 2];
-            *byte = if i % 2 == 0 {
-                (nibble << 4) | 0x0F
-            } else {
-                (*byte & 0xF0) | nibble
-            };
-        }
-        let enciphered = matches!(rule[0] & 0x3F, 0x04 | 0x05);
-        let r = if enciphered {
-            let Some(data) = self.encipher_pin(card, &block, random)? else {
-                // No key or no challenge: the method cannot be performed (Book 3 §10.5.1).
-                return self.cvm_failed(card, rule);
-            };
-            exchange(card, &Apdu::new(0x00, 0x20, 0x00, 0x88).with_data(&data))?
-        } else {
-            exchange(
-                card,
-                &Apdu::new(0x00, 0x20, 0x00, 0x80).with_data(&block[..]),
-            )?
-        };
+        let p2 = if data.enciphered { 0x88 } else { 0x80 };
+        let r = exchange(
+            card,
+            &Apdu::new(0x00, 0x20, 0x00, p2).with_data(data.reveal()),
+        )?;
         match (r.sw.sw1(), r.sw.sw2()) {
             (0x90, 0x00) => {
                 self.cvm_pending = None;
@@ -878,6 +917,35 @@ impl<'k> Contact<'k> {
         }
     }
 
+    /// [`CvmStep::OfflinePin`] with the PIN digits in hand (a software PIN pad): the kernel
+    /// makes the VERIFY data itself ([`crate::pin::offline_pin_data`]: plaintext, or
+    /// enciphered under the card's key, padded from `random`, the PIN pad's fresh random
+    /// bytes) and sends it. `None`: the cardholder bypassed the PIN.
+    pub fn verify_offline_pin<C: CardChannel + ?Sized>(
+        &mut self,
+        card: &mut C,
+        pin: Option<&PinDigits>,
+        random: &[u8; 32],
+    ) -> Result<CvmStep, EmvError> {
+        let Some(pin) = pin else {
+            return self.verify_offline_pin_data(card, None);
+        };
+        // A malformed PIN is refused before anything goes to the card.
+        crate::pin::format2_block(pin.expose_secret().as_bytes())?;
+        let data = match self.prepare_offline_pin(card)? {
+            OfflinePinPrep::Plaintext => {
+                crate::pin::offline_pin_data(pin.expose_secret().as_bytes(), None, random)?
+            }
+            OfflinePinPrep::Enciphered(how) => crate::pin::offline_pin_data(
+                pin.expose_secret().as_bytes(),
+                Some(how.card_key()),
+                random,
+            )?,
+            OfflinePinPrep::Unavailable(next) => return Ok(next),
+        };
+        self.verify_offline_pin_data(card, Some(&data))
+    }
+
     /// The key an offline PIN is enciphered under (Book 2 §7.1): the ICC PIN encipherment
     /// key (9F2D, certified by the issuer like the ICC key, over no static data) when the
     /// card has one, else the ICC public key.
@@ -894,41 +962,6 @@ impl<'k> Contact<'k> {
             Some(key) => Ok(key.clone()),
             None => self.icc_public_key(),
         }
-    }
-
-    /// GET CHALLENGE, then `7F ‖ PIN block ‖ challenge ‖ padding` enciphered with the PIN key
-    /// (Book 2 §7.2); `None` when there is no key or no challenge.
-    fn encipher_pin<C: CardChannel + ?Sized>(
-        &mut self,
-        card: &mut C,
-        block: &[u8; 8],
-        random: &[u8; 32],
-    ) -> Result<Option<Vec<u8>>, EmvError> {
-        let Ok(key) = self.pin_key() else {
-            return Ok(None);
-        };
-        let n = key.modulus.len();
-        if n < 17 + 8 || key.modulus.first().is_none_or(|b| *b < 0x80) {
-            return Ok(None);
-        }
-        let r = exchange(card, &Apdu::new(0x00, 0x84, 0x00, 0x00).with_le(8))?;
-        if r.sw != StatusWord::OK || r.data.len() != 8 {
-            return Ok(None);
-        }
-        let mut message = zeroize::Zeroizing::new(alloc::vec![0u8; n]);
-        message[0] = 0x7F;
-        message[1..9].copy_from_slice(block);
-        message[9..17].copy_from_slice(&r.data);
-        // Padding: SHA-1 in counter mode over the PIN pad's random bytes.
-        for (counter, chunk) in message[17..].chunks_mut(20).enumerate() {
-            use sha1::{Digest, Sha1};
-            let digest = Sha1::new()
-                .chain_update(random)
-                .chain_update((counter as u32).to_be_bytes())
-                .finalize();
-            chunk.copy_from_slice(&digest[..chunk.len()]);
-        }
-        Ok(crate::rsa::transform(&key.modulus, &key.exponent, &message).ok())
     }
 
     // ---------------------------------------------------------------- action analysis and AC

@@ -27,6 +27,7 @@ mod error;
 pub mod io;
 pub mod issuer;
 pub mod oda;
+pub mod pin;
 pub mod records;
 pub mod rsa;
 pub mod select;
@@ -39,7 +40,8 @@ pub use capk::{Capk, CapkSet};
 pub use config::ConfigFileError;
 pub use config::{AidConfig, TerminalConfig};
 pub use contact::{
-    Completion, Contact, Cryptogram, CvmStep, HostAnswer, OdaMethod, OdaResult, TransactionData,
+    Completion, Contact, Cryptogram, CvmStep, HostAnswer, OdaMethod, OdaResult, OfflinePinPrep,
+    PinEncipherment, TransactionData,
 };
 pub use contactless::{ContactlessCvm, ContactlessLimits, Tap, TapOutcome, tap};
 pub use error::EmvError;

@@ -726,3 +726,55 @@ fn after_the_unblock_script_the_next_transaction_verifies_the_pin_offline() {
         CvmStep::Done
     );
 }
+
+/// The PIN pad port's way: the kernel prepares (key and challenge), the PIN pad makes the
+/// VERIFY data, the kernel sends it — the PIN never passes through the kernel.
+#[test]
+fn an_enciphered_pin_made_by_the_pin_pad_is_verified_by_the_card() {
+    let terminal = TerminalConfig::china_pos();
+    let keys = capks();
+    let mut c = card("unionpay-enciphered-pin");
+    let mut k = start(&mut c, &terminal, &keys, 100).expect("start");
+    k.cardholder_verification(&mut c).expect("cvm");
+    let pos_emv::OfflinePinPrep::Enciphered(how) = k.prepare_offline_pin(&mut c).expect("prepare")
+    else {
+        panic!("an enciphered PIN");
+    };
+    // What a PIN pad does with the request it is given.
+    let data =
+        pos_emv::pin::offline_pin_data(b"1234", Some(how.card_key()), &RANDOM).expect("enciphered");
+    assert!(data.enciphered);
+    let plain = pos_emv::pin::offline_pin_data(b"1234", None, &RANDOM).expect("plain");
+    assert!(
+        matches!(
+            k.verify_offline_pin_data(&mut c, Some(&plain)),
+            Err(EmvError::InvalidInput(_))
+        ),
+        "a plaintext block for an enciphered CVM is refused before the card sees it"
+    );
+    assert_eq!(
+        k.verify_offline_pin_data(&mut c, Some(&data))
+            .expect("verify"),
+        CvmStep::Done
+    );
+    assert_eq!(k.cvm_results(), [0x44, 0x03, 0x02]);
+}
+
+#[test]
+fn a_bypassed_offline_pin_fails_the_rule_and_the_next_one_applies() {
+    let terminal = TerminalConfig::china_pos();
+    let keys = capks();
+    let mut c = card("unionpay-offline-pin");
+    let mut k = start(&mut c, &terminal, &keys, 100).expect("start");
+    k.cardholder_verification(&mut c).expect("cvm");
+    assert_eq!(
+        k.prepare_offline_pin(&mut c).expect("prepare"),
+        pos_emv::OfflinePinPrep::Plaintext
+    );
+    assert_eq!(
+        k.verify_offline_pin_data(&mut c, None).expect("bypass"),
+        CvmStep::Done
+    );
+    assert!(k.tvr().has(bit::PIN_NOT_ENTERED));
+    assert!(k.signature_required(), "the next rule: signature");
+}
