@@ -387,20 +387,38 @@ type OnlineFailure = pos_terminal::online::OnlineError<
     <SoftwareKeyStore as pos_hal::ErrorType>::Error,
 >;
 
-/// The terminal: devices, host link, journal, keys, and the card of the sale in progress.
-#[allow(missing_debug_implementations)] // devices and keys are not printable
-pub struct Terminal {
+/// What the online layer works with — the host link, the journal, the keys, the acquirer —
+/// kept apart from the devices and the card, so a request can be made while they are in use.
+struct HostSide {
     link: PluggedLink,
     journal: PluggedJournal,
     keys: SoftwareKeyStore,
     acquirer: Acquirer,
+    /// Told where long steps are (sign-in, settlement, batch upload, printing).
+    progress: Box<dyn FnMut(pos_terminal::online::Progress)>,
+}
+
+impl HostSide {
+    fn online(&mut self) -> Online<'_, PluggedLink, PluggedJournal, SoftwareKeyStore> {
+        Online::new(
+            &mut self.link,
+            &mut self.journal,
+            &mut self.keys,
+            &self.acquirer,
+        )
+        .with_progress(&mut *self.progress)
+    }
+}
+
+/// The terminal: devices, host link, journal, keys, and the card of the sale in progress.
+#[allow(missing_debug_implementations)] // devices and keys are not printable
+pub struct Terminal {
+    host: HostSide,
     printer: Option<DynPrinter>,
     reader: Option<DynIccReader>,
     contactless: Option<DynPiccReader>,
     magstripe: Option<DynMagstripeReader>,
     scanner: Option<DynCodeScanner>,
-    /// Told where long steps are (sign-in, settlement, batch upload, printing).
-    progress: Box<dyn FnMut(pos_terminal::online::Progress)>,
     card: CardState,
     /// Batch, voucher, RRN, authorisation code and host time of the approval being printed.
     last_approval: Option<(u32, u32, String, String, String)>,
@@ -474,30 +492,32 @@ impl Terminal {
             [0x60, 0x31, 0x00, 0x31, 0x00, 0x00],
         );
         let mut t = Terminal {
-            link: PluggedLink {
-                inner: TcpHostLink::new(settings.host.clone())
-                    .with_connect_timeout(Duration::from_secs(5)),
-                kill_after_answer: false,
+            host: HostSide {
+                link: PluggedLink {
+                    inner: TcpHostLink::new(settings.host.clone())
+                        .with_connect_timeout(Duration::from_secs(5)),
+                    kill_after_answer: false,
+                },
+                journal: PluggedJournal {
+                    inner: SqliteJournal::open(&settings.journal)
+                        .map_err(|e| PosError::Setup(e.to_string()))?,
+                    kill_after_begin: false,
+                },
+                keys,
+                acquirer: Acquirer::new(
+                    frame,
+                    settings.mac,
+                    &settings.terminal_id,
+                    &settings.merchant_id,
+                )
+                .with_timeout(settings.host_timeout),
+                progress,
             },
-            journal: PluggedJournal {
-                inner: SqliteJournal::open(&settings.journal)
-                    .map_err(|e| PosError::Setup(e.to_string()))?,
-                kill_after_begin: false,
-            },
-            keys,
-            acquirer: Acquirer::new(
-                frame,
-                settings.mac,
-                &settings.terminal_id,
-                &settings.merchant_id,
-            )
-            .with_timeout(settings.host_timeout),
             printer: open_role(settings.printer.as_deref(), pos_devices::open_printer)?,
             reader: open_role(settings.reader.as_deref(), pos_devices::open_icc)?,
             contactless: open_role(settings.contactless.as_deref(), pos_devices::open_picc)?,
             magstripe: open_role(settings.magstripe.as_deref(), pos_devices::open_magstripe)?,
             scanner: open_role(settings.scanner.as_deref(), pos_devices::open_scanner)?,
-            progress,
             card: CardState::default(),
             last_approval: None,
             approved_record: None,
@@ -515,29 +535,20 @@ impl Terminal {
             operator: String::from("01"),
         };
         // Whoever logged in last is still logged in after a power cycle.
-        if let Ok(Some(operator)) = t.journal.inner.logged_in() {
+        if let Ok(Some(operator)) = t.host.journal.inner.logged_in() {
             t.operator = operator;
         }
         Ok(t)
     }
 
     fn try_sign_in(&mut self) -> Result<u32, OnlineFailure> {
-        let mut online = Online::new(
-            &mut self.link,
-            &mut self.journal,
-            &mut self.keys,
-            &self.acquirer,
-        )
-        .with_progress(&mut *self.progress);
-        online.sign_in(
-            "01",
-            KeySlot::Master(0),
-            &KeyBlockLayout::default()
-                .with_double_length_mak(self.acquirer.mac == MacAlgorithm::X919)
-                .with_sm4(self.acquirer.mac == MacAlgorithm::Sm4Cbc),
-            true,
-            &self.cancel,
-        )
+        let mac = self.host.acquirer.mac;
+        let layout = KeyBlockLayout::default()
+            .with_double_length_mak(mac == MacAlgorithm::X919)
+            .with_sm4(mac == MacAlgorithm::Sm4Cbc);
+        self.host
+            .online()
+            .sign_in("01", KeySlot::Master(0), &layout, true, &self.cancel)
     }
 
     /// Signs in for the power-on flow: the batch, or the failure as the screen explains it
@@ -572,7 +583,7 @@ impl Terminal {
                 },
             }
         }
-        let journal = match self.journal.inner.quick_check() {
+        let journal = match self.host.journal.inner.quick_check() {
             Ok(None) => CheckResult::Checked(HealthReport::new(
                 HealthLevel::Internal,
                 HealthStatus::Ok,
@@ -585,7 +596,7 @@ impl Terminal {
             )),
             Err(e) => CheckResult::Failed(e.kind()),
         };
-        let keys = CheckResult::Checked(if self.keys.has_key(KeySlot::Mac) {
+        let keys = CheckResult::Checked(if self.host.keys.has_key(KeySlot::Mac) {
             HealthReport::new(HealthLevel::Internal, HealthStatus::Ok, "")
         } else {
             HealthReport::new(
@@ -633,13 +644,7 @@ impl Terminal {
         let mut tries = Vec::new();
         for _ in 0..echoes {
             let started = std::time::Instant::now();
-            let result = Online::new(
-                &mut self.link,
-                &mut self.journal,
-                &mut self.keys,
-                &self.acquirer,
-            )
-            .echo(&self.cancel);
+            let result = self.host.online().echo(&self.cancel);
             tries.push(match result {
                 Ok(()) => Ok(u32::try_from(started.elapsed().as_millis()).unwrap_or(u32::MAX)),
                 Err(e) => {
@@ -662,8 +667,8 @@ impl Terminal {
         report: &pos_terminal::flows::self_check::SelfCheckReport,
     ) -> Event {
         let slip = pos_terminal::slip::SelfCheckSlip {
-            merchant_id: self.acquirer.merchant_id.clone(),
-            terminal_id: self.acquirer.terminal_id.clone(),
+            merchant_id: self.host.acquirer.merchant_id.clone(),
+            terminal_id: self.host.acquirer.terminal_id.clone(),
             when: now(),
             report: report.clone(),
         };
@@ -675,9 +680,10 @@ impl Terminal {
     /// The open batch's records, read back (masked) for the records query.
     fn records(&mut self) -> Event {
         let records = self
+            .host
             .journal
             .batch()
-            .and_then(|batch| self.journal.records(batch));
+            .and_then(|batch| self.host.journal.records(batch));
         Event::Records(match records {
             Ok(records) => pos_terminal::records::summarize(&records),
             Err(e) => {
@@ -690,27 +696,24 @@ impl Terminal {
     /// Sends the reversals the journal holds (unknown outcomes) now, without waiting for the
     /// next request; returns how many went out.
     pub fn flush_reversals(&mut self) -> Result<usize, PosError> {
-        Online::new(
-            &mut self.link,
-            &mut self.journal,
-            &mut self.keys,
-            &self.acquirer,
-        )
-        .flush_reversals(&self.cancel)
-        .map_err(|e| PosError::Setup(format!("reversal: {e}")))
+        self.host
+            .online()
+            .flush_reversals(&self.cancel)
+            .map_err(|e| PosError::Setup(format!("reversal: {e}")))
     }
 
     /// The operator now logged in (printed on slips, sent with the settlement).
     pub fn set_operator(&mut self, operator: &str) {
         self.operator = String::from(operator);
-        if let Err(e) = self.journal.inner.set_logged_in(operator) {
+        if let Err(e) = self.host.journal.inner.set_logged_in(operator) {
             eprintln!("pos: journal: the operator logged in is not kept: {e}");
         }
     }
 
     /// Exports the journal (records, counters, operators) to a new file.
     pub fn export_journal(&self, to: &std::path::Path) -> Result<(), PosError> {
-        self.journal
+        self.host
+            .journal
             .inner
             .export(to)
             .map_err(|e| PosError::Setup(e.to_string()))
@@ -738,7 +741,8 @@ impl Terminal {
             Action::LookUpTotals => self.totals(),
             Action::Reprint { voucher } => self.reprint(*voucher),
             Action::SaveOperators { operators } => Event::Saved(
-                self.journal
+                self.host
+                    .journal
                     .inner
                     .save_operators(operators)
                     .map_err(|e| e.kind()),
@@ -803,19 +807,13 @@ impl Terminal {
     /// Creates the terminal's QR order at the host; its id is kept for the queries.
     fn create_order(&mut self, amount: Amount) -> Event {
         self.card = CardState::default();
-        let Ok(batch) = self.journal.batch() else {
+        let Ok(batch) = self.host.journal.batch() else {
             return Event::OrderCreated(Err(pos_hal::ErrorKind::Disconnected));
         };
         let Ok(request) = requests::order_create(amount, batch) else {
             return Event::OrderCreated(Err(pos_hal::ErrorKind::InvalidInput));
         };
-        let mut online = Online::new(
-            &mut self.link,
-            &mut self.journal,
-            &mut self.keys,
-            &self.acquirer,
-        )
-        .with_progress(&mut *self.progress);
+        let mut online = self.host.online();
         let answered = match online.request(request, &self.cancel) {
             Ok(a) if matches!(a.record.outcome, Outcome::Approved { .. }) => a,
             Ok(_) => return Event::OrderCreated(Err(pos_hal::ErrorKind::Protocol)),
@@ -832,15 +830,10 @@ impl Terminal {
 
     /// Closes the unpaid order (a failure leaves it to the host's expiry).
     fn close_order(&mut self) -> Event {
-        if let (Some(order), Ok(batch)) = (self.card.order.clone(), self.journal.batch())
+        if let (Some(order), Ok(batch)) = (self.card.order.clone(), self.host.journal.batch())
             && let Ok(request) = requests::order_close(&order, batch)
         {
-            let mut online = Online::new(
-                &mut self.link,
-                &mut self.journal,
-                &mut self.keys,
-                &self.acquirer,
-            );
+            let mut online = self.host.online();
             if let Err(e) = online.request(request, &self.cancel) {
                 eprintln!("pos: closing order: {e}");
             }
@@ -961,7 +954,7 @@ impl Terminal {
         let format = self.pin_format();
         let request = pos_hal::PinRequest::online(pan).with_format(format);
         let entry = pos_hal::PinPad::get_pin(
-            &mut crate::soft_pinpad::SoftPinPad::typed(&mut self.keys, Some(pin)),
+            &mut crate::soft_pinpad::SoftPinPad::typed(&mut self.host.keys, Some(pin)),
             &request,
             &self.cancel,
         );
@@ -978,12 +971,7 @@ impl Terminal {
     /// Queues the reversal (06) of the approval just given; it goes out before the next request.
     fn abandon(&mut self) -> Event {
         if let Some(id) = self.approved_record.take() {
-            let mut online = Online::new(
-                &mut self.link,
-                &mut self.journal,
-                &mut self.keys,
-                &self.acquirer,
-            );
+            let mut online = self.host.online();
             if let Err(e) = online.abandon(id) {
                 eprintln!("pos: {e}");
             }
@@ -993,8 +981,8 @@ impl Terminal {
 
     /// The approved sale of the open batch with this voucher number, remembered for the void.
     fn look_up(&mut self, voucher: u32) -> Option<OriginalSale> {
-        let batch = self.journal.batch().ok()?;
-        let record = self.journal.by_voucher(voucher).ok()??;
+        let batch = self.host.journal.batch().ok()?;
+        let record = self.host.journal.by_voucher(voucher).ok()??;
         let Outcome::Approved { rrn, auth, .. } = &record.outcome else {
             return None;
         };
@@ -1006,7 +994,7 @@ impl Terminal {
             return None;
         }
         // A sale voided already (an approved void naming its RRN) is not voided twice.
-        let voided = self.journal.records(batch).ok()?.iter().any(|r| {
+        let voided = self.host.journal.records(batch).ok()?.iter().any(|r| {
             matches!(r.outcome, Outcome::Approved { .. })
                 && Message::unpack(&r.request).is_ok_and(|m| {
                     m.transaction_type().ok().flatten().as_deref() == Some("23")
@@ -1040,13 +1028,15 @@ impl Terminal {
             return self.record_offline_sale(amount, &icc, Entry::Tapped);
         }
         let request = if source == CardSource::TerminalQr {
-            let (Some(order), Ok(batch)) = (self.card.order.as_ref(), self.journal.batch()) else {
+            let (Some(order), Ok(batch)) = (self.card.order.as_ref(), self.host.journal.batch())
+            else {
                 return Event::Online(OnlineOutcome::Unreachable);
             };
             self.label = "扫码支付 SCAN PAY";
             requests::order_query(order, amount, batch)
         } else if source == CardSource::PaymentCode {
-            let (Some(code), Ok(batch)) = (self.card.code.as_ref(), self.journal.batch()) else {
+            let (Some(code), Ok(batch)) = (self.card.code.as_ref(), self.host.journal.batch())
+            else {
                 return Event::Online(OnlineOutcome::Unreachable);
             };
             self.label = "扫码支付 SCAN PAY";
@@ -1076,9 +1066,9 @@ impl Terminal {
                 card = card.with_pin(pin);
             }
             // Armed only now: the sign-in before must not pull the plug.
-            self.journal.kill_after_begin = self.kill_at == Some(KillAt::BeforeSend);
-            self.link.kill_after_answer = self.kill_at == Some(KillAt::AfterAnswer);
-            let Ok(batch) = self.journal.batch() else {
+            self.host.journal.kill_after_begin = self.kill_at == Some(KillAt::BeforeSend);
+            self.host.link.kill_after_answer = self.kill_at == Some(KillAt::AfterAnswer);
+            let Ok(batch) = self.host.journal.batch() else {
                 return Event::Online(OnlineOutcome::Unreachable);
             };
             self.label = match transaction {
@@ -1125,13 +1115,7 @@ impl Terminal {
         let Ok(request) = request else {
             return Event::Online(OnlineOutcome::Unreachable);
         };
-        let mut online = Online::new(
-            &mut self.link,
-            &mut self.journal,
-            &mut self.keys,
-            &self.acquirer,
-        )
-        .with_progress(&mut *self.progress);
+        let mut online = self.host.online();
         let result = online.request(request, &self.cancel);
         let host = match &result {
             Ok(answered) => host_answer(&answered.answer),
@@ -1197,7 +1181,8 @@ impl Terminal {
 
     /// The operator table kept in the journal database.
     pub fn operators(&mut self) -> Result<pos_terminal::operators::Operators, PosError> {
-        self.journal
+        self.host
+            .journal
             .inner
             .operators()
             .map_err(|e| PosError::Setup(format!("journal: {e}")))
@@ -1208,6 +1193,7 @@ impl Terminal {
     /// report, or `None` when the batch is today's (or empty).
     pub fn settle_if_due(&mut self) -> Result<Option<pos_terminal::online::Settlement>, PosError> {
         let due = self
+            .host
             .online()
             .settlement_due(now(), 8 * 3600)
             .map_err(|e| PosError::Setup(format!("journal: {e}")))?;
@@ -1249,23 +1235,13 @@ impl Terminal {
         }
     }
 
-    fn online(&mut self) -> Online<'_, PluggedLink, PluggedJournal, SoftwareKeyStore> {
-        Online::new(
-            &mut self.link,
-            &mut self.journal,
-            &mut self.keys,
-            &self.acquirer,
-        )
-        .with_progress(&mut *self.progress)
-    }
-
     /// Replaces what is told where long steps are.
     pub fn on_progress(&mut self, progress: Box<dyn FnMut(pos_terminal::online::Progress)>) {
-        self.progress = progress;
+        self.host.progress = progress;
     }
 
     fn totals(&mut self) -> Event {
-        match self.online().totals() {
+        match self.host.online().totals() {
             Ok(totals) => Event::Totals(totals),
             Err(e) => {
                 eprintln!("pos: journal: {e}");
@@ -1275,13 +1251,7 @@ impl Terminal {
     }
 
     fn settle(&mut self) -> Event {
-        let mut online = Online::new(
-            &mut self.link,
-            &mut self.journal,
-            &mut self.keys,
-            &self.acquirer,
-        )
-        .with_progress(&mut *self.progress);
+        let mut online = self.host.online();
         Event::Settled(match online.settle(&self.operator, &self.cancel) {
             Ok(report) => Ok(report),
             Err(pos_terminal::online::OnlineError::Rejected { rc }) => {
@@ -1298,8 +1268,8 @@ impl Terminal {
         let money = |cents: u64| Amount::from_minor(cents).unwrap_or(Amount::MAX);
         let slip = pos_terminal::slip::SettlementSlip {
             merchant_name: "拉卡拉测试商户".into(),
-            merchant_id: self.acquirer.merchant_id.clone(),
-            terminal_id: self.acquirer.terminal_id.clone(),
+            merchant_id: self.host.acquirer.merchant_id.clone(),
+            terminal_id: self.host.acquirer.terminal_id.clone(),
             operator: self.operator.clone(),
             batch: report.batch,
             when: now(),
@@ -1308,7 +1278,7 @@ impl Terminal {
             balanced: report.balanced,
             uploaded: report.uploaded,
             details: pos_terminal::records::summarize(
-                &self.journal.records(report.batch).unwrap_or_default(),
+                &self.host.journal.records(report.batch).unwrap_or_default(),
             )
             .into_iter()
             .filter(|r| r.kind != "余额查询 BALANCE")
@@ -1321,7 +1291,7 @@ impl Terminal {
 
     fn print_receipt(&mut self, receipt: &Receipt<'_>) -> Event {
         if self.printer.is_some() {
-            (self.progress)(pos_terminal::online::Progress::Printing);
+            (self.host.progress)(pos_terminal::online::Progress::Printing);
         }
         let result = match self.printer.as_mut() {
             Some(p) => p
@@ -1383,8 +1353,8 @@ impl Terminal {
     /// reprint.
     fn reprint(&mut self, voucher: Option<u32>) -> Event {
         let record = match voucher {
-            Some(v) => self.journal.by_voucher(v),
-            None => self.journal.last(),
+            Some(v) => self.host.journal.by_voucher(v),
+            None => self.host.journal.last(),
         };
         let Some(slip) = record.ok().flatten().and_then(|r| self.slip_of(&r)) else {
             return Event::Printed(Err(pos_hal::ErrorKind::InvalidInput));
@@ -1434,8 +1404,8 @@ impl Terminal {
             .unwrap_or_else(now);
         Some(SaleSlip {
             merchant_name: "拉卡拉测试商户".into(),
-            merchant_id: self.acquirer.merchant_id.clone(),
-            terminal_id: self.acquirer.terminal_id.clone(),
+            merchant_id: self.host.acquirer.merchant_id.clone(),
+            terminal_id: self.host.acquirer.terminal_id.clone(),
             operator: self.operator.clone(),
             card,
             issuer: "银联 UnionPay".into(),
@@ -1467,8 +1437,8 @@ impl Terminal {
         };
         let slip = SaleSlip {
             merchant_name: "拉卡拉测试商户".into(),
-            merchant_id: self.acquirer.merchant_id.clone(),
-            terminal_id: self.acquirer.terminal_id.clone(),
+            merchant_id: self.host.acquirer.merchant_id.clone(),
+            terminal_id: self.host.acquirer.terminal_id.clone(),
             operator: self.operator.clone(),
             card,
             issuer: "银联 UnionPay".into(),

@@ -126,7 +126,7 @@ impl Terminal {
 
     /// The PIN block format of this acquirer's keys.
     pub(super) fn pin_format(&self) -> PinBlockFormat {
-        if self.acquirer.mac == MacAlgorithm::Sm4Cbc {
+        if self.host.acquirer.mac == MacAlgorithm::Sm4Cbc {
             PinBlockFormat::Iso0Sm4
         } else {
             PinBlockFormat::Iso0Tdes
@@ -150,7 +150,7 @@ impl Terminal {
                     _ => pos_hal::OfflinePinRequest::plaintext(),
                 };
                 match pos_hal::PinPad::get_offline_pin(
-                    &mut crate::soft_pinpad::SoftPinPad::typed(&mut self.keys, Some(pin)),
+                    &mut crate::soft_pinpad::SoftPinPad::typed(&mut self.host.keys, Some(pin)),
                     &request,
                     &self.cancel,
                 ) {
@@ -376,20 +376,14 @@ impl Terminal {
         entry: Entry,
     ) -> Event {
         let declined = || Event::Online(OnlineOutcome::Declined { rc: "Z1".into() });
-        let (Some(pan), Ok(batch)) = (self.card.pan.clone(), self.journal.batch()) else {
+        let (Some(pan), Ok(batch)) = (self.card.pan.clone(), self.host.journal.batch()) else {
             return declined();
         };
         let card = Card::new(&pan, entry).with_icc(icc, self.card.sequence);
         let Ok(request) = requests::ec_sale(&card, amount, batch) else {
             return declined();
         };
-        let recorded = Online::new(
-            &mut self.link,
-            &mut self.journal,
-            &mut self.keys,
-            &self.acquirer,
-        )
-        .record_offline(request, icc);
+        let recorded = self.host.online().record_offline(request, icc);
         match recorded {
             Ok(record) => {
                 self.label = "电子现金消费 EC SALE";
@@ -482,7 +476,7 @@ impl Terminal {
         {
             // The TC and what it covers go up with the settlement's batch upload.
             let icc = kernel.icc_data(ONLINE_TAGS);
-            if let Err(e) = self.journal.set_icc(id, &icc) {
+            if let Err(e) = self.host.journal.set_icc(id, &icc) {
                 eprintln!("pos: journal: {e}");
             }
         }
@@ -493,6 +487,7 @@ impl Terminal {
     /// them sends them again with the card's next online transaction.
     pub(super) fn script_advice(&mut self, original: &Message<'static>, icc: &[u8]) {
         let advice = self
+            .host
             .journal
             .batch()
             .map_err(|e| e.to_string())
@@ -500,14 +495,10 @@ impl Terminal {
                 requests::script_advice(original, icc, batch).map_err(|e| e.to_string())
             });
         let sent = advice.and_then(|advice| {
-            Online::new(
-                &mut self.link,
-                &mut self.journal,
-                &mut self.keys,
-                &self.acquirer,
-            )
-            .script_advice(advice, &self.cancel)
-            .map_err(|e| e.to_string())
+            self.host
+                .online()
+                .script_advice(advice, &self.cancel)
+                .map_err(|e| e.to_string())
         });
         if let Err(e) = sent {
             eprintln!("pos: script result advice: {e}");
