@@ -19,7 +19,7 @@ use pos_hal::{
     Apdu, BeepKind, CardChannel, ContactlessLeds, ErrorKind, ErrorType, Indicators, InlineBytes,
     Rapdu, Secret,
 };
-use pos_sim::emv::{CardProfile, TEST_CAPK_TOML, TEST_IMK, TEST_IMK_SMI};
+use pos_sim::emv::{CardProfile, TEST_CAPK_TOML, TEST_IMK, TEST_IMK_SMI, test_purchase};
 
 /// A card channel of any transport, its errors reduced to their kinds.
 pub type Channel<'a> = dyn CardChannel<Error = ErrorKind> + 'a;
@@ -81,20 +81,6 @@ fn builtin(name: &str) -> CardProfile {
 
 fn capks() -> CapkSet {
     CapkSet::from_toml(TEST_CAPK_TOML).unwrap_or_else(|e| panic!("test CAPKs: {e}"))
-}
-
-fn txn(amount: u64) -> TransactionData {
-    TransactionData {
-        amount,
-        other_amount: 0,
-        kind: 0x00,
-        date: [0x26, 0x12, 0x01],
-        time: [0x10, 0x20, 0x30],
-        unpredictable: [0x11, 0x22, 0x33, 0x44],
-        sequence: 1,
-        force_online: false,
-        electronic_cash: false,
-    }
 }
 
 /// `Err` with `what` unless `holds`.
@@ -170,6 +156,25 @@ fn issuer_answer(
     })
 }
 
+/// The issuer answers `k`'s ARQC with `arc` (`forge` breaks the ARPC) and the scripts
+/// `scripts` makes from field 55; the card completes the transaction.
+fn complete_with(
+    card: &mut Channel<'_>,
+    k: &mut Contact<'_>,
+    arc: [u8; 2],
+    forge: bool,
+    scripts: impl FnOnce(&[u8]) -> Result<Vec<u8>, String>,
+) -> Result<pos_emv::Completion, String> {
+    let field55 = k.icc_data(ONLINE_TAGS);
+    let answer = issuer_answer(&CardId::of(k), &field55, arc, forge, scripts(&field55)?)?;
+    k.complete(card, &answer).map_err(|e| e.to_string())
+}
+
+/// An issuer answer without scripts.
+fn no_scripts(_: &[u8]) -> Result<Vec<u8>, String> {
+    Ok(Vec::new())
+}
+
 /// An online contact sale up to the ARQC: start, every CVM step answered (online PIN entered,
 /// offline PIN `pin`), first GENERATE AC.
 fn online_sale<'k>(
@@ -178,7 +183,7 @@ fn online_sale<'k>(
     keys: &'k CapkSet,
     pin: &str,
 ) -> Result<Contact<'k>, String> {
-    let mut k = start(card, terminal, keys, &txn(1234))?;
+    let mut k = start(card, terminal, keys, &test_purchase(1234))?;
     verify_cardholder(card, &mut k, pin)?;
     let got = k.first_generate_ac(card).map_err(|e| e.to_string())?;
     check(got == Cryptogram::Arqc, || {
@@ -231,7 +236,7 @@ fn sel_002(card: &mut Channel<'_>) -> Result<(), String> {
 
 fn sel_003(card: &mut Channel<'_>) -> Result<(), String> {
     let (terminal, keys) = (TerminalConfig::china_pos(), capks());
-    match start(card, &terminal, &keys, &txn(100)) {
+    match start(card, &terminal, &keys, &test_purchase(100)) {
         Err(e) if e.contains("SELECT") => Ok(()),
         Err(e) => Err(format!("refused for another reason: {e}")),
         Ok(_) => Err("a blocked application was selected".into()),
@@ -279,14 +284,7 @@ fn oda_004(card: &mut Channel<'_>) -> Result<(), String> {
 fn oda_005(card: &mut Channel<'_>) -> Result<(), String> {
     let (terminal, keys) = (TerminalConfig::china_pos(), capks());
     let mut k = online_sale(card, &terminal, &keys, "1234")?;
-    let answer = issuer_answer(
-        &CardId::of(&k),
-        &k.icc_data(ONLINE_TAGS),
-        *b"00",
-        false,
-        Vec::new(),
-    )?;
-    let done = k.complete(card, &answer).map_err(|e| e.to_string())?;
+    let done = complete_with(card, &mut k, *b"00", false, no_scripts)?;
     check(done.approved, || format!("{done:?}"))?;
     check(k.oda() == (OdaMethod::Cda, OdaResult::Passed), || {
         format!("ODA {:?}", k.oda())
@@ -331,7 +329,7 @@ fn cvm_004(card: &mut Channel<'_>) -> Result<(), String> {
 
 fn cvm_005(card: &mut Channel<'_>) -> Result<(), String> {
     let (terminal, keys) = (TerminalConfig::china_pos(), capks());
-    let mut k = start(card, &terminal, &keys, &txn(1234))?;
+    let mut k = start(card, &terminal, &keys, &test_purchase(1234))?;
     let step = k.cardholder_verification(card).map_err(|e| e.to_string())?;
     check(step == CvmStep::OnlinePin, || format!("{step:?}"))?;
     check(k.tvr().has(bit::PIN_TRY_LIMIT_EXCEEDED), || {
@@ -341,7 +339,7 @@ fn cvm_005(card: &mut Channel<'_>) -> Result<(), String> {
 
 fn cvm_006(card: &mut Channel<'_>) -> Result<(), String> {
     let (terminal, keys) = (TerminalConfig::china_pos(), capks());
-    let mut k = start(card, &terminal, &keys, &txn(1234))?;
+    let mut k = start(card, &terminal, &keys, &test_purchase(1234))?;
     k.cardholder_verification(card).map_err(|e| e.to_string())?;
     let wrong: pos_hal::PinDigits =
         Secret::new(InlineBytes::new(b"9999").map_err(|e| e.to_string())?);
@@ -367,7 +365,7 @@ fn taa_002(card: &mut Channel<'_>) -> Result<(), String> {
     let (terminal, keys) = (TerminalConfig::china_pos(), capks());
     let data = TransactionData {
         electronic_cash: true,
-        ..txn(3000)
+        ..test_purchase(3000)
     };
     let mut k = start(card, &terminal, &keys, &data)?;
     check(k.electronic_cash(), || {
@@ -380,7 +378,7 @@ fn taa_002(card: &mut Channel<'_>) -> Result<(), String> {
 
 fn taa_003(card: &mut Channel<'_>) -> Result<(), String> {
     let (terminal, keys) = (TerminalConfig::china_pos(), capks());
-    let mut k = start(card, &terminal, &keys, &txn(1234))?;
+    let mut k = start(card, &terminal, &keys, &test_purchase(1234))?;
     check(k.tvr().has(bit::EXPIRED), || {
         format!("TVR {:02X?}", k.tvr().0)
     })?;
@@ -394,14 +392,7 @@ fn taa_003(card: &mut Channel<'_>) -> Result<(), String> {
 fn taa_004(card: &mut Channel<'_>) -> Result<(), String> {
     let (terminal, keys) = (TerminalConfig::china_pos(), capks());
     let mut k = online_sale(card, &terminal, &keys, "1234")?;
-    let answer = issuer_answer(
-        &CardId::of(&k),
-        &k.icc_data(ONLINE_TAGS),
-        *b"00",
-        false,
-        Vec::new(),
-    )?;
-    let done = k.complete(card, &answer).map_err(|e| e.to_string())?;
+    let done = complete_with(card, &mut k, *b"00", false, no_scripts)?;
     check(
         !done.approved && done.reverse && done.cryptogram == Cryptogram::Aac,
         || format!("{done:?}"),
@@ -411,14 +402,7 @@ fn taa_004(card: &mut Channel<'_>) -> Result<(), String> {
 fn taa_005(card: &mut Channel<'_>) -> Result<(), String> {
     let (terminal, keys) = (TerminalConfig::china_pos(), capks());
     let mut k = online_sale(card, &terminal, &keys, "1234")?;
-    let answer = issuer_answer(
-        &CardId::of(&k),
-        &k.icc_data(ONLINE_TAGS),
-        *b"51",
-        false,
-        Vec::new(),
-    )?;
-    let done = k.complete(card, &answer).map_err(|e| e.to_string())?;
+    let done = complete_with(card, &mut k, *b"51", false, no_scripts)?;
     check(
         !done.approved && !done.reverse && done.cryptogram == Cryptogram::Aac,
         || format!("{done:?}"),
@@ -430,14 +414,7 @@ fn taa_005(card: &mut Channel<'_>) -> Result<(), String> {
 fn iss_001(card: &mut Channel<'_>) -> Result<(), String> {
     let (terminal, keys) = (TerminalConfig::china_pos(), capks());
     let mut k = online_sale(card, &terminal, &keys, "1234")?;
-    let answer = issuer_answer(
-        &CardId::of(&k),
-        &k.icc_data(ONLINE_TAGS),
-        *b"00",
-        true,
-        Vec::new(),
-    )?;
-    let done = k.complete(card, &answer).map_err(|e| e.to_string())?;
+    let done = complete_with(card, &mut k, *b"00", true, no_scripts)?;
     check(k.tvr().has(bit::ISSUER_AUTH_FAILED), || {
         format!("TVR {:02X?}", k.tvr().0)
     })?;
@@ -470,15 +447,9 @@ fn pin_unblock(field55: &[u8], imk_smi: &[u8; 16]) -> Result<Vec<u8>, String> {
 fn script_case(card: &mut Channel<'_>, imk_smi: &[u8; 16], result: u8) -> Result<(), String> {
     let (terminal, keys) = (TerminalConfig::china_pos(), capks());
     let mut k = online_sale(card, &terminal, &keys, "1234")?;
-    let field55 = k.icc_data(ONLINE_TAGS);
-    let answer = issuer_answer(
-        &CardId::of(&k),
-        &field55,
-        *b"00",
-        false,
-        pin_unblock(&field55, imk_smi)?,
-    )?;
-    let done = k.complete(card, &answer).map_err(|e| e.to_string())?;
+    let done = complete_with(card, &mut k, *b"00", false, |field55| {
+        pin_unblock(field55, imk_smi)
+    })?;
     check(done.approved, || format!("{done:?}"))?;
     check(done.script_results == [result, 0, 0, 0, 1], || {
         format!("DF31 {:02X?}", done.script_results)
@@ -533,7 +504,7 @@ fn tap(
         &TerminalConfig::china_pos(),
         limits,
         &capks(),
-        &txn(amount),
+        &test_purchase(amount),
     )
     .map_err(|e| e.to_string())?;
     Ok((tap, lights))

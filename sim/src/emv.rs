@@ -397,6 +397,22 @@ pub const TEST_IMK: [u8; 16] = [
     0x0A, 0x1B, 0x2C, 0x3D, 0x4E, 0x5F, 0x60, 0x71, 0x82, 0x93, 0xA4, 0xB5, 0xC6, 0xD7, 0xE8, 0xF9,
 ];
 
+/// A purchase of `amount` cents on 2026-12-01 10:20:30 with a fixed unpredictable number:
+/// the transaction the kernel scenarios run the simulated cards with. Test data only.
+pub fn test_purchase(amount: u64) -> pos_emv::TransactionData {
+    pos_emv::TransactionData {
+        amount,
+        other_amount: 0,
+        kind: 0x00,
+        date: [0x26, 0x12, 0x01],
+        time: [0x10, 0x20, 0x30],
+        unpredictable: [0x11, 0x22, 0x33, 0x44],
+        sequence: 1,
+        force_online: false,
+        electronic_cash: false,
+    }
+}
+
 /// The issuer master key for secure messaging integrity (IMK-SMI) of the test cards: their
 /// issuer script commands must carry a MAC under a key derived from it. Shared by host-sim.
 /// Test data only.

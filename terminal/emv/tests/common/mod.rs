@@ -21,17 +21,7 @@ pub fn capks() -> CapkSet {
 }
 
 pub fn txn(amount: u64) -> TransactionData {
-    TransactionData {
-        amount,
-        other_amount: 0,
-        kind: 0x00,
-        date: [0x26, 0x12, 0x01],
-        time: [0x10, 0x20, 0x30],
-        unpredictable: [0x11, 0x22, 0x33, 0x44],
-        sequence: 1,
-        force_online: false,
-        electronic_cash: false,
-    }
+    pos_sim::emv::test_purchase(amount)
 }
 
 pub fn start<'k>(
